@@ -1,0 +1,69 @@
+"""Dialect registry: one adapter per source engine, found by SQLAlchemy backend name.
+
+Adapters are imported lazily so that a missing driver only matters for the engine that needs it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+from pathlib import Path
+
+from extractor.errors import ConfigError, SourceError
+
+from .base import Dialect
+
+REGISTRY: dict[str, str] = {
+    "sqlite": "dialects.sqlite:SQLite",
+}
+"""Backend name -> ``module:Class``; any other backend SQLAlchemy knows uses the generic base."""
+
+
+def _load(path: str) -> type[Dialect]:
+    module, _, cls = path.partition(":")
+    return getattr(importlib.import_module(module), cls)  # type: ignore[no-any-return]
+
+
+def dialect_class(backend: str) -> type[Dialect]:
+    """The adapter class for a backend name; ``ConfigError`` with a suggestion if unknown."""
+    if backend in REGISTRY:
+        return _load(REGISTRY[backend])
+    from sqlalchemy.dialects import registry as sa_registry
+
+    try:
+        sa_registry.load(backend)
+    except Exception:
+        known = sorted(set(REGISTRY) | {"postgresql", "mysql", "mariadb", "mssql", "oracle"})
+        near = difflib.get_close_matches(backend, known, n=1)
+        hint = f" Did you mean '{near[0]}'?" if near else ""
+        raise ConfigError(f"unknown database type '{backend}'.{hint} Known: {', '.join(known)}") from None
+    return Dialect
+
+
+def open_source(source: str) -> Dialect:
+    """Open SOURCE, a SQLAlchemy URL or the path of a SQLite file, read-only."""
+    import sqlalchemy as sa
+    from sqlalchemy.exc import ArgumentError
+
+    if "://" not in source:
+        from .sqlite import SQLite
+
+        return SQLite.from_path(Path(source))
+    try:
+        url = sa.engine.make_url(source)
+    except ArgumentError as exc:
+        raise ConfigError(f"'{_hide(source)}' is neither a database URL nor a file path: {exc}") from None
+    cls = dialect_class(url.get_backend_name())
+    try:
+        return cls.from_url(url)
+    except ImportError as exc:
+        raise SourceError(
+            f"the driver for {url.get_backend_name()} is not installed ({exc.name or exc}); "
+            f"install uttrekk[{url.get_backend_name()}]"
+        ) from None
+
+
+def _hide(source: str) -> str:
+    import re
+
+    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", source)

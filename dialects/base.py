@@ -1,0 +1,175 @@
+"""Generic SQLAlchemy adapter: reflection through the inspector, rows through a streaming cursor.
+
+Engine adapters subclass ``Dialect`` and override only what differs (speed paths and quirks).
+Values are read raw from the driver (no SQLAlchemy result processing), so the extract sees what
+the database holds, not what an ORM type would make of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy import types as sat
+
+from extractor.errors import SourceError
+from extractor.model import Column, ForeignKey, Kind, Schema, Table
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL, Engine
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What an adapter can do; tests ask for capabilities, not engine names."""
+
+    typed_values: bool = True
+    """The driver returns values of the declared type (SQLite does not: any value in any column)."""
+    comments: bool = True
+
+
+def kind_of(satype: Any) -> tuple[Kind, dict[str, Any]]:
+    """Map a reflected SQLAlchemy type to a column kind plus its length/precision facts."""
+    facts: dict[str, Any] = {}
+    if isinstance(satype, sat.Boolean):
+        return "boolean", facts
+    if isinstance(satype, sat.Integer):
+        return "integer", facts
+    if isinstance(satype, sat.Float):
+        return "float", facts
+    if isinstance(satype, sat.Numeric):
+        facts = {"precision": satype.precision, "scale": satype.scale}
+        if satype.scale == 0 and satype.precision is not None:
+            return "integer", facts
+        return "decimal", facts
+    if isinstance(satype, sat.DateTime):
+        return "timestamp", {"timezone": bool(getattr(satype, "timezone", False))}
+    if isinstance(satype, sat.Date):
+        return "date", facts
+    if isinstance(satype, sat.Time):
+        return "time", facts
+    if isinstance(satype, sat.String):
+        facts = {"length": satype.length}
+        if isinstance(satype, sat.CHAR | sat.NCHAR):
+            return "char", facts
+        return "string", facts
+    if isinstance(satype, sat.LargeBinary | sat._Binary):
+        return "binary", {"length": getattr(satype, "length", None)}
+    return "unknown", facts
+
+
+def native_name(satype: Any, engine: Engine) -> str:
+    try:
+        return str(satype.compile(dialect=engine.dialect))
+    except Exception:
+        return type(satype).__name__
+
+
+class Dialect:
+    """Generic adapter for any database SQLAlchemy can reflect."""
+
+    name = "generic"
+    capabilities = Capabilities()
+    fetch_size = 5000
+
+    def __init__(self, engine: Engine, label: str) -> None:
+        self.engine = engine
+        self.label = label
+
+    @classmethod
+    def from_url(cls, url: URL) -> Dialect:
+        engine = sa.create_engine(url)
+        return cls(engine, url.render_as_string(hide_password=True))
+
+    # -- reflection ---------------------------------------------------------------------------
+
+    def reflect(self, schema: str | None = None) -> Schema:
+        try:
+            inspector = sa.inspect(self.engine)
+            names = inspector.get_table_names(schema=schema)
+            columns = inspector.get_multi_columns(schema=schema)
+            pks = inspector.get_multi_pk_constraint(schema=schema)
+            fks = inspector.get_multi_foreign_keys(schema=schema)
+            uniques = inspector.get_multi_unique_constraints(schema=schema)
+            comments: dict[Any, Any] = {}
+            if self.capabilities.comments and self.engine.dialect.supports_comments:
+                comments = inspector.get_multi_table_comment(schema=schema)
+        except sa.exc.SQLAlchemyError as exc:
+            raise SourceError(f"{self.label}: cannot read the database catalogue: {_short(exc)}") from None
+        tables = []
+        for name in sorted(names):
+            key = (schema, name)
+            tables.append(self._table(name, schema, columns.get(key, []), pks.get(key) or {},
+                                      fks.get(key, []), uniques.get(key, []),
+                                      (comments.get(key) or {}).get("text")))
+        return Schema(tuple(tables), source_label=self.label, engine=self.name)
+
+    def _table(self, name: str, schema: str | None, cols: list[Any], pk: Any, fks: list[Any],
+               uniques: list[Any], comment: str | None) -> Table:
+        out = []
+        for c in cols:
+            kind, facts = self.column_kind(c["type"])
+            out.append(Column(
+                name=c["name"], native_type=native_name(c["type"], self.engine), kind=kind,
+                nullable=bool(c.get("nullable", True)), comment=c.get("comment"),
+                length=facts.get("length"), precision=facts.get("precision"),
+                scale=facts.get("scale"), timezone=facts.get("timezone", False),
+            ))
+        fk_list = tuple(
+            ForeignKey(tuple(fk["constrained_columns"]), fk["referred_table"],
+                       tuple(fk["referred_columns"]), fk.get("name"))
+            for fk in fks if fk.get("referred_table") and fk.get("constrained_columns")
+        )
+        return Table(
+            name=name, columns=tuple(out),
+            primary_key=tuple(pk.get("constrained_columns") or ()),
+            unique_keys=tuple(tuple(u["column_names"]) for u in uniques),
+            foreign_keys=fk_list, comment=comment, schema=schema,
+        )
+
+    def column_kind(self, satype: Any) -> tuple[Kind, dict[str, Any]]:
+        """Kind of a reflected type; adapters override for vendor types."""
+        return kind_of(satype)
+
+    # -- data -----------------------------------------------------------------------------------
+
+    def _selectable(self, table: Table) -> Any:
+        return sa.table(table.name, schema=table.schema)
+
+    def select_sql(self, table: Table, columns: Sequence[str], order_by: Sequence[str]) -> Any:
+        """SELECT of raw values (untyped columns, so no SQLAlchemy result processing)."""
+        cols = [sa.column(c) for c in columns]
+        query = sa.select(*cols).select_from(self._selectable(table))
+        if order_by:
+            query = query.order_by(*[sa.column(c) for c in order_by])
+        return query
+
+    def count_rows(self, table: Table) -> int:
+        query = sa.select(sa.func.count()).select_from(self._selectable(table))
+        try:
+            with self.engine.connect() as conn:
+                return int(conn.execute(query).scalar_one())
+        except sa.exc.SQLAlchemyError as exc:
+            raise SourceError(f"{self.label}: cannot count rows of table {table.name}: {_short(exc)}") from None
+
+    def iter_rows(self, table: Table, columns: Sequence[str], order_by: Sequence[str]) -> Iterator[tuple[Any, ...]]:
+        """Stream rows in a stable order, ``fetch_size`` rows at a time."""
+        query = self.select_sql(table, columns, order_by)
+        try:
+            with self.engine.connect() as conn:
+                result = conn.execution_options(stream_results=True, yield_per=self.fetch_size).execute(query)
+                for part in result.partitions():
+                    yield from part
+        except sa.exc.SQLAlchemyError as exc:
+            raise SourceError(f"{self.label}: reading table {table.name} failed: {_short(exc)}") from None
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _short(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None)
+    text = str(orig if orig is not None else exc)
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -1,0 +1,109 @@
+"""Command line: thin click commands over the library; errors become one clear message."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+from .errors import ExtractorError
+from .profile import FORMATS
+
+CHARSET_CHOICE = click.Choice(["ISO-8859-1", "UTF-8"], case_sensitive=False)
+
+
+def _errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn ``ExtractorError`` into 'uttrekk: error: ...' and its exit code; anything else is a bug."""
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except ExtractorError as exc:
+            click.echo(f"uttrekk: error: {exc}", err=True)
+            sys.exit(exc.exit_code if exc.exit_code else 1)
+        except KeyboardInterrupt:
+            click.echo("uttrekk: interrupted; nothing was published", err=True)
+            sys.exit(130)
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="uttrekk")
+def cli() -> None:
+    """uttrekk: turn a relational database into an archival extract (ADDML) a depot accepts.
+
+    SOURCE is a SQLAlchemy URL (postgresql://user@host/db) or the path of a SQLite file.
+    """
+
+
+@cli.command()
+@click.argument("source")
+@click.option("--profile", "profile_path", type=click.Path(dir_okay=False), help="Profile (TOML) describing the system.")
+@click.option("--charset", type=CHARSET_CHOICE, help="Output charset for the check (default: the profile's, else ISO-8859-1).")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@click.option("--no-scan", is_flag=True, help="Skip the pre-flight data scan (structure and counts only).")
+@_errors
+def inspect(source: str, profile_path: str | None, charset: str | None, as_json: bool, no_scan: bool) -> None:
+    """Show tables, row counts, columns with native and archive types, keys, and every value
+    that cannot be written in the chosen charset (table, column, row key, code point)."""
+    from dialects import open_source
+
+    from .inspect import format_inspection, inspect_source
+    from .pipeline import Options, open_profile
+
+    profile = open_profile(profile_path)
+    dialect = open_source(source)
+    try:
+        info = inspect_source(dialect, profile, Options(charset=charset.upper() if charset else None),
+                              run_scan=not no_scan)
+    finally:
+        dialect.close()
+    if as_json:
+        click.echo(json.dumps(info, indent=2, ensure_ascii=False))
+    else:
+        click.echo(format_inspection(info), nl=False)
+
+
+@cli.command()
+@click.argument("source")
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Directory to create for the extract (must be absent or empty).")
+@click.option("--profile", "profile_path", type=click.Path(dir_okay=False), help="Profile (TOML) describing the system.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), help="Table file format (default: delimited).")
+@click.option("--charset", type=CHARSET_CHOICE, help="Charset of the table files (default: ISO-8859-1).")
+@click.option("--table", "tables", multiple=True, help="Extract only this table (repeatable).")
+@click.option("--overwrite", is_flag=True, help="Replace an existing, non-empty --out directory.")
+@click.option("--date", "extraction_date", help="Extraction date written to addml.xml (YYYY-MM-DD; default today).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
+@_errors
+def extract(source: str, out: Path, profile_path: str | None, fmt: str | None, charset: str | None,
+            tables: tuple[str, ...], overwrite: bool, extraction_date: str | None, quiet: bool) -> None:
+    """Extract SOURCE into OUT: content/addml.xml and one file per table, plus report/."""
+    import datetime as dt
+
+    from .errors import ConfigError
+    from .pipeline import Options, run_extract
+
+    if extraction_date:
+        try:
+            extraction_date = dt.date.fromisoformat(extraction_date).isoformat()
+        except ValueError:
+            raise ConfigError(f"--date {extraction_date!r} is not a date (YYYY-MM-DD)") from None
+    options = Options(fmt=fmt, charset=charset.upper() if charset else None, tables=tables, quiet=quiet,
+                      overwrite=overwrite, extraction_date=extraction_date)
+    summary = run_extract(source, out, profile_path, options)
+    records = sum(f.records for f in summary.result.files.values())
+    click.echo(f"Extract written to {summary.out}: {len(summary.result.files)} file(s), {records} record(s), "
+               f"ADDML {summary.plan.addml_version}, {summary.deviations} value change(s) reported.")
+    for w in summary.warnings:
+        click.echo(f"note: {w}", err=True)
+
+
+def main() -> None:
+    cli(prog_name="uttrekk")

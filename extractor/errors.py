@@ -1,0 +1,59 @@
+"""One error root for everything uttrekk reports to a person.
+
+Every message says what is wrong, where (table, column, row key when known) and what to do.
+The CLI turns any ``ExtractorError`` into a one-line message and a non-zero exit; any other
+exception is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class ExtractorError(Exception):
+    """Root of every error uttrekk raises on purpose."""
+
+    exit_code = 1
+
+
+class ConfigError(ExtractorError):
+    """A profile, option or argument is wrong."""
+
+
+class ProfileError(ConfigError):
+    """A profile file has problems; all of them are listed at once."""
+
+    def __init__(self, path: str, problems: Sequence[str]) -> None:
+        self.path = path
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"{path}: {len(self.problems)} problem(s) in the profile:\n{lines}")
+
+
+class SourceError(ExtractorError):
+    """The source database cannot be opened or read."""
+
+
+class OutputError(ExtractorError):
+    """The output directory cannot be used."""
+
+
+class UnencodableError(ExtractorError):
+    """Values cannot be written in the chosen charset and no policy covers them."""
+
+    def __init__(self, charset: str, findings: Sequence[str], total: int) -> None:
+        self.charset = charset
+        self.findings = list(findings)
+        self.total = total
+        shown = "\n".join(f"  {f}" for f in self.findings)
+        more = "" if total <= len(self.findings) else f"\n  ... and {total - len(self.findings)} more"
+        super().__init__(
+            f"{total} value(s) cannot be written as {charset}; nothing was written.\n{shown}{more}\n"
+            "Map the characters in the profile's [charset.map], set [charset] utf8_fallback = true "
+            "(such tables are then written as UTF-8), or extract with --charset UTF-8. "
+            "Run 'uttrekk inspect' to see the full list."
+        )
+
+
+class ExtractionError(ExtractorError):
+    """Reading or writing a table failed part-way; no extract was published."""

@@ -1,0 +1,250 @@
+"""Extract: stream every planned table into its file, with LOB files and the LOBFILER list.
+
+Rows come raw from the dialect in plan order; each value is rendered by its field's renderer,
+charset substitutions are applied and logged, over-long texts and binary values go to files.
+Counts, sizes and SHA-256 are taken while writing. Memory does not grow with table size.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .charset import apply_mapping, codepoints, foreign_chars
+from .errors import ExtractionError
+from .lobs import as_bytes, describe_kind, lob_path, sniff
+from .plan import LOB_DIR, LOB_TABLE, Plan, TablePlan
+from .report import DeviationLog
+from .scan import TEXT_KINDS, RowSource, row_key, style_for
+from .values import Nonconforming, hex_text, render_any_as_text, renderer_for
+from .writers.flatfile import delimited_record, fixed_record
+from .writers.hashing import HashingFile, write_file
+from .writers.xmlfile import XmlTableWriter, xsd_document
+
+
+@dataclass
+class FileResult:
+    """One file written into ``content/``."""
+
+    name: str
+    records: int
+    size: int
+    sha256: str
+    kind: str = "table"
+
+
+@dataclass
+class ExtractResult:
+    files: dict[str, FileResult] = field(default_factory=dict)
+    schemas: dict[str, FileResult] = field(default_factory=dict)
+    lob_files: int = 0
+    lob_bytes: int = 0
+
+
+Progress = Callable[[str, int | None], Any]
+
+
+class _LobSpool:
+    """LOB list entries, spooled to disk until the LOBFILER file is written at the end."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fh = path.open("w", encoding="utf-8")
+        self.count = 0
+        self.bytes = 0
+
+    def add(self, entry: dict[str, str]) -> None:
+        self._fh.write(json.dumps(entry, ensure_ascii=True) + "\n")
+        self.count += 1
+        self.bytes += int(entry["bytes"])
+
+    def entries(self) -> Any:
+        self._fh.close()
+        with self.path.open(encoding="utf-8") as fh:
+            for line in fh:
+                yield json.loads(line)
+
+
+def extract(plan: Plan, rows: RowSource, content: Path, work: Path, log: DeviationLog,
+            progress: Progress | None = None) -> ExtractResult:
+    """Write every table of a finalized plan into ``content``."""
+    assert plan.finalized, "extract needs a finalized plan"
+    result = ExtractResult()
+    spool = _LobSpool(work / "lobs.jsonl")
+    for tp in plan.tables:
+        if tp.name == LOB_TABLE and tp.source is None:
+            continue
+        result.files[tp.name] = _write_table(plan, tp, rows, content, log, spool, progress)
+    if any(tp.name == LOB_TABLE and tp.source is None for tp in plan.tables):
+        tp = plan.table(LOB_TABLE)
+        records = ([e[f.name] for f in tp.fields] for e in spool.entries())
+        result.files[LOB_TABLE] = _write_records(plan, tp, records, content)
+    else:
+        spool.entries()
+    spool.path.unlink(missing_ok=True)
+    result.lob_files, result.lob_bytes = spool.count, spool.bytes
+    if plan.format == "xml":
+        for tp in plan.tables:
+            size, digest = write_file(content / f"{tp.file_name}.xsd", xsd_document(tp))
+            result.schemas[tp.name] = FileResult(f"{tp.file_name}.xsd", 0, size, digest, "schema")
+    return result
+
+
+def _open_writer(plan: Plan, tp: TablePlan, fh: HashingFile) -> tuple[Callable[[list[str | None]], None], Callable[[], None]]:
+    codec = "latin-1" if tp.charset == "ISO-8859-1" else "utf-8"
+    if plan.format == "xml":
+        xw = XmlTableWriter(fh, tp, tp.charset)
+        return xw.write, xw.close
+    if plan.format == "fixed":
+        widths = [f.width or 1 for f in tp.fields]
+        right = [f.align == "right" for f in tp.fields]
+        return (lambda vals: fh.write(fixed_record(vals, widths, right).encode(codec))), (lambda: None)
+    return (lambda vals: fh.write(delimited_record(vals).encode(codec))), (lambda: None)
+
+
+def _write_records(plan: Plan, tp: TablePlan, records: Any, content: Path) -> FileResult:
+    path = content / f"{tp.file_name}{plan.file_ext}"
+    count = 0
+    with HashingFile(path) as fh:
+        write, close = _open_writer(plan, tp, fh)
+        for rec in records:
+            write(rec)
+            count += 1
+        close()
+    return FileResult(path.name, count, fh.size, fh.sha256)
+
+
+def _write_table(plan: Plan, tp: TablePlan, rows: RowSource, content: Path, log: DeviationLog,
+                 spool: _LobSpool, progress: Progress | None) -> FileResult:
+    steps = _compile(plan, tp, content, log, spool)
+    path = content / f"{tp.file_name}{plan.file_ext}"
+    tick = progress(tp.name, None) if progress else None
+    recno = 0
+    with HashingFile(path) as fh:
+        write, close = _open_writer(plan, tp, fh)
+        for row in rows(tp, tp.columns):
+            recno += 1
+            out: list[str | None] = []
+            for step in steps:
+                step(row, recno, out)
+            write(out)
+            if tick is not None and recno % 1000 == 0:
+                tick(1000)
+        close()
+    if tick is not None:
+        tick(recno % 1000)
+    return FileResult(path.name, recno, fh.size, fh.sha256)
+
+
+Step = Callable[[tuple[Any, ...], int, list[Any]], None]
+
+
+def _compile(plan: Plan, tp: TablePlan, content: Path, log: DeviationLog, spool: _LobSpool) -> list[Step]:
+    """One step per source column, appending that column's field(s) to the record."""
+    index = {c: i for i, c in enumerate(tp.columns)}
+    style = style_for(plan)
+    by_column: dict[str, list[Any]] = {}
+    for f in tp.fields:
+        by_column.setdefault(f.column or "", []).append(f)
+    steps: list[Step] = []
+    for column, fields in by_column.items():
+        main = fields[0]
+        companions = {f.role for f in fields[1:]}
+        i = index[column]
+        if main.role == "lobpath":
+            steps.append(_binary_step(tp, column, main.name, i, content, log, spool))
+        else:
+            scale = tp.source.column(column).scale if tp.source else None
+            steps.append(_value_step(plan, tp, column, main.kind, renderer_for(main.kind, style, scale), i,
+                                     "textfile" in companions, "length" in companions, content, log, spool))
+    return steps
+
+
+def _binary_step(tp: TablePlan, column: str, field_name: str, i: int, content: Path,
+                 log: DeviationLog, spool: _LobSpool) -> Step:
+    def step(row: tuple[Any, ...], recno: int, out: list[Any]) -> None:
+        value = row[i]
+        if value is None:
+            out.append(None)
+            return
+        try:
+            data = as_bytes(value)
+        except TypeError:
+            data = str(value).encode("utf-8")
+            log.add(tp.name, column, row_key(tp, row, recno), "text_in_binary_column",
+                    "text value in a binary column; its UTF-8 bytes were written to the file")
+        ext = sniff(data)
+        rel = lob_path(LOB_DIR, tp.file_name, column, recno, ext)
+        size, digest = write_file(content / rel, data)
+        spool.add({"fil": rel, "tabell": tp.name, "felt": field_name, "post": str(recno),
+                   "bytes": str(size), "sha256": digest, "innhold": describe_kind(ext, None)})
+        out.append(rel)
+
+    return step
+
+
+def _value_step(plan: Plan, tp: TablePlan, column: str, kind: str, render: Callable[[Any], str], i: int,
+                textfile: bool, length: bool, content: Path, log: DeviationLog, spool: _LobSpool) -> Step:
+    texty = kind in TEXT_KINDS
+    encoding = tp.charset
+    codec = "latin-1" if encoding == "ISO-8859-1" else "utf-8"
+    limit = plan.long_text_limit
+    policy = plan.charset
+
+    def step(row: tuple[Any, ...], recno: int, out: list[Any]) -> None:
+        value = row[i]
+        if value is None:
+            out.append(None)
+            if textfile:
+                out.append(None)
+            if length:
+                out.append(None)
+            return
+        try:
+            text = render(value)
+        except Nonconforming as exc:
+            if kind == "unknown":
+                text = hex_text(value)
+                log.add(tp.name, column, row_key(tp, row, recno), "binary_as_hex",
+                        "binary value in a text column written as upper-case hex digits")
+            else:
+                raise ExtractionError(
+                    f"{tp.name}.{column} [{row_key(tp, row, recno)}]: {exc}. The value changed after the "
+                    "pre-flight scan (is the source in use?); run the extract again.") from None
+        if texty:
+            bad = foreign_chars(text, encoding)
+            if bad:
+                text, mapped = apply_mapping(text, policy, encoding)
+                key = row_key(tp, row, recno)
+                if mapped:
+                    detail = ", ".join(f"{codepoints(c)} -> {dict(policy.mapping)[c]!r}" for c in mapped)
+                    log.add(tp.name, column, key, "mapped", detail)
+                left = foreign_chars(text, encoding)
+                if left:
+                    raise ExtractionError(
+                        f"{tp.name}.{column} [{key}]: {codepoints(left)} cannot be written as {encoding} "
+                        "and the value was not seen in the pre-flight scan (is the source in use?); "
+                        "run the extract again.")
+            if textfile and len(text) > limit:
+                rel = lob_path(LOB_DIR, tp.file_name, column, recno, "txt")
+                size, digest = write_file(content / rel, text.encode(codec))
+                spool.add({"fil": rel, "tabell": tp.name, "felt": f"{column}_fil", "post": str(recno),
+                           "bytes": str(size), "sha256": digest, "innhold": describe_kind("txt", encoding)})
+                out.append(None)
+                out.append(rel)
+                if length:
+                    out.append(str(len(text)))
+                return
+        out.append(text)
+        if textfile:
+            out.append(None)
+        if length:
+            out.append(str(len(text)))
+
+    return step
+
+
+__all__ = ["ExtractResult", "FileResult", "extract", "render_any_as_text"]

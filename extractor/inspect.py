@@ -1,0 +1,104 @@
+"""Inspect: what a source holds and what an extract of it would run into, without writing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .pipeline import Options, reflect_and_plan
+from .plan import ADDML_TYPES
+from .profile import Profile
+from .scan import scan
+
+
+def inspect_source(dialect: Any, profile: Profile, options: Options, run_scan: bool = True) -> dict[str, Any]:
+    """Tables, counts, columns with native and archive types, keys, and the pre-flight findings."""
+    schema, plan = reflect_and_plan(dialect, profile, options)
+    planned = {tp.name for tp in plan.tables}
+    found = None
+    if run_scan:
+        def rows(tp: Any, columns: tuple[str, ...]) -> Any:
+            return dialect.iter_rows(tp.source, columns, tp.order_by)
+        found = scan(plan, rows)
+    tables = []
+    for table in schema.tables:
+        entry: dict[str, Any] = {
+            "table": table.name, "rows": dialect.count_rows(table), "extracted": table.name in planned,
+            "primary_key": list(table.primary_key),
+            "unique_keys": [list(u) for u in table.unique_keys],
+            "foreign_keys": [{"columns": list(fk.columns), "references": fk.ref_table,
+                              "ref_columns": list(fk.ref_columns)} for fk in table.foreign_keys],
+            "columns": [],
+        }
+        ts = found.tables.get(table.name) if found else None
+        for col in table.columns:
+            kind = col.kind
+            c: dict[str, Any] = {"name": col.name, "native_type": col.native_type, "kind": kind,
+                                 "addml_type": ADDML_TYPES[kind][0], "nullable": col.nullable}
+            if ts is not None and col.name in ts.columns:
+                st = ts.columns[col.name]
+                c.update(nulls=st.nulls, max_length=st.max_length, long_values=st.long_values)
+                if st.nonconforming:
+                    c.update(nonconforming=st.nonconforming, examples=st.examples, archived_as="string")
+            entry["columns"].append(c)
+        if ts is not None:
+            entry["unencodable_values"] = ts.finding_count
+            entry["characters"] = [
+                {"column": col, "char": ch, "code_point": f"U+{ord(ch):04X}", "count": n,
+                 "mapped_by_profile": mapped}
+                for (col, ch, mapped), n in sorted(ts.char_counts.items())]
+            entry["findings"] = [
+                {"column": f.column, "row_key": f.row_key, "chars": f.chars,
+                 "code_points": [f"U+{ord(x):04X}" for x in f.chars], "mapped_by_profile": f.mapped}
+                for f in ts.findings]
+            entry["written_as"] = "UTF-8" if ts.needs_utf8 else plan.charset.encoding
+        tables.append(entry)
+    return {
+        "source": dialect.label, "engine": schema.engine, "charset": plan.charset.encoding,
+        "tables": tables,
+        "excluded": [{"table": t, "reason": r} for t, r in plan.excluded_tables],
+        "warnings": list(plan.warnings),
+        "unencodable_without_policy": found.unmappable_total if found else None,
+    }
+
+
+def format_inspection(info: dict[str, Any]) -> str:
+    """Plain-text rendering of ``inspect_source``'s result."""
+    lines = [f"Source: {info['source']} ({info['engine']}); output charset {info['charset']}", ""]
+    for t in info["tables"]:
+        flag = "" if t["extracted"] else "  [left out]"
+        lines.append(f"{t['table']}: {t['rows']} rows{flag}")
+        if t["primary_key"]:
+            lines.append(f"  primary key: {', '.join(t['primary_key'])}")
+        else:
+            lines.append("  primary key: none")
+        for u in t["unique_keys"]:
+            lines.append(f"  unique: {', '.join(u)}")
+        for fk in t["foreign_keys"]:
+            lines.append(f"  foreign key: {', '.join(fk['columns'])} -> {fk['references']}({', '.join(fk['ref_columns'])})")
+        for c in t["columns"]:
+            null = "" if c["nullable"] else " NOT NULL"
+            extra = ""
+            if c.get("nonconforming"):
+                extra = f"  !! {c['nonconforming']} value(s) not {c['kind']}; archived as string ({c['examples'][0]})"
+            lines.append(f"  {c['name']:<24} {c['native_type']:<16} -> {c['addml_type']:<8}{null}{extra}")
+        if t.get("characters"):
+            lines.append(f"  characters outside {info['charset']} ({t['unencodable_values']} value(s); "
+                         f"table written as {t['written_as']}):")
+            for ch in t["characters"]:
+                state = "mapped by profile" if ch["mapped_by_profile"] else "NOT mapped"
+                lines.append(f"    {ch['column']}: {ch['code_point']} {ch['char']!r} x{ch['count']} ({state})")
+            for f in t["findings"]:
+                state = "mapped" if f["mapped_by_profile"] else "NOT mapped"
+                lines.append(f"    {f['column']} [{f['row_key']}]: {' '.join(f['code_points'])} ({state})")
+        lines.append("")
+    for e in info["excluded"]:
+        lines.append(f"left out: {e['table']} ({e['reason']})")
+    for w in info["warnings"]:
+        lines.append(f"warning: {w}")
+    n = info["unencodable_without_policy"]
+    if n:
+        lines.append(f"{n} value(s) cannot be written as {info['charset']} and no policy covers them: "
+                     "extract would stop. Map them in [charset.map], set utf8_fallback, or use --charset UTF-8.")
+    elif n == 0:
+        lines.append(f"Every value can be written as planned.")
+    return "\n".join(lines).rstrip() + "\n"

@@ -1,0 +1,57 @@
+"""The output directory: written in a hidden staging folder, published with one atomic rename.
+
+A run that fails or is killed leaves only ``.NAME.uttrekk-partial`` beside the target, never a
+directory that looks like a finished extract.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from .errors import OutputError
+
+
+class Staging:
+    """Staging folder for one extract; ``publish`` moves it into place."""
+
+    def __init__(self, out: Path, overwrite: bool = False) -> None:
+        self.out = out.expanduser().absolute()
+        self.overwrite = overwrite
+        if self.out.exists():
+            if not self.out.is_dir():
+                raise OutputError(f"{out}: exists and is not a directory; choose another --out")
+            if any(self.out.iterdir()) and not overwrite:
+                raise OutputError(f"{out}: exists and is not empty; choose another --out or add --overwrite")
+        parent = self.out.parent
+        if not parent.is_dir():
+            raise OutputError(f"{parent}: the parent folder of --out does not exist")
+        if not os.access(parent, os.W_OK):
+            raise OutputError(f"{parent}: no permission to write here")
+        self.path = parent / f".{self.out.name}.uttrekk-partial"
+        if self.path.exists():
+            shutil.rmtree(self.path)
+        self.content = self.path / "content"
+        self.content.mkdir(parents=True)
+        self.report = self.path / "report"
+        self.report.mkdir()
+
+    def publish(self) -> Path:
+        """Replace the target with the finished staging folder in one rename."""
+        old = None
+        if self.out.exists():
+            if any(self.out.iterdir()):
+                old = self.out.parent / f".{self.out.name}.uttrekk-old"
+                if old.exists():
+                    shutil.rmtree(old)
+                self.out.rename(old)
+            else:
+                self.out.rmdir()
+        os.replace(self.path, self.out)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+        return self.out
+
+    def discard(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)

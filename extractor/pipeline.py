@@ -1,0 +1,197 @@
+"""The one-way flow: reflect -> plan -> scan -> extract -> describe -> publish.
+
+Library functions the CLI calls; each returns plain data. Nothing is published unless every step
+succeeded: the extract is built in a staging folder and moved into place at the very end.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .addml import describe, schema_bytes
+from .errors import ExtractorError, UnencodableError
+from .extract import ExtractResult, extract
+from .model import Schema
+from .output import Staging
+from .plan import LOB_DIR, LOB_TABLE, Plan, finalize, make_plan
+from .profile import Profile, load_profile
+from .progress import Progress
+from .report import DeviationLog
+from .scan import ScanResult, scan
+
+SHOWN_FINDINGS = 50
+"""Unencodable values listed in the error message; inspect lists them all."""
+
+
+@dataclass
+class Options:
+    """Command-line choices that override the profile."""
+
+    fmt: str | None = None
+    charset: str | None = None
+    tables: tuple[str, ...] = ()
+    quiet: bool = False
+    overwrite: bool = False
+    extraction_date: str | None = None
+
+
+@dataclass
+class ExtractSummary:
+    out: Path
+    plan: Plan
+    result: ExtractResult
+    deviations: int
+    warnings: list[str] = field(default_factory=list)
+
+
+def open_profile(path: str | Path | None) -> Profile:
+    return load_profile(path) if path else Profile()
+
+
+def _rows(dialect: Any) -> Any:
+    def rows(tp: Any, columns: tuple[str, ...]) -> Any:
+        return dialect.iter_rows(tp.source, columns, tp.order_by)
+    return rows
+
+
+def reflect_and_plan(dialect: Any, profile: Profile, options: Options) -> tuple[Schema, Plan]:
+    schema = dialect.reflect()
+    if not schema.tables:
+        raise ExtractorError(f"{dialect.label}: the database has no tables to extract")
+    plan = make_plan(schema, profile, fmt=options.fmt, charset=options.charset, tables=options.tables)
+    if not plan.tables:
+        raise ExtractorError("every table is excluded; nothing to extract")
+    return schema, plan
+
+
+def preflight(plan: Plan, dialect: Any, progress: Progress | None = None) -> ScanResult:
+    """Scan the data; raise if values cannot be written and nothing in the profile covers them."""
+    result = scan(plan, _rows(dialect), progress)
+    bad = [f for t in result.tables.values() if not t.needs_utf8 for f in t.findings if not f.mapped]
+    total = result.unmappable_total
+    if total:
+        raise UnencodableError(plan.charset.encoding, [str(f) for f in bad[:SHOWN_FINDINGS]], total)
+    invalid = [x for t in result.tables.values() for x in t.xml_invalid]
+    if invalid:
+        raise ExtractorError(
+            "these values hold control characters that XML 1.0 cannot carry; nothing was written:\n  "
+            + "\n  ".join(invalid) + "\nUse --format delimited or fixed for this source.")
+    return result
+
+
+def run_extract(source: str, out: Path, profile_path: str | Path | None, options: Options) -> ExtractSummary:
+    """Extract SOURCE into the directory OUT; see the module docstring for the steps."""
+    from dialects import open_source
+
+    started = dt.datetime.now(dt.timezone.utc)
+    profile = open_profile(profile_path)
+    dialect = open_source(source)
+    try:
+        _, plan = reflect_and_plan(dialect, profile, options)
+        staging = Staging(out, options.overwrite)
+        try:
+            progress = Progress({tp.name: dialect.count_rows(tp.source) for tp in plan.tables}, options.quiet)
+            found = preflight(plan, dialect, progress)
+            plan = finalize(plan, found)
+            log = DeviationLog(staging.report / "deviations.tsv")
+            try:
+                for tp in plan.tables:
+                    for note in tp.notes:
+                        log.add(tp.name, "", "", "table_note", note)
+                result = extract(plan, _rows(dialect), staging.content, staging.path, log, progress)
+            finally:
+                log.close()
+                progress.close()
+            queries = {tp.name: str(dialect.select_sql(tp.source, tp.columns, tp.order_by).compile(
+                dialect.engine)) for tp in plan.tables if tp.source is not None}
+            files: dict[str, Any] = dict(result.files)
+            if result.schemas:
+                files["__schemas__"] = result.schemas
+            date = options.extraction_date or profile.metadata.extraction_date or started.date().isoformat()
+            (staging.content / "addml.xml").write_bytes(describe(plan, files, queries, date))
+            (staging.content / "addml.xsd").write_bytes(schema_bytes(plan.addml_version))
+            warnings = list(plan.warnings) + expected_arkade_deviations(plan, found, result)
+            _write_reports(staging, plan, result, log, warnings, dialect.label, started, date)
+            final = staging.publish()
+        except BaseException:
+            staging.discard()
+            raise
+    finally:
+        dialect.close()
+    return ExtractSummary(final, plan, result, log.total, warnings)
+
+
+def expected_arkade_deviations(plan: Plan, found: ScanResult, result: ExtractResult) -> list[str]:
+    """Findings Arkade 5 will report on this extract although nothing is wrong, explained up front."""
+    notes = []
+    if plan.format == "xml":
+        return ["Arkade 5 tests ADDML flat files; an XML-format extract is described with dataObjects "
+                "and is not tested by Arkade's ADDML engine."]
+    if result.lob_files:
+        notes.append(f"Arkade 5 AH.02 will list the {result.lob_files} file(s) under content/{LOB_DIR}/ as not "
+                     f"described, because it only counts flat files; each is listed with size and SHA-256 "
+                     f"in {LOB_TABLE}, which Arkade checks as a flat file.")
+    for tp in plan.tables:
+        ts = found.tables.get(tp.name)
+        for fk in tp.foreign_keys:
+            nulls = 0
+            if ts is not None:
+                nulls = max((ts.columns[c].nulls for c in fk.columns if c in ts.columns), default=0)
+                if fk.ref_table == LOB_TABLE:
+                    col = next((f.column for f in tp.fields if f.name == fk.columns[0]), None)
+                    st = ts.columns.get(col or "")
+                    nulls = 1 if st is not None and (st.nulls or st.values > st.long_values) else 0
+            if nulls:
+                notes.append(f"Arkade 5 A.16 (Control_ForeignKey) will report one empty value for "
+                             f"{tp.name}({', '.join(fk.columns)}) -> {fk.ref_table}: the field is NULL in some "
+                             "records, and Arkade checks empty values like any other.")
+    if plan.addml_version == "8.2":
+        notes.append(plan.addml_version_reason)
+    return notes
+
+
+def _write_reports(staging: Staging, plan: Plan, result: ExtractResult, log: DeviationLog,
+                   warnings: list[str], source: str, started: dt.datetime, date: str) -> None:
+    finished = dt.datetime.now(dt.timezone.utc)
+    tables = []
+    for tp in plan.tables:
+        fr = result.files[tp.name]
+        tables.append({
+            "table": tp.name, "file": fr.name, "records": fr.records, "bytes": fr.size,
+            "sha256": fr.sha256, "charset": tp.charset,
+            "fields": [f.name for f in tp.fields],
+            "excluded_columns": [{"column": c, "reason": r} for c, r in tp.excluded_columns],
+            "notes": list(tp.notes),
+        })
+    data = {
+        "tool": "uttrekk", "version": __version__, "source": source, "engine": plan.engine,
+        "started": started.isoformat(timespec="seconds"), "finished": finished.isoformat(timespec="seconds"),
+        "extraction_date": date, "format": plan.format, "charset": plan.charset.encoding,
+        "charset_map": {f"U+{ord(k):04X}": v for k, v in plan.charset.mapping},
+        "utf8_fallback": plan.charset.utf8_fallback, "long_text_limit": plan.long_text_limit,
+        "addml_version": plan.addml_version, "addml_version_reason": plan.addml_version_reason,
+        "tables": tables,
+        "excluded_tables": [{"table": t, "reason": r} for t, r in plan.excluded_tables],
+        "lob_files": result.lob_files, "lob_bytes": result.lob_bytes,
+        "deviations": {f"{t}:{a}": n for (t, a), n in sorted(log.counts.items())},
+        "warnings": warnings,
+    }
+    (staging.report / "extraction.json").write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n",
+                                                    encoding="utf-8")
+    lines = [f"uttrekk {__version__}: extract of {source}", f"started {data['started']}, finished {data['finished']}",
+             f"format {plan.format}, ADDML {plan.addml_version}", ""]
+    for t in tables:
+        lines.append(f"{t['table']}: {t['records']} records -> {t['file']} ({t['charset']}, sha256 {t['sha256']})")
+    for t, r in plan.excluded_tables:
+        lines.append(f"{t}: left out ({r})")
+    if result.lob_files:
+        lines.append(f"{result.lob_files} file(s) for binary values and long texts under content/{LOB_DIR}/")
+    lines.append(f"{log.total} value-level change(s) listed in report/deviations.tsv")
+    if warnings:
+        lines += ["", "Warnings and expected Arkade 5 findings:"] + [f"- {w}" for w in warnings]
+    (staging.report / "summary.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")

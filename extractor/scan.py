@@ -1,0 +1,253 @@
+"""Pre-flight scan: read the data once before anything is written.
+
+It finds every value the chosen charset cannot hold (with table, column, row key and code
+points), values that do not fit their declared type, lengths for fixed width and ``maxLength``,
+texts over the field limit, and binary values. ``uttrekk inspect`` shows it; ``uttrekk extract``
+stops here, before writing, when values cannot be written and no policy covers them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .charset import LATIN1, UTF8, apply_mapping, codepoints, foreign_chars
+from .lobs import as_bytes, describe_kind, lob_path, sniff
+from .plan import LOB_DIR, Plan, TablePlan
+from .values import FLAT_STYLE, XML_STYLE, Nonconforming, Renderer, render_any_as_text, renderer_for
+
+FINDINGS_KEPT = 1000
+"""Findings kept per table for display; counts are always complete."""
+
+TEXT_KINDS = frozenset({"string", "char", "unknown"})
+
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+@dataclass
+class ColumnStats:
+    nulls: int = 0
+    values: int = 0
+    empties: int = 0
+    max_length: int = 0
+    long_values: int = 0
+    textfile_path_length: int = 0
+    nonconforming: int = 0
+    examples: list[str] = field(default_factory=list)
+    fraction: bool = False
+    with_offset: int = 0
+    without_offset: int = 0
+    edge_blank: bool = False
+
+    @property
+    def fixed_ambiguous(self) -> bool:
+        """Padding would hide the difference between NULL and empty text, or edge blanks."""
+        return bool((self.nulls and self.empties) or self.edge_blank)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A value holding characters the output charset cannot hold."""
+
+    table: str
+    column: str
+    row_key: str
+    chars: str
+    mapped: bool
+
+    def __str__(self) -> str:
+        what = "mapped by profile" if self.mapped else "NOT mapped"
+        return f"{self.table}.{self.column} [{self.row_key}]: {codepoints(self.chars)} ({self.chars}) - {what}"
+
+
+@dataclass
+class TableScan:
+    rows: int = 0
+    columns: dict[str, ColumnStats] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    finding_count: int = 0
+    unmappable_count: int = 0
+    char_counts: Counter[tuple[str, str, bool]] = field(default_factory=Counter)
+    xml_invalid: list[str] = field(default_factory=list)
+    needs_utf8: bool = False
+
+
+@dataclass
+class ScanResult:
+    tables: dict[str, TableScan] = field(default_factory=dict)
+    codes: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+    lob_count: int = 0
+    lob_widths: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def unmappable(self) -> list[Finding]:
+        return [f for t in self.tables.values() for f in t.findings if not f.mapped]
+
+    @property
+    def unmappable_total(self) -> int:
+        return sum(t.unmappable_count for t in self.tables.values() if not t.needs_utf8)
+
+
+RowSource = Callable[[TablePlan, tuple[str, ...]], Iterable[tuple[Any, ...]]]
+
+
+def row_key(tp: TablePlan, row: tuple[Any, ...], recno: int) -> str:
+    """How a person finds a row: its primary key values, else its record number in the file."""
+    if tp.primary_key and tp.source is not None:
+        idx = {c: i for i, c in enumerate(tp.columns)}
+        parts = [f"{c}={row[idx[c]]}" for c in tp.primary_key if c in idx]
+        return ", ".join(parts)
+    return f"record {recno}"
+
+
+def style_for(plan: Plan):
+    return XML_STYLE if plan.format == "xml" else FLAT_STYLE
+
+
+def scan(plan: Plan, rows: RowSource, progress: Callable[[str, int | None], Any] | None = None) -> ScanResult:
+    """Scan every planned table; ``rows(table_plan, columns)`` yields raw rows in plan order."""
+    result = ScanResult()
+    widths = Counter({"fil": 1, "tabell": 1, "felt": 1, "post": 1, "bytes": 1, "innhold": 1})
+    for tp in plan.tables:
+        kinds = {f.column: f.kind for f in tp.fields if f.role == "value"}
+        ts = _scan_table(plan, tp, kinds, rows, progress)
+        widen = {c for c, st in ts.columns.items()
+                 if st.nonconforming or (st.with_offset and st.without_offset)}
+        if widen:
+            first = {c: (st.nonconforming, st.examples) for c, st in ts.columns.items()}
+            for c in widen:
+                st = ts.columns[c]
+                if not st.nonconforming:
+                    first[c] = (st.with_offset if st.with_offset < st.without_offset else st.without_offset,
+                                ["some timestamps have a time-zone offset and others do not"])
+            ts = _scan_table(plan, tp, {**kinds, **{c: "unknown" for c in widen}}, rows, progress)
+            for c in widen:
+                ts.columns[c].nonconforming, ts.columns[c].examples = first[c]
+        result.tables[tp.name] = ts
+        for lob in ts.__dict__.get("_lobs", []):
+            result.lob_count += 1
+            for key, value in lob.items():
+                widths[key] = max(widths[key], len(value))
+        ts.__dict__.pop("_lobs", None)
+        ct = plan.profile.table(tp.name).code_table
+        if ct and ct.code in tp.columns and ct.explanation in tp.columns:
+            render = renderer_for(kinds[ct.code], style_for(plan), tp.source.column(ct.code).scale if tp.source else None)
+            pairs = []
+            for code, explan in rows(tp, (ct.code, ct.explanation)):
+                if code is None:
+                    continue
+                try:
+                    text = render(code)
+                except Nonconforming:
+                    text = render_any_as_text(code)
+                pairs.append((text, "" if explan is None else render_any_as_text(explan)))
+            result.codes[tp.name] = tuple(pairs)
+    result.lob_widths = dict(widths)
+    return result
+
+
+def _scan_table(plan: Plan, tp: TablePlan, kinds: dict[str | None, str], rows: RowSource,
+                progress: Callable[[str, int | None], Any] | None) -> TableScan:
+    ts = TableScan(columns={c: ColumnStats() for c in tp.columns})
+    style = style_for(plan)
+    policy = plan.charset
+    encoding = tp.charset
+    limit = plan.long_text_limit
+    xml = plan.format == "xml"
+    cols: list[tuple[int, str, str, Renderer | None, ColumnStats]] = []
+    for i, name in enumerate(tp.columns):
+        kind = kinds.get(name, "unknown")
+        scale = tp.source.column(name).scale if tp.source else None
+        cols.append((i, name, kind, None if kind == "binary" else renderer_for(kind, style, scale), ts.columns[name]))
+    lobs: list[dict[str, str]] = []
+    tick = progress(f"scan {tp.name}", None) if progress else None
+    recno = 0
+    for row in rows(tp, tp.columns):
+        recno += 1
+        for i, name, kind, render, st in cols:
+            value = row[i]
+            if value is None:
+                st.nulls += 1
+                continue
+            st.values += 1
+            if render is None:  # binary
+                try:
+                    data = as_bytes(value)
+                    ext = sniff(data)
+                except TypeError:
+                    st.nonconforming += 1
+                    if len(st.examples) < 3:
+                        st.examples.append(f"{row_key(tp, row, recno)}: text in a binary column")
+                    data, ext = str(value).encode("utf-8"), "bin"
+                path = lob_path(LOB_DIR, tp.file_name, name, recno, ext)
+                st.max_length = max(st.max_length, len(path))
+                lobs.append({"fil": path, "tabell": tp.name, "felt": name, "post": str(recno),
+                             "bytes": str(len(data)), "innhold": describe_kind(ext, None)})
+                continue
+            try:
+                text = render(value)
+            except Nonconforming as exc:
+                st.nonconforming += 1
+                if len(st.examples) < 3:
+                    st.examples.append(f"{row_key(tp, row, recno)}: {exc}")
+                continue
+            if kind == "timestamp":
+                has_offset = len(text) > 19 and text[-6] in "+-"
+                if has_offset:
+                    st.with_offset += 1
+                else:
+                    st.without_offset += 1
+                if "." in text:
+                    st.fraction = True
+            elif kind == "time" and "." in text:
+                st.fraction = True
+            if kind in TEXT_KINDS:
+                bad = foreign_chars(text, encoding)
+                if bad:
+                    text, mapped = apply_mapping(text, policy, encoding)
+                    left = foreign_chars(text, encoding)
+                    _record(ts, tp, name, row, recno, bad, mapped, left)
+                if xml and _XML_INVALID.search(text):
+                    if len(ts.xml_invalid) < 20:
+                        ch = _XML_INVALID.search(text).group()  # type: ignore[union-attr]
+                        ts.xml_invalid.append(f"{tp.name}.{name} [{row_key(tp, row, recno)}]: {codepoints(ch)}")
+                if not text:
+                    st.empties += 1
+                elif text[0].isspace() or text[-1].isspace():
+                    st.edge_blank = True
+                if len(text) > limit:
+                    st.long_values += 1
+                    path = lob_path(LOB_DIR, tp.file_name, name, recno, "txt")
+                    st.textfile_path_length = max(st.textfile_path_length, len(path))
+                    lobs.append({"fil": path, "tabell": tp.name, "felt": f"{name}_fil", "post": str(recno),
+                                 "bytes": str(len(text.encode("utf-8"))),
+                                 "innhold": describe_kind("txt", LATIN1)})  # the longer label
+                    continue
+            st.max_length = max(st.max_length, len(text))
+        if tick is not None and recno % 1000 == 0:
+            tick(1000)
+    if tick is not None:
+        tick(recno % 1000)
+    ts.rows = recno
+    if ts.unmappable_count and encoding == LATIN1 and policy.utf8_fallback:
+        ts.needs_utf8 = True
+    ts.__dict__["_lobs"] = lobs
+    return ts
+
+
+def _record(ts: TableScan, tp: TablePlan, column: str, row: tuple[Any, ...], recno: int,
+            bad: str, mapped: str, left: str) -> None:
+    ts.finding_count += 1
+    for ch in bad:
+        ts.char_counts[(column, ch, ch in mapped)] += 1
+    if left:
+        ts.unmappable_count += 1
+    if len(ts.findings) < FINDINGS_KEPT:
+        key = row_key(tp, row, recno)
+        if mapped:
+            ts.findings.append(Finding(tp.name, column, key, mapped, True))
+        if left:
+            ts.findings.append(Finding(tp.name, column, key, left, False))

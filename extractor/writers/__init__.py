@@ -1,0 +1,1 @@
+"""Writers for the table files: flat files (delimited, fixed width) and XML with its XSD."""
