@@ -236,7 +236,7 @@ def _value_step(plan: Plan, tp: TablePlan, column: str, kind: str, render: Calla
                 out.append(None)
                 out.append(rel)
                 if length:
-                    out.append(str(len(text)))
+                    out.append(None)  # the field itself is NULL; the file holds the value
                 return
         out.append(text)
         if textfile:

@@ -100,5 +100,5 @@ def format_inspection(info: dict[str, Any]) -> str:
         lines.append(f"{n} value(s) cannot be written as {info['charset']} and no policy covers them: "
                      "extract would stop. Map them in [charset.map], set utf8_fallback, or use --charset UTF-8.")
     elif n == 0:
-        lines.append(f"Every value can be written as planned.")
+        lines.append("Every value can be written as planned.")
     return "\n".join(lines).rstrip() + "\n"

@@ -18,9 +18,10 @@ from .errors import ExtractorError, UnencodableError
 from .extract import ExtractResult, extract
 from .model import Schema
 from .output import Staging
-from .plan import LOB_DIR, LOB_TABLE, Plan, finalize, make_plan
+from .plan import LOB_DIR, LOB_TABLE, Plan, make_plan
 from .profile import Profile, load_profile
 from .progress import Progress
+from .refine import finalize
 from .report import DeviationLog
 from .scan import ScanResult, scan
 
@@ -50,7 +51,7 @@ class ExtractSummary:
 
 
 def open_profile(path: str | Path | None) -> Profile:
-    return load_profile(path) if path else Profile()
+    return load_profile(path, defer=True) if path else Profile()
 
 
 def _rows(dialect: Any) -> Any:
@@ -88,7 +89,7 @@ def run_extract(source: str, out: Path, profile_path: str | Path | None, options
     """Extract SOURCE into the directory OUT; see the module docstring for the steps."""
     from dialects import open_source
 
-    started = dt.datetime.now(dt.timezone.utc)
+    started = dt.datetime.now(dt.UTC)
     profile = open_profile(profile_path)
     dialect = open_source(source)
     try:
@@ -157,7 +158,7 @@ def expected_arkade_deviations(plan: Plan, found: ScanResult, result: ExtractRes
 
 def _write_reports(staging: Staging, plan: Plan, result: ExtractResult, log: DeviationLog,
                    warnings: list[str], source: str, started: dt.datetime, date: str) -> None:
-    finished = dt.datetime.now(dt.timezone.utc)
+    finished = dt.datetime.now(dt.UTC)
     tables = []
     for tp in plan.tables:
         fr = result.files[tp.name]

@@ -77,6 +77,8 @@ class Profile:
     format: str = "delimited"
     long_text_limit: int = DEFAULT_LONG_TEXT_LIMIT
     tables: dict[str, TableProfile] = field(default_factory=dict)
+    problems: tuple[str, ...] = ()
+    """Problems found while reading, kept when the caller checks against the schema too."""
 
     def table(self, name: str) -> TableProfile:
         return self.tables.get(name, TableProfile())
@@ -124,8 +126,12 @@ def _table_section(p: _Problems, where: str, data: Any) -> dict[str, Any]:
     return {}
 
 
-def load_profile(path: str | Path) -> Profile:
-    """Read and check a profile file; raise ``ProfileError`` listing every problem."""
+def load_profile(path: str | Path, defer: bool = False) -> Profile:
+    """Read and check a profile file; raise ``ProfileError`` listing every problem.
+
+    With ``defer`` the problems are kept on the profile instead, so that ``make_plan`` can report
+    them together with those only the schema reveals (unknown tables and columns).
+    """
     path = Path(path)
     shown = str(path)
     try:
@@ -137,10 +143,10 @@ def load_profile(path: str | Path) -> Profile:
         raise ProfileError(shown, [f"cannot be read: {exc}"]) from None
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(shown, [f"is not valid TOML: {exc}"]) from None
-    return parse_profile(data, shown)
+    return parse_profile(data, shown, defer)
 
 
-def parse_profile(data: dict[str, Any], shown: str = "<profile>") -> Profile:
+def parse_profile(data: dict[str, Any], shown: str = "<profile>", defer: bool = False) -> Profile:
     """Check a profile already read from TOML (see ``load_profile``)."""
     p = _Problems()
     p.unknown_keys("", data, _TOP_KEYS)
@@ -231,6 +237,6 @@ def parse_profile(data: dict[str, Any], shown: str = "<profile>") -> Profile:
         tables[tname] = TableProfile(_text(p, f"{where}.description", tdata.get("description", "")),
                                      exclude or None, code_table, columns)
 
-    if p.items:
+    if p.items and not defer:
         raise ProfileError(shown, p.items)
-    return Profile(shown, metadata, charset, fmt, limit, tables)
+    return Profile(shown, metadata, charset, fmt, limit, tables, tuple(p.items))

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .charset import LATIN1, UTF8, apply_mapping, codepoints, foreign_chars
+from .charset import LATIN1, apply_mapping, codepoints, foreign_chars
 from .lobs import as_bytes, describe_kind, lob_path, sniff
 from .plan import LOB_DIR, Plan, TablePlan
 from .values import FLAT_STYLE, XML_STYLE, Nonconforming, Renderer, render_any_as_text, renderer_for

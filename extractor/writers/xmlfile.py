@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from lxml import etree
+from lxml.builder import ElementMaker
 
 if TYPE_CHECKING:
     from ..plan import TablePlan
@@ -80,7 +81,7 @@ class XmlTableWriter:
 
 def xsd_document(tp: TablePlan) -> bytes:
     """The XSD of one table file: field types, lengths, nillable for NULL, ``xs:key`` for the PK."""
-    E = etree.ElementMaker(namespace=XS, nsmap={"xs": XS})  # type: ignore[attr-defined]
+    E = ElementMaker(namespace=XS, nsmap={"xs": XS})
     names = element_names(tp)
     fields = []
     for f, n in zip(tp.fields, names, strict=True):

@@ -1,0 +1,138 @@
+"""Bad input: one clear message, a non-zero exit, and never a directory that looks finished."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.conftest import EXAMPLE_PROFILE, make_db, run
+
+UTTREKK = [sys.executable, "-m", "extractor"]
+
+
+def _fails(result, *fragments: str) -> str:
+    assert result.exit_code != 0
+    out = result.output
+    assert "Traceback" not in out
+    assert out.count("uttrekk: error:") == 1, out
+    for f in fragments:
+        assert f in out, (f, out)
+    return out
+
+
+def test_missing_file(tmp_path):
+    _fails(run("extract", tmp_path / "none.sqlite", "--out", tmp_path / "o"), "no such file")
+    assert not (tmp_path / "o").exists()
+
+
+def test_not_a_database(tmp_path):
+    f = tmp_path / "x.sqlite"
+    f.write_text("hello")
+    _fails(run("extract", f, "--out", tmp_path / "o"), "not a SQLite database")
+    _fails(run("inspect", tmp_path), "is a directory")
+
+
+def test_unknown_table_and_column_in_profile(tmp_path, example_db):
+    prof = tmp_path / "p.toml"
+    prof.write_text('[tables.NOPE]\ndescription = "x"\n[tables.SAK.columns.bogus]\ndescription = "y"\n'
+                    '[tables.SAK]\nfoo = 1\n')
+    out = _fails(run("extract", example_db, "--profile", prof, "--out", tmp_path / "o"),
+                 "tables.NOPE: no such table", "tables.SAK.columns.bogus: no such column",
+                 "tables.SAK.foo: unknown key", "3 problem(s)")
+    assert str(prof) in out
+    assert not (tmp_path / "o").exists()
+
+
+def test_unencodable_without_policy_stops_before_writing(tmp_path, example_db):
+    out = _fails(run("extract", example_db, "--out", tmp_path / "o"),
+                 "cannot be written as ISO-8859-1", "SAK.tittel [id=5]: U+2013",
+                 "TILTAKSHAVER.navn", "U+010C", "[charset.map]")
+    assert "nothing was written" in out
+    assert not (tmp_path / "o").exists()
+    assert not list(tmp_path.glob(".o*"))
+
+
+def test_existing_output_is_refused_unless_overwrite(tmp_path, example_db):
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / "keep.txt").write_text("x")
+    _fails(run("extract", example_db, "--profile", EXAMPLE_PROFILE, "--out", out), "exists and is not empty")
+    assert (out / "keep.txt").exists()
+    r = run("extract", example_db, "--profile", EXAMPLE_PROFILE, "--out", out, "--overwrite", "-q")
+    assert r.exit_code == 0, r.output
+    assert not (out / "keep.txt").exists() and (out / "content" / "addml.xml").exists()
+
+
+def test_empty_existing_output_is_used(tmp_path, example_db):
+    out = tmp_path / "o"
+    out.mkdir()
+    assert run("extract", example_db, "--profile", EXAMPLE_PROFILE, "--out", out, "-q").exit_code == 0
+    assert (out / "content" / "addml.xml").exists()
+
+
+def test_unknown_url_scheme_suggests(tmp_path):
+    _fails(run("inspect", "postgresq://u@h/db"), "Did you mean 'postgresql'")
+
+
+def test_bad_date_option(tmp_path, example_db):
+    _fails(run("extract", example_db, "--out", tmp_path / "o", "--date", "2020-13-40"), "--date")
+
+
+def test_nonconforming_value_in_xml_control_char(tmp_path):
+    db = make_db(tmp_path / "c.sqlite", "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT);",
+                 {"t": [(1, "bell\x07")]})
+    _fails(run("extract", db, "--out", tmp_path / "o", "--format", "xml"), "t.v [id=1]: U+0007", "XML 1.0")
+    assert run("extract", db, "--out", tmp_path / "o2", "-q").exit_code == 0
+
+
+def test_source_is_never_written(tmp_path, example_db):
+    before = example_db.read_bytes()
+    assert run("extract", example_db, "--profile", EXAMPLE_PROFILE, "--out", tmp_path / "o", "-q").exit_code == 0
+    assert example_db.read_bytes() == before
+    assert not Path(str(example_db) + "-journal").exists()
+
+
+def test_read_only_connection_refuses_writes(example_db):
+    from dialects import open_source
+    d = open_source(str(example_db))
+    try:
+        with d.engine.connect() as conn:
+            try:
+                conn.exec_driver_sql("DELETE FROM SAK")
+            except Exception as exc:  # sqlite3.OperationalError wrapped by SQLAlchemy
+                assert "readonly" in str(exc).lower() or "read-only" in str(exc).lower()
+            else:
+                raise AssertionError("a write through uttrekk's connection was accepted")
+    finally:
+        d.close()
+
+
+def test_killed_run_leaves_no_finished_looking_output(tmp_path):
+    db = tmp_path / "big.sqlite"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b REAL)")
+    con.executemany("INSERT INTO t VALUES (?,?,?)", ((i, f"rad {i} ;\"x\"", i / 7) for i in range(400_000)))
+    con.commit()
+    con.close()
+    out = tmp_path / "o"
+    proc = subprocess.Popen([*UTTREKK, "extract", str(db), "--out", str(out), "-q"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)})
+    partial = tmp_path / ".o.uttrekk-partial"
+    deadline = time.time() + 60
+    while not (partial / "content").exists() and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    assert proc.poll() is None, "the run finished before it could be killed; make the table bigger"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not out.exists()
+    assert partial.exists()  # clearly named as unfinished
+    r = run("extract", db, "--out", out, "-q")  # a new run starts clean
+    assert r.exit_code == 0, r.output
+    assert not partial.exists() and (out / "content" / "t.txt").exists()
