@@ -198,14 +198,14 @@ def _field_def(f: FieldPlan, types: _Types, pos: int | None) -> Any:
 def _flat_file_type(plan: Plan, charset: str) -> tuple[str, Any]:
     name = ("fastlengde_" if plan.format == "fixed" else "semikolon_") + ("latin1" if charset == "ISO-8859-1" else "utf8")
     if plan.format == "fixed":
-        desc = ("Fixed-width records, each ended by CR LF. Text is left-aligned and numbers right-aligned, "
-                "padded with blanks; a NULL is all blanks. Trailing blanks of text are padding, except "
-                "where a _lengde field gives the exact length.")
+        desc = ("Poster med faste feltlengder, hver avsluttet med CR LF. Tekst er venstrejustert og tall "
+                "høyrejustert, fylt ut med blanke; NULL er bare blanke. Blanke bakerst i tekst er utfylling, "
+                "unntatt der et _lengde-felt gir eksakt lengde.")
         fmt = A.fixedFileFormat(A.recordSeparator("CRLF"))
     else:
-        desc = ("Fields separated by ';', records ended by CR LF, no header line. A field holding ';', "
-                "'\"', CR or LF is quoted with '\"' and inner quotes are doubled (RFC 4180). "
-                "NULL is an empty field without quotes; empty text is written as \"\".")
+        desc = ("Felt skilt med ';', poster avsluttet med CR LF, ingen overskriftslinje. Et felt som "
+                "inneholder ';', '\"', CR eller LF står i '\"', og anførselstegn inni er doblet (RFC 4180). "
+                "NULL er et tomt felt uten anførselstegn; tom tekst skrives som \"\".")
         fmt = A.delimFileFormat(A.recordSeparator("CRLF"), A.fieldSeparatingChar(";"), A.quotingChar('"'))
     return name, A.flatFileType(A.description(desc), A.charset(charset), fmt, name=name)
 
@@ -296,9 +296,9 @@ def _flat_files(plan: Plan, files: dict[str, Any], queries: dict[str, str]) -> A
         record: list[Any] = []
         desc = tp.description
         if tp.source is not None:
-            extra = [f"Source table {tp.source.name}."]
+            extra = [f"Kildetabell: {tp.source.name}."]
             if tp.excluded_columns:
-                extra.append("Columns left out: " + "; ".join(f"{c} ({why})" for c, why in tp.excluded_columns) + ".")
+                extra.append("Utelatte kolonner: " + "; ".join(f"{c} ({why})" for c, why in tp.excluded_columns) + ".")
             extra += [n[0].upper() + n[1:] + "." if not n.endswith(".") else n for n in tp.notes]
             desc = " ".join([desc, *extra]).strip() if desc else " ".join(extra)
         if fixed:
@@ -319,7 +319,7 @@ def _flat_files(plan: Plan, files: dict[str, Any], queries: dict[str, str]) -> A
     parts = [*flat, A.flatFileDefinitions(*definitions),
              A.structureTypes(A.flatFileTypes(*file_types.values()), A.fieldTypes(*types.elements()))]
     if queries:
-        parts.append(A.queries(*[A.query(A.description(f"SQL that produced {t}"), A.statement(q), name=t)
+        parts.append(A.queries(*[A.query(A.description(f"SQL-spørringen som ga {t}"), A.statement(q), name=t)
                                  for t, q in queries.items()]))
     parts += [_processes(plan, tp) for tp in plan.tables]
     return A.flatFiles(*parts)
@@ -338,8 +338,8 @@ def _data_objects(plan: Plan, files: dict[str, Any]) -> Any:
             props.append(_prop("foreignKey", f"{', '.join(fk.columns)} -> {fk.ref_table}({', '.join(fk.ref_columns)})"))
         objects.append(A.dataObject(A.description(tp.description or tp.name), A.properties(*props), name=tp.name))
     for name, fr in files.get("__schemas__", {}).items():
-        objects.append(A.dataObject(A.description(f"XML Schema for {name}"), A.properties(
+        objects.append(A.dataObject(A.description(f"XML-skjema for {name}"), A.properties(
             _prop("fileName", fr.name), _checksum(fr.sha256), _prop("format", "XSD")), name=fr.name))
     return A.dataObjects(A.description(
-        f"One XML file per table with its XML Schema; files for binary values and long texts are under "
-        f"{LOB_DIR}/ and listed in {LOB_TABLE}.xml."), *objects)
+        f"Én XML-fil per tabell med tilhørende XML-skjema; filer for binærverdier og lange tekster ligger "
+        f"under {LOB_DIR}/ og er listet i {LOB_TABLE}.xml."), *objects)

@@ -37,8 +37,8 @@ def _finalize_table(plan: Plan, tp: TablePlan, scan: ScanResult) -> TablePlan:
         kind, widened = f.kind, None
         if st.nonconforming:
             kind, widened = "unknown", f.kind
-            notes.append(f"column {f.column}: declared {f.kind} but {st.nonconforming} value(s) do not fit "
-                         f"(first: {st.examples[0]}); archived as text")
+            notes.append(f"kolonne {f.column}: deklarert som {f.kind}, men {st.nonconforming} verdi(er) passer ikke "
+                         f"(første: {st.examples[0]}); arkivert som tekst")
         fmt = ADDML_TYPES[kind][1]
         if kind == "timestamp":
             fmt = "yyyy-MM-ddTHH:mm:ss" + (".FFFFFFF" if st.fraction else "") + ("zzz" if st.with_offset else "")
@@ -46,18 +46,18 @@ def _finalize_table(plan: Plan, tp: TablePlan, scan: ScanResult) -> TablePlan:
             fmt = "HH:mm:ss.FFFFFFF"
         desc = f.description
         if kind == "char":
-            desc = _join(desc, "Trailing blanks of the fixed-length CHAR value are removed.")
+            desc = _join(desc, "Blanke tegn som fylte ut CHAR-verdien bakerst, er fjernet.")
         if kind == "binary":
             fields.append(replace(
                 f, kind="binary", role="lobpath", field_format=None, max_length=st.max_length or None,
-                description=_join(desc, f"Binary value stored as a file; the field holds its path "
-                                        f"relative to content/ (see {LOB_TABLE}). Empty when NULL."),
+                description=_join(desc, f"Binærverdien er lagret som egen fil; feltet inneholder filens sti "
+                                        f"relativt til content/ (se {LOB_TABLE}). Tomt når verdien er NULL."),
                 width=max(st.max_length, 1)))
             continue
         limit_note = ""
         if st.long_values:
-            limit_note = (f"Values longer than {plan.long_text_limit} characters are stored as text files "
-                          f"and the field is then empty (NULL); see field {f.name}_fil.")
+            limit_note = (f"Verdier lengre enn {plan.long_text_limit} tegn er lagret som tekstfiler, og feltet "
+                          f"er da tomt (NULL); se feltet {f.name}_fil.")
         max_length = f.max_length
         if kind in ("string", "char", "unknown"):
             max_length = max(max_length or 0, st.max_length) or None
@@ -72,20 +72,19 @@ def _finalize_table(plan: Plan, tp: TablePlan, scan: ScanResult) -> TablePlan:
         if st.long_values:
             fields.append(FieldPlan(
                 name=f"{f.name}_fil", column=f.column, kind="string", role="textfile",
-                description=(f"Path, relative to content/, of the text file holding the value of "
-                             f"{f.name} when it is longer than {plan.long_text_limit} characters "
-                             f"(see {LOB_TABLE}); empty otherwise."),
+                description=(f"Sti relativt til content/ til tekstfilen som inneholder verdien av {f.name} "
+                             f"når den er lengre enn {plan.long_text_limit} tegn (se {LOB_TABLE}); ellers tomt."),
                 max_length=st.textfile_path_length, width=max(st.textfile_path_length, 1)))
         if plan.format == "fixed" and kind in ("string", "char", "unknown") and st.fixed_ambiguous:
             fields.append(FieldPlan(
                 name=f"{f.name}_lengde", column=f.column, kind="integer", role="length",
-                description=(f"Exact length in characters of {f.name}; empty when {f.name} is NULL. "
-                             f"Needed because padding cannot show empty text, NULL or edge blanks."),
+                description=(f"Eksakt lengde i tegn av {f.name}; tomt når {f.name} er NULL. Lagt til fordi "
+                             f"utfylling med blanke ikke skiller tom tekst, NULL og blanke tegn i kantene."),
                 width=max(len(str(st.max_length)), 1)))
     charset = UTF8 if ts.needs_utf8 else tp.charset
     if ts.needs_utf8:
-        notes.append(f"written as UTF-8: {ts.unmappable_count} value(s) hold characters outside "
-                     f"{tp.charset} that the profile does not map (utf8_fallback)")
+        notes.append(f"skrevet som UTF-8: {ts.unmappable_count} verdi(er) har tegn utenfor {tp.charset} "
+                     f"som profilen ikke erstatter (utf8_fallback)")
     return replace(tp, fields=tuple(fields), charset=charset, notes=tuple(notes))
 
 
@@ -118,27 +117,27 @@ def _lob_table_plan(plan: Plan, scan: ScanResult) -> TablePlan:
     w = scan.lob_widths
     fields = (
         FieldPlan("fil", None, "string", "manifest", True, True,
-                  "Path of the file relative to content/.", max_length=w["fil"], width=w["fil"]),
+                  "Filens sti relativt til content/.", max_length=w["fil"], width=w["fil"]),
         FieldPlan("tabell", None, "string", "manifest", True, False,
-                  "Table whose row refers to the file.", max_length=w["tabell"], width=w["tabell"]),
+                  "Tabellen der en post viser til filen.", max_length=w["tabell"], width=w["tabell"]),
         FieldPlan("felt", None, "string", "manifest", True, False,
-                  "Field of that table that holds the path.", max_length=w["felt"], width=w["felt"]),
+                  "Feltet i den tabellen som inneholder stien.", max_length=w["felt"], width=w["felt"]),
         FieldPlan("post", None, "integer", "manifest", True, False,
-                  "Record number (from 1) of the referring row in that table's file.", width=w["post"]),
+                  "Postnummer (fra 1) i den tabellens fil for posten som viser til filen.", width=w["post"]),
         FieldPlan("bytes", None, "integer", "manifest", True, False,
-                  "Size of the file in bytes.", width=w["bytes"]),
+                  "Filens størrelse i byte.", width=w["bytes"]),
         FieldPlan("sha256", None, "string", "manifest", True, False,
-                  "SHA-256 checksum of the file (hex).", max_length=64, width=64),
+                  "Filens SHA-256-sjekksum (heksadesimal).", max_length=64, width=64),
         FieldPlan("innhold", None, "string", "manifest", True, False,
-                  "What the file holds: text (with its charset) or binary, with the format recognised "
-                  "from its first bytes (pdf, png, jpeg, gif, tiff, zip, xml, ukjent).",
+                  "Hva filen inneholder: tekst (med tegnsett) eller binaer med formatet gjenkjent fra "
+                  "de første bytene (pdf, png, jpeg, gif, tiff, zip, xml, ukjent).",
                   max_length=w["innhold"], width=w["innhold"]),
     )
     return TablePlan(
         name=LOB_TABLE, file_name=LOB_TABLE, source=None,
         columns=tuple(f.name for f in fields), fields=fields,
-        description=("Files written by the extraction for binary values and texts longer than "
-                     f"{plan.long_text_limit} characters, one record per file. Added by uttrekk."),
+        description=("Filer skrevet av uttrekket for binærverdier og tekster lengre enn "
+                     f"{plan.long_text_limit} tegn, én post per fil. Lagt til av uttrekksverktøyet uttrekk."),
         primary_key=("fil",), charset=plan.charset.encoding,
     )
 
@@ -162,6 +161,7 @@ def addml_version(tables: list[TablePlan]) -> tuple[str, str]:
                 seen.add(name)
     if clashes:
         names = ", ".join(dict.fromkeys(clashes))
-        return "8.2", (f"ADDML 8.2 is written because ADDML 8.3 forbids a field in more than one key of a "
-                       f"record, and these fields are in two keys: {names}. No key was dropped.")
+        return "8.2", (f"ADDML 8.2 er brukt fordi ADDML 8.3 ikke tillater at et felt inngår i mer enn én "
+                       f"nøkkel i samme post, og disse feltene inngår i to nøkler: {names}. "
+                       f"Ingen nøkkel er utelatt.")
     return "8.3", ""

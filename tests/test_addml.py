@@ -115,7 +115,7 @@ def test_key_overlap_writes_8_2_and_says_why(tmp_path):
     assert not schema("8.3").validate(doc)
     assert b'version="8.2"' in (tmp_path / "o" / "content" / "addml.xsd").read_bytes()
     comment = doc.findtext(".//a:additionalElement[@name='comments']//a:value", namespaces=N)
-    assert "rolle.person_id" in comment and "No key was dropped" in comment
+    assert "rolle.person_id" in comment and "Ingen nøkkel er utelatt" in comment
     rolle = doc.find(".//a:recordDefinition[@name='rolle']", N)
     assert rolle.find("a:keys/a:key[a:primaryKey]", N) is not None
     assert rolle.find("a:keys/a:key[a:foreignKey]", N) is not None
