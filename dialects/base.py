@@ -61,6 +61,8 @@ def kind_of(satype: Any) -> tuple[Kind, dict[str, Any]]:
 
 
 def native_name(satype: Any, engine: Engine) -> str:
+    if isinstance(satype, sat.NullType):
+        return "(no type)"
     try:
         return str(satype.compile(dialect=engine.dialect))
     except Exception:

@@ -33,7 +33,8 @@ def inspect_source(dialect: Any, profile: Profile, options: Options, run_scan: b
         for col in table.columns:
             kind = col.kind
             c: dict[str, Any] = {"name": col.name, "native_type": col.native_type, "kind": kind,
-                                 "addml_type": ADDML_TYPES[kind][0], "nullable": col.nullable}
+                                 "addml_type": "file" if kind == "binary" else ADDML_TYPES[kind][0],
+                                 "nullable": col.nullable and col.name not in table.primary_key}
             if ts is not None and col.name in ts.columns:
                 st = ts.columns[col.name]
                 c.update(nulls=st.nulls, max_length=st.max_length, long_values=st.long_values)

@@ -17,7 +17,7 @@ from typing import Any
 from .charset import LATIN1, apply_mapping, codepoints, foreign_chars
 from .lobs import as_bytes, describe_kind, lob_path, sniff
 from .plan import LOB_DIR, Plan, TablePlan
-from .values import FLAT_STYLE, XML_STYLE, Nonconforming, Renderer, render_any_as_text, renderer_for
+from .values import FLAT_STYLE, XML_STYLE, Nonconforming, Renderer, hex_text, render_any_as_text, renderer_for
 
 FINDINGS_KEPT = 1000
 """Findings kept per table for display; counts are always complete."""
@@ -190,10 +190,13 @@ def _scan_table(plan: Plan, tp: TablePlan, kinds: dict[str | None, str], rows: R
             try:
                 text = render(value)
             except Nonconforming as exc:
-                st.nonconforming += 1
-                if len(st.examples) < 3:
-                    st.examples.append(f"{row_key(tp, row, recno)}: {exc}")
-                continue
+                if kind == "unknown":  # already text; binary values are written as hex (reported)
+                    text = hex_text(value)
+                else:
+                    st.nonconforming += 1
+                    if len(st.examples) < 3:
+                        st.examples.append(f"{row_key(tp, row, recno)}: {exc}")
+                    continue
             if kind == "timestamp":
                 has_offset = len(text) > 19 and text[-6] in "+-"
                 if has_offset:

@@ -136,3 +136,31 @@ def test_killed_run_leaves_no_finished_looking_output(tmp_path):
     r = run("extract", db, "--out", out, "-q")  # a new run starts clean
     assert r.exit_code == 0, r.output
     assert not partial.exists() and (out / "content" / "t.txt").exists()
+
+
+def test_unseen_database_with_odd_names_and_mixed_storage(tmp_path):
+    """Identifiers with spaces, reserved words and æøå; untyped and mixed-type columns; no PK."""
+    db = make_db(tmp_path / "w.sqlite", '''
+        CREATE TABLE "Order Details" ("select" INTEGER PRIMARY KEY, "Navn på person" TEXT, "from" DATE, x);
+        CREATE TABLE "æøå" (id INTEGER PRIMARY KEY, "Verdi" REAL);
+        CREATE TABLE wr (a TEXT NOT NULL, b INTEGER NOT NULL, c BLOB, PRIMARY KEY (a, b)) WITHOUT ROWID;
+        CREATE TABLE tom (id INTEGER PRIMARY KEY);
+        CREATE TABLE notype (a, b);
+        CREATE VIEW v AS SELECT * FROM wr;
+    ''', {"Order Details": [(1, "Åse", "2020-01-01", 1), (2, "Per", "ukjent", 2.5), (3, None, None, "t"),
+                            (4, "", "2021-02-29", b"\x00\x01")],
+          "æøå": [(1, 1.5), (2, None)], "wr": [("k", 1, b"abc"), ("k", 2, None)],
+          "notype": [(1, "x"), (1, "x"), (2.5, b"\xff")]})
+    r = run("extract", db, "--out", tmp_path / "o", "-q")
+    assert r.exit_code == 0, r.output
+    content = tmp_path / "o" / "content"
+    assert sorted(p.name for p in content.glob("*.txt")) == [
+        "LOBFILER.txt", "Order_Details.txt", "aeoa.txt", "notype.txt", "tom.txt", "wr.txt"]
+    assert (content / "Order_Details.txt").read_bytes() == (
+        "1;Åse;2020-01-01;1\r\n2;Per;ukjent;2.5\r\n3;;;t\r\n4;\"\";2021-02-29;0001\r\n".encode("latin-1"))
+    assert (content / "notype.txt").read_bytes() == b"1;x\r\n1;x\r\n2.5;FF\r\n"
+    report = (tmp_path / "o" / "report" / "deviations.tsv").read_text(encoding="utf-8")
+    assert "kolonne from: deklarert som date, men 2 verdi(er) passer ikke" in report
+    assert "Order Details\tx\tselect=4\tbinary_as_hex" in report and "notype\tb\trecord 3\tbinary_as_hex" in report
+    assert "deklarert som unknown" not in report
+    assert (content / "lob" / "wr" / "c" / "1.bin").read_bytes() == b"abc"
