@@ -85,6 +85,11 @@ class Dialect:
         engine = sa.create_engine(url)
         return cls(engine, url.render_as_string(hide_password=True))
 
+    @property
+    def engine_name(self) -> str:
+        """The SQLAlchemy backend name (``postgresql``, ``mysql``, ``sqlite``…)."""
+        return str(self.engine.dialect.name)
+
     # -- reflection ---------------------------------------------------------------------------
 
     def reflect(self, schema: str | None = None) -> Schema:
@@ -106,7 +111,7 @@ class Dialect:
             tables.append(self._table(name, schema, columns.get(key, []), pks.get(key) or {},
                                       fks.get(key, []), uniques.get(key, []),
                                       (comments.get(key) or {}).get("text")))
-        return Schema(tuple(tables), source_label=self.label, engine=self.name)
+        return Schema(tuple(tables), source_label=self.label, engine=self.engine_name)
 
     def _table(self, name: str, schema: str | None, cols: list[Any], pk: Any, fks: list[Any],
                uniques: list[Any], comment: str | None) -> Table:

@@ -12,6 +12,7 @@ floats are written with the shortest digits that read back as the same double.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import re
 from collections.abc import Callable
@@ -212,10 +213,36 @@ def render_char(value: object) -> str:
     raise Nonconforming(f"{_show(value)} is not text")
 
 
+def iso_duration(value: dt.timedelta) -> str:
+    """ISO 8601 duration (``P1DT2H30M``, ``-PT0.5S``) for an interval, exact to the microsecond."""
+    sign = "-" if value < dt.timedelta(0) else ""
+    value = abs(value)
+    days, secs, micro = value.days, value.seconds, value.microseconds
+    hours, rest = divmod(secs, 3600)
+    minutes, seconds = divmod(rest, 60)
+    time = ""
+    if hours:
+        time += f"{hours}H"
+    if minutes:
+        time += f"{minutes}M"
+    if seconds or micro:
+        time += f"{seconds}{_fraction(f'{micro:06d}')}S"
+    text = f"P{days}D" if days else "P"
+    if time:
+        text += "T" + time
+    return sign + (text if text != "P" else "PT0S")
+
+
+def _json_default(value: object) -> str:
+    return render_any_as_text(value)
+
+
 def render_any_as_text(value: object) -> str:
     """Text for a value of any type, used where a column is archived as string.
 
-    Binary values cannot be text; they raise so the caller writes them as hex and reports it.
+    Total for every value a driver returns except raw bytes, which raise ``Nonconforming`` so the
+    caller writes them as hex and reports it. Intervals become ISO 8601 durations, JSON documents
+    and arrays JSON text, UUIDs and network addresses their standard spelling.
     """
     if isinstance(value, str):
         return value
@@ -233,10 +260,14 @@ def render_any_as_text(value: object) -> str:
         return render_timestamp(value)
     if isinstance(value, dt.date):
         return value.isoformat()
-    if isinstance(value, dt.time | dt.timedelta):
+    if isinstance(value, dt.time):
         return render_time(value)
+    if isinstance(value, dt.timedelta):
+        return iso_duration(value)
     if isinstance(value, bytes | bytearray | memoryview):
         raise Nonconforming("binary value in a text column")
+    if isinstance(value, dict | list | tuple):
+        return json.dumps(value, ensure_ascii=False, default=_json_default)
     return str(value)
 
 

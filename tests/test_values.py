@@ -81,3 +81,12 @@ def test_any_as_text_keeps_values_and_refuses_bytes():
     assert render_any_as_text(0.1) == "0.1"
     with pytest.raises(Nonconforming):
         render_any_as_text(b"\x01")
+
+
+@pytest.mark.parametrize("value,expected", [
+    (dt.timedelta(days=1, hours=2), "P1DT2H"), (dt.timedelta(0), "PT0S"), (dt.timedelta(seconds=-0.5), "-PT0.5S"),
+    (dt.timedelta(minutes=90, microseconds=10), "PT1H30M0.00001S"),
+    ({"a": [1, "Å"]}, '{"a": [1, "Å"]}'), ([1, None, dt.date(2020, 1, 2)], '[1, null, "2020-01-02"]'),
+])
+def test_any_as_text_is_total_for_driver_values(value, expected):
+    assert render_any_as_text(value) == expected
