@@ -147,7 +147,7 @@ class Dialect:
 
     def select_sql(self, table: Table, columns: Sequence[str], order_by: Sequence[str]) -> Any:
         """SELECT of raw values (untyped columns, so no SQLAlchemy result processing)."""
-        cols = [sa.column(c) for c in columns]
+        cols: list[Any] = [sa.column(c) for c in columns]
         query = sa.select(*cols).select_from(self._selectable(table))
         if order_by:
             query = query.order_by(*[sa.column(c) for c in order_by])

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from extractor.errors import SourceError
 
-from .base import Capabilities, Dialect
+from .base import Capabilities, Dialect, _short
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
@@ -68,4 +68,4 @@ class SQLite(Dialect):
             with self.engine.connect() as conn:
                 conn.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar_one()
         except sa.exc.SQLAlchemyError as exc:
-            raise SourceError(f"{self.label}: cannot be read as a SQLite database: {exc.orig}") from None
+            raise SourceError(f"{self.label}: cannot be read as a SQLite database: {_short(exc)}") from None

@@ -96,7 +96,8 @@ def run_extract(source: str, out: Path, profile_path: str | Path | None, options
         _, plan = reflect_and_plan(dialect, profile, options)
         staging = Staging(out, options.overwrite)
         try:
-            progress = Progress({tp.name: dialect.count_rows(tp.source) for tp in plan.tables}, options.quiet)
+            progress = Progress({tp.name: dialect.count_rows(tp.source) for tp in plan.tables if tp.source},
+                                options.quiet)
             found = preflight(plan, dialect, progress)
             plan = finalize(plan, found)
             log = DeviationLog(staging.report / "deviations.tsv")
@@ -188,8 +189,8 @@ def _write_reports(staging: Staging, plan: Plan, result: ExtractResult, log: Dev
              f"format {plan.format}, ADDML {plan.addml_version}", ""]
     for t in tables:
         lines.append(f"{t['table']}: {t['records']} records -> {t['file']} ({t['charset']}, sha256 {t['sha256']})")
-    for t, r in plan.excluded_tables:
-        lines.append(f"{t}: left out ({r})")
+    for name, reason in plan.excluded_tables:
+        lines.append(f"{name}: left out ({reason})")
     if result.lob_files:
         lines.append(f"{result.lob_files} file(s) for binary values and long texts under content/{LOB_DIR}/")
     lines.append(f"{log.total} value-level change(s) listed in report/deviations.tsv")

@@ -119,6 +119,16 @@ def _date_text(p: _Problems, where: str, value: Any) -> str:
     return ""
 
 
+def _reason(p: _Problems, where: str, data: dict[str, Any], what: str) -> str | None:
+    """The ``exclude`` reason of a table or column; an exclusion without a reason is a problem."""
+    if "exclude" not in data:
+        return None
+    reason = _text(p, f"{where}.exclude", data["exclude"]).strip()
+    if not reason:
+        p.add(f"{where}.exclude", f"give the reason the {what} is left out (bevaringsvurdering)")
+    return reason or None
+
+
 def _table_section(p: _Problems, where: str, data: Any) -> dict[str, Any]:
     if isinstance(data, dict):
         return data
@@ -208,11 +218,7 @@ def parse_profile(data: dict[str, Any], shown: str = "<profile>", defer: bool = 
         where = f"tables.{tname}"
         tdata = _table_section(p, where, tdata)
         p.unknown_keys(where, tdata, _TABLE_KEYS)
-        exclude = None
-        if "exclude" in tdata:
-            exclude = _text(p, f"{where}.exclude", tdata["exclude"]).strip()
-            if not exclude:
-                p.add(f"{where}.exclude", "give the reason the table is left out (bevaringsvurdering)")
+        exclude = _reason(p, where, tdata, "table")
         code_table = None
         if "code_table" in tdata:
             ct = _table_section(p, f"{where}.code_table", tdata["code_table"])
@@ -227,15 +233,10 @@ def parse_profile(data: dict[str, Any], shown: str = "<profile>", defer: bool = 
             cwhere = f"{where}.columns.{cname}"
             cdata = _table_section(p, cwhere, cdata)
             p.unknown_keys(cwhere, cdata, _COLUMN_KEYS)
-            cexclude = None
-            if "exclude" in cdata:
-                cexclude = _text(p, f"{cwhere}.exclude", cdata["exclude"]).strip()
-                if not cexclude:
-                    p.add(f"{cwhere}.exclude", "give the reason the column is left out")
             columns[cname] = ColumnProfile(_text(p, f"{cwhere}.description", cdata.get("description", "")),
-                                           cexclude or None)
+                                           _reason(p, cwhere, cdata, "column"))
         tables[tname] = TableProfile(_text(p, f"{where}.description", tdata.get("description", "")),
-                                     exclude or None, code_table, columns)
+                                     exclude, code_table, columns)
 
     if p.items and not defer:
         raise ProfileError(shown, p.items)
