@@ -334,6 +334,8 @@ def _data_objects(plan: Plan, files: dict[str, Any]) -> Any:
                  _prop("charset", tp.charset), _prop("format", "XML")]
         if tp.primary_key:
             props.append(_prop("primaryKey", ", ".join(tp.primary_key)))
+        for ak in tp.alternate_keys:
+            props.append(_prop("alternateKey", ", ".join(ak)))
         for fk in tp.foreign_keys:
             props.append(_prop("foreignKey", f"{', '.join(fk.columns)} -> {fk.ref_table}({', '.join(fk.ref_columns)})"))
         objects.append(A.dataObject(A.description(tp.description or tp.name), A.properties(*props), name=tp.name))
