@@ -336,6 +336,9 @@ def _data_objects(plan: Plan, files: dict[str, Any]) -> Any:
             props.append(_prop("primaryKey", ", ".join(tp.primary_key)))
         for ak in tp.alternate_keys:
             props.append(_prop("alternateKey", ", ".join(ak)))
+        for f in tp.fields:
+            if f.codes:
+                props.append(_prop("codes", f.name, *[_prop("code", c, _prop("explan", e)) for c, e in f.codes]))
         for fk in tp.foreign_keys:
             props.append(_prop("foreignKey", f"{', '.join(fk.columns)} -> {fk.ref_table}({', '.join(fk.ref_columns)})"))
         objects.append(A.dataObject(A.description(tp.description or tp.name), A.properties(*props), name=tp.name))

@@ -242,11 +242,14 @@ def _fields(table: Table, columns: tuple[Column, ...], tprof, warnings: list[str
 
 
 def _order_by(table: Table, columns: tuple[Column, ...]) -> tuple[str, ...]:
-    """Primary key, else a unique key, else every orderable column: reruns give identical files."""
+    """Primary key, else a not-null unique key, else every column: reruns give identical files.
+
+    Binary columns are part of the order too; an engine that cannot sort them says so in its adapter.
+    """
     if table.primary_key:
         return table.primary_key
     by_name = {c.name: c for c in columns}
     for u in table.unique_keys:
         if all(n in by_name and not by_name[n].nullable for n in u):
             return u
-    return tuple(c.name for c in columns if c.kind != "binary")
+    return tuple(c.name for c in columns)

@@ -22,7 +22,8 @@ def finalize(plan: Plan, scan: ScanResult) -> Plan:
     tables = [_attach_codes(tp, code_lists) for tp in tables]
     if scan.lob_count:
         tables.append(_lob_table_plan(plan, scan))
-    tables = [_add_lob_keys(tp) for tp in tables]
+    if scan.lob_count:  # path fields refer to LOBFILER only when it exists
+        tables = [_add_lob_keys(tp) for tp in tables]
     version, reason = addml_version(tables)
     return replace(plan, tables=tuple(tables), finalized=True, addml_version=version,
                    addml_version_reason=reason)

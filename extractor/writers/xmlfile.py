@@ -91,7 +91,9 @@ def xsd_document(tp: TablePlan) -> bytes:
         children = []
         doc = f.description
         if n != f.name:
-            doc = f"Field '{f.name}'. {doc}".strip()
+            doc = f"Felt '{f.name}'. {doc}".strip()
+        if f.codes:
+            doc = f"{doc} Koder: " + "; ".join(f"{c} = {e}" for c, e in f.codes)
         if doc:
             children.append(E.annotation(E.documentation(doc)))
         xs_type = XSD_TYPES.get(f.kind, "xs:string")
