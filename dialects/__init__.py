@@ -15,6 +15,9 @@ from .base import Dialect
 
 REGISTRY: dict[str, str] = {
     "sqlite": "dialects.sqlite:SQLite",
+    "postgresql": "dialects.postgresql:PostgreSQL",
+    "mysql": "dialects.mysql:MySQL",
+    "mariadb": "dialects.mysql:MySQL",
 }
 """Backend name -> ``module:Class``; any other backend SQLAlchemy knows uses the generic base."""
 

@@ -8,6 +8,7 @@ the database holds, not what an ORM type would make of it.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -79,6 +80,48 @@ class Dialect:
     def __init__(self, engine: Engine, label: str) -> None:
         self.engine = engine
         self.label = label
+        self._conn: Any = None
+
+    # -- session --------------------------------------------------------------------------------
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """One read-only transaction for everything read inside: scan and extract see the same data.
+
+        Adapters set the engine's strongest read-only, repeatable isolation in ``begin_snapshot``;
+        the generic base only opens a transaction (and says so in ``snapshot_note``).
+        """
+        if self._conn is not None:
+            yield
+            return
+        try:
+            conn = self.engine.connect()
+            self.begin_snapshot(conn)
+        except sa.exc.SQLAlchemyError as exc:
+            raise SourceError(f"{self.label}: cannot open a read-only session: {_short(exc)}") from None
+        self._conn = conn
+        try:
+            yield
+        finally:
+            self._conn = None
+            try:
+                conn.rollback()  # nothing was written; end the read transaction
+            finally:
+                conn.close()
+
+    snapshot_note = "no engine-specific snapshot: reads share one transaction at the server's default isolation"
+    """What ``begin_snapshot`` guarantees, for the extraction report."""
+
+    def begin_snapshot(self, conn: Any) -> None:
+        conn.begin()
+
+    @contextmanager
+    def _connection(self) -> Iterator[Any]:
+        if self._conn is not None:
+            yield self._conn
+        else:
+            with self.engine.connect() as conn:
+                yield conn
 
     @classmethod
     def from_url(cls, url: URL) -> Dialect:
@@ -145,9 +188,16 @@ class Dialect:
     def _selectable(self, table: Table) -> Any:
         return sa.table(table.name, schema=table.schema)
 
+    def column_expr(self, table: Table, name: str) -> Any:
+        """How one column is selected; adapters cast vendor types the driver would return oddly."""
+        return sa.column(name)
+
     def select_sql(self, table: Table, columns: Sequence[str], order_by: Sequence[str]) -> Any:
         """SELECT of raw values (untyped columns, so no SQLAlchemy result processing)."""
-        cols: list[Any] = [sa.column(c) for c in columns]
+        cols: list[Any] = []
+        for name in columns:
+            expr = self.column_expr(table, name)
+            cols.append(expr if isinstance(expr, sa.sql.expression.ColumnClause) else expr.label(name))
         query = sa.select(*cols).select_from(self._selectable(table))
         if order_by:
             query = query.order_by(*[sa.column(c) for c in order_by])
@@ -156,7 +206,7 @@ class Dialect:
     def count_rows(self, table: Table) -> int:
         query = sa.select(sa.func.count()).select_from(self._selectable(table))
         try:
-            with self.engine.connect() as conn:
+            with self._connection() as conn:
                 return int(conn.execute(query).scalar_one())
         except sa.exc.SQLAlchemyError as exc:
             raise SourceError(f"{self.label}: cannot count rows of table {table.name}: {_short(exc)}") from None
@@ -165,7 +215,7 @@ class Dialect:
         """Stream rows in a stable order, ``fetch_size`` rows at a time."""
         query = self.select_sql(table, columns, order_by)
         try:
-            with self.engine.connect() as conn:
+            with self._connection() as conn:
                 result = conn.execution_options(stream_results=True, yield_per=self.fetch_size).execute(query)
                 for part in result.partitions():
                     yield from part

@@ -89,43 +89,51 @@ def run_extract(source: str, out: Path, profile_path: str | Path | None, options
     """Extract SOURCE into the directory OUT; see the module docstring for the steps."""
     from dialects import open_source
 
-    started = dt.datetime.now(dt.UTC)
+    started = dt.datetime.now(dt.timezone.utc)
     profile = open_profile(profile_path)
     dialect = open_source(source)
     try:
         _, plan = reflect_and_plan(dialect, profile, options)
         staging = Staging(out, options.overwrite)
         try:
-            progress = Progress({tp.name: dialect.count_rows(tp.source) for tp in plan.tables if tp.source},
-                                options.quiet)
-            found = preflight(plan, dialect, progress)
-            plan = finalize(plan, found)
-            log = DeviationLog(staging.report / "deviations.tsv")
-            try:
-                for tp in plan.tables:
-                    for note in tp.notes:
-                        log.add(tp.name, "", "", "table_note", note)
-                result = extract(plan, _rows(dialect), staging.content, staging.path, log, progress)
-            finally:
-                log.close()
-                progress.close()
-            queries = {tp.name: str(dialect.select_sql(tp.source, tp.columns, tp.order_by).compile(
-                dialect.engine)) for tp in plan.tables if tp.source is not None}
-            files: dict[str, Any] = dict(result.files)
-            if result.schemas:
-                files["__schemas__"] = result.schemas
-            date = options.extraction_date or profile.metadata.extraction_date or started.date().isoformat()
-            (staging.content / "addml.xml").write_bytes(describe(plan, files, queries, date))
-            (staging.content / "addml.xsd").write_bytes(schema_bytes(plan.addml_version))
-            warnings = list(plan.warnings) + expected_arkade_deviations(plan, found, result)
-            _write_reports(staging, plan, result, log, warnings, dialect.label, started, date)
-            final = staging.publish()
+            with dialect.snapshot():
+                summary = _build(staging, plan, dialect, profile, options, started)
+            summary.out = staging.publish()
         except BaseException:
             staging.discard()
             raise
     finally:
         dialect.close()
-    return ExtractSummary(final, plan, result, log.total, warnings)
+    return summary
+
+
+def _build(staging: Staging, plan: Plan, dialect: Any, profile: Profile, options: Options,
+           started: dt.datetime) -> ExtractSummary:
+    """Scan, extract, describe and report into the staging folder, inside one read snapshot."""
+    progress = Progress({tp.name: dialect.count_rows(tp.source) for tp in plan.tables if tp.source},
+                        options.quiet)
+    found = preflight(plan, dialect, progress)
+    plan = finalize(plan, found)
+    log = DeviationLog(staging.report / "deviations.tsv")
+    try:
+        for tp in plan.tables:
+            for note in tp.notes:
+                log.add(tp.name, "", "", "table_note", note)
+        result = extract(plan, _rows(dialect), staging.content, staging.path, log, progress)
+    finally:
+        log.close()
+        progress.close()
+    queries = {tp.name: str(dialect.select_sql(tp.source, tp.columns, tp.order_by).compile(dialect.engine))
+               for tp in plan.tables if tp.source is not None}
+    files: dict[str, Any] = dict(result.files)
+    if result.schemas:
+        files["__schemas__"] = result.schemas
+    date = options.extraction_date or profile.metadata.extraction_date or started.date().isoformat()
+    (staging.content / "addml.xml").write_bytes(describe(plan, files, queries, date))
+    (staging.content / "addml.xsd").write_bytes(schema_bytes(plan.addml_version))
+    warnings = list(plan.warnings) + expected_arkade_deviations(plan, found, result)
+    _write_reports(staging, plan, result, log, warnings, dialect, started, date)
+    return ExtractSummary(staging.out, plan, result, log.total, warnings)
 
 
 def expected_arkade_deviations(plan: Plan, found: ScanResult, result: ExtractResult) -> list[str]:
@@ -158,7 +166,8 @@ def expected_arkade_deviations(plan: Plan, found: ScanResult, result: ExtractRes
 
 
 def _write_reports(staging: Staging, plan: Plan, result: ExtractResult, log: DeviationLog,
-                   warnings: list[str], source: str, started: dt.datetime, date: str) -> None:
+                   warnings: list[str], dialect: Any, started: dt.datetime, date: str) -> None:
+    source = dialect.label
     finished = dt.datetime.now(dt.UTC)
     tables = []
     for tp in plan.tables:
@@ -172,6 +181,7 @@ def _write_reports(staging: Staging, plan: Plan, result: ExtractResult, log: Dev
         })
     data = {
         "tool": "uttrekk", "version": __version__, "source": source, "engine": plan.engine,
+        "session": dialect.snapshot_note,
         "started": started.isoformat(timespec="seconds"), "finished": finished.isoformat(timespec="seconds"),
         "extraction_date": date, "format": plan.format, "charset": plan.charset.encoding,
         "charset_map": {f"U+{ord(k):04X}": v for k, v in plan.charset.mapping},

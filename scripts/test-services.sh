@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Make sure the database servers the tests use are installed, running on loopback and usable,
 # and that the venv has their Python drivers. Idempotent: when everything is up it only checks
-# (about half a second). Called by `make test` (target `services`). See docs/test-servers.md.
+# (well under a second). Called by `make test` (target `services`). See docs/test-servers.md.
 #
 #   bash scripts/test-services.sh            install/start/repair what is missing, then check
 #   bash scripts/test-services.sh --smoke    also create a throwaway database in each engine and
@@ -61,11 +61,12 @@ trap 'rm -f "$LOG"' EXIT
 log() { echo "test-services: $*" >&2; }
 die() { echo "test-services: ERROR: $*" >&2; exit 1; }
 need_root() { [[ $EUID -eq 0 ]] || die "must run as root to $1 (or start it yourself, or set its UTTREKK_TEST_*_URL)"; }
+# a live process of that name (a killed daemon can linger a while as a zombie: it does not count)
+running() { ps -C "$1" -o stat= 2>/dev/null | grep -qv '^Z'; }
 port_open() { timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
-# wait_for SECONDS DESCRIPTION COMMAND...: poll every 0.2 s until COMMAND succeeds
+# wait_for SECONDS COMMAND...: run COMMAND every 0.2 s until it succeeds, or fail after SECONDS
 wait_for() {
-    local secs=$1 what=$2; shift 2
-    local deadline=$(( $(date +%s) + secs ))
+    local deadline=$(( $(date +%s) + $1 )); shift
     until "$@"; do
         (( $(date +%s) < deadline )) || return 1
         sleep 0.2
@@ -76,11 +77,23 @@ wait_for() {
 LOCK=${TMPDIR:-/tmp}/uttrekk-test-services.lock
 [[ -e $LOCK ]] || : > "$LOCK" 2>/dev/null || true
 if [[ -r $LOCK ]] && exec 9<"$LOCK"; then
-    flock -w 900 9 || die "another test-services run holds $LOCK"
+    if ! flock -n 9; then
+        log "waiting for another run to finish (lock $LOCK)"
+        flock -w 900 9 || die "another run still holds $LOCK after 15 minutes"
+    fi
 fi
-# A daemon started from here would inherit fd 9 and hold the lock for its whole life (seen with
-# PostgreSQL's postmaster): run everything that may start one through nolock.
-nolock() { "$@" 9<&-; }
+# Run whatever may leave a daemon behind with only fds 0-2 open: a daemon inherits every other open
+# fd of this script, and would hold the lock's fd 9 for its whole life (seen with PostgreSQL's
+# postmaster: the next run waited forever) or keep a CI runner's pipe open.
+detached() {
+    (
+        for fd in /proc/self/fd/*; do
+            fd=${fd##*/}
+            if (( fd > 2 )); then eval "exec $fd>&-"; fi
+        done
+        exec "$@"
+    )
+}
 
 # ---------------------------------------------------------------- packages (one apt run) ----
 have_pkg() { [[ $(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null) = installed ]]; }
@@ -93,8 +106,8 @@ if (( MANAGE_MY )) && [[ ! -x /usr/sbin/mariadbd ]]; then
 fi
 FB_FRESH=0
 if (( MANAGE_FB )); then
-    have_pkg firebird$FB_VER-server || { MISSING+=(firebird$FB_VER-server); FB_FRESH=1; }
-    have_pkg firebird$FB_VER-utils || MISSING+=(firebird$FB_VER-utils)
+    have_pkg "firebird$FB_VER-server" || { MISSING+=("firebird$FB_VER-server"); FB_FRESH=1; }
+    have_pkg "firebird$FB_VER-utils" || MISSING+=("firebird$FB_VER-utils")
 fi
 # the Firebird client library is needed by firebird-driver even for an unmanaged server
 have_pkg libfbclient2 || MISSING+=(libfbclient2)
@@ -102,14 +115,15 @@ if (( ${#MISSING[@]} )); then
     need_root "install ${MISSING[*]}"
     command -v apt-get >/dev/null || die "no apt-get: install ${MISSING[*]} yourself"
     if (( FB_FRESH )); then
-        # the package's postinst sets SYSDBA's password from this answer (else it makes a random one)
-        echo "firebird$FB_VER-server shared/firebird/sysdba_password/new_password password $FB_PASSWORD" \
+        # the package sets SYSDBA's password from this answer (else it makes a random one); the
+        # config script copies first_install into new_password, so preseeding new_password does nothing
+        echo "firebird$FB_VER-server shared/firebird/sysdba_password/first_install password $FB_PASSWORD" \
             | debconf-set-selections
     fi
     log "apt-get update"
     apt-get update -qq >"$LOG" 2>&1 || { cat "$LOG" >&2; die "apt-get update failed"; }
     log "apt-get install ${MISSING[*]}"
-    nolock apt-get install -y -qq -o DPkg::Lock::Timeout=300 \
+    detached apt-get install -y -qq -o DPkg::Lock::Timeout=300 \
         -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
         "${MISSING[@]}" >"$LOG" 2>&1 || { cat "$LOG" >&2; die "apt-get install failed"; }
     CHANGED=1
@@ -127,7 +141,7 @@ ensure_postgresql() {
         ver=$(ls /usr/lib/postgresql | sort -V | tail -n1)
         name=main
         log "creating PostgreSQL $ver cluster $name on port $PG_PORT"
-        nolock pg_createcluster --port $PG_PORT "$ver" $name >"$LOG" 2>&1 || { cat "$LOG" >&2; die "pg_createcluster failed"; }
+        detached pg_createcluster --port $PG_PORT "$ver" $name >"$LOG" 2>&1 || { cat "$LOG" >&2; die "pg_createcluster failed"; }
         status=down
         CHANGED=1
     fi
@@ -135,11 +149,11 @@ ensure_postgresql() {
         if [[ $status != online* ]]; then
             need_root "start PostgreSQL"
             log "starting PostgreSQL $ver/$name"
-            nolock pg_ctlcluster --skip-systemctl-redirect "$ver" $name start >"$LOG" 2>&1 \
+            detached pg_ctlcluster --skip-systemctl-redirect "$ver" $name start >"$LOG" 2>&1 \
                 || { cat "$LOG" >&2; die "pg_ctlcluster $ver $name start failed"; }
             CHANGED=1
         fi
-        wait_for 60 PostgreSQL pg_isready -q -h 127.0.0.1 -p $PG_PORT \
+        wait_for 60 pg_isready -q -h 127.0.0.1 -p $PG_PORT \
             || die "PostgreSQL $ver/$name does not answer on 127.0.0.1:$PG_PORT (see /var/log/postgresql/)"
     fi
     if ! pg_sql 'select 1' >/dev/null 2>"$LOG"; then
@@ -151,7 +165,7 @@ ensure_postgresql() {
         log "PostgreSQL: trusting 127.0.0.1 and ::1 in $hba"
         sed -i '1i # uttrekk scripts/test-services.sh: tests connect as postgres over loopback without a password\nhost all all 127.0.0.1/32 trust\nhost all all ::1/128 trust' "$hba"
         runuser -u postgres -- psql -p $PG_PORT -X -Atqc 'select pg_reload_conf()' >/dev/null
-        wait_for 10 "PostgreSQL reload" pg_sql 'select 1' >/dev/null 2>&1 \
+        wait_for 10 pg_sql 'select 1' >/dev/null 2>&1 \
             || die "still cannot connect to PostgreSQL as postgres over TCP"
         CHANGED=1
     fi
@@ -165,14 +179,14 @@ ensure_mariadb() {
         need_root "start MariaDB"
         log "starting MariaDB"
         install -d -o mysql -g mysql -m 0755 /run/mysqld
-        nolock start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd -- --user=mysql \
+        detached start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd -- --user=mysql \
             </dev/null >"$LOG" 2>&1 || { cat "$LOG" >&2; die "could not start mariadbd"; }
         CHANGED=1
         local started deadline
         started=$(date +%s); deadline=$(( started + 60 ))
         until port_open $MY_PORT; do
             # (give the forked start-stop-daemon a moment to become mariadbd before asking if it died)
-            if { (( $(date +%s) > started + 1 )) && ! pgrep -x mariadbd >/dev/null; } || (( $(date +%s) >= deadline )); then
+            if { (( $(date +%s) > started + 1 )) && ! running mariadbd; } || (( $(date +%s) >= deadline )); then
                 tail -n 20 /var/log/mysql/error.log >&2 2>/dev/null || true
                 die "MariaDB did not come up on 127.0.0.1:$MY_PORT"
             fi
@@ -204,10 +218,10 @@ fb_login() { gsec -user SYSDBA -password "$1" -database "127.0.0.1/$FB_PORT:secu
 fb_start() {
     install -d -o firebird -g firebird -m 0770 "$FB_RUN"
     # --exec makes this a no-op while an fbguard runs (its -pidfile holds the server's pid, not its own)
-    nolock start-stop-daemon --start --quiet --oknodo --chuid firebird --exec /usr/sbin/fbguard -- \
+    detached start-stop-daemon --start --quiet --oknodo --chuid firebird --exec /usr/sbin/fbguard -- \
         -daemon -forever -pidfile "$FB_RUN/firebird.pid" </dev/null >"$LOG" 2>&1 \
         || { cat "$LOG" >&2; die "could not start fbguard"; }
-    wait_for 30 Firebird port_open $FB_PORT \
+    wait_for 30 port_open $FB_PORT \
         || { tail -n 20 /var/log/firebird/firebird$FB_VER.log >&2 2>/dev/null || true; die "Firebird did not come up on 127.0.0.1:$FB_PORT"; }
 }
 fb_stop() {
@@ -231,9 +245,9 @@ ensure_firebird() {
     [[ $FB_PASSWORD =~ ^[A-Za-z0-9_.-]+$ ]] || die "UTTREKK_FIREBIRD_PASSWORD: use letters, digits, _ . - only"
     if ! fb_login "$FB_PASSWORD" && ! port_open $FB_PORT; then
         need_root "start Firebird"
-        if pgrep -x fbguard >/dev/null; then
+        if running fbguard; then
             # a guard is (re)starting its server: give it a moment before replacing it
-            if ! wait_for 10 Firebird port_open $FB_PORT; then
+            if ! wait_for 10 port_open $FB_PORT; then
                 log "Firebird: fbguard runs but nothing answers on $FB_PORT; restarting it"
                 fb_stop
             fi
@@ -282,10 +296,11 @@ if (( MANAGE_MY )); then ensure_mariadb; else log "MariaDB: using UTTREKK_TEST_M
 if (( MANAGE_FB )); then ensure_firebird; else log "Firebird: using UTTREKK_TEST_FIREBIRD_URL as given"; fi
 
 # ---------------------------------------------------------------------- Python drivers ----
-if [[ ! -x $PY ]]; then
+if [[ ! -e $VENV/pyvenv.cfg ]]; then
     log "creating the venv $VENV"
     "${PYTHON:-python3}" -m venv "$VENV"
 fi
+[[ -x $PY ]] || die "cannot run $PY"
 DRIVERS=('SQLAlchemy>=2.0,<3' 'psycopg[binary]>=3.1' 'PyMySQL>=1.1' 'firebird-driver>=1.10' 'sqlalchemy-firebird>=2.0')
 
 # ------------------------------------------------------------------ check from Python ----
@@ -415,6 +430,9 @@ if (( rc == 3 )); then
 fi
 (( rc == 0 )) || die "a server or driver does not work (above)"
 
+for var in UTTREKK_TEST_MSSQL_URL UTTREKK_TEST_ORACLE_URL; do
+    [[ -n ${!var:-} ]] || log "$var is not set (no such server on this machine)"
+done
 ELAPSED=$(( ($(date +%s%N) - START) / 1000000 ))
 log "ready in $((ELAPSED / 1000)).$(printf '%03d' $((ELAPSED % 1000))) s"
 echo "UTTREKK_TEST_POSTGRESQL_URL=$PG_URL"
