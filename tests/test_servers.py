@@ -1,0 +1,231 @@
+"""Real servers: PostgreSQL and MariaDB extracts read back value by value against the source.
+
+`make test` starts the servers (scripts/test-services.sh). Each run creates a fresh database and
+drops it afterwards. The source values are read with the driver directly, not through uttrekk.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+import tests.readback as rb
+from tests.conftest import run
+
+ADMIN_URLS = {
+    "postgresql": os.environ.get("UTTREKK_TEST_POSTGRESQL_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"),
+    "mariadb": os.environ.get("UTTREKK_TEST_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306/?charset=utf8mb4"),
+}
+
+LONG = "Lang tekst om byggesaken; " * 100  # 2600 characters: goes to a file
+
+SEED = {
+    "postgresql": [
+        "CREATE TABLE kode (kode varchar(4) PRIMARY KEY, tekst text NOT NULL)",
+        "COMMENT ON TABLE kode IS 'Statuskoder'",
+        """CREATE TABLE sak (id integer PRIMARY KEY, kode varchar(4) REFERENCES kode, tittel text,
+             belop numeric(12,2), presis numeric, flyt double precision, dato date, tid timestamp(6),
+             tidtz timestamptz, kl time, aktiv boolean, c char(4), penger money, data bytea, notat text)""",
+        "COMMENT ON COLUMN sak.tittel IS 'Sakens tittel'",
+        "CREATE TABLE logg (hendelse text NOT NULL, sak_id integer)",
+    ],
+    "mariadb": [
+        "CREATE TABLE kode (kode varchar(4) PRIMARY KEY, tekst text NOT NULL) COMMENT 'Statuskoder'",
+        """CREATE TABLE sak (id integer PRIMARY KEY, kode varchar(4), tittel text COMMENT 'Sakens tittel',
+             belop decimal(12,2), presis decimal(40,20), flyt double, dato date, tid datetime(6),
+             tidtz timestamp(6) NULL, kl time, aktiv tinyint(1), c char(4), penger decimal(19,4), data blob,
+             notat mediumtext, FOREIGN KEY (kode) REFERENCES kode(kode)) CHARACTER SET utf8mb4""",
+        "CREATE TABLE logg (hendelse text NOT NULL, sak_id integer) CHARACTER SET utf8mb4",
+    ],
+}
+
+KODER = [("A", "Åpen"), ("L", "Lukket – ferdig")]
+SAKER = [
+    (1, "A", 'Søknad; "tilbygg"\r\nlinje 2', Decimal("1250.50"), Decimal("123456789012.12345678901234567890"),
+     0.1, dt.date(2020, 2, 29), dt.datetime(2020, 1, 1, 10, 0, 0, 500000),
+     dt.datetime(2020, 1, 1, 9, 0, tzinfo=dt.timezone.utc), dt.time(18, 0), True, "ab", Decimal("12.50"),
+     b"%PDF-1.4\x00\xff", LONG),
+    (2, None, "", Decimal("0.00"), Decimal("-0.5"), -1e-10, None, None, None, None, False, None, None, b"", "kort"),
+    (3, "L", "Máret Čuđežáš Ŋuolja", None, None, None, dt.date(1999, 12, 31), dt.datetime(1999, 12, 31, 23, 59, 59),
+     None, dt.time(0, 0, 1), None, "abcd", None, None, None),
+]
+LOGG = [("opprettet", 1), ("opprettet", 1), ("slettet", None)]
+
+
+def _fresh(engine_name: str) -> tuple[str, Any]:
+    admin = sa.engine.make_url(ADMIN_URLS[engine_name])
+    name = f"uttrekk_t_{uuid.uuid4().hex[:10]}"
+    eng = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
+    try:
+        with eng.connect() as conn:
+            if engine_name == "postgresql":
+                conn.exec_driver_sql(f"CREATE DATABASE {name} ENCODING 'UTF8' TEMPLATE template0")
+            else:
+                conn.exec_driver_sql(f"CREATE DATABASE {name} CHARACTER SET utf8mb4")
+    except sa.exc.OperationalError as exc:
+        pytest.fail(f"{engine_name} test server not reachable ({exc.orig}); run scripts/test-services.sh")
+    finally:
+        eng.dispose()
+    return name, admin.set(database=name)
+
+
+@pytest.fixture(scope="module", params=["postgresql", "mariadb"])
+def server_db(request):
+    engine_name = request.param
+    name, url = _fresh(engine_name)
+    eng = sa.create_engine(url)
+    with eng.begin() as conn:
+        for stmt in SEED[engine_name]:
+            conn.exec_driver_sql(stmt)
+        conn.execute(sa.text("INSERT INTO kode VALUES (:a, :b)"), [dict(a=a, b=b) for a, b in KODER])
+        cols = "id, kode, tittel, belop, presis, flyt, dato, tid, tidtz, kl, aktiv, c, penger, data, notat"
+        params = ", ".join(f":p{i}" for i in range(15))
+        conn.execute(sa.text(f"INSERT INTO sak ({cols}) VALUES ({params})"),
+                     [{f"p{i}": v for i, v in enumerate(r)} for r in SAKER])
+        conn.execute(sa.text("INSERT INTO logg VALUES (:a, :b)"), [dict(a=a, b=b) for a, b in LOGG])
+    eng.dispose()
+    yield engine_name, url
+    admin = sa.create_engine(sa.engine.make_url(ADMIN_URLS[engine_name]), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if engine_name == "postgresql":
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        else:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}")
+    admin.dispose()
+
+
+def _url_text(url: Any) -> str:
+    return url.render_as_string(hide_password=False)
+
+
+def _expected(value: Any) -> str | None:
+    """The spec's text for a driver value (independent of uttrekk's renderers)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "J" if value else "N"
+    if isinstance(value, Decimal):
+        return format(value, "f").replace(".", ",")
+    if isinstance(value, float):
+        text = format(Decimal(repr(value)), "f")
+        return text.replace(".", ",")
+    if isinstance(value, dt.datetime):
+        text = value.replace(tzinfo=None).isoformat()
+        if "." in text:
+            text = text.rstrip("0")
+        if value.tzinfo is not None:
+            off = value.utcoffset()
+            sign = "-" if off < dt.timedelta(0) else "+"
+            mins = abs(int(off.total_seconds())) // 60
+            text += f"{sign}{mins // 60:02d}:{mins % 60:02d}"
+        return text
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):  # PyMySQL returns TIME as a duration since midnight
+        secs = int(value.total_seconds())
+        return f"{secs // 3600:02d}:{secs % 3600 // 60:02d}:{secs % 60:02d}"
+    return str(value)
+
+
+def test_extract_reads_back_value_by_value(server_db, tmp_path):
+    engine_name, url = server_db
+    out = tmp_path / "o"
+    r = run("extract", _url_text(url), "--out", out, "--charset", "UTF-8", "-q")
+    assert r.exit_code == 0, r.output
+    content = out / "content"
+    assert rb.validate_addml(content) == []
+    tables = rb.read_addml(content / "addml.xml")
+    assert set(tables) >= {"kode", "sak", "logg", "LOBFILER"}
+    eng = sa.create_engine(url)
+    with eng.connect() as conn:
+        source = {t: [tuple(row) for row in conn.exec_driver_sql(f"SELECT * FROM {t} ORDER BY {o}")]
+                  for t, o in (("kode", "kode"), ("sak", "id"), ("logg", "hendelse, sak_id"))}
+        names = {t: list(conn.exec_driver_sql(f"SELECT * FROM {t} WHERE 1=0").keys()) for t in source}
+    eng.dispose()
+    for table, rows in source.items():
+        got = rb.read_table(content, tables[table], "delimited")
+        assert len(got) == len(rows) == tables[table].count
+        for recno, (want_row, got_row) in enumerate(zip(rows, got, strict=True), 1):
+            for col, value in zip(names[table], want_row, strict=True):
+                if isinstance(value, bytes):
+                    path = got_row[col]
+                    assert (content / path).read_bytes() == value, (table, col, recno)
+                elif isinstance(value, str) and len(value) > 2047:
+                    assert got_row[col] is None
+                    assert (content / got_row[f"{col}_fil"]).read_text(encoding="utf-8") == value
+                elif col == "c" and value is not None:
+                    assert got_row[col] == value.rstrip(" "), (table, col, recno)
+                elif col == "penger" and engine_name == "postgresql" and value is not None:
+                    assert got_row[col] == "12,50"  # money is selected as numeric, not locale text
+                elif col == "aktiv" and engine_name == "mariadb" and value is not None:
+                    assert got_row[col] == ("J" if value else "N")  # TINYINT(1) is archived as boolean
+                elif col == "tidtz" and engine_name == "mariadb":
+                    continue  # MariaDB TIMESTAMP is converted to the session time zone by design
+                else:
+                    assert got_row[col] == _expected(value), (table, col, recno, value)
+    addml = (content / "addml.xml").read_text(encoding="utf-8")
+    assert "Statuskoder" in addml and "Sakens tittel" in addml  # comments become descriptions
+    report = (out / "report" / "extraction.json").read_text(encoding="utf-8")
+    assert ("REPEATABLE READ" in report), report
+
+
+def test_unencodable_values_are_listed_with_row_keys(server_db, tmp_path):
+    _, url = server_db
+    r = run("extract", _url_text(url), "--out", tmp_path / "o", "-q")
+    assert r.exit_code != 0
+    assert "sak.tittel [id=3]: U+010C" in r.output and "kode.tekst [kode=L]: U+2013" in r.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_writes_through_uttrekk_are_refused(server_db):
+    from dialects import open_source
+    _, url = server_db
+    d = open_source(_url_text(url))
+    try:
+        with d.snapshot():
+            with pytest.raises(sa.exc.DBAPIError, match="(?i)read.only"):
+                d._conn.exec_driver_sql("DELETE FROM logg")
+    finally:
+        d.close()
+    eng = sa.create_engine(url)
+    with eng.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM logg").scalar_one() == len(LOGG)
+    eng.dispose()
+
+
+def test_snapshot_hides_concurrent_writes(server_db):
+    from dialects import open_source
+    _, url = server_db
+    d = open_source(_url_text(url))
+    writer = sa.create_engine(url)
+    try:
+        table = d.reflect().table("logg")
+        with d.snapshot():
+            before = list(d.iter_rows(table, ("hendelse", "sak_id"), ("hendelse", "sak_id")))
+            with writer.begin() as conn:
+                conn.exec_driver_sql("INSERT INTO logg VALUES ('midt i uttrekket', 2)")
+            during = list(d.iter_rows(table, ("hendelse", "sak_id"), ("hendelse", "sak_id")))
+            assert during == before and d.count_rows(table) == len(before)
+        assert d.count_rows(table) == len(before) + 1
+    finally:
+        with writer.begin() as conn:
+            conn.exec_driver_sql("DELETE FROM logg WHERE hendelse = 'midt i uttrekket'")
+        writer.dispose()
+        d.close()
+
+
+def test_server_down_and_wrong_password_give_clear_errors(tmp_path):
+    r = run("extract", "postgresql+psycopg://postgres@127.0.0.1:1/x", "--out", tmp_path / "o")
+    assert r.exit_code != 0 and "127.0.0.1" in r.output and "Traceback" not in r.output
+    assert r.output.count("uttrekk: error:") == 1
+    r = run("inspect", "mysql+pymysql://nobody:hemmelig-passord@127.0.0.1:3306/x")
+    assert r.exit_code != 0 and "Traceback" not in r.output
+    assert "hemmelig-passord" not in r.output
+    assert not (tmp_path / "o").exists()
