@@ -89,7 +89,7 @@ def run_extract(source: str, out: Path, profile_path: str | Path | None, options
     """Extract SOURCE into the directory OUT; see the module docstring for the steps."""
     from dialects import open_source
 
-    started = dt.datetime.now(dt.timezone.utc)
+    started = dt.datetime.now(dt.UTC)
     profile = open_profile(profile_path)
     dialect = open_source(source)
     try:

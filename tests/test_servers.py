@@ -10,7 +10,6 @@ import datetime as dt
 import os
 import uuid
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -50,7 +49,7 @@ KODER = [("A", "Åpen"), ("L", "Lukket – ferdig")]
 SAKER = [
     (1, "A", 'Søknad; "tilbygg"\r\nlinje 2', Decimal("1250.50"), Decimal("123456789012.12345678901234567890"),
      0.1, dt.date(2020, 2, 29), dt.datetime(2020, 1, 1, 10, 0, 0, 500000),
-     dt.datetime(2020, 1, 1, 9, 0, tzinfo=dt.timezone.utc), dt.time(18, 0), True, "ab", Decimal("12.50"),
+     dt.datetime(2020, 1, 1, 9, 0, tzinfo=dt.UTC), dt.time(18, 0), True, "ab", Decimal("12.50"),
      b"%PDF-1.4\x00\xff", LONG),
     (2, None, "", Decimal("0.00"), Decimal("-0.5"), -1e-10, None, None, None, None, False, None, None, b"", "kort"),
     (3, "L", "Máret Čuđežáš Ŋuolja", None, None, None, dt.date(1999, 12, 31), dt.datetime(1999, 12, 31, 23, 59, 59),
