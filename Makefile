@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 $(BIN)/uttrekk: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,postgresql,mysql,firebird]'
 	touch $@
 
 install: $(BIN)/uttrekk

@@ -18,6 +18,7 @@ REGISTRY: dict[str, str] = {
     "postgresql": "dialects.postgresql:PostgreSQL",
     "mysql": "dialects.mysql:MySQL",
     "mariadb": "dialects.mysql:MySQL",
+    "firebird": "dialects.firebird:Firebird",
 }
 """Backend name -> ``module:Class``; any other backend SQLAlchemy knows uses the generic base."""
 

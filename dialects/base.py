@@ -131,7 +131,7 @@ class Dialect:
     @property
     def engine_name(self) -> str:
         """The SQLAlchemy backend name (``postgresql``, ``mysql``, ``sqlite``…)."""
-        return str(self.engine.dialect.name)
+        return str(self.engine.url.get_backend_name())
 
     # -- reflection ---------------------------------------------------------------------------
 

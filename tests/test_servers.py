@@ -1,4 +1,4 @@
-"""Real servers: PostgreSQL and MariaDB extracts read back value by value against the source.
+"""Real servers: PostgreSQL, MariaDB and Firebird extracts read back value by value against the source.
 
 `make test` starts the servers (scripts/test-services.sh). Each run creates a fresh database and
 drops it afterwards. The source values are read with the driver directly, not through uttrekk.
@@ -18,7 +18,11 @@ import sqlalchemy as sa
 import tests.readback as rb
 from tests.conftest import run
 
+FIREBIRD_DIR = os.environ.get("UTTREKK_TEST_FIREBIRD_DIR", "/tmp/uttrekk-firebird")
+
 ADMIN_URLS = {
+    "firebird": os.environ.get("UTTREKK_TEST_FIREBIRD_URL",
+                               "firebird+firebird://SYSDBA:masterkey@127.0.0.1:3050/?charset=UTF8"),
     "postgresql": os.environ.get("UTTREKK_TEST_POSTGRESQL_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"),
     "mariadb": os.environ.get("UTTREKK_TEST_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306/?charset=utf8mb4"),
 }
@@ -26,6 +30,16 @@ ADMIN_URLS = {
 LONG = "Lang tekst om byggesaken; " * 100  # 2600 characters: goes to a file
 
 SEED = {
+    "firebird": [
+        "CREATE TABLE kode (kode varchar(4) NOT NULL PRIMARY KEY, tekst varchar(100) NOT NULL)",
+        "COMMENT ON TABLE kode IS 'Statuskoder'",
+        """CREATE TABLE sak (id integer NOT NULL PRIMARY KEY, kode varchar(4) REFERENCES kode, tittel varchar(500),
+             belop numeric(12,2), presis numeric(18,9), flyt double precision, dato date, tid timestamp,
+             tidtz timestamp, kl time, aktiv boolean, c char(4), penger numeric(18,4), data blob sub_type 0,
+             notat blob sub_type 1)""",
+        "COMMENT ON COLUMN sak.tittel IS 'Sakens tittel'",
+        "CREATE TABLE logg (hendelse varchar(100) NOT NULL, sak_id integer)",
+    ],
     "postgresql": [
         "CREATE TABLE kode (kode varchar(4) PRIMARY KEY, tekst text NOT NULL)",
         "COMMENT ON TABLE kode IS 'Statuskoder'",
@@ -58,7 +72,45 @@ SAKER = [
 LOGG = [("opprettet", 1), ("opprettet", 1), ("slettet", None)]
 
 
+def _rows(engine_name: str) -> list[tuple[Any, ...]]:
+    """SAKER fitted to an engine's limits (Firebird 3: 18 digits, no time zones)."""
+    if engine_name != "firebird":
+        return SAKER
+    rows = []
+    for r in SAKER:
+        r = list(r)
+        if r[4] is not None:
+            r[4] = Decimal("123456789.123456789") if r[4] > 0 else r[4]
+        if r[8] is not None:
+            r[8] = r[8].replace(tzinfo=None)
+        rows.append(tuple(r))
+    return rows
+
+
+def _fresh_firebird() -> tuple[str, Any]:
+    from firebird.driver import create_database, driver_config
+
+    base = sa.engine.make_url(ADMIN_URLS["firebird"])
+    path = f"{FIREBIRD_DIR}/uttrekk_t_{uuid.uuid4().hex[:10]}.fdb"
+    dsn = f"{base.host}/{base.port}:{path}"
+    driver_config.db_defaults.db_charset.value = "UTF8"
+    try:
+        create_database(dsn, user=base.username, password=base.password, charset="UTF8").close()
+    except Exception as exc:
+        pytest.fail(f"firebird test server not reachable ({exc}); run scripts/test-services.sh")
+    return path, base.set(database=path)
+
+
+def _drop_firebird(path: str) -> None:
+    from firebird.driver import connect
+
+    base = sa.engine.make_url(ADMIN_URLS["firebird"])
+    connect(f"{base.host}/{base.port}:{path}", user=base.username, password=base.password).drop_database()
+
+
 def _fresh(engine_name: str) -> tuple[str, Any]:
+    if engine_name == "firebird":
+        return _fresh_firebird()
     admin = sa.engine.make_url(ADMIN_URLS[engine_name])
     name = f"uttrekk_t_{uuid.uuid4().hex[:10]}"
     eng = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
@@ -75,22 +127,26 @@ def _fresh(engine_name: str) -> tuple[str, Any]:
     return name, admin.set(database=name)
 
 
-@pytest.fixture(scope="module", params=["postgresql", "mariadb"])
+@pytest.fixture(scope="module", params=["postgresql", "mariadb", "firebird"])
 def server_db(request):
     engine_name = request.param
     name, url = _fresh(engine_name)
     eng = sa.create_engine(url)
-    with eng.begin() as conn:
+    with eng.begin() as conn:  # DDL committed first: Firebird sees new tables only after commit
         for stmt in SEED[engine_name]:
             conn.exec_driver_sql(stmt)
+    with eng.begin() as conn:
         conn.execute(sa.text("INSERT INTO kode VALUES (:a, :b)"), [dict(a=a, b=b) for a, b in KODER])
         cols = "id, kode, tittel, belop, presis, flyt, dato, tid, tidtz, kl, aktiv, c, penger, data, notat"
         params = ", ".join(f":p{i}" for i in range(15))
         conn.execute(sa.text(f"INSERT INTO sak ({cols}) VALUES ({params})"),
-                     [{f"p{i}": v for i, v in enumerate(r)} for r in SAKER])
+                     [{f"p{i}": v for i, v in enumerate(r)} for r in _rows(engine_name)])
         conn.execute(sa.text("INSERT INTO logg VALUES (:a, :b)"), [dict(a=a, b=b) for a, b in LOGG])
     eng.dispose()
     yield engine_name, url
+    if engine_name == "firebird":
+        _drop_firebird(name)
+        return
     admin = sa.create_engine(sa.engine.make_url(ADMIN_URLS[engine_name]), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         if engine_name == "postgresql":
@@ -172,7 +228,7 @@ def test_extract_reads_back_value_by_value(server_db, tmp_path):
     addml = (content / "addml.xml").read_text(encoding="utf-8")
     assert "Statuskoder" in addml and "Sakens tittel" in addml  # comments become descriptions
     report = (out / "report" / "extraction.json").read_text(encoding="utf-8")
-    assert ("REPEATABLE READ" in report), report
+    assert "REPEATABLE READ" in report or "SNAPSHOT" in report, report
 
 
 def test_unencodable_values_are_listed_with_row_keys(server_db, tmp_path):
