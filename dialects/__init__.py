@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import os
 from pathlib import Path
 
 from extractor.errors import ConfigError, SourceError
@@ -44,8 +45,17 @@ def dialect_class(backend: str) -> type[Dialect]:
     return Dialect
 
 
-def open_source(source: str) -> Dialect:
-    """Open SOURCE, a SQLAlchemy URL or the path of a SQLite file, read-only."""
+PASSWORD_ENV = "UTTREKK_PASSWORD"
+"""Environment variable holding the database password when the URL has none."""
+
+
+def open_source(source: str, password: str | None = None) -> Dialect:
+    """Open SOURCE, a SQLAlchemy URL or the path of a SQLite file, read-only.
+
+    The password comes from the URL, else ``password`` (a prompt), else ``$UTTREKK_PASSWORD``,
+    else the driver's own files (``.pgpass``, MySQL option files). It is never shown: labels and
+    messages render the URL with the password masked.
+    """
     import sqlalchemy as sa
     from sqlalchemy.exc import ArgumentError
 
@@ -57,6 +67,10 @@ def open_source(source: str) -> Dialect:
         url = sa.engine.make_url(source)
     except ArgumentError as exc:
         raise ConfigError(f"'{_hide(source)}' is neither a database URL nor a file path: {exc}") from None
+    if url.password is None:
+        secret = password if password is not None else os.environ.get(PASSWORD_ENV)
+        if secret:
+            url = url.set(password=secret)
     cls = dialect_class(url.get_backend_name())
     try:
         return cls.from_url(url)

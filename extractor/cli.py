@@ -48,8 +48,10 @@ def cli() -> None:
 @click.option("--charset", type=CHARSET_CHOICE, help="Output charset for the check (default: the profile's, else ISO-8859-1).")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 @click.option("--no-scan", is_flag=True, help="Skip the pre-flight data scan (structure and counts only).")
+@click.option("--ask-password", is_flag=True, help="Prompt for the database password (else URL, $UTTREKK_PASSWORD, .pgpass).")
 @_errors
-def inspect(source: str, profile_path: str | None, charset: str | None, as_json: bool, no_scan: bool) -> None:
+def inspect(source: str, profile_path: str | None, charset: str | None, as_json: bool, no_scan: bool,
+            ask_password: bool) -> None:
     """Show tables, row counts, columns with native and archive types, keys, and every value
     that cannot be written in the chosen charset (table, column, row key, code point)."""
     from dialects import open_source
@@ -58,7 +60,7 @@ def inspect(source: str, profile_path: str | None, charset: str | None, as_json:
     from .pipeline import Options, open_profile
 
     profile = open_profile(profile_path)
-    dialect = open_source(source)
+    dialect = open_source(source, _password(ask_password))
     try:
         info = inspect_source(dialect, profile, Options(charset=charset.upper() if charset else None),
                               run_scan=not no_scan)
@@ -80,10 +82,12 @@ def inspect(source: str, profile_path: str | None, charset: str | None, as_json:
 @click.option("--table", "tables", multiple=True, help="Extract only this table (repeatable).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing, non-empty --out directory.")
 @click.option("--date", "extraction_date", help="Extraction date written to addml.xml (YYYY-MM-DD; default today).")
+@click.option("--ask-password", is_flag=True, help="Prompt for the database password (else URL, $UTTREKK_PASSWORD, .pgpass).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
 @_errors
 def extract(source: str, out: Path, profile_path: str | None, fmt: str | None, charset: str | None,
-            tables: tuple[str, ...], overwrite: bool, extraction_date: str | None, quiet: bool) -> None:
+            tables: tuple[str, ...], overwrite: bool, extraction_date: str | None, ask_password: bool,
+            quiet: bool) -> None:
     """Extract SOURCE into OUT: content/addml.xml and one file per table, plus report/."""
     import datetime as dt
 
@@ -96,13 +100,17 @@ def extract(source: str, out: Path, profile_path: str | None, fmt: str | None, c
         except ValueError:
             raise ConfigError(f"--date {extraction_date!r} is not a date (YYYY-MM-DD)") from None
     options = Options(fmt=fmt, charset=charset.upper() if charset else None, tables=tables, quiet=quiet,
-                      overwrite=overwrite, extraction_date=extraction_date)
+                      overwrite=overwrite, extraction_date=extraction_date, password=_password(ask_password))
     summary = run_extract(source, out, profile_path, options)
     records = sum(f.records for f in summary.result.files.values())
     click.echo(f"Extract written to {summary.out}: {len(summary.result.files)} file(s), {records} record(s), "
                f"ADDML {summary.plan.addml_version}, {summary.deviations} value change(s) reported.")
     for w in summary.warnings:
         click.echo(f"note: {w}", err=True)
+
+
+def _password(ask: bool) -> str | None:
+    return click.prompt("Database password", hide_input=True, err=True) if ask else None
 
 
 def main() -> None:

@@ -39,6 +39,7 @@ class Options:
     quiet: bool = False
     overwrite: bool = False
     extraction_date: str | None = None
+    password: str | None = None
 
 
 @dataclass
@@ -91,7 +92,7 @@ def run_extract(source: str, out: Path, profile_path: str | Path | None, options
 
     started = dt.datetime.now(dt.UTC)
     profile = open_profile(profile_path)
-    dialect = open_source(source)
+    dialect = open_source(source, options.password)
     try:
         _, plan = reflect_and_plan(dialect, profile, options)
         staging = Staging(out, options.overwrite)

@@ -284,3 +284,35 @@ def test_server_down_and_wrong_password_give_clear_errors(tmp_path):
     assert r.exit_code != 0 and "Traceback" not in r.output
     assert "hemmelig-passord" not in r.output
     assert not (tmp_path / "o").exists()
+
+
+def test_password_from_environment_never_reaches_any_output(server_db, tmp_path, monkeypatch):
+    engine_name, url = server_db
+    if engine_name != "mariadb":
+        pytest.skip("needs an engine that checks passwords for the test user (MariaDB here)")
+    secret = "Hemmelig-" + uuid.uuid4().hex[:8]
+    user = f"u{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE USER '{user}'@'127.0.0.1' IDENTIFIED BY '{secret}'")
+        conn.exec_driver_sql(f"GRANT SELECT ON {url.database}.* TO '{user}'@'127.0.0.1'")
+    try:
+        plain = url.set(username=user, password=None).render_as_string(hide_password=False)
+        r = run("inspect", plain, "--no-scan")
+        assert r.exit_code != 0 and "Access denied" in r.output
+        monkeypatch.setenv("UTTREKK_PASSWORD", secret)
+        out = tmp_path / "o"
+        r = run("extract", plain, "--out", out, "--charset", "UTF-8")
+        assert r.exit_code == 0, r.output
+        assert secret not in r.output
+        files = [p for p in out.rglob("*") if p.is_file()]
+        assert len(files) > 5
+        for p in files:
+            assert secret.encode() not in p.read_bytes(), p
+        monkeypatch.setenv("UTTREKK_PASSWORD", secret + "x")
+        r = run("inspect", plain, "--no-scan")
+        assert r.exit_code != 0 and secret not in r.output and "***" in r.output
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP USER '{user}'@'127.0.0.1'")
+        admin.dispose()
