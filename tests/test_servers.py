@@ -28,6 +28,8 @@ ADMIN_URLS = {
 }
 
 LONG = "Lang tekst om byggesaken; " * 100  # 2600 characters: goes to a file
+BIG_BLOB = bytes(range(256)) * 800  # 200 KiB: larger than drivers' in-memory blob thresholds
+BIG_TEXT = "Æ" + "lang merknad " * 7700  # about 100 000 characters
 
 SEED = {
     "firebird": [
@@ -53,7 +55,7 @@ SEED = {
         "CREATE TABLE kode (kode varchar(4) PRIMARY KEY, tekst text NOT NULL) COMMENT 'Statuskoder'",
         """CREATE TABLE sak (id integer PRIMARY KEY, kode varchar(4), tittel text COMMENT 'Sakens tittel',
              belop decimal(12,2), presis decimal(40,20), flyt double, dato date, tid datetime(6),
-             tidtz timestamp(6) NULL, kl time, aktiv tinyint(1), c char(4), penger decimal(19,4), data blob,
+             tidtz timestamp(6) NULL, kl time, aktiv tinyint(1), c char(4), penger decimal(19,4), data mediumblob,
              notat mediumtext, FOREIGN KEY (kode) REFERENCES kode(kode)) CHARACTER SET utf8mb4""",
         "CREATE TABLE logg (hendelse text NOT NULL, sak_id integer) CHARACTER SET utf8mb4",
     ],
@@ -67,7 +69,7 @@ SAKER = [
      b"%PDF-1.4\x00\xff", LONG),
     (2, None, "", Decimal("0.00"), Decimal("-0.5"), -1e-10, None, None, None, None, False, None, None, b"", "kort"),
     (3, "L", "Máret Čuđežáš Ŋuolja", None, None, None, dt.date(1999, 12, 31), dt.datetime(1999, 12, 31, 23, 59, 59),
-     None, dt.time(0, 0, 1), None, "abcd", None, None, None),
+     None, dt.time(0, 0, 1), None, "abcd", None, BIG_BLOB, BIG_TEXT),
 ]
 LOGG = [("opprettet", 1), ("opprettet", 1), ("slettet", None)]
 
