@@ -135,11 +135,26 @@ class Dialect:
 
     # -- reflection ---------------------------------------------------------------------------
 
-    def reflect(self, schema: str | None = None) -> Schema:
+    def reflect(self, schema: str | None = None, views: bool = False) -> Schema:
+        """Tables (and with ``views`` views, extracted as tables) of one schema, in bulk queries."""
+        from sqlalchemy.engine.reflection import ObjectKind
+
         try:
             inspector = sa.inspect(self.engine)
+            if schema is not None and schema not in inspector.get_schema_names():
+                known = ", ".join(inspector.get_schema_names())
+                raise SourceError(f"{self.label}: no schema '{schema}' (schemas: {known})")
             names = inspector.get_table_names(schema=schema)
-            columns = inspector.get_multi_columns(schema=schema)
+            view_names: list[str] = []
+            if views:
+                view_names = inspector.get_view_names(schema=schema)
+                try:
+                    view_names += inspector.get_materialized_view_names(schema=schema)
+                except NotImplementedError:  # engines without materialized views
+                    pass
+                names = names + view_names
+            kind = ObjectKind.ANY if views else ObjectKind.TABLE
+            columns = inspector.get_multi_columns(schema=schema, kind=kind)
             pks = inspector.get_multi_pk_constraint(schema=schema)
             fks = inspector.get_multi_foreign_keys(schema=schema)
             uniques = inspector.get_multi_unique_constraints(schema=schema)
@@ -151,9 +166,11 @@ class Dialect:
         tables = []
         for name in sorted(names):
             key = (schema, name)
+            comment = (comments.get(key) or {}).get("text")
+            if name in view_names:
+                comment = " ".join(x for x in (comment, f"(Extracted from the view {name}.)") if x)
             tables.append(self._table(name, schema, columns.get(key, []), pks.get(key) or {},
-                                      fks.get(key, []), uniques.get(key, []),
-                                      (comments.get(key) or {}).get("text")))
+                                      fks.get(key, []), uniques.get(key, []), comment))
         return Schema(tuple(tables), source_label=self.label, engine=self.engine_name)
 
     def _table(self, name: str, schema: str | None, cols: list[Any], pk: Any, fks: list[Any],

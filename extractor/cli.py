@@ -48,10 +48,12 @@ def cli() -> None:
 @click.option("--charset", type=CHARSET_CHOICE, help="Output charset for the check (default: the profile's, else ISO-8859-1).")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 @click.option("--no-scan", is_flag=True, help="Skip the pre-flight data scan (structure and counts only).")
+@click.option("--schema", help="Database schema to inspect (default: the connection's default schema).")
+@click.option("--views", is_flag=True, help="Include views (and materialized views).")
 @click.option("--ask-password", is_flag=True, help="Prompt for the database password (else URL, $UTTREKK_PASSWORD, .pgpass).")
 @_errors
 def inspect(source: str, profile_path: str | None, charset: str | None, as_json: bool, no_scan: bool,
-            ask_password: bool) -> None:
+            schema: str | None, views: bool, ask_password: bool) -> None:
     """Show tables, row counts, columns with native and archive types, keys, and every value
     that cannot be written in the chosen charset (table, column, row key, code point)."""
     from dialects import open_source
@@ -62,8 +64,8 @@ def inspect(source: str, profile_path: str | None, charset: str | None, as_json:
     profile = open_profile(profile_path)
     dialect = open_source(source, _password(ask_password))
     try:
-        info = inspect_source(dialect, profile, Options(charset=charset.upper() if charset else None),
-                              run_scan=not no_scan)
+        options = Options(charset=charset.upper() if charset else None, schema=schema, views=views)
+        info = inspect_source(dialect, profile, options, run_scan=not no_scan)
     finally:
         dialect.close()
     if as_json:
@@ -80,14 +82,16 @@ def inspect(source: str, profile_path: str | None, charset: str | None, as_json:
 @click.option("--format", "fmt", type=click.Choice(FORMATS), help="Table file format (default: delimited).")
 @click.option("--charset", type=CHARSET_CHOICE, help="Charset of the table files (default: ISO-8859-1).")
 @click.option("--table", "tables", multiple=True, help="Extract only this table (repeatable).")
+@click.option("--schema", help="Database schema to extract (default: the connection's default schema).")
+@click.option("--views", is_flag=True, help="Also extract views (and materialized views) as tables.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing, non-empty --out directory.")
 @click.option("--date", "extraction_date", help="Extraction date written to addml.xml (YYYY-MM-DD; default today).")
 @click.option("--ask-password", is_flag=True, help="Prompt for the database password (else URL, $UTTREKK_PASSWORD, .pgpass).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
 @_errors
 def extract(source: str, out: Path, profile_path: str | None, fmt: str | None, charset: str | None,
-            tables: tuple[str, ...], overwrite: bool, extraction_date: str | None, ask_password: bool,
-            quiet: bool) -> None:
+            tables: tuple[str, ...], schema: str | None, views: bool, overwrite: bool,
+            extraction_date: str | None, ask_password: bool, quiet: bool) -> None:
     """Extract SOURCE into OUT: content/addml.xml and one file per table, plus report/."""
     import datetime as dt
 
@@ -100,7 +104,8 @@ def extract(source: str, out: Path, profile_path: str | None, fmt: str | None, c
         except ValueError:
             raise ConfigError(f"--date {extraction_date!r} is not a date (YYYY-MM-DD)") from None
     options = Options(fmt=fmt, charset=charset.upper() if charset else None, tables=tables, quiet=quiet,
-                      overwrite=overwrite, extraction_date=extraction_date, password=_password(ask_password))
+                      overwrite=overwrite, extraction_date=extraction_date, password=_password(ask_password),
+                      schema=schema, views=views)
     summary = run_extract(source, out, profile_path, options)
     records = sum(f.records for f in summary.result.files.values())
     click.echo(f"Extract written to {summary.out}: {len(summary.result.files)} file(s), {records} record(s), "

@@ -40,6 +40,8 @@ class Options:
     overwrite: bool = False
     extraction_date: str | None = None
     password: str | None = None
+    schema: str | None = None
+    views: bool = False
 
 
 @dataclass
@@ -62,7 +64,7 @@ def _rows(dialect: Any) -> Any:
 
 
 def reflect_and_plan(dialect: Any, profile: Profile, options: Options) -> tuple[Schema, Plan]:
-    schema = dialect.reflect()
+    schema = dialect.reflect(options.schema, options.views)
     if not schema.tables:
         raise ExtractorError(f"{dialect.label}: the database has no tables to extract")
     plan = make_plan(schema, profile, fmt=options.fmt, charset=options.charset, tables=options.tables)

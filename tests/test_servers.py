@@ -318,3 +318,28 @@ def test_password_from_environment_never_reaches_any_output(server_db, tmp_path,
         with admin.connect() as conn:
             conn.exec_driver_sql(f"DROP USER '{user}'@'127.0.0.1'")
         admin.dispose()
+
+
+def test_schema_and_views_on_postgresql(server_db, tmp_path):
+    engine_name, url = server_db
+    if engine_name != "postgresql":
+        pytest.skip("schemas and materialized views are exercised on PostgreSQL")
+    eng = sa.create_engine(url)
+    with eng.begin() as conn:
+        conn.exec_driver_sql("CREATE SCHEMA arkiv")
+        conn.exec_driver_sql("CREATE TABLE arkiv.vedtak (id integer PRIMARY KEY, tekst text)")
+        conn.exec_driver_sql("INSERT INTO arkiv.vedtak VALUES (1, 'Innvilget'), (2, NULL)")
+        conn.exec_driver_sql("CREATE VIEW arkiv.innvilget AS SELECT id, tekst FROM arkiv.vedtak WHERE tekst IS NOT NULL")
+        conn.exec_driver_sql("CREATE MATERIALIZED VIEW arkiv.antall AS SELECT count(*) AS n FROM arkiv.vedtak")
+    eng.dispose()
+    r = run("extract", _url_text(url), "--schema", "arkiv", "--out", tmp_path / "t", "-q")
+    assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in (tmp_path / "t" / "content").glob("*.txt")) == ["vedtak.txt"]
+    r = run("extract", _url_text(url), "--schema", "arkiv", "--views", "--out", tmp_path / "v", "-q")
+    assert r.exit_code == 0, r.output
+    content = tmp_path / "v" / "content"
+    assert (content / "innvilget.txt").read_bytes() == b"1;Innvilget\r\n"
+    assert (content / "antall.txt").read_bytes() == b"2\r\n"
+    assert "view innvilget" in (content / "addml.xml").read_text(encoding="utf-8")
+    r = run("inspect", _url_text(url), "--schema", "nope", "--no-scan")
+    assert r.exit_code != 0 and "no schema 'nope'" in r.output and "arkiv" in r.output
