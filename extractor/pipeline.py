@@ -134,12 +134,12 @@ def _build(staging: Staging, plan: Plan, dialect: Any, profile: Profile, options
     date = options.extraction_date or profile.metadata.extraction_date or started.date().isoformat()
     (staging.content / "addml.xml").write_bytes(describe(plan, files, queries, date))
     (staging.content / "addml.xsd").write_bytes(schema_bytes(plan.addml_version))
-    warnings = list(plan.warnings) + expected_arkade_deviations(plan, found, result)
+    warnings = list(plan.warnings) + expected_arkade_deviations(plan, result)
     _write_reports(staging, plan, result, log, warnings, dialect, started, date)
     return ExtractSummary(staging.out, plan, result, log.total, warnings)
 
 
-def expected_arkade_deviations(plan: Plan, found: ScanResult, result: ExtractResult) -> list[str]:
+def expected_arkade_deviations(plan: Plan, result: ExtractResult) -> list[str]:
     """Findings Arkade 5 will report on this extract although nothing is wrong, explained up front."""
     notes = []
     if plan.format == "xml":
@@ -150,16 +150,9 @@ def expected_arkade_deviations(plan: Plan, found: ScanResult, result: ExtractRes
                      f"described, because it only counts flat files; each is listed with size and SHA-256 "
                      f"in {LOB_TABLE}, which Arkade checks as a flat file.")
     for tp in plan.tables:
-        ts = found.tables.get(tp.name)
         for fk in tp.foreign_keys:
-            nulls = 0
-            if ts is not None:
-                nulls = max((ts.columns[c].nulls for c in fk.columns if c in ts.columns), default=0)
-                if fk.ref_table == LOB_TABLE:
-                    col = next((f.column for f in tp.fields if f.name == fk.columns[0]), None)
-                    st = ts.columns.get(col or "")
-                    nulls = 1 if st is not None and (st.nulls or st.values > st.long_values) else 0
-            if nulls:
+            fields = [f for f in tp.fields if f.name in fk.columns or (f.role == "value" and f.column in fk.columns)]
+            if any(f.has_null for f in fields):
                 notes.append(f"Arkade 5 A.16 (Control_ForeignKey) will report one empty value for "
                              f"{tp.name}({', '.join(fk.columns)}) -> {fk.ref_table}: the field is NULL in some "
                              "records, and Arkade checks empty values like any other.")

@@ -59,6 +59,8 @@ class FieldPlan:
     field_format: str | None = None
     codes: tuple[tuple[str, str], ...] = ()
     has_empty: bool = False
+    has_null: bool = False
+    """Some records leave the field empty (NULL, or the value moved to a file)."""
     widened_from: str | None = None
 
     @property

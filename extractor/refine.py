@@ -53,7 +53,7 @@ def _finalize_table(plan: Plan, tp: TablePlan, scan: ScanResult) -> TablePlan:
                 f, kind="binary", role="lobpath", field_format=None, max_length=st.max_length or None,
                 description=_join(desc, f"Binærverdien er lagret som egen fil; feltet inneholder filens sti "
                                         f"relativt til content/ (se {LOB_TABLE}). Tomt når verdien er NULL."),
-                width=max(st.max_length, 1)))
+                width=max(st.max_length, 1), has_null=st.nulls > 0))
             continue
         limit_note = ""
         if st.long_values:
@@ -69,19 +69,21 @@ def _finalize_table(plan: Plan, tp: TablePlan, scan: ScanResult) -> TablePlan:
         fields.append(replace(f, kind=kind, field_format=fmt, max_length=max_length,
                               description=_join(desc, limit_note), has_empty=st.empties > 0,
                               widened_from=widened, width=max(st.max_length, 1),
-                              not_null=f.not_null and not st.long_values))
+                              not_null=f.not_null and not st.long_values,
+                              has_null=st.nulls > 0 or st.long_values > 0))
         if st.long_values:
             fields.append(FieldPlan(
                 name=f"{f.name}_fil", column=f.column, kind="string", role="textfile",
                 description=(f"Sti relativt til content/ til tekstfilen som inneholder verdien av {f.name} "
                              f"når den er lengre enn {plan.long_text_limit} tegn (se {LOB_TABLE}); ellers tomt."),
-                max_length=st.textfile_path_length, width=max(st.textfile_path_length, 1)))
+                max_length=st.textfile_path_length, width=max(st.textfile_path_length, 1),
+                has_null=st.nulls > 0 or st.values > st.long_values))
         if plan.format == "fixed" and kind in ("string", "char", "unknown") and st.fixed_ambiguous:
             fields.append(FieldPlan(
                 name=f"{f.name}_lengde", column=f.column, kind="integer", role="length",
                 description=(f"Eksakt lengde i tegn av {f.name}; tomt når {f.name} er NULL. Lagt til fordi "
                              f"utfylling med blanke ikke skiller tom tekst, NULL og blanke tegn i kantene."),
-                width=max(len(str(st.max_length)), 1)))
+                width=max(len(str(st.max_length)), 1), has_null=st.nulls > 0 or st.long_values > 0))
     charset = UTF8 if ts.needs_utf8 else tp.charset
     if ts.needs_utf8:
         notes.append(f"skrevet som UTF-8: {ts.unmappable_count} verdi(er) har tegn utenfor {tp.charset} "

@@ -164,3 +164,18 @@ def test_unseen_database_with_odd_names_and_mixed_storage(tmp_path):
     assert "Order Details\tx\tselect=4\tbinary_as_hex" in report and "notype\tb\trecord 3\tbinary_as_hex" in report
     assert "deklarert som unknown" not in report
     assert (content / "lob" / "wr" / "c" / "1.bin").read_bytes() == b"abc"
+
+
+def test_expected_arkade_findings_follow_the_data(tmp_path):
+    """A.16 is predicted only for foreign keys whose field is really empty in some record."""
+    db = make_db(tmp_path / "f.sqlite", """
+        CREATE TABLE person (id INTEGER PRIMARY KEY);
+        CREATE TABLE full (id INTEGER PRIMARY KEY, bilde BLOB NOT NULL, person_id INTEGER NOT NULL REFERENCES person(id));
+        CREATE TABLE sparse (id INTEGER PRIMARY KEY, bilde BLOB, person_id INTEGER REFERENCES person(id));
+    """, {"person": [(1,)], "full": [(1, b"x", 1)], "sparse": [(1, b"y", 1), (2, None, None)]})
+    r = run("extract", db, "--out", tmp_path / "o", "-q")
+    assert r.exit_code == 0, r.output
+    summary = (tmp_path / "o" / "report" / "summary.txt").read_text(encoding="utf-8")
+    assert "sparse(bilde) -> LOBFILER" in summary and "sparse(person_id) -> person" in summary
+    assert "full(" not in summary
+    assert "AH.02 will list the 2 file(s)" in summary
