@@ -26,8 +26,6 @@ if TYPE_CHECKING:
 class Capabilities:
     """What an adapter can do; tests ask for capabilities, not engine names."""
 
-    typed_values: bool = True
-    """The driver returns values of the declared type (SQLite does not: any value in any column)."""
     comments: bool = True
 
 

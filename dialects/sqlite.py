@@ -3,8 +3,9 @@
 Versions: whatever the Python ``sqlite3`` module links (3.31+ seen). Opened read-only through a
 ``file:…?mode=ro`` URI plus ``PRAGMA query_only``, so uttrekk cannot change the file.
 
-Types: SQLite stores any value in any column (type affinity only), so the driver's values are
-not trusted to match the declared type: ``typed_values`` is off and every value is checked.
+Types: SQLite stores any value in any column (type affinity only); the pre-flight scan checks
+every value against the declared type (as it does on every engine) and archives a column with
+values that do not fit as text, with a report line.
 Dates and timestamps are normally text (``YYYY-MM-DD``, ``YYYY-MM-DD HH:MM:SS[.fff]``);
 DECIMAL columns hold REAL values, written with the shortest digits that round-trip.
 Gaps: dates stored as Julian day numbers or Unix times are archived as numbers/text, with a report.
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 
 class SQLite(Dialect):
     name = "sqlite"
-    capabilities = Capabilities(typed_values=False, comments=False)
+    capabilities = Capabilities(comments=False)
 
     @classmethod
     def from_path(cls, path: Path) -> SQLite:

@@ -46,10 +46,6 @@ class CharsetPolicy:
     def __post_init__(self) -> None:
         self._table.update({ord(src): dst for src, dst in self.mapping})
 
-    @property
-    def codec(self) -> str:
-        return CHARSETS[self.encoding]
-
     def with_encoding(self, encoding: str) -> CharsetPolicy:
         return CharsetPolicy(encoding, self.mapping, self.utf8_fallback)
 

@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .charset import apply_mapping, codepoints, foreign_chars
+from .charset import CHARSETS, apply_mapping, codepoints, foreign_chars
 from .errors import ExtractionError
 from .lobs import as_bytes, describe_kind, lob_path, sniff
 from .plan import LOB_DIR, LOB_TABLE, Plan, TablePlan
 from .report import DeviationLog
 from .scan import TEXT_KINDS, RowSource, row_key, style_for
-from .values import Nonconforming, hex_text, render_any_as_text, renderer_for
+from .values import Nonconforming, hex_text, renderer_for
 from .writers.flatfile import delimited_record, fixed_record
 from .writers.hashing import HashingFile, write_file
 from .writers.xmlfile import XmlTableWriter, xsd_document
@@ -94,7 +94,7 @@ def extract(plan: Plan, rows: RowSource, content: Path, work: Path, log: Deviati
 
 
 def _open_writer(plan: Plan, tp: TablePlan, fh: HashingFile) -> tuple[Callable[[list[str | None]], None], Callable[[], None]]:
-    codec = "latin-1" if tp.charset == "ISO-8859-1" else "utf-8"
+    codec = CHARSETS[tp.charset]
     if plan.format == "xml":
         xw = XmlTableWriter(fh, tp, tp.charset)
         return xw.write, xw.close
@@ -190,7 +190,7 @@ def _value_step(plan: Plan, tp: TablePlan, column: str, kind: str, render: Calla
                 textfile: bool, length: bool, content: Path, log: DeviationLog, spool: _LobSpool) -> Step:
     texty = kind in TEXT_KINDS
     encoding = tp.charset
-    codec = "latin-1" if encoding == "ISO-8859-1" else "utf-8"
+    codec = CHARSETS[encoding]
     limit = plan.long_text_limit
     policy = plan.charset
 
@@ -246,5 +246,3 @@ def _value_step(plan: Plan, tp: TablePlan, column: str, kind: str, render: Calla
 
     return step
 
-
-__all__ = ["ExtractResult", "FileResult", "extract", "render_any_as_text"]

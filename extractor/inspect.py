@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .pipeline import Options, reflect_and_plan
+from .pipeline import Options, reflect_and_plan, row_source
 from .plan import ADDML_TYPES
 from .profile import Profile
 from .scan import scan
@@ -16,9 +16,7 @@ def inspect_source(dialect: Any, profile: Profile, options: Options, run_scan: b
     planned = {tp.name for tp in plan.tables}
     found = None
     if run_scan:
-        def rows(tp: Any, columns: tuple[str, ...]) -> Any:
-            return dialect.iter_rows(tp.source, columns, tp.order_by)
-        found = scan(plan, rows)
+        found = scan(plan, row_source(dialect))
     tables = []
     for table in schema.tables:
         entry: dict[str, Any] = {

@@ -57,7 +57,8 @@ def open_profile(path: str | Path | None) -> Profile:
     return load_profile(path, defer=True) if path else Profile()
 
 
-def _rows(dialect: Any) -> Any:
+def row_source(dialect: Any) -> Any:
+    """The row source the scan and extract stages read through: raw rows in plan order."""
     def rows(tp: Any, columns: tuple[str, ...]) -> Any:
         return dialect.iter_rows(tp.source, columns, tp.order_by)
     return rows
@@ -75,7 +76,7 @@ def reflect_and_plan(dialect: Any, profile: Profile, options: Options) -> tuple[
 
 def preflight(plan: Plan, dialect: Any, progress: Progress | None = None) -> ScanResult:
     """Scan the data; raise if values cannot be written and nothing in the profile covers them."""
-    result = scan(plan, _rows(dialect), progress)
+    result = scan(plan, row_source(dialect), progress)
     bad = [f for t in result.tables.values() if not t.needs_utf8 for f in t.findings if not f.mapped]
     total = result.unmappable_total
     if total:
@@ -122,7 +123,7 @@ def _build(staging: Staging, plan: Plan, dialect: Any, profile: Profile, options
         for tp in plan.tables:
             for note in tp.notes:
                 log.add(tp.name, "", "", "table_note", note)
-        result = extract(plan, _rows(dialect), staging.content, staging.path, log, progress)
+        result = extract(plan, row_source(dialect), staging.content, staging.path, log, progress)
     finally:
         log.close()
         progress.close()

@@ -83,10 +83,6 @@ class ScanResult:
     lob_widths: dict[str, int] = field(default_factory=dict)
 
     @property
-    def unmappable(self) -> list[Finding]:
-        return [f for t in self.tables.values() for f in t.findings if not f.mapped]
-
-    @property
     def unmappable_total(self) -> int:
         return sum(t.unmappable_count for t in self.tables.values() if not t.needs_utf8)
 
@@ -113,7 +109,7 @@ def scan(plan: Plan, rows: RowSource, progress: Callable[[str, int | None], Any]
     widths = Counter({"fil": 1, "tabell": 1, "felt": 1, "post": 1, "bytes": 1, "innhold": 1})
     for tp in plan.tables:
         kinds = {f.column: f.kind for f in tp.fields if f.role == "value"}
-        ts = _scan_table(plan, tp, kinds, rows, progress)
+        ts, lobs = _scan_table(plan, tp, kinds, rows, progress)
         widen = {c for c, st in ts.columns.items()
                  if st.nonconforming or (st.with_offset and st.without_offset)}
         if widen:
@@ -123,15 +119,14 @@ def scan(plan: Plan, rows: RowSource, progress: Callable[[str, int | None], Any]
                 if not st.nonconforming:
                     first[c] = (st.with_offset if st.with_offset < st.without_offset else st.without_offset,
                                 ["some timestamps have a time-zone offset and others do not"])
-            ts = _scan_table(plan, tp, {**kinds, **{c: "unknown" for c in widen}}, rows, progress)
+            ts, lobs = _scan_table(plan, tp, {**kinds, **{c: "unknown" for c in widen}}, rows, progress)
             for c in widen:
                 ts.columns[c].nonconforming, ts.columns[c].examples = first[c]
         result.tables[tp.name] = ts
-        for lob in ts.__dict__.get("_lobs", []):
-            result.lob_count += 1
+        result.lob_count += len(lobs)
+        for lob in lobs:
             for key, value in lob.items():
                 widths[key] = max(widths[key], len(value))
-        ts.__dict__.pop("_lobs", None)
         ct = plan.profile.table(tp.name).code_table
         if ct and ct.code in tp.columns and ct.explanation in tp.columns:
             render = renderer_for(kinds[ct.code], style_for(plan), tp.source.column(ct.code).scale if tp.source else None)
@@ -150,7 +145,8 @@ def scan(plan: Plan, rows: RowSource, progress: Callable[[str, int | None], Any]
 
 
 def _scan_table(plan: Plan, tp: TablePlan, kinds: dict[str | None, str], rows: RowSource,
-                progress: Callable[[str, int | None], Any] | None) -> TableScan:
+                progress: Callable[[str, int | None], Any] | None) -> tuple[TableScan, list[dict[str, str]]]:
+    """Statistics of one table, and the LOBFILER entries its values will produce."""
     ts = TableScan(columns={c: ColumnStats() for c in tp.columns})
     style = style_for(plan)
     policy = plan.charset
@@ -237,8 +233,7 @@ def _scan_table(plan: Plan, tp: TablePlan, kinds: dict[str | None, str], rows: R
     ts.rows = recno
     if ts.unmappable_count and encoding == LATIN1 and policy.utf8_fallback:
         ts.needs_utf8 = True
-    ts.__dict__["_lobs"] = lobs
-    return ts
+    return ts, lobs
 
 
 def _record(ts: TableScan, tp: TablePlan, column: str, row: tuple[Any, ...], recno: int,
