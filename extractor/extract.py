@@ -193,6 +193,7 @@ def _value_step(plan: Plan, tp: TablePlan, column: str, kind: str, render: Calla
     codec = CHARSETS[encoding]
     limit = plan.long_text_limit
     policy = plan.charset
+    replacements = dict(policy.mapping)
 
     def step(row: tuple[Any, ...], recno: int, out: list[Any]) -> None:
         value = row[i]
@@ -220,7 +221,7 @@ def _value_step(plan: Plan, tp: TablePlan, column: str, kind: str, render: Calla
                 text, mapped = apply_mapping(text, policy, encoding)
                 key = row_key(tp, row, recno)
                 if mapped:
-                    detail = ", ".join(f"{codepoints(c)} -> {dict(policy.mapping)[c]!r}" for c in mapped)
+                    detail = ", ".join(f"{codepoints(c)} -> {replacements[c]!r}" for c in mapped)
                     log.add(tp.name, column, key, "mapped", detail)
                 left = foreign_chars(text, encoding)
                 if left:
