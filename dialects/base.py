@@ -27,6 +27,8 @@ class Capabilities:
     """What an adapter can do; tests ask for capabilities, not engine names."""
 
     comments: bool = True
+    shared_snapshot: bool = False
+    """Other connections can join this run's snapshot (needed for ``--jobs`` above 1)."""
 
 
 def kind_of(satype: Any) -> tuple[Kind, dict[str, Any]]:
@@ -83,11 +85,12 @@ class Dialect:
     # -- session --------------------------------------------------------------------------------
 
     @contextmanager
-    def snapshot(self) -> Iterator[None]:
+    def snapshot(self, join: str | None = None) -> Iterator[None]:
         """One read-only transaction for everything read inside: scan and extract see the same data.
 
         Adapters set the engine's strongest read-only, repeatable isolation in ``begin_snapshot``;
-        the generic base only opens a transaction (and says so in ``snapshot_note``).
+        the generic base only opens a transaction (and says so in ``snapshot_note``). With ``join``
+        (an id from ``export_snapshot`` in another process) the transaction reads that snapshot.
         """
         if self._conn is not None:
             yield
@@ -95,6 +98,8 @@ class Dialect:
         try:
             conn = self.engine.connect()
             self.begin_snapshot(conn)
+            if join is not None:
+                self.join_snapshot(conn, join)
         except sa.exc.SQLAlchemyError as exc:
             raise SourceError(f"{self.label}: cannot open a read-only session: {_short(exc)}") from None
         self._conn = conn
@@ -104,14 +109,22 @@ class Dialect:
             self._conn = None
             try:
                 conn.rollback()  # nothing was written; end the read transaction
-            finally:
                 conn.close()
+            except sa.exc.SQLAlchemyError:
+                conn.invalidate()  # the session is gone already (server ended it); nothing to undo
 
     snapshot_note = "no engine-specific snapshot: reads share one transaction at the server's default isolation"
     """What ``begin_snapshot`` guarantees, for the extraction report."""
 
     def begin_snapshot(self, conn: Any) -> None:
         conn.begin()
+
+    def export_snapshot(self) -> str:
+        """An id other connections can join (``capabilities.shared_snapshot`` engines only)."""
+        raise NotImplementedError(f"{self.name} cannot share a snapshot between connections")
+
+    def join_snapshot(self, conn: Any, snapshot_id: str) -> None:
+        raise NotImplementedError(f"{self.name} cannot share a snapshot between connections")
 
     @contextmanager
     def _connection(self) -> Iterator[Any]:

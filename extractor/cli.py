@@ -28,7 +28,8 @@ def _errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             click.echo(f"uttrekk: error: {exc}", err=True)
             sys.exit(exc.exit_code if exc.exit_code else 1)
         except KeyboardInterrupt:
-            click.echo("uttrekk: interrupted; nothing was published", err=True)
+            click.echo("uttrekk: interrupted; nothing was published (tables already finished are kept for --resume)",
+                       err=True)
             sys.exit(130)
     return wrapper
 
@@ -86,12 +87,16 @@ def inspect(source: str, profile_path: str | None, charset: str | None, as_json:
 @click.option("--views", is_flag=True, help="Also extract views (and materialized views) as tables.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing, non-empty --out directory.")
 @click.option("--date", "extraction_date", help="Extraction date written to addml.xml (YYYY-MM-DD; default today).")
+@click.option("--jobs", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Tables read in parallel, all in one shared snapshot (engines that can share one).")
+@click.option("--resume", is_flag=True,
+              help="Go on with an interrupted run into the same --out: redo only unfinished tables.")
 @click.option("--ask-password", is_flag=True, help="Prompt for the database password (else URL, $UTTREKK_PASSWORD, .pgpass).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
 @_errors
 def extract(source: str, out: Path, profile_path: str | None, fmt: str | None, charset: str | None,
             tables: tuple[str, ...], schema: str | None, views: bool, overwrite: bool,
-            extraction_date: str | None, ask_password: bool, quiet: bool) -> None:
+            extraction_date: str | None, jobs: int, resume: bool, ask_password: bool, quiet: bool) -> None:
     """Extract SOURCE into OUT: content/addml.xml and one file per table, plus report/."""
     import datetime as dt
 
@@ -105,11 +110,13 @@ def extract(source: str, out: Path, profile_path: str | None, fmt: str | None, c
             raise ConfigError(f"--date {extraction_date!r} is not a date (YYYY-MM-DD)") from None
     options = Options(fmt=fmt, charset=charset.upper() if charset else None, tables=tables, quiet=quiet,
                       overwrite=overwrite, extraction_date=extraction_date, password=_password(ask_password),
-                      schema=schema, views=views)
+                      schema=schema, views=views, jobs=jobs, resume=resume)
     summary = run_extract(source, out, profile_path, options)
     records = sum(f.records for f in summary.result.files.values())
     click.echo(f"Extract written to {summary.out}: {len(summary.result.files)} file(s), {records} record(s), "
                f"ADDML {summary.plan.addml_version}, {summary.deviations} value change(s) reported.")
+    if summary.reused:
+        click.echo(f"Resumed: {len(summary.reused)} table(s) reused from the interrupted run.")
     for w in summary.warnings:
         click.echo(f"note: {w}", err=True)
 

@@ -15,6 +15,18 @@ class ExtractorError(Exception):
 
     exit_code = 1
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Errors raised in a worker process travel back to the parent by pickle; subclasses with
+        # their own __init__ arguments would not survive the default reduce.
+        return _rebuild, (type(self), str(self), dict(self.__dict__))
+
+
+def _rebuild(cls: type[ExtractorError], message: str, state: dict[str, object]) -> ExtractorError:
+    exc = Exception.__new__(cls)
+    Exception.__init__(exc, message)
+    exc.__dict__.update(state)
+    return exc
+
 
 class ConfigError(ExtractorError):
     """A profile, option or argument is wrong."""

@@ -8,8 +8,10 @@ Counts, sizes and SHA-256 are taken while writing. Memory does not grow with tab
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import shutil
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,13 +44,36 @@ class ExtractResult:
     schemas: dict[str, FileResult] = field(default_factory=dict)
     lob_files: int = 0
     lob_bytes: int = 0
+    deviations: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+    @property
+    def deviation_total(self) -> int:
+        return sum(self.deviations.values())
+
+
+@dataclass
+class TableDone:
+    """One finished table: its file and what it left in the work folder for ``finish``."""
+
+    file: FileResult
+    lob_files: int = 0
+    lob_bytes: int = 0
+    deviations: dict[str, int] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"file": asdict(self.file), "lob_files": self.lob_files, "lob_bytes": self.lob_bytes,
+                "deviations": self.deviations}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TableDone:
+        return cls(FileResult(**data["file"]), data["lob_files"], data["lob_bytes"], data["deviations"])
 
 
 Progress = Callable[[str, int | None], Any]
 
 
 class _LobSpool:
-    """LOB list entries, spooled to disk until the LOBFILER file is written at the end."""
+    """LOB list entries of one table, spooled to disk until the LOBFILER file is written at the end."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -61,31 +86,75 @@ class _LobSpool:
         self.count += 1
         self.bytes += int(entry["bytes"])
 
-    def entries(self) -> Any:
+    def close(self) -> None:
         self._fh.close()
-        with self.path.open(encoding="utf-8") as fh:
-            for line in fh:
-                yield json.loads(line)
 
 
-def extract(plan: Plan, rows: RowSource, content: Path, work: Path, log: DeviationLog,
+def _spooled(path: Path) -> Iterator[dict[str, str]]:
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            yield json.loads(line)
+
+
+def work_files(work: Path, tp: TablePlan) -> tuple[Path, Path]:
+    """The LOB list and the deviation lines one table leaves in the work folder."""
+    return work / f"{tp.file_name}.lobs.jsonl", work / f"{tp.file_name}.deviations.tsv"
+
+
+def extracted_tables(plan: Plan) -> list[TablePlan]:
+    """The tables read from the source (the LOB list is written by ``finish``)."""
+    return [tp for tp in plan.tables if not (tp.name == LOB_TABLE and tp.source is None)]
+
+
+def extract(plan: Plan, rows: RowSource, content: Path, work: Path, deviations: Path,
             progress: Progress | None = None) -> ExtractResult:
-    """Write every table of a finalized plan into ``content``."""
+    """Write every table of a finalized plan into ``content``, one after the other."""
+    done = {tp.name: extract_table(plan, tp, rows, content, work, progress) for tp in extracted_tables(plan)}
+    return finish(plan, done, content, work, deviations)
+
+
+def extract_table(plan: Plan, tp: TablePlan, rows: RowSource, content: Path, work: Path,
+                  progress: Progress | None = None) -> TableDone:
+    """Write one table's file and LOB files; its LOB list and deviations go to the work folder.
+
+    Whatever an earlier, interrupted attempt left of this table is removed first, so a redone
+    table is exactly what an uninterrupted run writes.
+    """
     assert plan.finalized, "extract needs a finalized plan"
+    shutil.rmtree(content / LOB_DIR / tp.file_name, ignore_errors=True)
+    lob_list, dev_path = work_files(work, tp)
+    spool = _LobSpool(lob_list)
+    log = DeviationLog(dev_path, header=False)
+    try:
+        for note in tp.notes:
+            log.add(tp.name, "", "", "table_note", note)
+        fr = _write_table(plan, tp, rows, content, log, spool, progress)
+    finally:
+        spool.close()
+        log.close()
+    return TableDone(fr, spool.count, spool.bytes, {action: n for (_, action), n in sorted(log.counts.items())})
+
+
+def finish(plan: Plan, done: dict[str, TableDone], content: Path, work: Path, deviations: Path) -> ExtractResult:
+    """Join the finished tables in plan order: the LOB list file, the deviation report, XML schemas."""
     result = ExtractResult()
-    spool = _LobSpool(work / "lobs.jsonl")
-    for tp in plan.tables:
-        if tp.name == LOB_TABLE and tp.source is None:
-            continue
-        result.files[tp.name] = _write_table(plan, tp, rows, content, log, spool, progress)
+    with DeviationLog(deviations) as log:
+        for tp in plan.tables:
+            if tp.name in done:
+                td = done[tp.name]
+                result.files[tp.name] = td.file
+                result.lob_files += td.lob_files
+                result.lob_bytes += td.lob_bytes
+                log.append_file(work_files(work, tp)[1], tp.name, td.deviations)
+            else:
+                for note in tp.notes:
+                    log.add(tp.name, "", "", "table_note", note)
+        result.deviations = log.counts
     if any(tp.name == LOB_TABLE and tp.source is None for tp in plan.tables):
         tp = plan.table(LOB_TABLE)
-        records = ([e[f.name] for f in tp.fields] for e in spool.entries())
+        entries = (e for t in extracted_tables(plan) for e in _spooled(work_files(work, t)[0]))
+        records = ([e[f.name] for f in tp.fields] for e in entries)
         result.files[LOB_TABLE] = _write_records(plan, tp, records, content)
-    else:
-        spool.entries()
-    spool.path.unlink(missing_ok=True)
-    result.lob_files, result.lob_bytes = spool.count, spool.bytes
     if plan.format == "xml":
         for tp in plan.tables:
             size, digest = write_file(content / f"{tp.file_name}.xsd", xsd_document(tp))
@@ -130,7 +199,13 @@ def _write_table(plan: Plan, tp: TablePlan, rows: RowSource, content: Path, log:
             out: list[str | None] = []
             for step in steps:
                 step(row, recno, out)
-            write(out)
+            try:
+                write(out)
+            except ValueError as exc:  # a value wider than the field the scan measured
+                raise ExtractionError(
+                    f"{tp.name} [{row_key(tp, row, recno)}]: {exc}. The value changed after the pre-flight scan "
+                    "(is the source in use, or did it change before --resume?); run the extract again without "
+                    "--resume.") from None
             if tick is not None and recno % 1000 == 0:
                 tick(1000)
         close()
@@ -216,6 +291,9 @@ def _value_step(plan: Plan, tp: TablePlan, column: str, kind: str, render: Calla
                     f"{tp.name}.{column} [{row_key(tp, row, recno)}]: {exc}. The value changed after the "
                     "pre-flight scan (is the source in use?); run the extract again.") from None
         if texty:
+            if "\x00" in text:  # legal in the charset, but a trap for readers; say so
+                log.add(tp.name, column, row_key(tp, row, recno), "nul_kept",
+                        f"{text.count(chr(0))} NUL character(s) (U+0000) in the value, kept as they are")
             bad = foreign_chars(text, encoding)
             if bad:
                 text, mapped = apply_mapping(text, policy, encoding)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .pipeline import Options, reflect_and_plan, row_source
+from .pipeline import Options, reflect_and_plan
 from .plan import ADDML_TYPES
 from .profile import Profile
-from .scan import scan
+from .scan import rows_of, scan
 
 
 def inspect_source(dialect: Any, profile: Profile, options: Options, run_scan: bool = True) -> dict[str, Any]:
@@ -16,7 +16,7 @@ def inspect_source(dialect: Any, profile: Profile, options: Options, run_scan: b
     planned = {tp.name for tp in plan.tables}
     found = None
     if run_scan:
-        found = scan(plan, row_source(dialect))
+        found = scan(plan, rows_of(dialect))
     tables = []
     for table in schema.tables:
         entry: dict[str, Any] = {

@@ -16,7 +16,7 @@ from .errors import OutputError
 class Staging:
     """Staging folder for one extract; ``publish`` moves it into place."""
 
-    def __init__(self, out: Path, overwrite: bool = False) -> None:
+    def __init__(self, out: Path, overwrite: bool = False, resume: bool = False) -> None:
         self.out = out.expanduser().absolute()
         self.overwrite = overwrite
         if self.out.exists():
@@ -30,15 +30,18 @@ class Staging:
         if not os.access(parent, os.W_OK):
             raise OutputError(f"{parent}: no permission to write here")
         self.path = parent / f".{self.out.name}.uttrekk-partial"
-        if self.path.exists():
+        self.resumed = resume and self.path.is_dir()
+        if self.path.exists() and not self.resumed:
             shutil.rmtree(self.path)
         self.content = self.path / "content"
-        self.content.mkdir(parents=True)
+        self.content.mkdir(parents=True, exist_ok=True)
         self.report = self.path / "report"
-        self.report.mkdir()
+        self.report.mkdir(exist_ok=True)
+        self.work = self.path / "work"
 
     def publish(self) -> Path:
         """Replace the target with the finished staging folder in one rename."""
+        shutil.rmtree(self.work, ignore_errors=True)
         old = None
         if self.out.exists():
             if any(self.out.iterdir()):

@@ -14,16 +14,17 @@ from typing import Any
 
 from . import __version__
 from .addml import describe, schema_bytes
-from .errors import ExtractorError, UnencodableError
-from .extract import ExtractResult, extract
+from .errors import ExtractionError, ExtractorError, UnencodableError
+from .extract import ExtractResult, TableDone, extracted_tables, finish
 from .model import Schema
 from .output import Staging
+from .parallel import Workers, extract_tables, scan_tables, workers_for
 from .plan import LOB_DIR, LOB_TABLE, Plan, make_plan
 from .profile import Profile, load_profile
 from .progress import Progress
 from .refine import finalize
-from .report import DeviationLog
-from .scan import ScanResult, scan
+from .scan import ScanResult, combine
+from .workdir import WorkDir, fingerprint
 
 SHOWN_FINDINGS = 50
 """Unencodable values listed in the error message; inspect lists them all."""
@@ -42,6 +43,8 @@ class Options:
     password: str | None = None
     schema: str | None = None
     views: bool = False
+    jobs: int = 1
+    resume: bool = False
 
 
 @dataclass
@@ -51,17 +54,11 @@ class ExtractSummary:
     result: ExtractResult
     deviations: int
     warnings: list[str] = field(default_factory=list)
+    reused: tuple[str, ...] = ()
 
 
 def open_profile(path: str | Path | None) -> Profile:
     return load_profile(path, defer=True) if path else Profile()
-
-
-def row_source(dialect: Any) -> Any:
-    """The row source the scan and extract stages read through: raw rows in plan order."""
-    def rows(tp: Any, columns: tuple[str, ...]) -> Any:
-        return dialect.iter_rows(tp.source, columns, tp.order_by)
-    return rows
 
 
 def reflect_and_plan(dialect: Any, profile: Profile, options: Options) -> tuple[Schema, Plan]:
@@ -74,9 +71,10 @@ def reflect_and_plan(dialect: Any, profile: Profile, options: Options) -> tuple[
     return schema, plan
 
 
-def preflight(plan: Plan, dialect: Any, progress: Progress | None = None) -> ScanResult:
+def preflight(plan: Plan, dialect: Any, progress: Progress | None = None,
+              workers: Workers | None = None) -> ScanResult:
     """Scan the data; raise if values cannot be written and nothing in the profile covers them."""
-    result = scan(plan, row_source(dialect), progress)
+    result = combine(scan_tables(plan, dialect, workers or Workers(1), progress))
     bad = [f for t in result.tables.values() if not t.needs_utf8 for f in t.findings if not f.mapped]
     total = result.unmappable_total
     if total:
@@ -90,7 +88,11 @@ def preflight(plan: Plan, dialect: Any, progress: Progress | None = None) -> Sca
 
 
 def run_extract(source: str, out: Path, profile_path: str | Path | None, options: Options) -> ExtractSummary:
-    """Extract SOURCE into the directory OUT; see the module docstring for the steps."""
+    """Extract SOURCE into the directory OUT; see the module docstring for the steps.
+
+    A run that fails after the pre-flight scan keeps its staging folder, so that ``--resume``
+    redoes only the tables that were not finished.
+    """
     from dialects import open_source
 
     started = dt.datetime.now(dt.UTC)
@@ -98,35 +100,59 @@ def run_extract(source: str, out: Path, profile_path: str | Path | None, options
     dialect = open_source(source, options.password)
     try:
         _, plan = reflect_and_plan(dialect, profile, options)
-        staging = Staging(out, options.overwrite)
+        staging = Staging(out, options.overwrite, resume=options.resume)
         try:
             with dialect.snapshot():
-                summary = _build(staging, plan, dialect, profile, options, started)
+                workers = workers_for(dialect, options.jobs, source, options.password)
+                summary = _build(staging, plan, dialect, profile, options, started, workers)
             summary.out = staging.publish()
-        except BaseException:
-            staging.discard()
+        except BaseException as exc:
+            if not WorkDir(staging.work).has_plan:
+                staging.discard()
+                raise
+            if isinstance(exc, ExtractorError):
+                raise ExtractionError(
+                    f"{exc}\nNothing was published. The tables finished so far are kept in {staging.path}; "
+                    "run the same command with --resume to redo only the rest.") from None
             raise
     finally:
         dialect.close()
     return summary
 
 
-def _build(staging: Staging, plan: Plan, dialect: Any, profile: Profile, options: Options,
-           started: dt.datetime) -> ExtractSummary:
+def _build(staging: Staging, plan0: Plan, dialect: Any, profile: Profile, options: Options,
+           started: dt.datetime, workers: Workers) -> ExtractSummary:
     """Scan, extract, describe and report into the staging folder, inside one read snapshot."""
-    progress = Progress({tp.name: dialect.count_rows(tp.source) for tp in plan.tables if tp.source},
+    progress = Progress({tp.name: dialect.count_rows(tp.source) for tp in plan0.tables if tp.source},
                         options.quiet)
-    found = preflight(plan, dialect, progress)
-    plan = finalize(plan, found)
-    log = DeviationLog(staging.report / "deviations.tsv")
+    work = WorkDir(staging.work)
+    print_ = fingerprint(plan0)
+    warnings: list[str] = []
+    plan, earlier = work.load_plan(print_) if staging.resumed else (None, "")
+    if plan is None:
+        if options.resume:
+            warnings.append(f"--resume: nothing could be reused ({earlier}); the whole extract was made in this run.")
+        work.reset()
+        plan = finalize(plan0, preflight(plan0, dialect, progress, workers))
+        work.save_plan(print_, plan, started)
+        earlier = ""
+    done: dict[str, TableDone] = {}
+    todo = []
+    for tp in extracted_tables(plan):
+        td = work.done(tp, staging.content) if earlier else None
+        if td is None:
+            work.forget(tp, staging.content)
+            todo.append(tp)
+        else:
+            done[tp.name] = td
+    reused = tuple(done)
     try:
-        for tp in plan.tables:
-            for note in tp.notes:
-                log.add(tp.name, "", "", "table_note", note)
-        result = extract(plan, row_source(dialect), staging.content, staging.path, log, progress)
+        for tp, td in extract_tables(plan, todo, dialect, workers, staging.content, work.path, progress):
+            work.mark_done(tp, td, staging.content)
+            done[tp.name] = td
     finally:
-        log.close()
         progress.close()
+    result = finish(plan, done, staging.content, work.path, staging.report / "deviations.tsv")
     queries = {tp.name: str(dialect.select_sql(tp.source, tp.columns, tp.order_by).compile(dialect.engine))
                for tp in plan.tables if tp.source is not None}
     files: dict[str, Any] = dict(result.files)
@@ -135,9 +161,19 @@ def _build(staging: Staging, plan: Plan, dialect: Any, profile: Profile, options
     date = options.extraction_date or profile.metadata.extraction_date or started.date().isoformat()
     (staging.content / "addml.xml").write_bytes(describe(plan, files, queries, date))
     (staging.content / "addml.xsd").write_bytes(schema_bytes(plan.addml_version))
-    warnings = list(plan.warnings) + expected_arkade_deviations(plan, result)
-    _write_reports(staging, plan, result, log, warnings, dialect, started, date)
-    return ExtractSummary(staging.out, plan, result, log.total, warnings)
+    session = dialect.snapshot_note
+    if workers.jobs > 1:
+        session += f"; {workers.jobs} parallel workers joined its exported snapshot"
+    if reused:
+        session = (f"resumed: {len(reused)} table(s) ({', '.join(reused)}) were read in the earlier session started "
+                   f"{earlier}; the other(s) in this one ({session})")
+        warnings.append(
+            f"This extract was resumed: {', '.join(reused)} were read in an earlier session (started {earlier}), "
+            "the other tables in this one. Relations between them hold as long as the source did not change in "
+            "between; run without --resume for one snapshot.")
+    warnings = list(plan.warnings) + warnings + expected_arkade_deviations(plan, result)
+    _write_reports(staging, plan, result, warnings, dialect, started, date, session)
+    return ExtractSummary(staging.out, plan, result, result.deviation_total, warnings, reused)
 
 
 def expected_arkade_deviations(plan: Plan, result: ExtractResult) -> list[str]:
@@ -162,8 +198,8 @@ def expected_arkade_deviations(plan: Plan, result: ExtractResult) -> list[str]:
     return notes
 
 
-def _write_reports(staging: Staging, plan: Plan, result: ExtractResult, log: DeviationLog,
-                   warnings: list[str], dialect: Any, started: dt.datetime, date: str) -> None:
+def _write_reports(staging: Staging, plan: Plan, result: ExtractResult, warnings: list[str], dialect: Any,
+                   started: dt.datetime, date: str, session: str) -> None:
     source = dialect.label
     finished = dt.datetime.now(dt.UTC)
     tables = []
@@ -178,7 +214,7 @@ def _write_reports(staging: Staging, plan: Plan, result: ExtractResult, log: Dev
         })
     data = {
         "tool": "uttrekk", "version": __version__, "source": source, "engine": plan.engine,
-        "session": dialect.snapshot_note,
+        "session": session,
         "started": started.isoformat(timespec="seconds"), "finished": finished.isoformat(timespec="seconds"),
         "extraction_date": date, "format": plan.format, "charset": plan.charset.encoding,
         "charset_map": {f"U+{ord(k):04X}": v for k, v in plan.charset.mapping},
@@ -187,7 +223,7 @@ def _write_reports(staging: Staging, plan: Plan, result: ExtractResult, log: Dev
         "tables": tables,
         "excluded_tables": [{"table": t, "reason": r} for t, r in plan.excluded_tables],
         "lob_files": result.lob_files, "lob_bytes": result.lob_bytes,
-        "deviations": {f"{t}:{a}": n for (t, a), n in sorted(log.counts.items())},
+        "deviations": {f"{t}:{a}": n for (t, a), n in sorted(result.deviations.items())},
         "warnings": warnings,
     }
     (staging.report / "extraction.json").write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n",
@@ -200,7 +236,7 @@ def _write_reports(staging: Staging, plan: Plan, result: ExtractResult, log: Dev
         lines.append(f"{name}: left out ({reason})")
     if result.lob_files:
         lines.append(f"{result.lob_files} file(s) for binary values and long texts under content/{LOB_DIR}/")
-    lines.append(f"{log.total} value-level change(s) listed in report/deviations.tsv")
+    lines.append(f"{result.deviation_total} value-level change(s) listed in report/deviations.tsv")
     if warnings:
         lines += ["", "Warnings and expected Arkade 5 findings:"] + [f"- {w}" for w in warnings]
     (staging.report / "summary.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -90,6 +90,13 @@ class ScanResult:
 RowSource = Callable[[TablePlan, tuple[str, ...]], Iterable[tuple[Any, ...]]]
 
 
+def rows_of(dialect: Any) -> RowSource:
+    """The row source the scan and extract stages read through: a dialect's raw rows in plan order."""
+    def rows(tp: TablePlan, columns: tuple[str, ...]) -> Iterable[tuple[Any, ...]]:
+        return dialect.iter_rows(tp.source, columns, tp.order_by)  # type: ignore[no-any-return]
+    return rows
+
+
 def row_key(tp: TablePlan, row: tuple[Any, ...], recno: int) -> str:
     """How a person finds a row: its primary key values, else its record number in the file."""
     if tp.primary_key and tp.source is not None:
@@ -103,50 +110,91 @@ def style_for(plan: Plan):
     return XML_STYLE if plan.format == "xml" else FLAT_STYLE
 
 
+LOB_FIELDS = ("fil", "tabell", "felt", "post", "bytes", "innhold")
+
+
+@dataclass
+class TableScanned:
+    """What scanning one table gives: its statistics, its LOB list widths, its code list."""
+
+    name: str
+    scan: TableScan
+    lob_count: int
+    lob_widths: dict[str, int]
+    codes: tuple[tuple[str, str], ...] | None = None
+
+
 def scan(plan: Plan, rows: RowSource, progress: Callable[[str, int | None], Any] | None = None) -> ScanResult:
     """Scan every planned table; ``rows(table_plan, columns)`` yields raw rows in plan order."""
+    return combine([scan_table(plan, tp, rows, progress) for tp in plan.tables])
+
+
+def combine(parts: Iterable[TableScanned]) -> ScanResult:
+    """One scan result from per-table scans (in plan order, however they were run)."""
     result = ScanResult()
-    widths = Counter({"fil": 1, "tabell": 1, "felt": 1, "post": 1, "bytes": 1, "innhold": 1})
-    for tp in plan.tables:
-        kinds = {f.column: f.kind for f in tp.fields if f.role == "value"}
-        ts, lobs = _scan_table(plan, tp, kinds, rows, progress)
-        widen = {c for c, st in ts.columns.items()
-                 if st.nonconforming or (st.with_offset and st.without_offset)}
-        if widen:
-            first = {c: (st.nonconforming, st.examples) for c, st in ts.columns.items()}
-            for c in widen:
-                st = ts.columns[c]
-                if not st.nonconforming:
-                    first[c] = (st.with_offset if st.with_offset < st.without_offset else st.without_offset,
-                                ["some timestamps have a time-zone offset and others do not"])
-            ts, lobs = _scan_table(plan, tp, {**kinds, **{c: "unknown" for c in widen}}, rows, progress)
-            for c in widen:
-                ts.columns[c].nonconforming, ts.columns[c].examples = first[c]
-        result.tables[tp.name] = ts
-        result.lob_count += len(lobs)
-        for lob in lobs:
-            for key, value in lob.items():
-                widths[key] = max(widths[key], len(value))
-        ct = plan.profile.table(tp.name).code_table
-        if ct and ct.code in tp.columns and ct.explanation in tp.columns:
-            render = renderer_for(kinds[ct.code], style_for(plan), tp.source.column(ct.code).scale if tp.source else None)
-            pairs = []
-            for code, explan in rows(tp, (ct.code, ct.explanation)):
-                if code is None:
-                    continue
-                try:
-                    text = render(code)
-                except Nonconforming:
-                    text = render_any_as_text(code)
-                pairs.append((text, "" if explan is None else render_any_as_text(explan)))
-            result.codes[tp.name] = tuple(pairs)
+    widths = Counter(dict.fromkeys(LOB_FIELDS, 1))
+    for part in parts:
+        result.tables[part.name] = part.scan
+        result.lob_count += part.lob_count
+        for key, width in part.lob_widths.items():
+            widths[key] = max(widths[key], width)
+        if part.codes is not None:
+            result.codes[part.name] = part.codes
     result.lob_widths = dict(widths)
     return result
 
 
+def scan_table(plan: Plan, tp: TablePlan, rows: RowSource,
+               progress: Callable[[str, int | None], Any] | None = None) -> TableScanned:
+    """Scan one table (twice when a column must be re-read as text)."""
+    kinds = {f.column: f.kind for f in tp.fields if f.role == "value"}
+    ts, lobs = _scan_table(plan, tp, kinds, rows, progress)
+    widen = {c for c, st in ts.columns.items()
+             if st.nonconforming or (st.with_offset and st.without_offset)}
+    if widen:
+        first = {c: (st.nonconforming, st.examples) for c, st in ts.columns.items()}
+        for c in widen:
+            st = ts.columns[c]
+            if not st.nonconforming:
+                first[c] = (st.with_offset if st.with_offset < st.without_offset else st.without_offset,
+                            ["some timestamps have a time-zone offset and others do not"])
+        ts, lobs = _scan_table(plan, tp, {**kinds, **{c: "unknown" for c in widen}}, rows, progress)
+        for c in widen:
+            ts.columns[c].nonconforming, ts.columns[c].examples = first[c]
+    codes = None
+    ct = plan.profile.table(tp.name).code_table
+    if ct and ct.code in tp.columns and ct.explanation in tp.columns:
+        render = renderer_for(kinds[ct.code], style_for(plan), tp.source.column(ct.code).scale if tp.source else None)
+        pairs = []
+        for code, explan in rows(tp, (ct.code, ct.explanation)):
+            if code is None:
+                continue
+            try:
+                text = render(code)
+            except Nonconforming:
+                text = render_any_as_text(code)
+            pairs.append((text, "" if explan is None else render_any_as_text(explan)))
+        codes = tuple(pairs)
+    return TableScanned(tp.name, ts, lobs.count, dict(lobs.widths), codes)
+
+
+class _LobWidths:
+    """Count and widest value per LOBFILER field of the LOB entries a table will produce."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.widths: Counter[str] = Counter()
+
+    def add(self, entry: dict[str, str]) -> None:
+        self.count += 1
+        for key, value in entry.items():
+            if len(value) > self.widths[key]:
+                self.widths[key] = len(value)
+
+
 def _scan_table(plan: Plan, tp: TablePlan, kinds: dict[str | None, str], rows: RowSource,
-                progress: Callable[[str, int | None], Any] | None) -> tuple[TableScan, list[dict[str, str]]]:
-    """Statistics of one table, and the LOBFILER entries its values will produce."""
+                progress: Callable[[str, int | None], Any] | None) -> tuple[TableScan, _LobWidths]:
+    """Statistics of one table, and the widths of the LOBFILER entries its values will produce."""
     ts = TableScan(columns={c: ColumnStats() for c in tp.columns})
     style = style_for(plan)
     policy = plan.charset
@@ -158,7 +206,7 @@ def _scan_table(plan: Plan, tp: TablePlan, kinds: dict[str | None, str], rows: R
         kind = kinds.get(name, "unknown")
         scale = tp.source.column(name).scale if tp.source else None
         cols.append((i, name, kind, None if kind == "binary" else renderer_for(kind, style, scale), ts.columns[name]))
-    lobs: list[dict[str, str]] = []
+    lobs = _LobWidths()
     tick = progress(f"scan {tp.name}", None) if progress else None
     recno = 0
     for row in rows(tp, tp.columns):
@@ -180,7 +228,7 @@ def _scan_table(plan: Plan, tp: TablePlan, kinds: dict[str | None, str], rows: R
                     data, ext = str(value).encode("utf-8"), "bin"
                 path = lob_path(LOB_DIR, tp.file_name, name, recno, ext)
                 st.max_length = max(st.max_length, len(path))
-                lobs.append({"fil": path, "tabell": tp.name, "felt": name, "post": str(recno),
+                lobs.add({"fil": path, "tabell": tp.name, "felt": name, "post": str(recno),
                              "bytes": str(len(data)), "innhold": describe_kind(ext, None)})
                 continue
             try:
@@ -221,7 +269,7 @@ def _scan_table(plan: Plan, tp: TablePlan, kinds: dict[str | None, str], rows: R
                     st.long_values += 1
                     path = lob_path(LOB_DIR, tp.file_name, name, recno, "txt")
                     st.textfile_path_length = max(st.textfile_path_length, len(path))
-                    lobs.append({"fil": path, "tabell": tp.name, "felt": f"{name}_fil", "post": str(recno),
+                    lobs.add({"fil": path, "tabell": tp.name, "felt": f"{name}_fil", "post": str(recno),
                                  "bytes": str(len(text.encode("utf-8"))),
                                  "innhold": describe_kind("txt", LATIN1)})  # the longer label
                     continue

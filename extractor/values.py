@@ -252,7 +252,7 @@ def render_any_as_text(value: object) -> str:
         return str(value)
     if isinstance(value, float):
         if math.isnan(value) or math.isinf(value):
-            return repr(value)
+            return str(Decimal(value))  # NaN, Infinity, -Infinity: as SQL engines and Decimal spell them
         return plain_number(Decimal(repr(value)))
     if isinstance(value, Decimal):
         return format(value, "f") if value.is_finite() else str(value)

@@ -179,3 +179,14 @@ def test_expected_arkade_findings_follow_the_data(tmp_path):
     assert "sparse(bilde) -> LOBFILER" in summary and "sparse(person_id) -> person" in summary
     assert "full(" not in summary
     assert "AH.02 will list the 2 file(s)" in summary
+
+
+def test_nul_characters_are_kept_and_reported(tmp_path):
+    db = make_db(tmp_path / "nul.sqlite", "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT)",
+                 {"t": [(1, "før\x00etter"), (2, "vanlig")]})
+    r = run("extract", db, "--out", tmp_path / "o", "-q")
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "o" / "content" / "t.txt").read_bytes() == "1;før\x00etter\r\n2;vanlig\r\n".encode("latin-1")
+    lines = (tmp_path / "o" / "report" / "deviations.tsv").read_text(encoding="utf-8").splitlines()
+    assert "t\ta\tid=1\tnul_kept\t1 NUL character(s) (U+0000) in the value, kept as they are" in lines
+    assert not [ln for ln in lines if "id=2" in ln]

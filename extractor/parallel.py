@@ -1,0 +1,121 @@
+"""Tables in parallel (``--jobs N``): worker processes, each reading inside the run's one snapshot.
+
+The parent holds the run's read-only transaction and exports its snapshot; every worker opens its
+own connection and joins that snapshot before reading, so all tables still come from one moment
+of the source. Workers are processes, not threads: rendering values is Python work and would
+otherwise share one core. Each task is one whole table; results are joined in plan order by the
+caller, so the output does not depend on which worker finished first.
+
+Engines that cannot share a snapshot between connections refuse ``--jobs`` above 1 rather than
+give an extract whose tables come from different moments.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+from .extract import TableDone, extract_table
+from .plan import Plan, TablePlan
+from .scan import TableScanned, rows_of, scan_table
+
+
+@dataclass(frozen=True)
+class Workers:
+    """How to reach the source from a worker: the source, its password and the snapshot to join."""
+
+    jobs: int
+    source: str = ""
+    password: str | None = None
+    snapshot: str | None = None
+
+    def __repr__(self) -> str:  # never show the password
+        return f"Workers(jobs={self.jobs}, snapshot={self.snapshot!r})"
+
+
+def workers_for(dialect: Any, jobs: int, source: str, password: str | None) -> Workers:
+    """Check that ``jobs`` workers can share the snapshot; export it (call inside the snapshot)."""
+    if jobs < 1:
+        raise ConfigError(f"--jobs {jobs}: give 1 or more")
+    if jobs == 1:
+        return Workers(1)
+    if not dialect.capabilities.shared_snapshot:
+        raise ConfigError(
+            f"--jobs {jobs}: {dialect.name} cannot share one snapshot between connections, so parallel "
+            "workers would read the tables at different moments. Run with --jobs 1 (one consistent snapshot).")
+    return Workers(jobs, source, password, dialect.export_snapshot())
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _start_worker(workers: Workers) -> None:
+    from dialects import open_source
+
+    stack = ExitStack()
+    dialect = open_source(workers.source, workers.password)
+    stack.callback(dialect.close)
+    stack.enter_context(dialect.snapshot(join=workers.snapshot))
+    _WORKER.update(dialect=dialect, stack=stack)
+
+
+def _scan_task(task: tuple[Plan, str]) -> TableScanned:
+    plan, name = task
+    return scan_table(plan, plan.table(name), rows_of(_WORKER["dialect"]))
+
+
+def _extract_task(task: tuple[Plan, str, Path, Path]) -> tuple[str, TableDone]:
+    plan, name, content, work = task
+    return name, extract_table(plan, plan.table(name), rows_of(_WORKER["dialect"]), content, work)
+
+
+def _run(workers: Workers, fn: Callable[[Any], Any], tasks: list[Any]) -> Iterator[Any]:
+    """Results of ``fn`` over ``tasks`` as they finish; the first error stops every worker."""
+    size = min(workers.jobs, len(tasks))
+    if not size:
+        return
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(size, _start_worker, (workers,)) as pool:  # leaving the block terminates the workers
+        yield from pool.imap_unordered(fn, tasks)
+
+
+def scan_tables(plan: Plan, dialect: Any, workers: Workers, progress: Any = None) -> Iterator[TableScanned]:
+    """Every table scanned, in plan order."""
+    if workers.jobs == 1:
+        for tp in plan.tables:
+            yield scan_table(plan, tp, rows_of(dialect), progress)
+        return
+    tick = progress("scan (tables)", len(plan.tables)) if progress else None
+    found: dict[str, TableScanned] = {}
+    for part in _run(workers, _scan_task, [(plan, tp.name) for tp in _largest_first(plan.tables, progress)]):
+        found[part.name] = part
+        if tick:
+            tick(1)
+    for tp in plan.tables:
+        yield found[tp.name]
+
+
+def extract_tables(plan: Plan, tables: list[TablePlan], dialect: Any, workers: Workers, content: Path, work: Path,
+                   progress: Any = None) -> Iterator[tuple[TablePlan, TableDone]]:
+    """Each table extracted, yielded as it finishes (the caller marks it done)."""
+    if workers.jobs == 1:
+        for tp in tables:
+            yield tp, extract_table(plan, tp, rows_of(dialect), content, work, progress)
+        return
+    tick = progress("extract (tables)", len(tables)) if progress else None
+    tasks = [(plan, tp.name, content, work) for tp in _largest_first(tables, progress)]
+    for name, done in _run(workers, _extract_task, tasks):
+        if tick:
+            tick(1)
+        yield plan.table(name), done
+
+
+def _largest_first(tables: Any, progress: Any) -> list[TablePlan]:
+    """Big tables start first, so one of them does not run alone at the end."""
+    sizes = getattr(progress, "totals", None) or {}
+    return sorted(tables, key=lambda tp: -sizes.get(tp.name, 0))

@@ -1,0 +1,121 @@
+"""The staging folder's work area: what an interrupted run leaves so ``--resume`` can go on.
+
+After the pre-flight scan the finalized plan is saved with a fingerprint of everything that shapes
+the output (tool version, source structure, profile, options). Each finished table leaves a done
+marker, written last and atomically after its files are flushed to disk. ``--resume`` reuses the
+plan and every table whose marker and files are intact, and redoes the rest; as every file is
+written in a stable order, the result is byte-identical to an uninterrupted run when the source
+has not changed in between. The folder is removed before the extract is published.
+
+The plan is kept with ``pickle``: the file is written by uttrekk into the user's own staging
+folder and read back only from there, by the same uttrekk version (checked).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import pickle
+import shutil
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .extract import TableDone, work_files
+from .plan import LOB_DIR, Plan, TablePlan
+
+PLAN_FILE = "plan.pickle"
+
+
+def fingerprint(plan: Plan, *extra: object) -> str:
+    """What the output depends on before the data is read: the unfinalized plan and the options."""
+    return hashlib.sha256(repr((__version__, plan, extra)).encode("utf-8")).hexdigest()
+
+
+class WorkDir:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.mkdir(parents=True, exist_ok=True)
+
+    def reset(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+        self.path.mkdir(parents=True)
+
+    # -- the plan -------------------------------------------------------------------------------
+
+    def save_plan(self, print_: str, plan: Plan, started: dt.datetime) -> None:
+        data = {"version": __version__, "fingerprint": print_, "plan": plan, "started": started}
+        _atomic_write(self.path / PLAN_FILE, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def load_plan(self, print_: str) -> tuple[Plan | None, str]:
+        """The saved plan and the session start it came from, or None and why it cannot be used."""
+        path = self.path / PLAN_FILE
+        if not path.exists():
+            return None, "no finished pre-flight scan was left by the earlier run"
+        try:
+            data = pickle.loads(path.read_bytes())  # noqa: S301 - our own file, see module docstring
+        except Exception:
+            return None, "the saved plan is unreadable"
+        if data.get("version") != __version__:
+            return None, f"the earlier run was made by uttrekk {data.get('version')}"
+        if data.get("fingerprint") != print_:
+            return None, "the source structure, the profile or the options differ from the earlier run"
+        return data["plan"], data["started"].isoformat(timespec="seconds")
+
+    @property
+    def has_plan(self) -> bool:
+        return (self.path / PLAN_FILE).exists()
+
+    # -- tables ---------------------------------------------------------------------------------
+
+    def _marker(self, tp: TablePlan) -> Path:
+        return self.path / f"{tp.file_name}.done.json"
+
+    def mark_done(self, tp: TablePlan, done: TableDone, content: Path) -> None:
+        """Flush the table's file to disk, then record it as finished."""
+        _fsync(content / done.file.name)
+        for path in work_files(self.path, tp):
+            _fsync(path)
+        _atomic_write(self._marker(tp), json.dumps(done.to_json(), sort_keys=True).encode("utf-8"))
+
+    def done(self, tp: TablePlan, content: Path) -> TableDone | None:
+        """The finished table, if its marker and every file it wrote are intact."""
+        try:
+            td = TableDone.from_json(json.loads(self._marker(tp).read_text(encoding="utf-8")))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        path = content / td.file.name
+        if not path.is_file() or path.stat().st_size != td.file.size:
+            return None
+        lob_list, devs = work_files(self.path, tp)
+        if not devs.is_file() or not lob_list.is_file():
+            return None
+        with lob_list.open(encoding="utf-8") as fh:
+            for line in fh:
+                entry: dict[str, Any] = json.loads(line)
+                lob = content / entry["fil"]
+                if not lob.is_file() or lob.stat().st_size != int(entry["bytes"]):
+                    return None
+        return td
+
+    def forget(self, tp: TablePlan, content: Path) -> None:
+        """Remove whatever an unfinished attempt at this table left."""
+        self._marker(tp).unlink(missing_ok=True)
+        shutil.rmtree(content / LOB_DIR / tp.file_name, ignore_errors=True)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def _fsync(path: Path) -> None:
+    if path.exists():
+        with path.open("rb") as fh:
+            os.fsync(fh.fileno())
