@@ -18,6 +18,8 @@ from sqlalchemy import types as sat
 from extractor.errors import SourceError
 from extractor.model import Column, ForeignKey, Kind, Schema, Table
 
+from .checks import in_list
+
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL, Engine
 
@@ -51,6 +53,10 @@ def kind_of(satype: Any) -> tuple[Kind, dict[str, Any]]:
         return "date", facts
     if isinstance(satype, sat.Time):
         return "time", facts
+    if isinstance(satype, sat.Enum) and satype.enums:
+        name = getattr(satype, "name", None)
+        return "string", {"length": max(len(v) for v in satype.enums), "codes": tuple(satype.enums),
+                          "codes_source": f"enum-typen {name}" if name else "kolonnens ENUM-type"}
     if isinstance(satype, sat.String):
         facts = {"length": satype.length}
         if isinstance(satype, sat.CHAR | sat.NCHAR):
@@ -172,6 +178,8 @@ class Dialect:
             comments: dict[Any, Any] = {}
             if self.capabilities.comments and self.engine.dialect.supports_comments:
                 comments = inspector.get_multi_table_comment(schema=schema)
+            checks = self.check_constraints(inspector, schema)
+            self.reflect_types(inspector, schema)
         except sa.exc.SQLAlchemyError as exc:
             raise SourceError(f"{self.label}: cannot read the database catalogue: {_short(exc)}") from None
         tables = []
@@ -181,19 +189,28 @@ class Dialect:
             if name in view_names:
                 comment = " ".join(x for x in (comment, f"(Extracted from the view {name}.)") if x)
             tables.append(self._table(name, schema, columns.get(key, []), pks.get(key) or {},
-                                      fks.get(key, []), uniques.get(key, []), comment))
+                                      fks.get(key, []), uniques.get(key, []), comment, checks.get(key, [])))
         return Schema(tuple(tables), source_label=self.label, engine=self.engine_name)
 
     def _table(self, name: str, schema: str | None, cols: list[Any], pk: Any, fks: list[Any],
-               uniques: list[Any], comment: str | None) -> Table:
+               uniques: list[Any], comment: str | None, checks: list[Any] | None = None) -> Table:
+        lists = {}
+        for check in checks or ():
+            found = in_list(check.get("sqltext") or "")
+            if found:
+                lists[found[0]] = (found[1], f"CHECK-regelen {check.get('name') or ''}".strip())
         out = []
         for c in cols:
             kind, facts = self.column_kind(c["type"])
+            codes, source = facts.get("codes", ()), facts.get("codes_source", "")
+            if c["name"] in lists:
+                codes, source = lists[c["name"]]
             out.append(Column(
                 name=c["name"], native_type=native_name(c["type"], self.engine), kind=kind,
                 nullable=bool(c.get("nullable", True)), comment=c.get("comment"),
                 length=facts.get("length"), precision=facts.get("precision"),
                 scale=facts.get("scale"), timezone=facts.get("timezone", False),
+                codes=tuple(codes), codes_source=source,
             ))
         fk_list = tuple(
             ForeignKey(tuple(fk["constrained_columns"]), fk["referred_table"],
@@ -208,8 +225,18 @@ class Dialect:
         )
 
     def column_kind(self, satype: Any) -> tuple[Kind, dict[str, Any]]:
-        """Kind of a reflected type; adapters override for vendor types."""
+        """Kind of a reflected type and its facts (length, precision, ``codes``…); adapters add vendor types."""
         return kind_of(satype)
+
+    def check_constraints(self, inspector: Any, schema: str | None) -> dict[Any, list[dict[str, Any]]]:
+        """CHECK constraints per ``(schema, table)``: ``{"name", "sqltext"}`` each, in one query."""
+        try:
+            return inspector.get_multi_check_constraints(schema=schema)  # type: ignore[no-any-return]
+        except NotImplementedError:  # engines whose SQLAlchemy dialect cannot list them
+            return {}
+
+    def reflect_types(self, inspector: Any, schema: str | None) -> None:
+        """Read user-defined types (domains…) before columns are mapped; adapters override."""
 
     # -- data -----------------------------------------------------------------------------------
 

@@ -8,7 +8,13 @@ as text and reported); ``BIT(1)`` as boolean and ``BIT(n)`` as an integer (selec
 ``CAST(… AS UNSIGNED)``); ``YEAR`` as integer; ``BIGINT UNSIGNED`` keeps its full range. Zero
 dates (``0000-00-00``) are kept as written and the column is archived as text (reported).
 
-Gaps (issue 3): ENUM/SET as code lists, zero dates as ADDML ``nullValues``, the server-side fast path.
+Code lists: ``ENUM`` columns and CHECK … IN constraints (table- or column-level, read from
+``information_schema`` in one query) give the field an ADDML code list. A lax server
+(``sql_mode=''``) stores a bad ENUM value as ``''``: it is kept and reported as outside the list.
+``SET`` columns hold several members per value and get no code list (the members are in the type).
+
+Gaps: zero dates could be declared as ADDML ``nullValues`` instead of archiving the column as text;
+rows are read through a streaming cursor (no faster bulk path is known for PyMySQL).
 """
 
 from __future__ import annotations
@@ -32,6 +38,23 @@ class MySQL(Dialect):
         conn.begin()
         conn.exec_driver_sql("COMMIT")  # end SQLAlchemy's implicit transaction start on the DBAPI side
         conn.exec_driver_sql("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
+
+    def check_constraints(self, inspector: Any, schema: str | None) -> dict[Any, list[dict[str, Any]]]:
+        """Table- and column-level CHECKs from the catalogue in one query (SQLAlchemy's parser of
+        ``SHOW CREATE TABLE`` misses MariaDB's column-level ones)."""
+        sql = sa.text(
+            "SELECT tc.TABLE_NAME, cc.CONSTRAINT_NAME, cc.CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS cc "
+            "JOIN information_schema.TABLE_CONSTRAINTS tc ON tc.CONSTRAINT_SCHEMA = cc.CONSTRAINT_SCHEMA "
+            "AND tc.CONSTRAINT_NAME = cc.CONSTRAINT_NAME AND tc.CONSTRAINT_TYPE = 'CHECK' "
+            "WHERE cc.CONSTRAINT_SCHEMA = COALESCE(:schema, DATABASE()) ORDER BY tc.TABLE_NAME, cc.CONSTRAINT_NAME")
+        out: dict[Any, list[dict[str, Any]]] = {}
+        try:
+            with self._connection() as conn:
+                for table, name, clause in conn.execute(sql, {"schema": schema}):
+                    out.setdefault((schema, table), []).append({"name": name, "sqltext": clause})
+        except sa.exc.DBAPIError:  # servers before MariaDB 10.2 / MySQL 8.0.16 have no such view
+            return super().check_constraints(inspector, schema)
+        return out
 
     def column_kind(self, satype: Any) -> tuple[Kind, dict[str, Any]]:
         if isinstance(satype, mysql.TINYINT) and getattr(satype, "display_width", None) == 1:

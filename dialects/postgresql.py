@@ -23,7 +23,9 @@ Invalid or out-of-range values never stop the run: ``NaN`` and ``±Infinity`` in
 columns, and ``infinity``, BC dates or years past 9999 in date and timestamp columns, are kept as
 written; the column is archived as text and the report names each one.
 
-Gaps (issue 3): enums and CHECK … IN as code lists, domains.
+Code lists: enum types, domains whose CHECK is an IN list, and CHECK … IN constraints on one
+column give the field an ADDML code list (the labels; explanations come from the profile).
+Domains are archived as their base type.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from extractor.errors import SourceError
 from extractor.model import Kind, Table
 
 from .base import Capabilities, Dialect, _short, kind_of
+from .checks import in_list
 
 _SNAPSHOT_ID = re.compile(r"[0-9A-Fa-f]+-[0-9A-Fa-f]+(-[0-9]+)?")
 
@@ -86,7 +89,23 @@ class PostgreSQL(Dialect):
         except (psycopg.Error, sa.exc.SQLAlchemyError) as exc:
             raise SourceError(f"{self.label}: reading table {table.name} failed: {_short(exc)}") from None
 
+    _domains: dict[str, tuple[str, ...]] = {}
+
+    def reflect_types(self, inspector: Any, schema: str | None) -> None:
+        """Domains whose CHECK is an IN list give their columns a code list."""
+        self._domains = {}
+        for domain in inspector.get_domains(schema=schema if schema is not None else "*"):
+            for check in domain.get("constraints") or ():
+                found = in_list(check.get("check") or "")
+                if found and found[0].upper() == "VALUE":
+                    self._domains[domain["name"]] = found[1]
+
     def column_kind(self, satype: Any) -> tuple[Kind, dict[str, Any]]:
+        if isinstance(satype, pg.DOMAIN):
+            kind, facts = self.column_kind(satype.data_type)
+            if satype.name in self._domains:
+                facts = {**facts, "codes": self._domains[satype.name], "codes_source": f"domenet {satype.name}"}
+            return kind, facts
         if isinstance(satype, pg.MONEY):
             return "decimal", {"scale": None}
         if isinstance(satype, pg.INTERVAL | pg.UUID | pg.JSON | pg.JSONB | pg.ARRAY):

@@ -191,7 +191,7 @@ def _field_def(f: FieldPlan, types: _Types, pos: int | None) -> Any:
     if f.not_null:
         parts.append(A.notNull())
     if f.codes:
-        parts.append(A.codes(*[A.code(codeValue=c, explan=e) for c, e in f.codes]))
+        parts.append(A.codes(*[A.code(codeValue=c, explan=e) if e else A.code(codeValue=c) for c, e in f.codes]))
     return A.fieldDefinition(*parts, name=f.name, typeReference=types.name(f))
 
 
@@ -338,7 +338,8 @@ def _data_objects(plan: Plan, files: dict[str, Any]) -> Any:
             props.append(_prop("alternateKey", ", ".join(ak)))
         for f in tp.fields:
             if f.codes:
-                props.append(_prop("codes", f.name, *[_prop("code", c, _prop("explan", e)) for c, e in f.codes]))
+                codes = [_prop("code", c, *([_prop("explan", e)] if e else [])) for c, e in f.codes]
+                props.append(_prop("codes", f.name, *codes))
         for fk in tp.foreign_keys:
             props.append(_prop("foreignKey", f"{', '.join(fk.columns)} -> {fk.ref_table}({', '.join(fk.ref_columns)})"))
         objects.append(A.dataObject(A.description(tp.description or tp.name), A.properties(*props), name=tp.name))

@@ -34,6 +34,10 @@ class Column:
     scale: int | None = None
     comment: str | None = None
     timezone: bool = False
+    codes: tuple[str, ...] = ()
+    """Allowed values the source declares (an enum type, a CHECK … IN list), in declared order."""
+    codes_source: str = ""
+    """Where ``codes`` come from, in Norwegian for the field description (``enum-typen status``)."""
 
 
 @dataclass(frozen=True)

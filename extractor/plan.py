@@ -39,6 +39,10 @@ ADDML_TYPES: dict[str, tuple[str, str | None]] = {
 NUMERIC_KINDS = frozenset({"integer", "decimal", "float"})
 
 
+CODE_KINDS = frozenset({"string", "char", "integer"})
+"""Kinds whose values are written exactly as declared in a code list (no decimal comma, no format)."""
+
+
 @dataclass(frozen=True)
 class FieldPlan:
     """One field of an output record."""
@@ -233,12 +237,17 @@ def _fields(table: Table, columns: tuple[Column, ...], tprof, warnings: list[str
             name = new
         seen[name.lower()] = col.name
         desc = tprof.columns.get(col.name).description if col.name in tprof.columns else ""
+        desc = desc or (col.comment or "")
+        codes: tuple[tuple[str, str], ...] = ()
+        if col.codes and col.kind in CODE_KINDS:
+            codes = tuple((v, "") for v in col.codes)
+            desc = " ".join(x for x in (desc, f"Kodelisten er hentet fra {col.codes_source} i kildedatabasen.") if x)
         out.append(FieldPlan(
             name=name, column=col.name, kind=col.kind,
             not_null=(not col.nullable) or col.name in table.primary_key,
             unique=col.name in single_unique,
-            description=desc or (col.comment or ""),
-            scale=col.scale, max_length=col.length,
+            description=desc,
+            scale=col.scale, max_length=col.length, codes=codes,
         ))
     return tuple(out)
 

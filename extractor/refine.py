@@ -25,8 +25,15 @@ def finalize(plan: Plan, scan: ScanResult) -> Plan:
     if scan.lob_count:  # path fields refer to LOBFILER only when it exists
         tables = [_add_lob_keys(tp) for tp in tables]
     version, reason = addml_version(tables)
+    warnings = list(plan.warnings)
+    for tp in plan.tables:
+        for column, st in scan.tables[tp.name].columns.items():
+            if st.outside_codes:
+                warnings.append(f"Arkade 5 A.22 (Control_Codes) will report {st.outside_codes} value(s) of "
+                                f"{tp.name}.{column} that are not in its code list; they are kept as the source holds "
+                                "them (listed in report/deviations.tsv).")
     return replace(plan, tables=tuple(tables), finalized=True, addml_version=version,
-                   addml_version_reason=reason)
+                   addml_version_reason=reason, warnings=tuple(warnings))
 
 
 def _finalize_table(plan: Plan, tp: TablePlan, scan: ScanResult) -> TablePlan:
@@ -45,6 +52,9 @@ def _finalize_table(plan: Plan, tp: TablePlan, scan: ScanResult) -> TablePlan:
             fmt = "yyyy-MM-ddTHH:mm:ss" + (".FFFFFFF" if st.fraction else "") + ("zzz" if st.with_offset else "")
         elif kind == "time" and st.fraction:
             fmt = "HH:mm:ss.FFFFFFF"
+        if st.outside_codes:
+            notes.append(f"kolonne {f.column}: {st.outside_codes} verdi(er) finnes ikke i kodelisten "
+                         f"(første: {', '.join(st.outside_examples)}); verdiene er beholdt slik de står i kilden")
         desc = f.description
         if kind == "char":
             desc = _join(desc, "Blanke tegn som fylte ut CHAR-verdien bakerst, er fjernet.")

@@ -41,6 +41,8 @@ class ColumnStats:
     with_offset: int = 0
     without_offset: int = 0
     edge_blank: bool = False
+    outside_codes: int = 0
+    outside_examples: list[str] = field(default_factory=list)
 
     @property
     def fixed_ambiguous(self) -> bool:
@@ -201,17 +203,21 @@ def _scan_table(plan: Plan, tp: TablePlan, kinds: dict[str | None, str], rows: R
     encoding = tp.charset
     limit = plan.long_text_limit
     xml = plan.format == "xml"
-    cols: list[tuple[int, str, str, Renderer | None, ColumnStats]] = []
+    cols: list[tuple[int, str, str, Renderer | None, ColumnStats, frozenset[str] | None]] = []
+    # Arkade's code check accepts an empty value in a field that may be empty
+    code_sets = {f.column: frozenset(c for c, _ in f.codes) | (frozenset() if f.not_null else {""})
+                 for f in tp.fields if f.role == "value" and f.codes}
     for i, name in enumerate(tp.columns):
         kind = kinds.get(name, "unknown")
         scale = tp.source.column(name).scale if tp.source else None
-        cols.append((i, name, kind, None if kind == "binary" else renderer_for(kind, style, scale), ts.columns[name]))
+        cols.append((i, name, kind, None if kind == "binary" else renderer_for(kind, style, scale), ts.columns[name],
+                     code_sets.get(name)))
     lobs = _LobWidths()
     tick = progress(f"scan {tp.name}", None) if progress else None
     recno = 0
     for row in rows(tp, tp.columns):
         recno += 1
-        for i, name, kind, render, st in cols:
+        for i, name, kind, render, st, codes in cols:
             value = row[i]
             if value is None:
                 st.nulls += 1
@@ -273,6 +279,10 @@ def _scan_table(plan: Plan, tp: TablePlan, kinds: dict[str | None, str], rows: R
                                  "bytes": str(len(text.encode("utf-8"))),
                                  "innhold": describe_kind("txt", LATIN1)})  # the longer label
                     continue
+            if codes is not None and text not in codes:
+                st.outside_codes += 1
+                if len(st.outside_examples) < 3:
+                    st.outside_examples.append(f"{row_key(tp, row, recno)}: {text!r}")
             st.max_length = max(st.max_length, len(text))
         if tick is not None and recno % 1000 == 0:
             tick(1000)
