@@ -82,6 +82,7 @@ class Dialect:
     name = "generic"
     capabilities = Capabilities()
     fetch_size = 5000
+    lob_fetch_size = 50
 
     def __init__(self, engine: Engine, label: str) -> None:
         self.engine = engine
@@ -266,12 +267,22 @@ class Dialect:
         except sa.exc.SQLAlchemyError as exc:
             raise SourceError(f"{self.label}: cannot count rows of table {table.name}: {_short(exc)}") from None
 
+    def fetch_rows(self, table: Table, columns: Sequence[str]) -> int:
+        """Rows per fetch: fewer where a row may carry a large value, so memory stays bounded by
+        a few such values rather than thousands of them."""
+        for name in columns:
+            col = table.column(name)
+            if col.kind in ("binary", "unknown") or (col.kind in ("string", "char") and (col.length or 1 << 30) > 4000):
+                return self.lob_fetch_size
+        return self.fetch_size
+
     def iter_rows(self, table: Table, columns: Sequence[str], order_by: Sequence[str]) -> Iterator[tuple[Any, ...]]:
-        """Stream rows in a stable order, ``fetch_size`` rows at a time."""
+        """Stream rows in a stable order, ``fetch_rows`` rows at a time."""
         query = self.select_sql(table, columns, order_by)
         try:
             with self._connection() as conn:
-                result = conn.execution_options(stream_results=True, yield_per=self.fetch_size).execute(query)
+                per = self.fetch_rows(table, columns)
+                result = conn.execution_options(stream_results=True, yield_per=per).execute(query)
                 for part in result.partitions():
                     yield from part
         except sa.exc.SQLAlchemyError as exc:
