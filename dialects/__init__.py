@@ -20,6 +20,8 @@ REGISTRY: dict[str, str] = {
     "mysql": "dialects.mysql:MySQL",
     "mariadb": "dialects.mysql:MySQL",
     "firebird": "dialects.firebird:Firebird",
+    "mssql": "dialects.mssql:MSSQL",
+    "oracle": "dialects.oracle:Oracle",
 }
 """Backend name -> ``module:Class``; any other backend SQLAlchemy knows uses the generic base."""
 

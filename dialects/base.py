@@ -199,13 +199,13 @@ class Dialect:
         for check in checks or ():
             found = in_list(check.get("sqltext") or "")
             if found:
-                lists[found[0]] = (found[1], f"CHECK-regelen {check.get('name') or ''}".strip())
+                lists[found[0].lower()] = (found[1], f"CHECK-regelen {check.get('name') or ''}".strip())
         out = []
         for c in cols:
             kind, facts = self.column_kind(c["type"])
             codes, source = facts.get("codes", ()), facts.get("codes_source", "")
-            if c["name"] in lists:
-                codes, source = lists[c["name"]]
+            if c["name"].lower() in lists:
+                codes, source = lists[c["name"].lower()]
             out.append(Column(
                 name=c["name"], native_type=native_name(c["type"], self.engine), kind=kind,
                 nullable=bool(c.get("nullable", True)), comment=c.get("comment"),

@@ -7,7 +7,9 @@ code list that is only nearly right would make Arkade report good data as wrong.
 Forms recognised (SQLAlchemy's ``get_check_constraints`` text):
   PostgreSQL  ``(v)::text = ANY ((ARRAY['A'::character varying, 'B'::character varying])::text[])``
               ``n = ANY (ARRAY[1, 2, 3])``, and for domains ``VALUE::text = ANY (...)``
-  MySQL/MariaDB/SQLite  ```v` in ('A','B')``, ``v IN ('A', 'B')``
+  MySQL/MariaDB/SQLite/Oracle  ```v` in ('A','B')``, ``v IN ('A', 'B')``
+  SQL Server  ``([v]='B' OR [v]='A')`` (it rewrites IN lists as OR chains)
+Column names are returned as written; callers match them without regard to case.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ _HEAD = re.compile(rf"^\(*\s*{_NAME}\s*\)?{_CAST}\s*", re.IGNORECASE)
 _QUOTED_OR_PLAIN = r"(?:'(?:[^']|'')*'|[^\]'])*"
 _ANY = re.compile(rf"^=\s*ANY\s*\(+\s*ARRAY\[(?P<body>{_QUOTED_OR_PLAIN})\]\s*\)?{_CAST}\s*\)+$", re.IGNORECASE | re.DOTALL)
 _IN = re.compile(r"^IN\s*\((?P<body>.*)\)\s*\)*$", re.IGNORECASE | re.DOTALL)
-_LITERAL = re.compile(rf"\s*(?:'(?P<text>(?:[^']|'')*)'{_CAST}|(?P<num>-?\d+))\s*(?:,|$)", re.IGNORECASE)
+_LITERAL = re.compile(rf"\s*(?:N?'(?P<text>(?:[^']|'')*)'{_CAST}|(?P<num>-?\d+))\s*(?:,|$)", re.IGNORECASE)
 
 
 def in_list(sqltext: str) -> tuple[str, tuple[str, ...]] | None:
@@ -28,6 +30,8 @@ def in_list(sqltext: str) -> tuple[str, tuple[str, ...]] | None:
     text = sqltext.strip()
     while text.startswith("(") and text.endswith(")") and _balanced(text[1:-1]):
         text = text[1:-1].strip()
+    if re.search(r"\sOR\s", text, re.IGNORECASE):
+        return _or_chain(text)
     head = _HEAD.match(text)
     if not head:
         return None
@@ -37,6 +41,23 @@ def in_list(sqltext: str) -> tuple[str, tuple[str, ...]] | None:
         return None
     values = _literals(body.group("body"))
     return (head.group("col"), values) if values else None
+
+
+_EQUALS = re.compile(rf"^\(*\s*{_NAME}\s*\)?{_CAST}\s*=\s*\(*(?P<lit>N?'(?:[^']|'')*'{_CAST}|-?\d+)\)*\s*$",
+                     re.IGNORECASE | re.DOTALL)
+
+
+def _or_chain(text: str) -> tuple[str, tuple[str, ...]] | None:
+    """``(v = 'A' OR v = 'B')``: every part compares the same column with one literal."""
+    column: str | None = None
+    values: list[str] = []
+    for part in re.split(r"\s+OR\s+", text, flags=re.IGNORECASE):
+        m = _EQUALS.match(part.strip())
+        if not m or (column is not None and m.group("col") != column):
+            return None
+        column = m.group("col")
+        values.extend(_literals(m.group("lit")) or ())
+    return (column, tuple(values)) if column and values else None
 
 
 def _literals(body: str) -> tuple[str, ...] | None:

@@ -162,6 +162,8 @@ def _build(staging: Staging, plan0: Plan, dialect: Any, profile: Profile, option
     (staging.content / "addml.xml").write_bytes(describe(plan, files, queries, date))
     (staging.content / "addml.xsd").write_bytes(schema_bytes(plan.addml_version))
     session = dialect.snapshot_note
+    if session.startswith("WARNING"):
+        warnings.append(session)
     if workers.jobs > 1:
         session += f"; {workers.jobs} parallel workers joined its exported snapshot"
     if reused:

@@ -178,7 +178,7 @@ def make_plan(schema: Schema, profile: Profile, *, fmt: str | None = None,
             chosen.append(table)
     kept_names = {t.name for t in chosen}
     plans: list[TablePlan] = []
-    warnings: list[str] = []
+    warnings: list[str] = list(schema.notes)
     used_files: dict[str, str] = {}
     for table in chosen:
         tprof = profile.table(table.name)

@@ -124,8 +124,14 @@ def render_date(value: object) -> str:
     raise Nonconforming(f"{_show(value)} is not a date (YYYY-MM-DD)")
 
 
+MAX_FRACTION_DIGITS = 7
+"""The ADDML format ``.FFFFFFF`` (a .NET pattern) reads at most seven fraction digits."""
+
+
 def _fraction(digits: str | None) -> str:
     digits = (digits or "").rstrip("0")
+    if len(digits) > MAX_FRACTION_DIGITS:
+        raise Nonconforming(f"{len(digits)} fraction digits; the archive format holds at most {MAX_FRACTION_DIGITS}")
     return f".{digits}" if digits else ""
 
 

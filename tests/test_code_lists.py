@@ -122,3 +122,27 @@ def test_sqlite_check_in_becomes_a_code_list(tmp_path):
     r = run("extract", db, "--out", tmp_path / "o", "-q")
     assert r.exit_code == 0, r.output
     assert codes_of(tmp_path / "o" / "content", "t") == {"s": ["J", "N", "U"]}
+
+
+@pytest.mark.parametrize(("sqltext", "expected"), [
+    ("n = ANY (ARRAY[1, 2, 3])", ("n", ("1", "2", "3"))),
+    ("((v)::text = ANY ((ARRAY['A'::character varying, 'B'::character varying])::text[]))", ("v", ("A", "B"))),
+    ("VALUE::text = ANY (ARRAY['M'::character varying, 'K'::character varying]::text[])", ("VALUE", ("M", "K"))),
+    ("w = ANY (ARRAY['x'::text, 'y]'::text])", ("w", ("x", "y]"))),
+    ("`v` in ('A','B')", ("v", ("A", "B"))),
+    ("v IN ('A', 'it''s')", ("v", ("A", "it's"))),
+    ("(STATUS IN ('A','B'))", ("STATUS", ("A", "B"))),  # Oracle keeps the text as written
+    ("([type]='B' OR [type]=N'A')", ("type", ("B", "A"))),  # SQL Server's rewrite of IN
+    ("status IN ('A','B') AND x > 1", None),
+    ("n > 0", None),
+    ("VALUE ~ '^[0-9]{4}$'::text", None),
+    ("a IN (b, c)", None),
+    ("(a IN ('x')) OR (b IN ('y'))", None),
+    ("([a]='x' OR [b]='y')", None),
+    ("([type]='B' OR [type] like 'A%')", None),
+    ("v NOT IN ('A', 'B')", None),
+])
+def test_only_exact_single_column_in_lists_are_read(sqltext, expected):
+    from dialects.checks import in_list
+
+    assert in_list(sqltext) == expected

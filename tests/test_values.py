@@ -90,3 +90,12 @@ def test_any_as_text_keeps_values_and_refuses_bytes():
 ])
 def test_any_as_text_is_total_for_driver_values(value, expected):
     assert render_any_as_text(value) == expected
+
+
+def test_more_fraction_digits_than_the_archive_format_holds_are_nonconforming():
+    ts = renderer_for("timestamp", FLAT_STYLE, None)
+    assert ts("2020-01-01T10:00:00.123456700") == "2020-01-01T10:00:00.1234567"
+    with pytest.raises(Nonconforming, match="8 fraction digits"):
+        ts("2020-01-01T10:00:00.12345678")
+    with pytest.raises(Nonconforming, match="9 fraction digits"):
+        renderer_for("time", FLAT_STYLE, None)("10:00:00.123456789")
