@@ -7,9 +7,9 @@ the database holds, not what an ORM type would make of it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -69,7 +69,7 @@ def kind_of(satype: Any) -> tuple[Kind, dict[str, Any]]:
 
 def native_name(satype: Any, engine: Engine) -> str:
     if isinstance(satype, sat.NullType):
-        return "(no type)"
+        return NO_TYPE
     try:
         return str(satype.compile(dialect=engine.dialect))
     except Exception:
@@ -290,6 +290,29 @@ class Dialect:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+NO_TYPE = "(no type)"
+"""``native_type`` of a column SQLAlchemy reflected without a type."""
+
+
+def with_vendor_types(reflected: Schema, found: dict[tuple[str, str], tuple[str, Kind]],
+                      note: Callable[[Column], str | None]) -> Schema:
+    """Fill in the vendor type of every column reflected without one (``found``: read from the
+    engine's catalogue), and add ``note(column)`` to the schema notes where it says something."""
+    tables, notes = [], list(reflected.notes)
+    for t in reflected.tables:
+        cols: list[Column] = []
+        for c in t.columns:
+            if c.native_type == NO_TYPE:
+                native, kind = found.get((t.name, c.name), (NO_TYPE, "unknown"))
+                c = replace(c, native_type=native, kind=kind)
+            text = note(c)
+            if text:
+                notes.append(f"{t.name}.{c.name}: {text}")
+            cols.append(c)
+        tables.append(replace(t, columns=tuple(cols)))
+    return replace(reflected, tables=tuple(tables), notes=tuple(notes))
 
 
 def _short(exc: BaseException) -> str:

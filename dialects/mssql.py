@@ -57,7 +57,6 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -67,12 +66,11 @@ from sqlalchemy.dialects import mssql
 from extractor.errors import SourceError
 from extractor.model import Column, Kind, Schema, Table
 
-from .base import Dialect, _short, kind_of
+from .base import NO_TYPE, Dialect, _short, kind_of, with_vendor_types
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
 
-NO_TYPE = "(no type)"
 """``native_type`` of a column SQLAlchemy reflected without a type (``base.native_name``)."""
 
 _VARIANT = (
@@ -189,7 +187,7 @@ class MSSQL(Dialect):
             except sa.exc.SQLAlchemyError as exc:
                 raise SourceError(f"{self.label}: cannot read the column types from sys.types: {_short(exc)}") from None
             found = {(r.table_name, r.column_name): vendor_type(r.type_name, bool(r.is_assembly_type)) for r in rows}
-        return with_vendor_types(reflected, found)
+        return with_vendor_types(reflected, found, _note)
 
     def column_kind(self, satype: Any) -> tuple[Kind, dict[str, Any]]:
         if isinstance(satype, mssql.DATETIMEOFFSET):
@@ -258,24 +256,13 @@ def vendor_type(type_name: str, is_assembly: bool) -> tuple[str, Kind]:
     return type_name, "unknown"
 
 
-def with_vendor_types(reflected: Schema, found: dict[tuple[str, str], tuple[str, Kind]]) -> Schema:
-    """Fill in the vendor type of every column reflected without one, and note what needs a word."""
-    tables, notes = [], list(reflected.notes)
-    for t in reflected.tables:
-        cols: list[Column] = []
-        for c in t.columns:
-            if c.native_type == NO_TYPE:
-                native, kind = found.get((t.name, c.name), (NO_TYPE, "unknown"))
-                c = replace(c, native_type=native, kind=kind)
-            if base_type(c.native_type) == "SQL_VARIANT":
-                notes.append(f"{t.name}.{c.name}: sql_variant: each value is written as its text; "
-                             "its base type is not kept")
-            elif c.kind == "unknown":
-                notes.append(f"{t.name}.{c.name}: type {c.native_type} is not known to uttrekk; its values are "
-                             "read as the driver returns them and archived as text (binary as hex, reported)")
-            cols.append(c)
-        tables.append(replace(t, columns=tuple(cols)))
-    return replace(reflected, tables=tuple(tables), notes=tuple(notes))
+def _note(c: Column) -> str | None:
+    if base_type(c.native_type) == "SQL_VARIANT":
+        return "sql_variant: each value is written as its text; its base type is not kept"
+    if c.kind == "unknown":
+        return (f"type {c.native_type} is not known to uttrekk; its values are read as the driver returns them "
+                "and archived as text (binary as hex, reported)")
+    return None
 
 
 def _sql(template: str, quoted: str) -> Any:

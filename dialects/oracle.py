@@ -68,7 +68,6 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -78,9 +77,8 @@ from sqlalchemy.dialects import oracle
 from extractor.errors import SourceError
 from extractor.model import Column, Kind, Schema, Table
 
-from .base import Dialect, _short, kind_of
+from .base import NO_TYPE, Dialect, _short, kind_of, with_vendor_types
 
-NO_TYPE = "(no type)"
 """``native_type`` of a column SQLAlchemy reflected without a type (``base.native_name``)."""
 
 _TS = 'SYYYY-MM-DD"T"HH24:MI:SS'
@@ -170,7 +168,7 @@ class Oracle(Dialect):
                 raise SourceError(f"{self.label}: cannot read the column types from ALL_TAB_COLS: {_short(exc)}") from None
             found = {(sa_dialect.normalize_name(r.table_name), sa_dialect.normalize_name(r.column_name)):
                      vendor_type(r.data_type, r.data_type_owner) for r in rows}
-        return with_vendor_types(reflected, found)
+        return with_vendor_types(reflected, found, _note)
 
     def column_kind(self, satype: Any) -> tuple[Kind, dict[str, Any]]:
         if isinstance(satype, oracle.NUMBER):  # NUMBER is both Numeric and Integer in SQLAlchemy
@@ -252,23 +250,6 @@ def vendor_type(data_type: str, owner: str | None) -> tuple[str, Kind]:
     if owner:  # an object or collection type
         return f"{owner}.{data_type}", "unknown"
     return data_type, "unknown"
-
-
-def with_vendor_types(reflected: Schema, found: dict[tuple[str, str], tuple[str, Kind]]) -> Schema:
-    """Fill in the vendor type of every column reflected without one, and note what needs a word."""
-    tables, notes = [], list(reflected.notes)
-    for t in reflected.tables:
-        cols: list[Column] = []
-        for c in t.columns:
-            if c.native_type == NO_TYPE:
-                native, kind = found.get((t.name, c.name), (NO_TYPE, "unknown"))
-                c = replace(c, native_type=native, kind=kind)
-            note = _note(c)
-            if note:
-                notes.append(f"{t.name}.{c.name}: {note}")
-            cols.append(c)
-        tables.append(replace(t, columns=tuple(cols)))
-    return replace(reflected, tables=tuple(tables), notes=tuple(notes))
 
 
 def _note(col: Column) -> str | None:

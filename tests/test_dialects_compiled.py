@@ -19,11 +19,11 @@ from sqlalchemy.dialects import mssql, oracle
 from sqlalchemy.sql.elements import quoted_name
 
 from dialects import dialect_class, open_source
-from dialects.base import Dialect
+from dialects.base import Dialect, with_vendor_types
 from dialects.mssql import MSSQL
-from dialects.mssql import with_vendor_types as mssql_vendor_types
+from dialects.mssql import _note as mssql_note
 from dialects.oracle import Oracle, bfile_name, plain_value
-from dialects.oracle import with_vendor_types as oracle_vendor_types
+from dialects.oracle import _note as oracle_note
 from extractor.errors import ConfigError, SourceError
 from extractor.model import Column, Schema, Table
 
@@ -179,11 +179,11 @@ def test_mssql_clr_types_get_their_names_from_the_catalogue():
     )),))
     found = {("sted", "sti"): ("HIERARCHYID", "string"), ("sted", "punkt"): ("GEOGRAPHY", "string"),
              ("sted", "egen"): ("Postnummer (CLR)", "string")}
-    got = mssql_vendor_types(reflected, found).table("sted")
+    got = with_vendor_types(reflected, found, mssql_note).table("sted")
     assert [(c.native_type, c.kind) for c in got.columns] == [
         ("INTEGER", "integer"), ("HIERARCHYID", "string"), ("GEOGRAPHY", "string"),
         ("Postnummer (CLR)", "string"), ("(no type)", "unknown"), ("SQL_VARIANT", "string")]
-    notes = mssql_vendor_types(reflected, found).notes
+    notes = with_vendor_types(reflected, found, mssql_note).notes
     assert len(notes) == 2
     assert notes[0].startswith("sted.rar: type (no type) is not known to uttrekk")
     assert notes[1] == "sted.variant: sql_variant: each value is written as its text; its base type is not kept"
@@ -410,7 +410,7 @@ def test_oracle_types_sqlalchemy_does_not_know_come_from_all_tab_cols():
     )),))
     found = {("sak", "varighet"): vendor_type("INTERVAL YEAR(2) TO MONTH", None),
              ("sak", "punkt"): vendor_type("SDO_GEOMETRY", "MDSYS")}
-    got = oracle_vendor_types(reflected, found)
+    got = with_vendor_types(reflected, found, oracle_note)
     assert [(c.native_type, c.kind) for c in got.table("sak").columns] == [
         ("INTEGER", "integer"), ("INTERVAL YEAR(2) TO MONTH", "string"), ("MDSYS.SDO_GEOMETRY", "unknown"),
         ("ROWID", "string"), ("BFILE", "string")]
