@@ -107,6 +107,8 @@ def make_number_renderer(scale: int | None, style: Style) -> Renderer:
 
 
 def render_date(value: object) -> str:
+    if type(value) is dt.date:
+        return value.isoformat()
     if isinstance(value, dt.datetime):
         if value.time() != dt.time(0) or value.tzinfo is not None:
             raise Nonconforming(f"{_show(value)} has a time of day; not a plain date")
@@ -146,6 +148,9 @@ def _offset(delta: dt.timedelta) -> str:
 
 def render_timestamp(value: object) -> str:
     """ISO 8601 ``YYYY-MM-DDTHH:MM:SS`` plus fraction digits and offset when the value has them."""
+    if type(value) is dt.datetime and value.tzinfo is None:  # the common case, in C: four-digit year
+        text = value.isoformat()
+        return text if len(text) == 19 else text[:20] + text[20:].rstrip("0")
     if isinstance(value, dt.datetime):
         text = value.strftime("%Y-%m-%dT%H:%M:%S")
         if len(text) != 19:  # years before 1000 are not zero-padded by every platform
