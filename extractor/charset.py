@@ -2,7 +2,7 @@
 
 ISO 8859-1 is the depot default. A character outside it is never dropped or replaced on the quiet:
 either the profile maps it explicitly (every substitution is reported with table, column, row key
-and code points), the table falls back to UTF-8 (reported), or the run stops before writing.
+and code points), the table falls back to UTF-8 (reported), or the run stops and publishes nothing.
 """
 
 from __future__ import annotations

@@ -50,7 +50,11 @@ class OutputError(ExtractorError):
     """The output directory cannot be used."""
 
 
-class UnencodableError(ExtractorError):
+class UnwritableError(ExtractorError):
+    """Values cannot be written as the profile and options say; nothing is kept to resume."""
+
+
+class UnencodableError(UnwritableError):
     """Values cannot be written in the chosen charset and no policy covers them."""
 
     def __init__(self, charset: str, findings: Sequence[str], total: int) -> None:

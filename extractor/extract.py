@@ -11,16 +11,32 @@ import json
 import shutil
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .charset import CHARSETS, apply_mapping, codepoints, foreign_chars
+from .charset import CHARSETS, LATIN1, CharsetPolicy, apply_mapping, codepoints, foreign_chars
 from .errors import ExtractionError
 from .lobs import as_bytes, describe_kind, lob_path, sniff
 from .plan import LOB_DIR, LOB_TABLE, Plan, TablePlan
+from .refine import refine_table
 from .report import DeviationLog
-from .scan import TEXT_KINDS, RowSource, row_key, style_for
+from .scan import (
+    TEXT_KINDS,
+    TIME_KINDS,
+    ColumnStats,
+    RowSource,
+    TableScan,
+    TableScanned,
+    carry_widened,
+    code_pairs,
+    record_finding,
+    row_key,
+    scan_table,
+    style_for,
+    widened_columns,
+    xml_invalid,
+)
 from .values import Nonconforming, hex_text, renderer_for
 from .writers.flatfile import delimited_record, fixed_record
 from .writers.hashing import HashingFile, write_file
@@ -80,11 +96,15 @@ class _LobSpool:
         self._fh = path.open("w", encoding="utf-8")
         self.count = 0
         self.bytes = 0
+        self.widths: Counter[str] = Counter()
 
     def add(self, entry: dict[str, str]) -> None:
         self._fh.write(json.dumps(entry, ensure_ascii=True) + "\n")
         self.count += 1
         self.bytes += int(entry["bytes"])
+        for key, value in entry.items():
+            if len(value) > self.widths[key]:
+                self.widths[key] = len(value)
 
     def close(self) -> None:
         self._fh.close()
@@ -114,11 +134,12 @@ def extract(plan: Plan, rows: RowSource, content: Path, work: Path, deviations: 
 
 
 def extract_table(plan: Plan, tp: TablePlan, rows: RowSource, content: Path, work: Path,
-                  progress: Progress | None = None) -> TableDone:
+                  progress: Progress | None = None, watch: _Watch | None = None) -> TableDone:
     """Write one table's file and LOB files; its LOB list and deviations go to the work folder.
 
     Whatever an earlier, interrupted attempt left of this table is removed first, so a redone
-    table is exactly what an uninterrupted run writes.
+    table is exactly what an uninterrupted run writes. With ``watch`` the scan's statistics are
+    gathered while writing.
     """
     assert plan.finalized, "extract needs a finalized plan"
     shutil.rmtree(content / LOB_DIR / tp.file_name, ignore_errors=True)
@@ -126,13 +147,67 @@ def extract_table(plan: Plan, tp: TablePlan, rows: RowSource, content: Path, wor
     spool = _LobSpool(lob_list)
     log = DeviationLog(dev_path, header=False)
     try:
-        for note in tp.notes:
-            log.add(tp.name, "", "", "table_note", note)
-        fr = _write_table(plan, tp, rows, content, log, spool, progress)
+        fr = _write_table(plan, tp, rows, content, log, spool, progress, watch)
     finally:
         spool.close()
         log.close()
+    if watch is not None:
+        watch.ts.rows = fr.records
+        watch.lob_count, watch.lob_widths = spool.count, dict(spool.widths)
     return TableDone(fr, spool.count, spool.bytes, {action: n for (_, action), n in sorted(log.counts.items())})
+
+
+MAX_PASSES = 3
+
+
+def extract_scanning(plan0: Plan, tp0: TablePlan, rows: RowSource, content: Path, work: Path,
+                     progress: Progress | None = None) -> tuple[TableScanned, TableDone]:
+    """Extract one table of the provisional plan, scanning it on the way; write it again only when
+    the data change how it must be written (a column archived as text, long texts moved to files,
+    a UTF-8 fallback), so clean data are read once. Fixed width needs the widths first: it is
+    scanned, then written.
+    """
+    if plan0.format == "fixed":
+        scanned = scan_table(plan0, tp0, rows, progress)
+        tp = refine_table(plan0, tp0, scanned)
+        return scanned, extract_table(_one_table(plan0, tp), tp, rows, content, work, progress)
+    empty = TableScanned(tp0.name, TableScan(columns={c: ColumnStats() for c in tp0.columns}), 0, {})
+    tp = refine_table(plan0, tp0, empty)
+    widened: dict[str, tuple[int, list[str]]] = {}
+    for attempt in range(MAX_PASSES):
+        watch = _Watch(TableScan(columns={c: ColumnStats() for c in tp0.columns}), tp0.charset, plan0.charset,
+                       plan0.format == "xml")
+        label = progress if attempt == 0 or progress is None else _relabel(progress, f"(pass {attempt + 1})")
+        done = extract_table(_one_table(plan0, tp), tp, rows, content, work, label, watch)
+        widened.update(widened_columns(watch.ts))
+        carry_widened(watch.ts, widened)
+        if watch.ts.unmappable_count and tp0.charset == LATIN1 and plan0.charset.utf8_fallback:
+            watch.ts.needs_utf8 = True
+        scanned = TableScanned(tp0.name, watch.ts, watch.lob_count, watch.lob_widths, None)
+        final = refine_table(plan0, tp0, scanned)
+        if layout(plan0, final) == layout(plan0, tp):
+            scanned.codes = code_pairs(plan0, tp0, rows)
+            return scanned, done
+        tp = final
+    raise ExtractionError(f"{tp0.name}: the table's layout still changed after {MAX_PASSES} passes (is the source "
+                          "in use?); run the extract again.")
+
+
+def layout(plan: Plan, tp: TablePlan) -> tuple[Any, ...]:
+    """What decides a table file's bytes: its charset and its fields (and widths in fixed format)."""
+    fixed = plan.format == "fixed"
+    return tp.charset, tuple((f.name, f.column, f.kind, f.role, f.scale, f.width if fixed else None)
+                             for f in tp.fields)
+
+
+def _one_table(plan0: Plan, tp: TablePlan) -> Plan:
+    return replace(plan0, tables=(tp,), finalized=True)
+
+
+def _relabel(progress: Progress, suffix: str) -> Progress:
+    def relabelled(label: str, total: int | None = None) -> Any:
+        return progress(f"{label} {suffix}", total)
+    return relabelled
 
 
 def finish(plan: Plan, done: dict[str, TableDone], content: Path, work: Path, deviations: Path) -> ExtractResult:
@@ -140,15 +215,14 @@ def finish(plan: Plan, done: dict[str, TableDone], content: Path, work: Path, de
     result = ExtractResult()
     with DeviationLog(deviations) as log:
         for tp in plan.tables:
+            for note in tp.notes:  # the final plan's notes: they come from the whole scan
+                log.add(tp.name, "", "", "table_note", note)
             if tp.name in done:
                 td = done[tp.name]
                 result.files[tp.name] = td.file
                 result.lob_files += td.lob_files
                 result.lob_bytes += td.lob_bytes
                 log.append_file(work_files(work, tp)[1], tp.name, td.deviations)
-            else:
-                for note in tp.notes:
-                    log.add(tp.name, "", "", "table_note", note)
         result.deviations = log.counts
     if any(tp.name == LOB_TABLE and tp.source is None for tp in plan.tables):
         tp = plan.table(LOB_TABLE)
@@ -187,8 +261,8 @@ def _write_records(plan: Plan, tp: TablePlan, records: Any, content: Path) -> Fi
 
 
 def _write_table(plan: Plan, tp: TablePlan, rows: RowSource, content: Path, log: DeviationLog,
-                 spool: _LobSpool, progress: Progress | None) -> FileResult:
-    steps = _compile(plan, tp, content, log, spool)
+                 spool: _LobSpool, progress: Progress | None, watch: _Watch | None = None) -> FileResult:
+    steps = _compile(plan, tp, content, log, spool, watch)
     path = content / f"{tp.file_name}{plan.file_ext}"
     tick = progress(tp.name, None) if progress else None
     recno = 0
@@ -203,7 +277,7 @@ def _write_table(plan: Plan, tp: TablePlan, rows: RowSource, content: Path, log:
                 write(out)
             except ValueError as exc:  # a value wider than the field the scan measured
                 raise ExtractionError(
-                    f"{tp.name} [{row_key(tp, row, recno)}]: {exc}. The value changed after the pre-flight scan "
+                    f"{tp.name} [{row_key(tp, row, recno)}]: {exc}. The value changed after it was scanned "
                     "(is the source in use, or did it change before --resume?); run the extract again without "
                     "--resume.") from None
             if tick is not None and recno % 1000 == 0:
@@ -217,7 +291,23 @@ def _write_table(plan: Plan, tp: TablePlan, rows: RowSource, content: Path, log:
 Step = Callable[[tuple[Any, ...], int, list[Any]], None]
 
 
-def _compile(plan: Plan, tp: TablePlan, content: Path, log: DeviationLog, spool: _LobSpool) -> list[Step]:
+@dataclass
+class _Watch:
+    """Scan statistics gathered while writing (one pass instead of a scan pass and a write pass)."""
+
+    ts: TableScan
+    base: str
+    """The charset findings are counted against (the plan's, also for a table written as UTF-8)."""
+    policy: CharsetPolicy
+    xml: bool
+    spoiled: bool = False
+    lob_count: int = 0
+    lob_widths: dict[str, int] = field(default_factory=dict)
+    """A value could not be written as planned (it was left empty): the file must be written again."""
+
+
+def _compile(plan: Plan, tp: TablePlan, content: Path, log: DeviationLog, spool: _LobSpool,
+             watch: _Watch | None) -> list[Step]:
     """One step per source column, appending that column's field(s) to the record."""
     index = {c: i for i, c in enumerate(tp.columns)}
     style = style_for(plan)
@@ -230,24 +320,37 @@ def _compile(plan: Plan, tp: TablePlan, content: Path, log: DeviationLog, spool:
         companions = {f.role for f in fields[1:]}
         i = index[column]
         if main.role == "lobpath":
-            steps.append(_binary_step(tp, column, main.name, i, content, log, spool))
+            steps.append(_binary_step(tp, column, main.name, i, content, log, spool, watch))
         else:
             scale = tp.source.column(column).scale if tp.source else None
+            codes = frozenset(c for c, _ in main.codes) | (frozenset() if main.not_null else {""}) if main.codes else None
             steps.append(_value_step(plan, tp, column, main.kind, renderer_for(main.kind, style, scale), i,
-                                     "textfile" in companions, "length" in companions, content, log, spool))
+                                     "textfile" in companions, "length" in companions, content, log, spool,
+                                     watch, codes))
     return steps
 
 
 def _binary_step(tp: TablePlan, column: str, field_name: str, i: int, content: Path,
-                 log: DeviationLog, spool: _LobSpool) -> Step:
+                 log: DeviationLog, spool: _LobSpool, watch: _Watch | None) -> Step:
+    st = watch.ts.columns[column] if watch else None
+
     def step(row: tuple[Any, ...], recno: int, out: list[Any]) -> None:
         value = row[i]
         if value is None:
             out.append(None)
+            if st is not None:
+                st.nulls += 1
             return
+        if st is not None:
+            st.values += 1
         try:
             data = as_bytes(value)
         except TypeError:
+            if watch is not None and st is not None:  # archived as text instead: write the table again
+                st.note_nonconforming(f"{row_key(tp, row, recno)}: text in a binary column")
+                watch.spoiled = True
+                out.append(None)
+                return
             data = str(value).encode("utf-8")
             log.add(tp.name, column, row_key(tp, row, recno), "text_in_binary_column",
                     "text value in a binary column; its UTF-8 bytes were written to the file")
@@ -257,28 +360,33 @@ def _binary_step(tp: TablePlan, column: str, field_name: str, i: int, content: P
         spool.add({"fil": rel, "tabell": tp.name, "felt": field_name, "post": str(recno),
                    "bytes": str(size), "sha256": digest, "innhold": describe_kind(ext, None)})
         out.append(rel)
+        if st is not None and len(rel) > st.max_length:
+            st.max_length = len(rel)
 
     return step
 
 
 def _value_step(plan: Plan, tp: TablePlan, column: str, kind: str, render: Callable[[Any], str], i: int,
-                textfile: bool, length: bool, content: Path, log: DeviationLog, spool: _LobSpool) -> Step:
+                textfile: bool, length: bool, content: Path, log: DeviationLog, spool: _LobSpool,
+                watch: _Watch | None = None, codes: frozenset[str] | None = None) -> Step:
     texty = kind in TEXT_KINDS
     encoding = tp.charset
     codec = CHARSETS[encoding]
     limit = plan.long_text_limit
     policy = plan.charset
     replacements = dict(policy.mapping)
+    st = watch.ts.columns[column] if watch else None
+    width = 1 + textfile + length
 
     def step(row: tuple[Any, ...], recno: int, out: list[Any]) -> None:
         value = row[i]
         if value is None:
-            out.append(None)
-            if textfile:
-                out.append(None)
-            if length:
-                out.append(None)
+            out.extend([None] * width)
+            if st is not None:
+                st.nulls += 1
             return
+        if st is not None:
+            st.values += 1
         try:
             text = render(value)
         except Nonconforming as exc:
@@ -286,15 +394,25 @@ def _value_step(plan: Plan, tp: TablePlan, column: str, kind: str, render: Calla
                 text = hex_text(value)
                 log.add(tp.name, column, row_key(tp, row, recno), "binary_as_hex",
                         "binary value in a text column written as upper-case hex digits")
+            elif watch is not None and st is not None:  # archived as text instead: write the table again
+                st.note_nonconforming(f"{row_key(tp, row, recno)}: {exc}")
+                watch.spoiled = True
+                out.extend([None] * width)
+                return
             else:
                 raise ExtractionError(
-                    f"{tp.name}.{column} [{row_key(tp, row, recno)}]: {exc}. The value changed after the "
-                    "pre-flight scan (is the source in use?); run the extract again.") from None
+                    f"{tp.name}.{column} [{row_key(tp, row, recno)}]: {exc}. The value changed after it "
+                    "was scanned (is the source in use?); run the extract again.") from None
+        if st is not None and kind in TIME_KINDS:
+            st.note_time(kind, text)
+        seen = text
         if texty:
             if "\x00" in text:  # legal in the charset, but a trap for readers; say so
                 log.add(tp.name, column, row_key(tp, row, recno), "nul_kept",
                         f"{text.count(chr(0))} NUL character(s) (U+0000) in the value, kept as they are")
             bad = foreign_chars(text, encoding)
+            if watch is not None:
+                seen = _watch_charset(watch, tp, column, row, recno, text, bad if watch.base == encoding else None)
             if bad:
                 text, mapped = apply_mapping(text, policy, encoding)
                 key = row_key(tp, row, recno)
@@ -303,10 +421,28 @@ def _value_step(plan: Plan, tp: TablePlan, column: str, kind: str, render: Calla
                     log.add(tp.name, column, key, "mapped", detail)
                 left = foreign_chars(text, encoding)
                 if left:
+                    if watch is not None:  # counted: the run stops, or the table is written again as UTF-8
+                        watch.spoiled = True
+                        out.extend([None] * width)
+                        return
                     raise ExtractionError(
                         f"{tp.name}.{column} [{key}]: {codepoints(left)} cannot be written as {encoding} "
-                        "and the value was not seen in the pre-flight scan (is the source in use?); "
+                        "and the value was not seen when it was scanned (is the source in use?); "
                         "run the extract again.")
+            if watch is not None and watch.xml and xml_invalid(text):  # counted: the run stops after the scan
+                watch.spoiled = True
+                out.extend([None] * width)
+                return
+            if st is not None:
+                if not seen:
+                    st.empties += 1
+                elif seen[0].isspace() or seen[-1].isspace():
+                    st.edge_blank = True
+                if len(seen) > limit:
+                    st.long_values += 1
+                    path_len = len(lob_path(LOB_DIR, tp.file_name, column, recno, "txt"))
+                    if path_len > st.textfile_path_length:
+                        st.textfile_path_length = path_len
             if textfile and len(text) > limit:
                 rel = lob_path(LOB_DIR, tp.file_name, column, recno, "txt")
                 size, digest = write_file(content / rel, text.encode(codec))
@@ -317,6 +453,11 @@ def _value_step(plan: Plan, tp: TablePlan, column: str, kind: str, render: Calla
                 if length:
                     out.append(None)  # the field itself is NULL; the file holds the value
                 return
+        if st is not None and (not texty or len(seen) <= limit):
+            if codes is not None and seen not in codes:
+                st.note_outside_codes(f"{row_key(tp, row, recno)}: {seen!r}")
+            if len(seen) > st.max_length:
+                st.max_length = len(seen)
         out.append(text)
         if textfile:
             out.append(None)
@@ -325,3 +466,18 @@ def _value_step(plan: Plan, tp: TablePlan, column: str, kind: str, render: Calla
 
     return step
 
+
+def _watch_charset(watch: _Watch, tp: TablePlan, column: str, row: tuple[Any, ...], recno: int, text: str,
+                   bad: str | None) -> str:
+    """Count characters the plan's charset cannot hold, as the scan does; the text as the scan sees it."""
+    base = watch.base
+    if bad is None:
+        bad = foreign_chars(text, base)
+    if bad:
+        text, mapped = apply_mapping(text, watch.policy, base)
+        record_finding(watch.ts, tp, column, row, recno, bad, mapped, foreign_chars(text, base))
+    if watch.xml and len(watch.ts.xml_invalid) < 20:
+        ch = xml_invalid(text)
+        if ch:
+            watch.ts.xml_invalid.append(f"{tp.name}.{column} [{row_key(tp, row, recno)}]: {codepoints(ch)}")
+    return text

@@ -2,7 +2,8 @@
 
 The parent holds the run's read-only transaction and exports its snapshot; every worker opens its
 own connection and joins that snapshot before reading, so all tables still come from one moment
-of the source. Workers are processes, not threads: rendering values is Python work and would
+of the source. A task is one table, scanned and written (``extract.extract_scanning``).
+Workers are processes, not threads: rendering values is Python work and would
 otherwise share one core. Each task is one whole table; results are joined in plan order by the
 caller, so the output does not depend on which worker finished first.
 
@@ -20,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
-from .extract import TableDone, extract_table
+from .extract import TableDone, extract_scanning
 from .plan import Plan, TablePlan
-from .scan import TableScanned, rows_of, scan_table
+from .scan import TableScanned, rows_of
 
 
 @dataclass(frozen=True)
@@ -64,14 +65,10 @@ def _start_worker(workers: Workers) -> None:
     _WORKER.update(dialect=dialect, stack=stack)
 
 
-def _scan_task(task: tuple[Plan, str]) -> TableScanned:
-    plan, name = task
-    return scan_table(plan, plan.table(name), rows_of(_WORKER["dialect"]))
-
-
-def _extract_task(task: tuple[Plan, str, Path, Path]) -> tuple[str, TableDone]:
+def _table_task(task: tuple[Plan, str, Path, Path]) -> tuple[str, TableScanned, TableDone]:
     plan, name, content, work = task
-    return name, extract_table(plan, plan.table(name), rows_of(_WORKER["dialect"]), content, work)
+    scanned, done = extract_scanning(plan, plan.table(name), rows_of(_WORKER["dialect"]), content, work)
+    return name, scanned, done
 
 
 def _run(workers: Workers, fn: Callable[[Any], Any], tasks: list[Any]) -> Iterator[Any]:
@@ -84,35 +81,20 @@ def _run(workers: Workers, fn: Callable[[Any], Any], tasks: list[Any]) -> Iterat
         yield from pool.imap_unordered(fn, tasks)
 
 
-def scan_tables(plan: Plan, dialect: Any, workers: Workers, progress: Any = None) -> Iterator[TableScanned]:
-    """Every table scanned, in plan order."""
-    if workers.jobs == 1:
-        for tp in plan.tables:
-            yield scan_table(plan, tp, rows_of(dialect), progress)
-        return
-    tick = progress("scan (tables)", len(plan.tables)) if progress else None
-    found: dict[str, TableScanned] = {}
-    for part in _run(workers, _scan_task, [(plan, tp.name) for tp in _largest_first(plan.tables, progress)]):
-        found[part.name] = part
-        if tick:
-            tick(1)
-    for tp in plan.tables:
-        yield found[tp.name]
-
-
-def extract_tables(plan: Plan, tables: list[TablePlan], dialect: Any, workers: Workers, content: Path, work: Path,
-                   progress: Any = None) -> Iterator[tuple[TablePlan, TableDone]]:
-    """Each table extracted, yielded as it finishes (the caller marks it done)."""
+def process_tables(plan: Plan, tables: list[TablePlan], dialect: Any, workers: Workers, content: Path, work: Path,
+                   progress: Any = None) -> Iterator[tuple[TablePlan, TableScanned, TableDone]]:
+    """Each table scanned and extracted (``extract_scanning``), yielded as it finishes."""
     if workers.jobs == 1:
         for tp in tables:
-            yield tp, extract_table(plan, tp, rows_of(dialect), content, work, progress)
+            scanned, done = extract_scanning(plan, tp, rows_of(dialect), content, work, progress)
+            yield tp, scanned, done
         return
-    tick = progress("extract (tables)", len(tables)) if progress else None
+    tick = progress("tables", len(tables)) if progress else None
     tasks = [(plan, tp.name, content, work) for tp in _largest_first(tables, progress)]
-    for name, done in _run(workers, _extract_task, tasks):
+    for name, scanned, done in _run(workers, _table_task, tasks):
         if tick:
             tick(1)
-        yield plan.table(name), done
+        yield plan.table(name), scanned, done
 
 
 def _largest_first(tables: Any, progress: Any) -> list[TablePlan]:

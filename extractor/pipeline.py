@@ -1,4 +1,9 @@
-"""The one-way flow: reflect -> plan -> scan -> extract -> describe -> publish.
+"""The one-way flow: reflect -> plan -> scan and extract -> refine -> describe -> publish.
+
+Each table is scanned while it is written, with the plan an empty scan gives; a table whose
+data change how it must be written is written again (``extract.extract_scanning``). When every
+table is done, the plan is refined with all the scans, checked against what was written, and
+described.
 
 Library functions the CLI calls; each returns plain data. Nothing is published unless every step
 succeeded: the extract is built in a staging folder and moved into place at the very end.
@@ -14,16 +19,16 @@ from typing import Any
 
 from . import __version__
 from .addml import describe, schema_bytes
-from .errors import ExtractionError, ExtractorError, UnencodableError
-from .extract import ExtractResult, TableDone, extracted_tables, finish
+from .errors import ConfigError, ExtractionError, ExtractorError, UnencodableError, UnwritableError
+from .extract import ExtractResult, TableDone, extracted_tables, finish, layout
 from .model import Schema
 from .output import Staging
-from .parallel import Workers, extract_tables, scan_tables, workers_for
+from .parallel import Workers, process_tables, workers_for
 from .plan import LOB_DIR, LOB_TABLE, Plan, make_plan
 from .profile import Profile, load_profile
 from .progress import Progress
-from .refine import finalize
-from .scan import ScanResult, combine
+from .refine import finalize, refine_table
+from .scan import ScanResult, TableScanned, combine
 from .workdir import WorkDir, fingerprint
 
 SHOWN_FINDINGS = 50
@@ -71,26 +76,23 @@ def reflect_and_plan(dialect: Any, profile: Profile, options: Options) -> tuple[
     return schema, plan
 
 
-def preflight(plan: Plan, dialect: Any, progress: Progress | None = None,
-              workers: Workers | None = None) -> ScanResult:
-    """Scan the data; raise if values cannot be written and nothing in the profile covers them."""
-    result = combine(scan_tables(plan, dialect, workers or Workers(1), progress))
+def check_scan(plan: Plan, result: ScanResult) -> None:
+    """Raise if values cannot be written and nothing in the profile covers them (nothing is published)."""
     bad = [f for t in result.tables.values() if not t.needs_utf8 for f in t.findings if not f.mapped]
     total = result.unmappable_total
     if total:
         raise UnencodableError(plan.charset.encoding, [str(f) for f in bad[:SHOWN_FINDINGS]], total)
     invalid = [x for t in result.tables.values() for x in t.xml_invalid]
     if invalid:
-        raise ExtractorError(
+        raise UnwritableError(
             "these values hold control characters that XML 1.0 cannot carry; nothing was written:\n  "
             + "\n  ".join(invalid) + "\nUse --format delimited or fixed for this source.")
-    return result
 
 
 def run_extract(source: str, out: Path, profile_path: str | Path | None, options: Options) -> ExtractSummary:
     """Extract SOURCE into the directory OUT; see the module docstring for the steps.
 
-    A run that fails after the pre-flight scan keeps its staging folder, so that ``--resume``
+    A run that fails after some table was finished keeps its staging folder, so that ``--resume``
     redoes only the tables that were not finished.
     """
     from dialects import open_source
@@ -107,7 +109,7 @@ def run_extract(source: str, out: Path, profile_path: str | Path | None, options
                 summary = _build(staging, plan, dialect, profile, options, started, workers)
             summary.out = staging.publish()
         except BaseException as exc:
-            if not WorkDir(staging.work).has_plan:
+            if isinstance(exc, UnwritableError | ConfigError) or not WorkDir(staging.work).has_done:
                 staging.discard()
                 raise
             if isinstance(exc, ExtractorError):
@@ -128,30 +130,36 @@ def _build(staging: Staging, plan0: Plan, dialect: Any, profile: Profile, option
     work = WorkDir(staging.work)
     print_ = fingerprint(plan0)
     warnings: list[str] = []
-    plan, earlier = work.load_plan(print_) if staging.resumed else (None, "")
-    if plan is None:
+    saved, earlier = work.load_plan(print_) if staging.resumed else (None, "")
+    if saved is None:
         if options.resume:
             warnings.append(f"--resume: nothing could be reused ({earlier}); the whole extract was made in this run.")
         work.reset()
-        plan = finalize(plan0, preflight(plan0, dialect, progress, workers))
-        work.save_plan(print_, plan, started)
+        work.save_plan(print_, plan0, started)
         earlier = ""
+    scans: dict[str, TableScanned] = {}
     done: dict[str, TableDone] = {}
     todo = []
-    for tp in extracted_tables(plan):
-        td = work.done(tp, staging.content) if earlier else None
-        if td is None:
+    for tp in extracted_tables(plan0):
+        kept = work.done(tp, staging.content) if earlier else None
+        if kept is None:
             work.forget(tp, staging.content)
             todo.append(tp)
         else:
-            done[tp.name] = td
+            scans[tp.name], done[tp.name] = kept
     reused = tuple(done)
     try:
-        for tp, td in extract_tables(plan, todo, dialect, workers, staging.content, work.path, progress):
-            work.mark_done(tp, td, staging.content)
-            done[tp.name] = td
+        for tp, scanned, td in process_tables(plan0, todo, dialect, workers, staging.content, work.path, progress):
+            work.mark_done(tp, td, scanned, staging.content)
+            scans[tp.name], done[tp.name] = scanned, td
     finally:
         progress.close()
+    found = combine(scans[tp.name] for tp in extracted_tables(plan0))
+    check_scan(plan0, found)
+    plan = finalize(plan0, found)
+    for tp in extracted_tables(plan):
+        if layout(plan, tp) != layout(plan, refine_table(plan0, plan0.table(tp.name), scans[tp.name])):
+            raise ExtractionError(f"{tp.name}: the file was written with another layout than the final plan (a bug)")
     result = finish(plan, done, staging.content, work.path, staging.report / "deviations.tsv")
     queries = {tp.name: str(dialect.select_sql(tp.source, tp.columns, tp.order_by).compile(dialect.engine))
                for tp in plan.tables if tp.source is not None}

@@ -12,7 +12,7 @@ from dataclasses import replace
 from .charset import UTF8
 from .model import ForeignKey
 from .plan import ADDML_TYPES, LOB_TABLE, FieldPlan, Plan, TablePlan
-from .scan import ScanResult
+from .scan import ScanResult, TableScanned
 
 
 def finalize(plan: Plan, scan: ScanResult) -> Plan:
@@ -34,6 +34,11 @@ def finalize(plan: Plan, scan: ScanResult) -> Plan:
                                 "them (listed in report/deviations.tsv).")
     return replace(plan, tables=tuple(tables), finalized=True, addml_version=version,
                    addml_version_reason=reason, warnings=tuple(warnings))
+
+
+def refine_table(plan: Plan, tp: TablePlan, scanned: TableScanned) -> TablePlan:
+    """One table refined with its own scan (code lists and LOB keys come with ``finalize``)."""
+    return _finalize_table(plan, tp, ScanResult(tables={tp.name: scanned.scan}))
 
 
 def _finalize_table(plan: Plan, tp: TablePlan, scan: ScanResult) -> TablePlan:

@@ -1,9 +1,11 @@
-"""Pre-flight scan: read the data once before anything is written.
+"""The scan: what the data hold, table by table.
 
 It finds every value the chosen charset cannot hold (with table, column, row key and code
 points), values that do not fit their declared type, lengths for fixed width and ``maxLength``,
-texts over the field limit, and binary values. ``uttrekk inspect`` shows it; ``uttrekk extract``
-stops here, before writing, when values cannot be written and no policy covers them.
+texts over the field limit, and binary values. ``uttrekk inspect`` runs it alone; ``uttrekk
+extract`` gathers the same statistics while writing (``extract.extract_scanning``) and runs it
+first only for fixed width, which needs the widths before the first record. The statistics
+types and the per-value bookkeeping both paths share live here.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ FINDINGS_KEPT = 1000
 """Findings kept per table for display; counts are always complete."""
 
 TEXT_KINDS = frozenset({"string", "char", "unknown"})
+TIME_KINDS = frozenset({"timestamp", "time"})
 
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
@@ -43,6 +46,28 @@ class ColumnStats:
     edge_blank: bool = False
     outside_codes: int = 0
     outside_examples: list[str] = field(default_factory=list)
+
+    def note_time(self, kind: str, text: str) -> None:
+        """Offsets and fraction digits of a rendered timestamp or time."""
+        if kind == "timestamp":
+            if len(text) > 19 and text[-6] in "+-":
+                self.with_offset += 1
+            else:
+                self.without_offset += 1
+            if "." in text:
+                self.fraction = True
+        elif kind == "time" and "." in text:
+            self.fraction = True
+
+    def note_nonconforming(self, example: str) -> None:
+        self.nonconforming += 1
+        if len(self.examples) < 3:
+            self.examples.append(example)
+
+    def note_outside_codes(self, example: str) -> None:
+        self.outside_codes += 1
+        if len(self.outside_examples) < 3:
+            self.outside_examples.append(example)
 
     @property
     def fixed_ambiguous(self) -> bool:
@@ -90,6 +115,12 @@ class ScanResult:
 
 
 RowSource = Callable[[TablePlan, tuple[str, ...]], Iterable[tuple[Any, ...]]]
+
+
+def xml_invalid(text: str) -> str:
+    """The first character XML 1.0 cannot carry, or ``""``."""
+    m = _XML_INVALID.search(text)
+    return m.group() if m else ""
 
 
 def rows_of(dialect: Any) -> RowSource:
@@ -151,33 +182,48 @@ def scan_table(plan: Plan, tp: TablePlan, rows: RowSource,
     """Scan one table (twice when a column must be re-read as text)."""
     kinds = {f.column: f.kind for f in tp.fields if f.role == "value"}
     ts, lobs = _scan_table(plan, tp, kinds, rows, progress)
-    widen = {c for c, st in ts.columns.items()
-             if st.nonconforming or (st.with_offset and st.without_offset)}
+    widen = widened_columns(ts)
     if widen:
-        first = {c: (st.nonconforming, st.examples) for c, st in ts.columns.items()}
-        for c in widen:
-            st = ts.columns[c]
-            if not st.nonconforming:
-                first[c] = (st.with_offset if st.with_offset < st.without_offset else st.without_offset,
-                            ["some timestamps have a time-zone offset and others do not"])
-        ts, lobs = _scan_table(plan, tp, {**kinds, **{c: "unknown" for c in widen}}, rows, progress)
-        for c in widen:
-            ts.columns[c].nonconforming, ts.columns[c].examples = first[c]
-    codes = None
+        ts, lobs = _scan_table(plan, tp, {**kinds, **dict.fromkeys(widen, "unknown")}, rows, progress)
+        carry_widened(ts, widen)
+    return TableScanned(tp.name, ts, lobs.count, dict(lobs.widths), code_pairs(plan, tp, rows))
+
+
+def widened_columns(ts: TableScan) -> dict[str, tuple[int, list[str]]]:
+    """Columns to archive as text, with the count and first examples of what did not fit."""
+    out = {}
+    for c, st in ts.columns.items():
+        if st.nonconforming:
+            out[c] = (st.nonconforming, st.examples)
+        elif st.with_offset and st.without_offset:
+            out[c] = (min(st.with_offset, st.without_offset),
+                      ["some timestamps have a time-zone offset and others do not"])
+    return out
+
+
+def carry_widened(ts: TableScan, widened: dict[str, tuple[int, list[str]]]) -> None:
+    """Keep what an earlier pass found in columns that a later pass read as text."""
+    for c, (count, examples) in widened.items():
+        ts.columns[c].nonconforming, ts.columns[c].examples = count, examples
+
+
+def code_pairs(plan: Plan, tp: TablePlan, rows: RowSource) -> tuple[tuple[str, str], ...] | None:
+    """The (code, explanation) pairs of a table the profile names as a code table."""
     ct = plan.profile.table(tp.name).code_table
-    if ct and ct.code in tp.columns and ct.explanation in tp.columns:
-        render = renderer_for(kinds[ct.code], style_for(plan), tp.source.column(ct.code).scale if tp.source else None)
-        pairs = []
-        for code, explan in rows(tp, (ct.code, ct.explanation)):
-            if code is None:
-                continue
-            try:
-                text = render(code)
-            except Nonconforming:
-                text = render_any_as_text(code)
-            pairs.append((text, "" if explan is None else render_any_as_text(explan)))
-        codes = tuple(pairs)
-    return TableScanned(tp.name, ts, lobs.count, dict(lobs.widths), codes)
+    if not (ct and ct.code in tp.columns and ct.explanation in tp.columns):
+        return None
+    kind = next(f.kind for f in tp.fields if f.column == ct.code and f.role == "value")
+    render = renderer_for(kind, style_for(plan), tp.source.column(ct.code).scale if tp.source else None)
+    pairs = []
+    for code, explan in rows(tp, (ct.code, ct.explanation)):
+        if code is None:
+            continue
+        try:
+            text = render(code)
+        except Nonconforming:
+            text = render_any_as_text(code)
+        pairs.append((text, "" if explan is None else render_any_as_text(explan)))
+    return tuple(pairs)
 
 
 class _LobWidths:
@@ -228,9 +274,7 @@ def _scan_table(plan: Plan, tp: TablePlan, kinds: dict[str | None, str], rows: R
                     data = as_bytes(value)
                     ext = sniff(data)
                 except TypeError:
-                    st.nonconforming += 1
-                    if len(st.examples) < 3:
-                        st.examples.append(f"{row_key(tp, row, recno)}: text in a binary column")
+                    st.note_nonconforming(f"{row_key(tp, row, recno)}: text in a binary column")
                     data, ext = str(value).encode("utf-8"), "bin"
                 path = lob_path(LOB_DIR, tp.file_name, name, recno, ext)
                 st.max_length = max(st.max_length, len(path))
@@ -243,29 +287,19 @@ def _scan_table(plan: Plan, tp: TablePlan, kinds: dict[str | None, str], rows: R
                 if kind == "unknown":  # already text; binary values are written as hex (reported)
                     text = hex_text(value)
                 else:
-                    st.nonconforming += 1
-                    if len(st.examples) < 3:
-                        st.examples.append(f"{row_key(tp, row, recno)}: {exc}")
+                    st.note_nonconforming(f"{row_key(tp, row, recno)}: {exc}")
                     continue
-            if kind == "timestamp":
-                has_offset = len(text) > 19 and text[-6] in "+-"
-                if has_offset:
-                    st.with_offset += 1
-                else:
-                    st.without_offset += 1
-                if "." in text:
-                    st.fraction = True
-            elif kind == "time" and "." in text:
-                st.fraction = True
+            if kind in TIME_KINDS:
+                st.note_time(kind, text)
             if kind in TEXT_KINDS:
                 bad = foreign_chars(text, encoding)
                 if bad:
                     text, mapped = apply_mapping(text, policy, encoding)
                     left = foreign_chars(text, encoding)
-                    _record(ts, tp, name, row, recno, bad, mapped, left)
-                if xml and _XML_INVALID.search(text):
-                    if len(ts.xml_invalid) < 20:
-                        ch = _XML_INVALID.search(text).group()  # type: ignore[union-attr]
+                    record_finding(ts, tp, name, row, recno, bad, mapped, left)
+                if xml and len(ts.xml_invalid) < 20:
+                    ch = xml_invalid(text)
+                    if ch:
                         ts.xml_invalid.append(f"{tp.name}.{name} [{row_key(tp, row, recno)}]: {codepoints(ch)}")
                 if not text:
                     st.empties += 1
@@ -280,9 +314,7 @@ def _scan_table(plan: Plan, tp: TablePlan, kinds: dict[str | None, str], rows: R
                                  "innhold": describe_kind("txt", LATIN1)})  # the longer label
                     continue
             if codes is not None and text not in codes:
-                st.outside_codes += 1
-                if len(st.outside_examples) < 3:
-                    st.outside_examples.append(f"{row_key(tp, row, recno)}: {text!r}")
+                st.note_outside_codes(f"{row_key(tp, row, recno)}: {text!r}")
             st.max_length = max(st.max_length, len(text))
         if tick is not None and recno % 1000 == 0:
             tick(1000)
@@ -294,7 +326,7 @@ def _scan_table(plan: Plan, tp: TablePlan, kinds: dict[str | None, str], rows: R
     return ts, lobs
 
 
-def _record(ts: TableScan, tp: TablePlan, column: str, row: tuple[Any, ...], recno: int,
+def record_finding(ts: TableScan, tp: TablePlan, column: str, row: tuple[Any, ...], recno: int,
             bad: str, mapped: str, left: str) -> None:
     ts.finding_count += 1
     for ch in bad:

@@ -1,13 +1,13 @@
 """The staging folder's work area: what an interrupted run leaves so ``--resume`` can go on.
 
-After the pre-flight scan the finalized plan is saved with a fingerprint of everything that shapes
-the output (tool version, source structure, profile, options). Each finished table leaves a done
-marker, written last and atomically after its files are flushed to disk. ``--resume`` reuses the
-plan and every table whose marker and files are intact, and redoes the rest; as every file is
+The provisional plan is saved with a fingerprint of everything that shapes the output (tool
+version, source structure, profile, options). Each finished table leaves its scan statistics and a
+done marker, written last and atomically after its files are flushed to disk. ``--resume`` reuses
+every table whose marker and files are intact, and redoes the rest; as every file is
 written in a stable order, the result is byte-identical to an uninterrupted run when the source
 has not changed in between. The folder is removed before the extract is published.
 
-The plan is kept with ``pickle``: the file is written by uttrekk into the user's own staging
+The plan and the scans are kept with ``pickle``: the file is written by uttrekk into the user's own staging
 folder and read back only from there, by the same uttrekk version (checked).
 """
 
@@ -25,6 +25,7 @@ from typing import Any
 from . import __version__
 from .extract import TableDone, work_files
 from .plan import LOB_DIR, Plan, TablePlan
+from .scan import TableScanned
 
 PLAN_FILE = "plan.pickle"
 
@@ -53,7 +54,7 @@ class WorkDir:
         """The saved plan and the session start it came from, or None and why it cannot be used."""
         path = self.path / PLAN_FILE
         if not path.exists():
-            return None, "no finished pre-flight scan was left by the earlier run"
+            return None, "the earlier run left no plan"
         try:
             data = pickle.loads(path.read_bytes())  # noqa: S301 - our own file, see module docstring
         except Exception:
@@ -65,26 +66,29 @@ class WorkDir:
         return data["plan"], data["started"].isoformat(timespec="seconds")
 
     @property
-    def has_plan(self) -> bool:
-        return (self.path / PLAN_FILE).exists()
+    def has_done(self) -> bool:
+        """Some table was finished: worth keeping for ``--resume``."""
+        return any(self.path.glob("*.done.json"))
 
     # -- tables ---------------------------------------------------------------------------------
 
     def _marker(self, tp: TablePlan) -> Path:
         return self.path / f"{tp.file_name}.done.json"
 
-    def mark_done(self, tp: TablePlan, done: TableDone, content: Path) -> None:
-        """Flush the table's file to disk, then record it as finished."""
+    def mark_done(self, tp: TablePlan, done: TableDone, scanned: TableScanned, content: Path) -> None:
+        """Flush the table's files to disk, then record it as finished."""
         _fsync(content / done.file.name)
         for path in work_files(self.path, tp):
             _fsync(path)
+        _atomic_write(self.path / f"{tp.file_name}.scan.pickle", pickle.dumps(scanned, protocol=pickle.HIGHEST_PROTOCOL))
         _atomic_write(self._marker(tp), json.dumps(done.to_json(), sort_keys=True).encode("utf-8"))
 
-    def done(self, tp: TablePlan, content: Path) -> TableDone | None:
+    def done(self, tp: TablePlan, content: Path) -> tuple[TableScanned, TableDone] | None:
         """The finished table, if its marker and every file it wrote are intact."""
         try:
             td = TableDone.from_json(json.loads(self._marker(tp).read_text(encoding="utf-8")))
-        except (OSError, ValueError, KeyError, TypeError):
+            scanned = pickle.loads((self.path / f"{tp.file_name}.scan.pickle").read_bytes())  # noqa: S301
+        except Exception:  # any damage: redo the table
             return None
         path = content / td.file.name
         if not path.is_file() or path.stat().st_size != td.file.size:
@@ -98,7 +102,7 @@ class WorkDir:
                 lob = content / entry["fil"]
                 if not lob.is_file() or lob.stat().st_size != int(entry["bytes"]):
                     return None
-        return td
+        return scanned, td
 
     def forget(self, tp: TablePlan, content: Path) -> None:
         """Remove whatever an unfinished attempt at this table left."""

@@ -228,10 +228,9 @@ def test_jobs_give_the_same_bytes_from_one_shared_snapshot(pg_db, pg_whole, tmp_
 def test_parallel_workers_read_the_exported_snapshot(pg_db, tmp_path):
     """Rows committed after the run's snapshot began are invisible to every worker."""
     from dialects import open_source
-    from extractor.parallel import extract_tables, workers_for
-    from extractor.pipeline import Options, preflight, reflect_and_plan
+    from extractor.parallel import process_tables, workers_for
+    from extractor.pipeline import Options, reflect_and_plan
     from extractor.profile import Profile
-    from extractor.refine import finalize
 
     d = open_source(_url(pg_db))
     writer = sa.create_engine(pg_db)
@@ -239,13 +238,13 @@ def test_parallel_workers_read_the_exported_snapshot(pg_db, tmp_path):
         _, plan0 = reflect_and_plan(d, Profile(), Options(charset="UTF-8"))
         with d.snapshot():
             workers = workers_for(d, 2, _url(pg_db), None)
-            plan = finalize(plan0, preflight(plan0, d, None, workers))
+            assert d.count_rows(plan0.table("c_logg").source) == 30_000
             with writer.begin() as conn:
                 conn.exec_driver_sql("INSERT INTO c_logg (sak_id, hendelse) VALUES (1, 'skrevet under uttrekket')")
                 conn.exec_driver_sql("DELETE FROM c_logg WHERE id = 1")
-            tables = [plan.table("c_logg"), plan.table("a_kode")]
+            tables = [plan0.table("c_logg"), plan0.table("a_kode")]
             (tmp_path / "content").mkdir()
-            done = dict((tp.name, td) for tp, td in extract_tables(plan, tables, d, workers, tmp_path / "content", tmp_path))
+            done = {tp.name: td for tp, _, td in process_tables(plan0, tables, d, workers, tmp_path / "content", tmp_path)}
         assert done["c_logg"].file.records == 30_000
         text = (tmp_path / "content" / "c_logg.txt").read_bytes().decode("utf-8")
         assert "skrevet under uttrekket" not in text and text.startswith("1;2;hendelse 1\r\n")
@@ -268,7 +267,7 @@ def test_dropped_connection_mid_table_then_resume(pg_db, pg_whole, tmp_path, mon
     def dropping(self, table, columns, order_by):
         calls[table.name] = calls.get(table.name, 0) + 1
         for n, row in enumerate(real(self, table, columns, order_by)):
-            if table.name == "c_logg" and calls[table.name] == 2 and n == 500:  # the extract pass, not the scan
+            if table.name == "c_logg" and calls[table.name] == 1 and n == 500:
                 pid = self._conn.connection.driver_connection.info.backend_pid
                 with admin.connect() as conn:
                     conn.exec_driver_sql(f"SELECT pg_terminate_backend({pid})")
@@ -297,3 +296,37 @@ def test_jobs_refused_on_mariadb(tmp_path):
             "--table", "db")
     assert r.exit_code != 0
     assert "cannot share one snapshot" in r.output
+
+
+def test_clean_tables_are_read_once_and_surprises_cost_one_more_pass(tmp_path, monkeypatch):
+    """Scan and write share one pass; a table whose data change its layout is written again."""
+    from dialects.sqlite import SQLite
+
+    db = tmp_path / "p.sqlite"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE ren (id INTEGER PRIMARY KEY, navn TEXT, dato DATE)")
+    con.execute("CREATE TABLE rar (id INTEGER PRIMARY KEY, dato DATE, notat TEXT)")
+    con.executemany("INSERT INTO ren VALUES (?,?,?)", [(i, f"navn {i}", "2020-01-02") for i in range(1, 50)])
+    con.executemany("INSERT INTO rar VALUES (?,?,?)", [(1, "2020-01-02", "kort"), (2, "ikke en dato", "x" * 3000)])
+    con.commit()
+    con.close()
+    calls: dict[str, int] = {}
+    real = SQLite.iter_rows
+
+    def counting(self, table, columns, order_by):
+        calls[table.name] = calls.get(table.name, 0) + 1
+        return real(self, table, columns, order_by)
+
+    monkeypatch.setattr(SQLite, "iter_rows", counting)
+    r = run("extract", db, "--out", tmp_path / "o", "-q")
+    assert r.exit_code == 0, r.output
+    assert calls == {"ren": 1, "rar": 2}
+    content = tmp_path / "o" / "content"
+    assert (content / "rar.txt").read_bytes() == b"1;2020-01-02;kort;\r\n2;ikke en dato;;lob/rar/notat/2.txt\r\n"
+    assert (content / "lob" / "rar" / "notat" / "2.txt").read_bytes() == b"x" * 3000
+    devs = (tmp_path / "o" / "report" / "deviations.tsv").read_text(encoding="utf-8")
+    assert "kolonne dato: deklarert som date, men 1 verdi(er) passer ikke" in devs
+    calls.clear()
+    r = run("extract", db, "--out", tmp_path / "f", "--format", "fixed", "-q")
+    assert r.exit_code == 0, r.output
+    assert calls == {"ren": 2, "rar": 3}  # fixed width: scan (and rescan as text), then write
