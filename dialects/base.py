@@ -255,9 +255,18 @@ class Dialect:
             expr = self.column_expr(table, name)
             cols.append(expr if isinstance(expr, sa.sql.expression.ColumnClause) else expr.label(name))
         query = sa.select(*cols).select_from(self._selectable(table))
-        if order_by:
-            query = query.order_by(*[sa.column(c) for c in order_by])
-        return query
+        keys = [key for name in order_by for key in self.order_keys(table, name)]
+        return query.order_by(*keys) if keys else query
+
+    def order_keys(self, table: Table, name: str) -> list[Any]:
+        """ORDER BY terms for one column of the stable order; adapters replace types the engine cannot sort."""
+        return [sa.column(name)]
+
+    def converted(self, template: str, name: str) -> Any:
+        """A server-side conversion of one column (``{c}`` is the quoted name), untyped so the
+        driver's value is read raw."""
+        quoted = str(self.engine.dialect.identifier_preparer.quote(name))
+        return sa.type_coerce(sa.literal_column(template.replace("{c}", quoted)), sat.NULLTYPE)
 
     def count_rows(self, table: Table) -> int:
         query = sa.select(sa.func.count()).select_from(self._selectable(table))

@@ -56,11 +56,9 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy import types as sat
 from sqlalchemy.dialects import mssql
 
 from extractor.errors import SourceError
@@ -218,14 +216,9 @@ class MSSQL(Dialect):
             template = f"CAST({{c}} AS {unicode}({n if n is not None and n <= 4000 else 'max'}))"
         if template is None:
             return sa.column(name)
-        return _sql(template, self._quote(name))
+        return self.converted(template, name)
 
-    def select_sql(self, table: Table, columns: Sequence[str], order_by: Sequence[str]) -> Any:
-        query = super().select_sql(table, columns, ())
-        keys = [key for name in order_by for key in self._order_keys(table, name)]
-        return query.order_by(*keys) if keys else query
-
-    def _order_keys(self, table: Table, name: str) -> list[Any]:
+    def order_keys(self, table: Table, name: str) -> list[Any]:
         """ORDER BY terms for one column; ``image`` cannot be sorted, its bytes as varbinary(max) can.
 
         A converted column is ordered by its select-list alias (the exact text), which SQL Server
@@ -233,13 +226,10 @@ class MSSQL(Dialect):
         """
         native = table.column(name).native_type
         if base_type(native) == "IMAGE":
-            return [_sql("CAST({c} AS VARBINARY(max))", self._quote(name))]
+            return [self.converted("CAST({c} AS VARBINARY(max))", name)]
         if native == NO_TYPE:
             return []
         return [sa.column(name)]
-
-    def _quote(self, name: str) -> str:
-        return str(self.engine.dialect.identifier_preparer.quote(name))
 
 
 def base_type(native_type: str) -> str:
@@ -264,7 +254,3 @@ def _note(c: Column) -> str | None:
                 "and archived as text (binary as hex, reported)")
     return None
 
-
-def _sql(template: str, quoted: str) -> Any:
-    """A server-side conversion of one column, untyped so the driver's value is read raw."""
-    return sa.type_coerce(sa.literal_column(template.replace("{c}", quoted)), sat.NULLTYPE)

@@ -200,19 +200,14 @@ class Oracle(Dialect):
             template = "CAST({c} AS NUMBER)"
         if template is None:
             return sa.column(name)
-        return _sql(template, self._quote(name))
+        return self.converted(template, name)
 
-    def select_sql(self, table: Table, columns: Sequence[str], order_by: Sequence[str]) -> Any:
-        query = super().select_sql(table, columns, ())
-        keys = [key for name in order_by for key in self._order_keys(table, name)]
-        return query.order_by(*keys) if keys else query
-
-    def _order_keys(self, table: Table, name: str) -> list[Any]:
+    def order_keys(self, table: Table, name: str) -> list[Any]:
         col = table.column(name)
         base = base_type(col.native_type)
         if base in LOB_ORDER:
-            quoted = self._quote(name)
-            return [_sql("DBMS_LOB.GETLENGTH({c})", quoted), _sql(f"DBMS_LOB.SUBSTR({{c}}, {LOB_ORDER[base]}, 1)", quoted)]
+            return [self.converted("DBMS_LOB.GETLENGTH({c})", name),
+                    self.converted(f"DBMS_LOB.SUBSTR({{c}}, {LOB_ORDER[base]}, 1)", name)]
         if base in UNORDERABLE or _is_object(col):
             return []
         return [sa.column(name)]
@@ -230,9 +225,6 @@ class Oracle(Dialect):
                 if values[i] is not None:
                     values[i] = fix(values[i])
             yield tuple(values)
-
-    def _quote(self, name: str) -> str:
-        return str(self.engine.dialect.identifier_preparer.quote(name))
 
 
 def base_type(native_type: str) -> str:
@@ -303,7 +295,3 @@ def plain_value(value: Any) -> Any:
         return value.read()
     return value
 
-
-def _sql(template: str, quoted: str) -> Any:
-    """A server-side conversion of one column, untyped so the driver's value is read raw."""
-    return sa.type_coerce(sa.literal_column(template.replace("{c}", quoted)), sat.NULLTYPE)
