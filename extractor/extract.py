@@ -126,13 +126,6 @@ def extracted_tables(plan: Plan) -> list[TablePlan]:
     return [tp for tp in plan.tables if not (tp.name == LOB_TABLE and tp.source is None)]
 
 
-def extract(plan: Plan, rows: RowSource, content: Path, work: Path, deviations: Path,
-            progress: Progress | None = None) -> ExtractResult:
-    """Write every table of a finalized plan into ``content``, one after the other."""
-    done = {tp.name: extract_table(plan, tp, rows, content, work, progress) for tp in extracted_tables(plan)}
-    return finish(plan, done, content, work, deviations)
-
-
 def extract_table(plan: Plan, tp: TablePlan, rows: RowSource, content: Path, work: Path,
                   progress: Progress | None = None, watch: _Watch | None = None) -> TableDone:
     """Write one table's file and LOB files; its LOB list and deviations go to the work folder.
@@ -300,10 +293,8 @@ class _Watch:
     """The charset findings are counted against (the plan's, also for a table written as UTF-8)."""
     policy: CharsetPolicy
     xml: bool
-    spoiled: bool = False
     lob_count: int = 0
     lob_widths: dict[str, int] = field(default_factory=dict)
-    """A value could not be written as planned (it was left empty): the file must be written again."""
 
 
 def _compile(plan: Plan, tp: TablePlan, content: Path, log: DeviationLog, spool: _LobSpool,
@@ -348,7 +339,6 @@ def _binary_step(tp: TablePlan, column: str, field_name: str, i: int, content: P
         except TypeError:
             if watch is not None and st is not None:  # archived as text instead: write the table again
                 st.note_nonconforming(f"{row_key(tp, row, recno)}: text in a binary column")
-                watch.spoiled = True
                 out.append(None)
                 return
             data = str(value).encode("utf-8")
@@ -376,12 +366,12 @@ def _value_step(plan: Plan, tp: TablePlan, column: str, kind: str, render: Calla
     policy = plan.charset
     replacements = dict(policy.mapping)
     st = watch.ts.columns[column] if watch else None
-    width = 1 + textfile + length
+    nones = (None,) * (1 + textfile + length)  # the record's fields for this column when it is empty
 
     def step(row: tuple[Any, ...], recno: int, out: list[Any]) -> None:
         value = row[i]
         if value is None:
-            out.extend([None] * width)
+            out.extend(nones)
             if st is not None:
                 st.nulls += 1
             return
@@ -396,8 +386,7 @@ def _value_step(plan: Plan, tp: TablePlan, column: str, kind: str, render: Calla
                         "binary value in a text column written as upper-case hex digits")
             elif watch is not None and st is not None:  # archived as text instead: write the table again
                 st.note_nonconforming(f"{row_key(tp, row, recno)}: {exc}")
-                watch.spoiled = True
-                out.extend([None] * width)
+                out.extend(nones)
                 return
             else:
                 raise ExtractionError(
@@ -422,16 +411,14 @@ def _value_step(plan: Plan, tp: TablePlan, column: str, kind: str, render: Calla
                 left = foreign_chars(text, encoding)
                 if left:
                     if watch is not None:  # counted: the run stops, or the table is written again as UTF-8
-                        watch.spoiled = True
-                        out.extend([None] * width)
+                        out.extend(nones)
                         return
                     raise ExtractionError(
                         f"{tp.name}.{column} [{key}]: {codepoints(left)} cannot be written as {encoding} "
                         "and the value was not seen when it was scanned (is the source in use?); "
                         "run the extract again.")
             if watch is not None and watch.xml and xml_invalid(text):  # counted: the run stops after the scan
-                watch.spoiled = True
-                out.extend([None] * width)
+                out.extend(nones)
                 return
             if st is not None:
                 if not seen:
