@@ -130,20 +130,19 @@ def _build(staging: Staging, plan0: Plan, dialect: Any, profile: Profile, option
     work = WorkDir(staging.work)
     print_ = fingerprint(plan0)
     warnings: list[str] = []
-    saved, earlier = work.load_plan(print_) if staging.resumed else (None, "")
-    if saved is None:
+    reusable, earlier = work.earlier_run(print_) if staging.resumed else (False, "")
+    if not reusable:
         if options.resume:
             warnings.append(f"--resume: nothing could be reused ({earlier}); the whole extract was made in this run.")
         work.reset()
-        work.save_plan(print_, plan0, started)
-        earlier = ""
+        work.save_run(print_, started)
     scans: dict[str, TableScanned] = {}
     done: dict[str, TableDone] = {}
     todo = []
     for tp in extracted_tables(plan0):
-        kept = work.done(tp, staging.content) if earlier else None
+        kept = work.done(tp, staging.content) if reusable else None
         if kept is None:
-            work.forget(tp, staging.content)
+            work.forget(tp)
             todo.append(tp)
         else:
             scans[tp.name], done[tp.name] = kept

@@ -1,13 +1,13 @@
 """The staging folder's work area: what an interrupted run leaves so ``--resume`` can go on.
 
-The provisional plan is saved with a fingerprint of everything that shapes the output (tool
-version, source structure, profile, options). Each finished table leaves its scan statistics and a
+A record of the run holds a fingerprint of everything that shapes the output (tool version,
+source structure, profile, options). Each finished table leaves its scan statistics and a
 done marker, written last and atomically after its files are flushed to disk. ``--resume`` reuses
 every table whose marker and files are intact, and redoes the rest; as every file is
 written in a stable order, the result is byte-identical to an uninterrupted run when the source
 has not changed in between. The folder is removed before the extract is published.
 
-The plan and the scans are kept with ``pickle``: the file is written by uttrekk into the user's own staging
+The scans are kept with ``pickle``: the files are written by uttrekk into the user's own staging
 folder and read back only from there, by the same uttrekk version (checked).
 """
 
@@ -24,15 +24,16 @@ from typing import Any
 
 from . import __version__
 from .extract import TableDone, work_files
-from .plan import LOB_DIR, Plan, TablePlan
+from .plan import Plan, TablePlan
 from .scan import TableScanned
 
-PLAN_FILE = "plan.pickle"
+RUN_FILE = "run.json"
 
 
-def fingerprint(plan: Plan, *extra: object) -> str:
-    """What the output depends on before the data is read: the unfinalized plan and the options."""
-    return hashlib.sha256(repr((__version__, plan, extra)).encode("utf-8")).hexdigest()
+def fingerprint(plan: Plan) -> str:
+    """What the output depends on before the data is read: the provisional plan (source structure,
+    profile and options are all in it) and the tool version."""
+    return hashlib.sha256(repr((__version__, plan)).encode("utf-8")).hexdigest()
 
 
 class WorkDir:
@@ -44,26 +45,23 @@ class WorkDir:
         shutil.rmtree(self.path, ignore_errors=True)
         self.path.mkdir(parents=True)
 
-    # -- the plan -------------------------------------------------------------------------------
+    # -- the run ----------------------------------------------------------------------------------
 
-    def save_plan(self, print_: str, plan: Plan, started: dt.datetime) -> None:
-        data = {"version": __version__, "fingerprint": print_, "plan": plan, "started": started}
-        _atomic_write(self.path / PLAN_FILE, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
+    def save_run(self, print_: str, started: dt.datetime) -> None:
+        data = {"version": __version__, "fingerprint": print_, "started": started.isoformat(timespec="seconds")}
+        _atomic_write(self.path / RUN_FILE, json.dumps(data).encode("utf-8"))
 
-    def load_plan(self, print_: str) -> tuple[Plan | None, str]:
-        """The saved plan and the session start it came from, or None and why it cannot be used."""
-        path = self.path / PLAN_FILE
-        if not path.exists():
-            return None, "the earlier run left no plan"
+    def earlier_run(self, print_: str) -> tuple[bool, str]:
+        """Whether the folder's tables can be reused, with the earlier run's start time, or why not."""
         try:
-            data = pickle.loads(path.read_bytes())  # noqa: S301 - our own file, see module docstring
-        except Exception:
-            return None, "the saved plan is unreadable"
+            data = json.loads((self.path / RUN_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False, "the earlier run left no readable record of itself"
         if data.get("version") != __version__:
-            return None, f"the earlier run was made by uttrekk {data.get('version')}"
+            return False, f"the earlier run was made by uttrekk {data.get('version')}"
         if data.get("fingerprint") != print_:
-            return None, "the source structure, the profile or the options differ from the earlier run"
-        return data["plan"], data["started"].isoformat(timespec="seconds")
+            return False, "the source structure, the profile or the options differ from the earlier run"
+        return True, str(data.get("started"))
 
     @property
     def has_done(self) -> bool:
@@ -104,10 +102,9 @@ class WorkDir:
                     return None
         return scanned, td
 
-    def forget(self, tp: TablePlan, content: Path) -> None:
-        """Remove whatever an unfinished attempt at this table left."""
+    def forget(self, tp: TablePlan) -> None:
+        """Forget an unfinished attempt at this table (``extract_table`` clears its files)."""
         self._marker(tp).unlink(missing_ok=True)
-        shutil.rmtree(content / LOB_DIR / tp.file_name, ignore_errors=True)
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
