@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .charset import CHARSETS, LATIN1, CharsetPolicy, apply_mapping, codepoints, foreign_chars
+from .charset import CHARSETS, CharsetPolicy, apply_mapping, codepoints, foreign_chars
 from .errors import ExtractionError
 from .lobs import as_bytes, describe_kind, lob_path, sniff
 from .plan import LOB_DIR, LOB_TABLE, Plan, TablePlan
@@ -24,7 +24,6 @@ from .report import DeviationLog
 from .scan import (
     TEXT_KINDS,
     TIME_KINDS,
-    ColumnStats,
     RowSource,
     TableScan,
     TableScanned,
@@ -164,18 +163,17 @@ def extract_scanning(plan0: Plan, tp0: TablePlan, rows: RowSource, content: Path
         scanned = scan_table(plan0, tp0, rows, progress)
         tp = refine_table(plan0, tp0, scanned)
         return scanned, extract_table(_one_table(plan0, tp), tp, rows, content, work, progress)
-    empty = TableScanned(tp0.name, TableScan(columns={c: ColumnStats() for c in tp0.columns}), 0, {})
+    empty = TableScanned(tp0.name, TableScan.of(tp0), 0, {})
     tp = refine_table(plan0, tp0, empty)
     widened: dict[str, tuple[int, list[str]]] = {}
     for attempt in range(MAX_PASSES):
-        watch = _Watch(TableScan(columns={c: ColumnStats() for c in tp0.columns}), tp0.charset, plan0.charset,
+        watch = _Watch(TableScan.of(tp0), tp0.charset, plan0.charset,
                        plan0.format == "xml")
         label = progress if attempt == 0 or progress is None else _relabel(progress, f"(pass {attempt + 1})")
         done = extract_table(_one_table(plan0, tp), tp, rows, content, work, label, watch)
         widened.update(widened_columns(watch.ts))
         carry_widened(watch.ts, widened)
-        if watch.ts.unmappable_count and tp0.charset == LATIN1 and plan0.charset.utf8_fallback:
-            watch.ts.needs_utf8 = True
+        watch.ts.decide_fallback(tp0.charset, plan0.charset)
         scanned = TableScanned(tp0.name, watch.ts, watch.lob_count, watch.lob_widths, None)
         final = refine_table(plan0, tp0, scanned)
         if layout(plan0, final) == layout(plan0, tp):

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .charset import LATIN1, apply_mapping, codepoints, foreign_chars
+from .charset import LATIN1, CharsetPolicy, apply_mapping, codepoints, foreign_chars
 from .lobs import as_bytes, describe_kind, lob_path, sniff
 from .plan import LOB_DIR, Plan, TablePlan
 from .values import FLAT_STYLE, XML_STYLE, Nonconforming, Renderer, hex_text, render_any_as_text, renderer_for
@@ -100,6 +100,15 @@ class TableScan:
     char_counts: Counter[tuple[str, str, bool]] = field(default_factory=Counter)
     xml_invalid: list[str] = field(default_factory=list)
     needs_utf8: bool = False
+
+    @classmethod
+    def of(cls, tp: TablePlan) -> TableScan:
+        """Empty statistics for every column of a table."""
+        return cls(columns={c: ColumnStats() for c in tp.columns})
+
+    def decide_fallback(self, encoding: str, policy: CharsetPolicy) -> None:
+        """A Latin-1 table with unmappable values is written as UTF-8 where the profile allows it."""
+        self.needs_utf8 = bool(self.unmappable_count and encoding == LATIN1 and policy.utf8_fallback)
 
 
 @dataclass
@@ -243,7 +252,7 @@ class _LobWidths:
 def _scan_table(plan: Plan, tp: TablePlan, kinds: dict[str | None, str], rows: RowSource,
                 progress: Callable[[str, int | None], Any] | None) -> tuple[TableScan, _LobWidths]:
     """Statistics of one table, and the widths of the LOBFILER entries its values will produce."""
-    ts = TableScan(columns={c: ColumnStats() for c in tp.columns})
+    ts = TableScan.of(tp)
     style = style_for(plan)
     policy = plan.charset
     encoding = tp.charset
@@ -321,8 +330,7 @@ def _scan_table(plan: Plan, tp: TablePlan, kinds: dict[str | None, str], rows: R
     if tick is not None:
         tick(recno % 1000)
     ts.rows = recno
-    if ts.unmappable_count and encoding == LATIN1 and policy.utf8_fallback:
-        ts.needs_utf8 = True
+    ts.decide_fallback(encoding, policy)
     return ts, lobs
 
 
