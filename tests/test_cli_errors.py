@@ -190,3 +190,28 @@ def test_nul_characters_are_kept_and_reported(tmp_path):
     lines = (tmp_path / "o" / "report" / "deviations.tsv").read_text(encoding="utf-8").splitlines()
     assert "t\ta\tid=1\tnul_kept\t1 NUL character(s) (U+0000) in the value, kept as they are" in lines
     assert not [ln for ln in lines if "id=2" in ln]
+
+
+def test_jobs_out_of_range_is_a_clear_error(example_db, tmp_path):
+    r = run("extract", example_db, "--out", tmp_path / "o", "--jobs", "0")
+    assert r.exit_code == 2 and "--jobs" in r.output and "Traceback" not in r.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_reflection_notes_reach_the_summary(tmp_path, monkeypatch):
+    """What an adapter notes about the source (unreadable types, physical pointers) is in summary.txt."""
+    from dialects.sqlite import SQLite
+    from extractor.pipeline import Options, run_extract
+
+    db = make_db(tmp_path / "n.sqlite", "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT)", {"t": [(1, "x")]})
+    real = SQLite.reflect
+
+    def noting(self, schema=None, views=False):
+        reflected = real(self, schema, views)
+        return type(reflected)(reflected.tables, reflected.source_label, reflected.engine,
+                               ("t.a: BFILE: only the file name is archived",))
+
+    monkeypatch.setattr(SQLite, "reflect", noting)
+    run_extract(str(db), tmp_path / "o", None, Options(quiet=True))
+    summary = (tmp_path / "o" / "report" / "summary.txt").read_text(encoding="utf-8")
+    assert "- t.a: BFILE: only the file name is archived" in summary
