@@ -5,11 +5,12 @@ table see the same snapshot and foreign keys hold while the system is in use; Po
 any write in it.
 
 Types: ``numeric`` without precision keeps every digit (``decimal``); ``money`` is selected as
-``numeric`` (its text form depends on the server's locale); ``interval`` becomes an ISO 8601
-duration, ``json``/``jsonb`` and arrays JSON text, ``uuid``/``inet`` their standard text, all
-archived as ``string`` (intervals are selected as text in the session's ``iso_8601`` interval
-style, so ``1 year 2 months`` stays exactly that); ``bytea`` goes to files like any binary value; ``timestamptz`` is written
-with its offset (the session's time zone, UTC unless the server says otherwise).
+``numeric`` (its text form depends on the server's locale); ``interval`` is selected as text in
+the session's ``iso_8601`` interval style (``1 year 2 mons`` stays ``P1Y2M``, where psycopg would
+make 425 days of it); ``json``/``jsonb`` and arrays become JSON text, ``uuid``/``inet`` their
+standard text, all archived as ``string``; ``bytea`` goes to files like any binary value;
+``timestamptz`` is written with its offset (the session's time zone, UTC unless the server says
+otherwise).
 
 Parallel workers (``--jobs N``): the run's transaction exports its snapshot
 (``pg_export_snapshot()``) and each worker's REPEATABLE READ, READ ONLY transaction starts with
