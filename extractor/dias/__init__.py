@@ -1,0 +1,1 @@
+"""The DIAS submission package and its info file (issue 5)."""

@@ -1,0 +1,1 @@
+"""Validate an ADDML extract the way Arkade 5 does (issue 5)."""
