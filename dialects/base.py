@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy import types as sat
 
-from extractor.errors import SourceError
-from extractor.model import Column, ForeignKey, Kind, Schema, Table
+from extractor.errors import ConfigError, SourceError
+from extractor.model import Column, ForeignKey, Kind, Lookup, Schema, Table
 
 from .checks import in_list
 
@@ -249,14 +249,60 @@ class Dialect:
         return sa.column(name)
 
     def select_sql(self, table: Table, columns: Sequence[str], order_by: Sequence[str]) -> Any:
-        """SELECT of raw values (untyped columns, so no SQLAlchemy result processing)."""
+        """SELECT of raw values (untyped columns, so no SQLAlchemy result processing).
+
+        Pointer columns (``table.lookups``) are read as the key of the row they address, through
+        a LEFT JOIN to the target; the joined values get labels of their own, so ORDER BY a
+        column name still means the table's own column.
+        """
+        source = self._selectable(table)
+        joined: dict[str, Any] = {}
+        for i, lk in enumerate(table.lookups):
+            sub, on = self._lookup(lk, i)
+            source = source.outerjoin(sub, on)
+            joined[lk.column] = sub.c.ux_k.label(f"ux_v{i}")
+            if lk.keep_as:
+                expr = self.column_expr(replace(table, columns=(lk.original,)), lk.column)
+                joined[lk.keep_as] = expr.label(f"ux_o{i}")
         cols: list[Any] = []
         for name in columns:
+            if name in joined:
+                cols.append(joined[name])
+                continue
             expr = self.column_expr(table, name)
             cols.append(expr if isinstance(expr, sa.sql.expression.ColumnClause) else expr.label(name))
-        query = sa.select(*cols).select_from(self._selectable(table))
+        query = sa.select(*cols).select_from(source)
         keys = [key for name in order_by for key in self.order_keys(table, name)]
         return query.order_by(*keys) if keys else query
+
+    addresses: dict[str, tuple[str, str]] = {}
+    """Physical addresses this engine has: name -> (SQL for a row's own address, template turning
+    a stored address ``{c}`` into something comparable with it)."""
+
+    def record_number(self, table: Table, order: Sequence[str]) -> Any:
+        """Each row's number (from 1) in the extract's order of ``table``: the surrogate key."""
+        keys = [k for name in order for k in self.order_keys(table, name)]
+        return sa.over(sa.literal_column("ROW_NUMBER()"), order_by=keys)  # Firebird's compiler drops func's ()
+
+    def _lookup(self, lk: Lookup, i: int) -> tuple[Any, Any]:
+        """The target's (address, key) pairs as a subquery, and the join condition."""
+        stored: Any = sa.column(lk.column)
+        if lk.address == "recno":
+            address: Any = self.record_number(lk.target, lk.order) + (lk.start - 1)
+        elif lk.address in self.addresses:
+            own, template = self.addresses[lk.address]
+            address = sa.literal_column(own)
+            stored = self.converted(template, lk.column)
+        elif lk.address in lk.target.column_names:
+            address = sa.column(lk.address)
+        else:
+            known = ", ".join([*self.addresses, "recno"])
+            raise ConfigError(f"pointer {lk.column} -> {lk.target.name}: {self.name} has no address '{lk.address}' "
+                              f"(addresses here: {known}, or a column of {lk.target.name})")
+        key = self.column_expr(lk.target, lk.key) if lk.key else self.record_number(lk.target, lk.order)
+        sub = sa.select(address.label("ux_a"), key.label("ux_k")).select_from(
+            self._selectable(lk.target)).subquery(f"ux_l{i}")
+        return sub, stored == sub.c.ux_a
 
     def order_keys(self, table: Table, name: str) -> list[Any]:
         """ORDER BY terms for one column of the stable order; adapters replace types the engine cannot sort."""
@@ -275,6 +321,64 @@ class Dialect:
                 return int(conn.execute(query).scalar_one())
         except sa.exc.SQLAlchemyError as exc:
             raise SourceError(f"{self.label}: cannot count rows of table {table.name}: {_short(exc)}") from None
+
+    def _scalar_rows(self, query: Any, what: str) -> list[Any]:
+        try:
+            with self._connection() as conn:
+                return list(conn.execute(query))
+        except sa.exc.SQLAlchemyError as exc:
+            raise SourceError(f"{self.label}: {what} failed: {_short(exc)}") from None
+
+    def key_facts(self, table: Table, columns: Sequence[str]) -> tuple[int, dict[str, tuple[int, int]]]:
+        """Rows of the table, and per column its non-NULL and distinct values, in one query: which
+        single columns could serve as a key."""
+        parts: list[Any] = [sa.func.count()]
+        for name in columns:
+            parts += [sa.func.count(sa.column(name)), sa.func.count(sa.distinct(sa.column(name)))]
+        row = self._scalar_rows(sa.select(*parts).select_from(self._selectable(table)),
+                                f"checking key candidates of table {table.name}")[0]
+        return int(row[0]), {name: (int(row[1 + 2 * i]), int(row[2 + 2 * i])) for i, name in enumerate(columns)}
+
+    def key_violations(self, table: Table, key: Sequence[str], limit: int = 10) -> tuple[int, list[tuple[Any, ...]]]:
+        """Rows with a NULL in ``key``, and up to ``limit`` key values held by more than one row
+        (each with its count): what keeps ``key`` from being a primary key."""
+        cols: list[Any] = [sa.column(c) for c in key]
+        nulls = self._scalar_rows(sa.select(sa.func.count()).select_from(self._selectable(table))
+                                  .where(sa.or_(*[c.is_(None) for c in cols])), f"checking the key of {table.name}")
+        dupes = self._scalar_rows(sa.select(*cols, sa.func.count()).select_from(self._selectable(table))
+                                  .where(sa.and_(*[c.is_not(None) for c in cols]))
+                                  .group_by(*cols).having(sa.func.count() > 1).order_by(*cols).limit(limit),
+                                  f"checking the key of {table.name}")
+        return int(nulls[0][0]), [tuple(r) for r in dupes]
+
+    def dangling(self, table: Table, columns: Sequence[str], order_by: Sequence[str], target: Table,
+                 ref_columns: Sequence[str], pk: Sequence[str]) -> Iterator[tuple[Any, ...]]:
+        """Rows whose ``columns`` (all non-NULL) match no row of ``target``: each as its record
+        number in the extract's order, its ``pk`` values and its ``columns`` values, in record order."""
+        query = self.dangling_sql(table, columns, order_by, target, ref_columns, pk)
+        try:
+            with self._connection() as conn:
+                for row in conn.execution_options(stream_results=True, yield_per=1000).execute(query):
+                    yield tuple(row)
+        except sa.exc.SQLAlchemyError as exc:
+            raise SourceError(f"{self.label}: checking the relation {table.name}({', '.join(columns)}) -> "
+                              f"{target.name} failed: {_short(exc)}") from None
+
+    def dangling_sql(self, table: Table, columns: Sequence[str], order_by: Sequence[str], target: Table,
+                     ref_columns: Sequence[str], pk: Sequence[str]) -> Any:
+        rn = self.record_number(table, order_by).label("ux_rn")
+        wanted = list(dict.fromkeys([*pk, *columns]))
+        inner = sa.select(rn, *[sa.column(c).label(f"ux_c{i}") for i, c in enumerate(wanted)]).select_from(
+            self._selectable(table)).subquery("ux_s")
+        own = {c: inner.c[f"ux_c{i}"] for i, c in enumerate(wanted)}
+        tgt = self._selectable(target).alias("ux_t")
+        match = sa.exists().where(sa.and_(*[sa.literal_column(f"ux_t.{self._quote(r)}") == own[c]
+                                            for c, r in zip(columns, ref_columns, strict=True)])).select_from(tgt)
+        return (sa.select(inner.c.ux_rn, *[own[c] for c in pk], *[own[c] for c in columns])
+                .where(sa.and_(*[own[c].is_not(None) for c in columns]), ~match).order_by(inner.c.ux_rn))
+
+    def _quote(self, name: str) -> str:
+        return str(self.engine.dialect.identifier_preparer.quote(name))
 
     def fetch_rows(self, table: Table, columns: Sequence[str]) -> int:
         """Rows per fetch: fewer where a row may carry a large value, so memory stays bounded by

@@ -21,6 +21,7 @@ from .base import Dialect
 
 class Firebird(Dialect):
     name = "firebird"
+    addresses = {"rowid": ("RDB$DB_KEY", "{c}")}
     snapshot_note = "one SNAPSHOT transaction with read-only access for the whole run"
 
     def begin_snapshot(self, conn: Any) -> None:

@@ -132,6 +132,7 @@ NO_READ_ONLY = ("SQL Server has no read-only session: uttrekk only reads, and th
 
 class MSSQL(Dialect):
     name = "mssql"
+    addresses = {"physloc": ("%%physloc%%", "{c}")}
     snapshot_note = ("SNAPSHOT transaction if the database allows snapshot isolation, else READ COMMITTED "
                      "(decided when the session opens)")
 

@@ -141,6 +141,7 @@ WHERE owner = :owner AND hidden_column = 'NO'
 
 class Oracle(Dialect):
     name = "oracle"
+    addresses = {"rowid": ("ROWIDTOCHAR(ROWID)", "CAST({c} AS VARCHAR2(18))")}
     snapshot_note = ("one SET TRANSACTION READ ONLY transaction for the whole run: every query sees the data as of "
                      "its start, and the server refuses writes")
 

@@ -49,6 +49,7 @@ _SNAPSHOT_ID = re.compile(r"[0-9A-Fa-f]+-[0-9A-Fa-f]+(-[0-9]+)?")
 
 class PostgreSQL(Dialect):
     name = "postgresql"
+    addresses = {"ctid": ("CAST(ctid AS text)", "CAST({c} AS text)")}
     capabilities = Capabilities(shared_snapshot=True)
     snapshot_note = "one REPEATABLE READ, READ ONLY transaction for the whole run"
     use_copy = True

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 class SQLite(Dialect):
     name = "sqlite"
+    addresses = {"rowid": ("rowid", "{c}")}
     capabilities = Capabilities(comments=False)
 
     @classmethod

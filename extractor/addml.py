@@ -145,7 +145,7 @@ class _Types:
 def _field_names(tp: TablePlan) -> dict[str, str]:
     """Source column -> field name, for keys (fields renamed for a letter-case clash)."""
     return {f.column: f.name for f in tp.fields if f.role == "value" and f.column} | {
-        f.name: f.name for f in tp.fields if f.role in ("manifest", "lobpath", "textfile")}
+        f.name: f.name for f in tp.fields if f.role in ("manifest", "lobpath", "textfile", "surrogate")}
 
 
 def _refs(names: list[str]) -> Any:

@@ -177,7 +177,7 @@ def extract_scanning(plan0: Plan, tp0: TablePlan, rows: RowSource, content: Path
         scanned = TableScanned(tp0.name, watch.ts, watch.lob_count, watch.lob_widths, None)
         final = refine_table(plan0, tp0, scanned)
         if layout(plan0, final) == layout(plan0, tp):
-            scanned.codes = code_pairs(plan0, tp0, rows)
+            scanned.codes = code_pairs(plan0, tp0, rows, watch.ts.rows)
             return scanned, done
         tp = final
     raise ExtractionError(f"{tp0.name}: the table's layout still changed after {MAX_PASSES} passes (is the source "
@@ -201,8 +201,10 @@ def _relabel(progress: Progress, suffix: str) -> Progress:
     return relabelled
 
 
-def finish(plan: Plan, done: dict[str, TableDone], content: Path, work: Path, deviations: Path) -> ExtractResult:
-    """Join the finished tables in plan order: the LOB list file, the deviation report, XML schemas."""
+def finish(plan: Plan, done: dict[str, TableDone], content: Path, work: Path, deviations: Path,
+           relations: dict[str, dict[str, int]] | None = None) -> ExtractResult:
+    """Join the finished tables in plan order: the LOB list file, the deviation report (with the
+    dangling references ``keys.check_relations`` left per table), XML schemas."""
     result = ExtractResult()
     with DeviationLog(deviations) as log:
         for tp in plan.tables:
@@ -214,6 +216,8 @@ def finish(plan: Plan, done: dict[str, TableDone], content: Path, work: Path, de
                 result.lob_files += td.lob_files
                 result.lob_bytes += td.lob_bytes
                 log.append_file(work_files(work, tp)[1], tp.name, td.deviations)
+            if relations and tp.name in relations:
+                log.append_file(work / f"{tp.file_name}.relations.tsv", tp.name, relations[tp.name])
         result.deviations = log.counts
     if any(tp.name == LOB_TABLE and tp.source is None for tp in plan.tables):
         tp = plan.table(LOB_TABLE)
@@ -301,9 +305,12 @@ def _compile(plan: Plan, tp: TablePlan, content: Path, log: DeviationLog, spool:
     index = {c: i for i, c in enumerate(tp.columns)}
     style = style_for(plan)
     by_column: dict[str, list[Any]] = {}
-    for f in tp.fields:
-        by_column.setdefault(f.column or "", []).append(f)
     steps: list[Step] = []
+    for f in tp.fields:
+        if f.role == "surrogate":
+            steps.append(_surrogate_step)
+        else:
+            by_column.setdefault(f.column or "", []).append(f)
     for column, fields in by_column.items():
         main = fields[0]
         companions = {f.role for f in fields[1:]}
@@ -316,7 +323,26 @@ def _compile(plan: Plan, tp: TablePlan, content: Path, log: DeviationLog, spool:
             steps.append(_value_step(plan, tp, column, main.kind, renderer_for(main.kind, style, scale), i,
                                      "textfile" in companions, "length" in companions, content, log, spool,
                                      watch, codes))
+        if tp.source is not None:
+            for lk in tp.source.lookups:
+                if lk.column == column and lk.keep_as:
+                    steps.append(_unresolved_step(tp, lk.column, lk.target.name, index[lk.column], index[lk.keep_as],
+                                                  log))
     return steps
+
+
+def _surrogate_step(row: tuple[Any, ...], recno: int, out: list[Any]) -> None:
+    """The key the extraction adds to a table without one: the record number."""
+    out.append(str(recno))
+
+
+def _unresolved_step(tp: TablePlan, column: str, target: str, i: int, original: int, log: DeviationLog) -> Step:
+    """Report a pointer whose address matches no row of the target (the field is left empty)."""
+    def step(row: tuple[Any, ...], recno: int, out: list[Any]) -> None:
+        if row[i] is None and row[original] is not None:
+            log.add(tp.name, column, row_key(tp, row, recno), "pointer_unresolved",
+                    f"address {row[original]!r} matches no row of {target}; the field is left empty")
+    return step
 
 
 def _binary_step(tp: TablePlan, column: str, field_name: str, i: int, content: Path,

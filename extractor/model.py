@@ -48,7 +48,39 @@ class ForeignKey:
     ref_table: str
     ref_columns: tuple[str, ...]
     name: str | None = None
-    declared: bool = True
+    origin: str = "source"
+    """Who says so: ``source`` (declared there), ``profile`` (confirmed by a person), ``pointer``
+    (a rewritten physical address), ``group`` (a repeating group's child) or ``lobs`` (a file path)."""
+
+    @property
+    def checked_in_data(self) -> bool:
+        """Relations whose values come from the data and may dangle (the others hold by construction)."""
+        return self.origin in ("source", "profile")
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """A pointer column whose value is replaced, on the server, by the key of the row it addresses.
+
+    The join runs in the source database so no address map is held in memory; an address
+    without a target row gives NULL.
+    """
+
+    column: str
+    """Column of the table holding the address."""
+    original: Column
+    """That column as the source declares it (read again under ``keep_as`` when it is kept)."""
+    target: Table
+    address: str
+    """``rowid``, ``ctid``, ``physloc``, ``recno`` or the name of a target column."""
+    key: str | None
+    """The target's key column; ``None``: the target's record number in ``order`` (a surrogate key)."""
+    order: tuple[str, ...] = ()
+    """The target's record order, for ``recno`` addresses and surrogate keys."""
+    start: int = 1
+    """The number of the first record for ``recno`` addresses."""
+    keep_as: str | None = None
+    """Name under which the original address is also read, when the profile keeps it."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +94,8 @@ class Table:
     foreign_keys: tuple[ForeignKey, ...] = ()
     comment: str | None = None
     schema: str | None = None
+    lookups: tuple[Lookup, ...] = ()
+    """Pointer columns read as the key of the row they address (set by the keys stage)."""
 
     def column(self, name: str) -> Column:
         for col in self.columns:

@@ -21,6 +21,7 @@ from . import __version__
 from .addml import describe, schema_bytes
 from .errors import ConfigError, ExtractionError, ExtractorError, UnencodableError, UnwritableError
 from .extract import ExtractResult, TableDone, extracted_tables, finish, layout
+from .keys import check_relations, settle
 from .model import Schema
 from .output import Staging
 from .parallel import Workers, process_tables, workers_for
@@ -125,8 +126,9 @@ def run_extract(source: str, out: Path, profile_path: str | Path | None, options
 def _build(staging: Staging, plan0: Plan, dialect: Any, profile: Profile, options: Options,
            started: dt.datetime, workers: Workers) -> ExtractSummary:
     """Scan, extract, describe and report into the staging folder, inside one read snapshot."""
-    progress = Progress({tp.name: dialect.count_rows(tp.source) for tp in plan0.tables if tp.source},
-                        options.quiet)
+    plan0 = settle(plan0, dialect)
+    progress = Progress({tp.name: dialect.count_rows(tp.source) for tp in plan0.tables
+                         if tp.source is not None and tp.unpivot is None}, options.quiet)
     work = WorkDir(staging.work)
     print_ = fingerprint(plan0)
     warnings: list[str] = []
@@ -159,9 +161,9 @@ def _build(staging: Staging, plan0: Plan, dialect: Any, profile: Profile, option
     for tp in extracted_tables(plan):
         if layout(plan, tp) != layout(plan, refine_table(plan0, plan0.table(tp.name), scans[tp.name])):
             raise ExtractionError(f"{tp.name}: the file was written with another layout than the final plan (a bug)")
-    result = finish(plan, done, staging.content, work.path, staging.report / "deviations.tsv")
-    queries = {tp.name: str(dialect.select_sql(tp.source, tp.columns, tp.order_by).compile(dialect.engine))
-               for tp in plan.tables if tp.source is not None}
+    relations, dangling = check_relations(plan, dialect, work.path)
+    result = finish(plan, done, staging.content, work.path, staging.report / "deviations.tsv", relations)
+    queries = {tp.name: _query(dialect, tp) for tp in plan.tables if tp.source is not None}
     files: dict[str, Any] = dict(result.files)
     if result.schemas:
         files["__schemas__"] = result.schemas
@@ -180,9 +182,18 @@ def _build(staging: Staging, plan0: Plan, dialect: Any, profile: Profile, option
             f"This extract was resumed: {', '.join(reused)} were read in an earlier session (started {earlier}), "
             "the other tables in this one. Relations between them hold as long as the source did not change in "
             "between; run without --resume for one snapshot.")
-    warnings = list(plan.warnings) + warnings + expected_arkade_deviations(plan, result)
+    warnings = list(plan.warnings) + warnings + dangling + expected_arkade_deviations(plan, result)
     _write_reports(staging, plan, result, warnings, dialect, started, date, session)
     return ExtractSummary(staging.out, plan, result, result.deviation_total, warnings, reused)
+
+
+def _query(dialect: Any, tp: Any) -> str:
+    """The SELECT that read a table (for a repeating group's child: the parent's rows it came from)."""
+    if tp.unpivot is not None:
+        u = tp.unpivot
+        read = (*u.key, *(c for o in u.occurrences for c in o))
+        return str(dialect.select_sql(u.parent, read, u.order_by).compile(dialect.engine))
+    return str(dialect.select_sql(tp.source, tp.columns, tp.order_by).compile(dialect.engine))
 
 
 def expected_arkade_deviations(plan: Plan, result: ExtractResult) -> list[str]:

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .charset import CharsetPolicy
 from .errors import ProfileError
 from .model import Column, ForeignKey, Schema, Table
-from .profile import Profile
+from .profile import ADDRESS_KINDS, Profile, RepeatingGroup
 
 LOB_TABLE = "LOBFILER"
 """Name of the flat file that lists every file written for binary values and long texts."""
@@ -51,7 +51,8 @@ class FieldPlan:
     column: str | None
     kind: str
     role: str = "value"
-    """``value`` (the column), ``lobpath`` (path of the file holding a binary value),
+    """``value`` (the column), ``surrogate`` (a key the extraction adds: the record number),
+    ``lobpath`` (path of the file holding a binary value),
     ``textfile`` (path of the file holding a text too long for the field), ``length``
     (exact length of a fixed-width value), or ``manifest`` (a field of the LOB file list)."""
     not_null: bool = False
@@ -77,6 +78,18 @@ class FieldPlan:
 
 
 @dataclass(frozen=True)
+class Unpivot:
+    """How a child table of a repeating group is read: the parent's rows, one record per occurrence."""
+
+    parent: Table
+    order_by: tuple[str, ...]
+    """The parent's record order (its surrogate numbers follow it)."""
+    key: tuple[str, ...]
+    """The parent's key columns read; empty when the parent's key is its record number."""
+    occurrences: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
 class TablePlan:
     """One output file and the source table it comes from."""
 
@@ -93,6 +106,17 @@ class TablePlan:
     charset: str = "ISO-8859-1"
     excluded_columns: tuple[tuple[str, str], ...] = ()
     notes: tuple[str, ...] = ()
+    surrogate: str | None = None
+    """Name of the key field the extraction adds (the record number), when the table has no key."""
+    key_note: str = ""
+    """How the key was chosen when the source declares none (for the description)."""
+    groups: tuple[RepeatingGroup, ...] = ()
+    """Repeating groups moved out of this table into child tables (by the keys stage)."""
+    unpivot: Unpivot | None = None
+    """Set on the child table of a repeating group."""
+    code_table: tuple[str, str, bool | None] | None = None
+    """(code column, explanation column, inline) when the table is a code table: named in the
+    profile, or found by the keys stage (``inline`` None: inline when the list is short)."""
 
     def field(self, name: str) -> FieldPlan:
         for f in self.fields:
@@ -118,6 +142,8 @@ class Plan:
     engine: str = ""
     excluded_tables: tuple[tuple[str, str], ...] = ()
     warnings: tuple[str, ...] = ()
+    keys_settled: bool = False
+    """Keys, pointers and repeating groups decided (``keys.settle``, which reads the data)."""
     finalized: bool = False
     addml_version: str = "8.3"
     addml_version_reason: str = ""
@@ -148,7 +174,10 @@ def make_plan(schema: Schema, profile: Profile, *, fmt: str | None = None,
     policy = profile.charset if charset is None else profile.charset.with_encoding(charset)
     fmt = fmt or profile.format
     known = set(schema.table_names)
+    children = {g.table for tprof in profile.tables.values() for g in tprof.repeating_groups}
     for tname, tprof in profile.tables.items():
+        if tname in children and tname not in known:
+            continue  # described in the profile, made by the keys stage
         if tname not in known:
             problems.append(f"tables.{tname}: no such table in the source "
                             f"(tables: {', '.join(sorted(known)) or 'none'})")
@@ -163,6 +192,7 @@ def make_plan(schema: Schema, profile: Profile, *, fmt: str | None = None,
                 cname = getattr(tprof.code_table, role)
                 if cname not in cols:
                     problems.append(f"tables.{tname}.code_table.{role}: no such column '{cname}'")
+        problems += _key_problems(schema, profile, tname)
     for tname in tables:
         if tname not in known:
             problems.append(f"--table {tname}: no such table in the source")
@@ -184,10 +214,18 @@ def make_plan(schema: Schema, profile: Profile, *, fmt: str | None = None,
         tprof = profile.table(table.name)
         excluded_cols = tuple((c, p.exclude) for c, p in tprof.columns.items() if p.exclude)
         dropped = {c for c, _ in excluded_cols}
+        if tprof.primary_key and not table.primary_key:
+            table = _with_key(table, tprof.primary_key)
         for c in sorted(dropped & set(table.primary_key)):
             problems.append(f"tables.{table.name}.columns.{c}.exclude: the column is part of the "
                             "primary key and cannot be left out")
-        columns = tuple(c for c in table.columns if c.name not in dropped)
+        grouped = {c for g in tprof.repeating_groups for o in g.occurrences for c in o}
+        for c in sorted(grouped & (dropped | set(table.primary_key))):
+            problems.append(f"tables.{table.name}.repeating_groups: column {c} is excluded or part of the key")
+        for c in sorted(grouped & set(tprof.pointers)):
+            problems.append(f"tables.{table.name}.repeating_groups: column {c} is also a pointer")
+        kept_cols = tuple(c for c in table.columns if c.name not in dropped)
+        columns = tuple(c for c in kept_cols if c.name not in grouped)
         if not columns:
             problems.append(f"tables.{table.name}: every column is excluded; exclude the table instead")
             continue
@@ -197,29 +235,117 @@ def make_plan(schema: Schema, profile: Profile, *, fmt: str | None = None,
         used_files[stem.lower()] = table.name
         fields = _fields(table, columns, tprof, warnings)
         fks = []
-        for fk in table.foreign_keys:
+        declared = [ForeignKey(d.columns, d.references, d.ref_columns or _target_key(schema, profile, d.references),
+                               f"FK_{table.name}_{'_'.join(d.columns)}", origin="profile")
+                    for d in tprof.foreign_keys if d.confirmed]
+        unconfirmed = [d for d in tprof.foreign_keys if not d.confirmed]
+        if unconfirmed:
+            warnings.append(f"{table.name}: {len(unconfirmed)} relation(s) in the profile are not confirmed and were "
+                            "left out of addml.xml: " + "; ".join(f"{', '.join(d.columns)} -> {d.references}"
+                                                                 for d in unconfirmed)
+                            + " (set confirmed = true once checked)")
+        for fk in (*table.foreign_keys, *declared):
             if fk.ref_table not in kept_names:
                 warnings.append(f"{table.name}: relation {', '.join(fk.columns)} -> {fk.ref_table} not "
                                 f"described because table {fk.ref_table} is not extracted")
-            elif set(fk.columns) & dropped:
+            elif set(fk.columns) & (dropped | grouped):
                 warnings.append(f"{table.name}: relation {', '.join(fk.columns)} -> {fk.ref_table} not "
                                 "described because a column in it is excluded")
             else:
                 fks.append(fk)
         alternates = tuple(u for u in dict.fromkeys(table.unique_keys)
-                           if u != table.primary_key and not set(u) & dropped)
+                           if u != table.primary_key and not set(u) & (dropped | grouped))
+        key_note = ""
+        if tprof.primary_key and table.primary_key == tprof.primary_key and not schema.table(table.name).primary_key:
+            key_note = (f"Kildetabellen har ingen deklarert primærnøkkel; {', '.join(tprof.primary_key)} er brukt som "
+                        "nøkkel etter profilen, og er kontrollert som unik og aldri tom i dataene.")
         plans.append(TablePlan(
             name=table.name, file_name=stem, source=table,
             columns=tuple(c.name for c in columns), fields=fields,
             description=tprof.description or (table.comment or ""),
             primary_key=table.primary_key, alternate_keys=alternates, foreign_keys=tuple(fks),
-            order_by=_order_by(table, columns), charset=policy.encoding,
-            excluded_columns=excluded_cols,
+            order_by=_order_by(table, kept_cols), charset=policy.encoding,
+            excluded_columns=excluded_cols, key_note=key_note, groups=tprof.repeating_groups,
+            code_table=(tprof.code_table.code, tprof.code_table.explanation, tprof.code_table.inline)
+            if tprof.code_table else None,
         ))
     if problems:
         raise ProfileError(profile.path or "profile", problems)
     return Plan(tuple(plans), profile, fmt, policy, profile.long_text_limit, schema.source_label,
                 schema.engine, tuple(excluded), tuple(warnings))
+
+
+def _with_key(table: Table, key: tuple[str, ...]) -> Table:
+    """The table with the profile's key as its primary key (its columns are then NOT NULL)."""
+    cols = tuple(replace(c, nullable=False) if c.name in key else c for c in table.columns)
+    return replace(table, columns=cols, primary_key=key)
+
+
+def _target_key(schema: Schema, profile: Profile, name: str) -> tuple[str, ...]:
+    if name not in schema.table_names:
+        return ()
+    return schema.table(name).primary_key or profile.table(name).primary_key
+
+
+def _key_problems(schema: Schema, profile: Profile, tname: str) -> list[str]:
+    """Profile keys, relations, pointers and groups that name what the source does not have."""
+    problems: list[str] = []
+    tprof = profile.table(tname)
+    table = schema.table(tname)
+    cols = set(table.column_names)
+    where = f"tables.{tname}"
+
+    def missing(place: str, names: tuple[str, ...], in_table: Table) -> None:
+        for c in names:
+            if c not in in_table.column_names:
+                problems.append(f"{place}: no such column '{c}' in {in_table.name} "
+                                f"(columns: {', '.join(in_table.column_names)})")
+
+    if tprof.primary_key:
+        missing(f"{where}.primary_key", tprof.primary_key, table)
+        if table.primary_key and table.primary_key != tprof.primary_key:
+            problems.append(f"{where}.primary_key: the source declares the primary key "
+                            f"({', '.join(table.primary_key)}); remove primary_key from the profile")
+    for i, fk in enumerate(tprof.foreign_keys, 1):
+        here = f"{where}.foreign_keys[{i}]"
+        missing(f"{here}.columns", fk.columns, table)
+        if fk.references not in schema.table_names:
+            problems.append(f"{here}.references: no such table '{fk.references}'")
+            continue
+        target = schema.table(fk.references)
+        key = _target_key(schema, profile, fk.references)
+        if fk.ref_columns:
+            missing(f"{here}.ref_columns", fk.ref_columns, target)
+        elif not key:
+            problems.append(f"{here}: {fk.references} has no primary key in the source or the profile; "
+                            "give ref_columns")
+        elif len(key) != len(fk.columns):
+            problems.append(f"{here}: {fk.references}'s key has {len(key)} column(s), 'columns' has {len(fk.columns)}")
+    for column, ptr in tprof.pointers.items():
+        here = f"{where}.pointers.{column}"
+        if column not in cols:
+            problems.append(f"{here}: no such column '{column}' (columns: {', '.join(table.column_names)})")
+        if ptr.references not in schema.table_names:
+            problems.append(f"{here}.references: no such table '{ptr.references}'")
+            continue
+        target = schema.table(ptr.references)
+        if ptr.address not in ADDRESS_KINDS and ptr.address not in target.column_names:
+            problems.append(f"{here}.address: '{ptr.address}' is neither a physical address "
+                            f"({', '.join(ADDRESS_KINDS)}) nor a column of {ptr.references}")
+        missing(f"{here}.recno_order", ptr.recno_order, target)
+    for i, g in enumerate(tprof.repeating_groups, 1):
+        here = f"{where}.repeating_groups[{i}]"
+        flat = tuple(c for o in g.occurrences for c in o)
+        missing(f"{here}.columns", flat, table)
+        if g.table in schema.table_names:
+            problems.append(f"{here}.table: '{g.table}' is already a table in the source; choose another name")
+        if all(c in cols for c in flat):
+            for pos in range(len(g.fields)):
+                kinds = {table.column(o[pos]).kind for o in g.occurrences}
+                if len(kinds) > 1:
+                    problems.append(f"{here}.columns: the occurrences of {g.fields[pos]} have different types "
+                                    f"({', '.join(sorted(kinds))})")
+    return problems
 
 
 def _fields(table: Table, columns: tuple[Column, ...], tprof, warnings: list[str]) -> tuple[FieldPlan, ...]:

@@ -22,13 +22,23 @@ FORMATS = ("delimited", "fixed", "xml")
 DEFAULT_LONG_TEXT_LIMIT = 2047
 """Longest text kept inside a field; longer values go to their own file (the old depot rule)."""
 
+DEFAULT_CODE_LIST_LIMIT = 50
+"""Most rows of a table found as a code table, and most codes written inline as an ADDML code list."""
+
+ADDRESS_KINDS = ("rowid", "ctid", "physloc", "recno")
+"""Physical addresses a pointer column may hold (any other ``address`` names a target column)."""
+
 _TOP_KEYS = ("metadata", "charset", "output", "tables")
 _METADATA_KEYS = ("archive_creator", "submitter", "system_name", "system_version", "system_type",
                   "description", "period_start", "period_end", "extraction_date")
 _CHARSET_KEYS = ("encoding", "utf8_fallback", "map")
-_OUTPUT_KEYS = ("format", "long_text_limit")
-_TABLE_KEYS = ("description", "exclude", "code_table", "columns")
-_CODE_TABLE_KEYS = ("code", "explanation")
+_OUTPUT_KEYS = ("format", "long_text_limit", "code_list_limit")
+_TABLE_KEYS = ("description", "exclude", "primary_key", "foreign_keys", "code_table", "pointers",
+               "repeating_groups", "columns")
+_CODE_TABLE_KEYS = ("code", "explanation", "inline")
+_FOREIGN_KEY_KEYS = ("columns", "references", "ref_columns", "confirmed", "evidence")
+_POINTER_KEYS = ("references", "address", "keep_original", "recno_order", "recno_start")
+_GROUP_KEYS = ("table", "columns", "fields")
 _COLUMN_KEYS = ("description", "exclude")
 
 
@@ -51,6 +61,39 @@ class Metadata:
 class CodeTable:
     code: str
     explanation: str
+    inline: bool | None = None
+    """Codes written on the referring fields; ``None``: when the list is short (``code_list_limit``)."""
+
+
+@dataclass(frozen=True)
+class DeclaredForeignKey:
+    """A relation the source does not declare, named in the profile (confirmed or a candidate)."""
+
+    columns: tuple[str, ...]
+    references: str
+    ref_columns: tuple[str, ...] = ()
+    confirmed: bool = False
+    evidence: str = ""
+
+
+@dataclass(frozen=True)
+class Pointer:
+    """A column holding a physical address of a row of ``references``, rewritten to its key."""
+
+    references: str
+    address: str
+    keep_original: bool = False
+    recno_order: tuple[str, ...] = ()
+    recno_start: int = 1
+
+
+@dataclass(frozen=True)
+class RepeatingGroup:
+    """Columns repeating one item (``tlf1, tlf2, tlf3``), moved to the child table ``table``."""
+
+    table: str
+    occurrences: tuple[tuple[str, ...], ...]
+    fields: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -65,6 +108,10 @@ class TableProfile:
     exclude: str | None = None
     code_table: CodeTable | None = None
     columns: dict[str, ColumnProfile] = field(default_factory=dict)
+    primary_key: tuple[str, ...] = ()
+    foreign_keys: tuple[DeclaredForeignKey, ...] = ()
+    pointers: dict[str, Pointer] = field(default_factory=dict)
+    repeating_groups: tuple[RepeatingGroup, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -76,6 +123,7 @@ class Profile:
     charset: CharsetPolicy = CharsetPolicy()
     format: str = "delimited"
     long_text_limit: int = DEFAULT_LONG_TEXT_LIMIT
+    code_list_limit: int = DEFAULT_CODE_LIST_LIMIT
     tables: dict[str, TableProfile] = field(default_factory=dict)
     problems: tuple[str, ...] = ()
     """Problems found while reading, kept when the caller checks against the schema too."""
@@ -208,10 +256,10 @@ def parse_profile(data: dict[str, Any], shown: str = "<profile>", defer: bool = 
     if fmt not in FORMATS:
         p.add("output.format", f"must be one of {', '.join(FORMATS)}, not {fmt!r}")
         fmt = "delimited"
-    limit = out_data.get("long_text_limit", DEFAULT_LONG_TEXT_LIMIT)
-    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
-        p.add("output.long_text_limit", f"must be a positive whole number, not {limit!r}")
-        limit = DEFAULT_LONG_TEXT_LIMIT
+    limit = _positive(p, "output.long_text_limit", out_data.get("long_text_limit", DEFAULT_LONG_TEXT_LIMIT),
+                      DEFAULT_LONG_TEXT_LIMIT)
+    code_limit = _positive(p, "output.code_list_limit", out_data.get("code_list_limit", DEFAULT_CODE_LIST_LIMIT),
+                           DEFAULT_CODE_LIST_LIMIT)
 
     tables: dict[str, TableProfile] = {}
     for tname, tdata in _table_section(p, "tables", data.get("tables", {})).items():
@@ -223,11 +271,12 @@ def parse_profile(data: dict[str, Any], shown: str = "<profile>", defer: bool = 
         if "code_table" in tdata:
             ct = _table_section(p, f"{where}.code_table", tdata["code_table"])
             p.unknown_keys(f"{where}.code_table", ct, _CODE_TABLE_KEYS)
-            for key in _CODE_TABLE_KEYS:
+            for key in ("code", "explanation"):
                 if key not in ct:
                     p.add(f"{where}.code_table", f"missing '{key}' (the {key} column)")
-            if all(isinstance(ct.get(k), str) for k in _CODE_TABLE_KEYS):
-                code_table = CodeTable(ct["code"], ct["explanation"])
+            inline = _flag(p, f"{where}.code_table.inline", ct.get("inline"), None)
+            if all(isinstance(ct.get(k), str) for k in ("code", "explanation")):
+                code_table = CodeTable(ct["code"], ct["explanation"], inline)
         columns: dict[str, ColumnProfile] = {}
         for cname, cdata in _table_section(p, f"{where}.columns", tdata.get("columns", {})).items():
             cwhere = f"{where}.columns.{cname}"
@@ -235,9 +284,137 @@ def parse_profile(data: dict[str, Any], shown: str = "<profile>", defer: bool = 
             p.unknown_keys(cwhere, cdata, _COLUMN_KEYS)
             columns[cname] = ColumnProfile(_text(p, f"{cwhere}.description", cdata.get("description", "")),
                                            _reason(p, cwhere, cdata, "column"))
+        primary_key = _names(p, f"{where}.primary_key", tdata["primary_key"]) if "primary_key" in tdata else ()
         tables[tname] = TableProfile(_text(p, f"{where}.description", tdata.get("description", "")),
-                                     exclude, code_table, columns)
+                                     exclude, code_table, columns, primary_key,
+                                     _foreign_keys(p, where, tdata.get("foreign_keys", [])),
+                                     _pointers(p, where, tdata.get("pointers", {})),
+                                     _groups(p, where, tdata.get("repeating_groups", [])))
+    _check_group_tables(p, tables)
 
     if p.items and not defer:
         raise ProfileError(shown, p.items)
-    return Profile(shown, metadata, charset, fmt, limit, tables, tuple(p.items))
+    return Profile(shown, metadata, charset, fmt, limit, code_limit, tables, tuple(p.items))
+
+
+def _positive(p: _Problems, where: str, value: Any, default: int) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        p.add(where, f"must be a positive whole number, not {value!r}")
+        return default
+    return value
+
+
+def _flag(p: _Problems, where: str, value: Any, default: bool | None) -> bool | None:
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        p.add(where, f"must be true or false, not {value!r}")
+        return default
+    return value
+
+
+def _names(p: _Problems, where: str, value: Any) -> tuple[str, ...]:
+    """A non-empty list of distinct column names (a single name is accepted too)."""
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
+        p.add(where, f"must be a list of column names, not {value!r}")
+        return ()
+    if len(set(value)) != len(value):
+        p.add(where, "names a column twice")
+        return ()
+    return tuple(value)
+
+
+def _entries(p: _Problems, where: str, value: Any) -> list[tuple[str, dict[str, Any]]]:
+    """The entries of an array of tables (``[[…]]``), each with its place for messages."""
+    if not isinstance(value, list):
+        p.add(where, f"must be a list of tables ([[{where}]]), not {type(value).__name__}")
+        return []
+    out = []
+    for i, item in enumerate(value, 1):
+        if isinstance(item, dict):
+            out.append((f"{where}[{i}]", item))
+        else:
+            p.add(f"{where}[{i}]", f"must be a table, not {type(item).__name__}")
+    return out
+
+
+def _foreign_keys(p: _Problems, where: str, value: Any) -> tuple[DeclaredForeignKey, ...]:
+    out = []
+    for here, fk in _entries(p, f"{where}.foreign_keys", value):
+        p.unknown_keys(here, fk, _FOREIGN_KEY_KEYS)
+        if "columns" not in fk or "references" not in fk:
+            p.add(here, "needs 'columns' and 'references' (the target table)")
+            continue
+        columns = _names(p, f"{here}.columns", fk["columns"])
+        ref_columns = _names(p, f"{here}.ref_columns", fk["ref_columns"]) if "ref_columns" in fk else ()
+        if columns and ref_columns and len(columns) != len(ref_columns):
+            p.add(here, f"'columns' has {len(columns)} name(s) but 'ref_columns' has {len(ref_columns)}")
+            continue
+        confirmed = _flag(p, f"{here}.confirmed", fk.get("confirmed"), False)
+        out.append(DeclaredForeignKey(columns, _text(p, f"{here}.references", fk["references"]), ref_columns,
+                                      bool(confirmed), _text(p, f"{here}.evidence", fk.get("evidence", ""))))
+    return tuple(out)
+
+
+def _pointers(p: _Problems, where: str, value: Any) -> dict[str, Pointer]:
+    out = {}
+    for column, data in _table_section(p, f"{where}.pointers", value).items():
+        here = f"{where}.pointers.{column}"
+        data = _table_section(p, here, data)
+        p.unknown_keys(here, data, _POINTER_KEYS)
+        if "references" not in data or "address" not in data:
+            p.add(here, f"needs 'references' (the target table) and 'address' ({', '.join(ADDRESS_KINDS)} "
+                        "or a column of the target)")
+            continue
+        address = _text(p, f"{here}.address", data["address"])
+        order = _names(p, f"{here}.recno_order", data["recno_order"]) if "recno_order" in data else ()
+        if order and address != "recno":
+            p.add(f"{here}.recno_order", "only applies with address = \"recno\"")
+        start = data.get("recno_start", 1)
+        if not isinstance(start, int) or isinstance(start, bool) or start < 0:
+            p.add(f"{here}.recno_start", f"must be 0 or a positive whole number, not {start!r}")
+            start = 1
+        out[column] = Pointer(_text(p, f"{here}.references", data["references"]), address,
+                              bool(_flag(p, f"{here}.keep_original", data.get("keep_original"), False)), order, start)
+    return out
+
+
+def _groups(p: _Problems, where: str, value: Any) -> tuple[RepeatingGroup, ...]:
+    out = []
+    for here, g in _entries(p, f"{where}.repeating_groups", value):
+        p.unknown_keys(here, g, _GROUP_KEYS)
+        if "table" not in g or "columns" not in g:
+            p.add(here, "needs 'table' (the child table's name) and 'columns'")
+            continue
+        raw = g["columns"]
+        if isinstance(raw, list) and raw and all(isinstance(x, list) for x in raw):
+            occurrences = tuple(_names(p, f"{here}.columns[{i}]", x) for i, x in enumerate(raw, 1))
+        else:
+            occurrences = tuple((c,) for c in _names(p, f"{here}.columns", raw))
+        if len(occurrences) < 2 or not all(occurrences):
+            p.add(f"{here}.columns", "a repeating group needs at least two occurrences")
+            continue
+        if len({len(o) for o in occurrences}) != 1:
+            p.add(f"{here}.columns", "every occurrence must have the same number of columns")
+            continue
+        flat = [c for o in occurrences for c in o]
+        if len(set(flat)) != len(flat):
+            p.add(f"{here}.columns", "names a column twice")
+            continue
+        fields = _names(p, f"{here}.fields", g["fields"]) if "fields" in g else occurrences[0]
+        if len(fields) != len(occurrences[0]):
+            p.add(f"{here}.fields", f"gives {len(fields)} name(s) for occurrences of {len(occurrences[0])} column(s)")
+            continue
+        out.append(RepeatingGroup(_text(p, f"{here}.table", g["table"]), occurrences, fields))
+    return tuple(out)
+
+
+def _check_group_tables(p: _Problems, tables: dict[str, TableProfile]) -> None:
+    seen: dict[str, str] = {}
+    for tname, tprof in tables.items():
+        for g in tprof.repeating_groups:
+            if g.table in seen:
+                p.add(f"tables.{tname}.repeating_groups", f"child table name '{g.table}' is used twice")
+            seen[g.table] = tname

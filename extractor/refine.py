@@ -8,6 +8,7 @@ file and the ADDML version are set.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from .charset import UTF8
 from .model import ForeignKey
@@ -20,6 +21,11 @@ def finalize(plan: Plan, scan: ScanResult) -> Plan:
     tables = [_finalize_table(plan, tp, scan) for tp in plan.tables]
     code_lists = _code_lists(plan, scan)
     tables = [_attach_codes(tp, code_lists) for tp in tables]
+    users: dict[str, list[str]] = {}
+    for tp in tables:
+        for fk in tp.foreign_keys:
+            users.setdefault(fk.ref_table, []).append(f"{tp.name}.{', '.join(fk.columns)}")
+    tables = [_code_table_note(plan, tp, code_lists, scan, users) for tp in tables]
     if scan.lob_count:
         tables.append(_lob_table_plan(plan, scan))
     if scan.lob_count:  # path fields refer to LOBFILER only when it exists
@@ -46,6 +52,9 @@ def _finalize_table(plan: Plan, tp: TablePlan, scan: ScanResult) -> TablePlan:
     fields: list[FieldPlan] = []
     notes = list(tp.notes)
     for f in tp.fields:
+        if f.role == "surrogate":
+            fields.append(replace(f, width=max(len(str(ts.rows)), 1)))
+            continue
         st = ts.columns[f.column or ""]
         kind, widened = f.kind, None
         if st.nonconforming:
@@ -111,12 +120,31 @@ def _join(a: str, b: str) -> str:
 
 
 def _code_lists(plan: Plan, scan: ScanResult) -> dict[tuple[str, str], tuple[tuple[str, str], ...]]:
+    """Code lists written inline: the profile's ``inline``, else those no longer than ``code_list_limit``."""
     out = {}
     for tp in plan.tables:
-        ct = plan.profile.table(tp.name).code_table
-        if ct and tp.name in scan.codes:
-            out[(tp.name, ct.code)] = scan.codes[tp.name]
+        if tp.code_table and scan.codes.get(tp.name) is not None:
+            codes = scan.codes[tp.name]
+            if tp.code_table[2] or len(codes) <= plan.profile.code_list_limit:
+                out[(tp.name, tp.code_table[0])] = codes
     return out
+
+
+def _code_table_note(plan: Plan, tp: TablePlan, lists: dict[tuple[str, str], Any], scan: ScanResult,
+                     users: dict[str, list[str]]) -> TablePlan:
+    """Say in the code table's description whether its codes are also written on the referring fields."""
+    if tp.code_table is None or not users.get(tp.name):
+        return tp
+    where = ", ".join(users[tp.name])
+    if (tp.name, tp.code_table[0]) in lists:
+        note = f"kodene i tabellen er også skrevet som kodeliste på feltene som viser hit ({where})"
+    elif plan.profile.table(tp.name).code_table is not None:
+        note = (f"kodetabell med {scan.tables[tp.name].rows} koder, flere enn grensen på "
+                f"{plan.profile.code_list_limit} for kodelister i feltbeskrivelsene; feltene som viser hit ({where}) "
+                "har en fremmednøkkel til tabellen")
+    else:
+        return tp
+    return replace(tp, notes=(*tp.notes, note))
 
 
 def _attach_codes(tp: TablePlan, code_lists: dict[tuple[str, str], tuple[tuple[str, str], ...]]) -> TablePlan:
@@ -161,7 +189,7 @@ def _lob_table_plan(plan: Plan, scan: ScanResult) -> TablePlan:
 
 
 def _add_lob_keys(tp: TablePlan) -> TablePlan:
-    extra = tuple(ForeignKey((f.name,), LOB_TABLE, ("fil",), f"FK_{tp.name}_{f.name}", declared=False)
+    extra = tuple(ForeignKey((f.name,), LOB_TABLE, ("fil",), f"FK_{tp.name}_{f.name}", origin="lobs")
                   for f in tp.fields if f.role in ("lobpath", "textfile"))
     return replace(tp, foreign_keys=tp.foreign_keys + extra) if extra else tp
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -135,12 +135,35 @@ def xml_invalid(text: str) -> str:
 def rows_of(dialect: Any) -> RowSource:
     """The row source the scan and extract stages read through: a dialect's raw rows in plan order."""
     def rows(tp: TablePlan, columns: tuple[str, ...]) -> Iterable[tuple[Any, ...]]:
+        if tp.unpivot is not None:
+            return unpivoted(dialect, tp, columns)
         return dialect.iter_rows(tp.source, columns, tp.order_by)  # type: ignore[no-any-return]
     return rows
 
 
+def unpivoted(dialect: Any, tp: TablePlan, columns: tuple[str, ...]) -> Iterator[tuple[Any, ...]]:
+    """A repeating group's child rows: the parent's rows in the parent's order, one row per
+    occurrence that is not wholly NULL (parent key, occurrence number, values)."""
+    u = tp.unpivot
+    assert u is not None
+    width = len(u.occurrences[0])
+    read = (*u.key, *(c for o in u.occurrences for c in o))
+    k = len(u.key)
+    pick = [tp.columns.index(c) for c in columns]
+    whole = list(columns) == list(tp.columns)
+    for recno, row in enumerate(dialect.iter_rows(u.parent, read, u.order_by), 1):
+        key = tuple(row[:k]) if k else (recno,)
+        for j in range(len(u.occurrences)):
+            values = tuple(row[k + j * width:k + (j + 1) * width])
+            if any(v is not None for v in values):
+                full = (*key, j + 1, *values)
+                yield full if whole else tuple(full[i] for i in pick)
+
+
 def row_key(tp: TablePlan, row: tuple[Any, ...], recno: int) -> str:
     """How a person finds a row: its primary key values, else its record number in the file."""
+    if tp.surrogate:
+        return f"{tp.surrogate}={recno}"
     if tp.primary_key and tp.source is not None:
         idx = {c: i for i, c in enumerate(tp.columns)}
         parts = [f"{c}={row[idx[c]]}" for c in tp.primary_key if c in idx]
@@ -195,7 +218,7 @@ def scan_table(plan: Plan, tp: TablePlan, rows: RowSource,
     if widen:
         ts, lobs = _scan_table(plan, tp, {**kinds, **dict.fromkeys(widen, "unknown")}, rows, progress)
         carry_widened(ts, widen)
-    return TableScanned(tp.name, ts, lobs.count, dict(lobs.widths), code_pairs(plan, tp, rows))
+    return TableScanned(tp.name, ts, lobs.count, dict(lobs.widths), code_pairs(plan, tp, rows, ts.rows))
 
 
 def widened_columns(ts: TableScan) -> dict[str, tuple[int, list[str]]]:
@@ -216,15 +239,18 @@ def carry_widened(ts: TableScan, widened: dict[str, tuple[int, list[str]]]) -> N
         ts.columns[c].nonconforming, ts.columns[c].examples = count, examples
 
 
-def code_pairs(plan: Plan, tp: TablePlan, rows: RowSource) -> tuple[tuple[str, str], ...] | None:
-    """The (code, explanation) pairs of a table the profile names as a code table."""
-    ct = plan.profile.table(tp.name).code_table
-    if not (ct and ct.code in tp.columns and ct.explanation in tp.columns):
+def code_pairs(plan: Plan, tp: TablePlan, rows: RowSource, count: int) -> tuple[tuple[str, str], ...] | None:
+    """The (code, explanation) pairs of a code table of ``count`` rows; None when it is too long
+    to be written inline (only the profile's ``inline = true`` reads a long one)."""
+    if tp.code_table is None:
         return None
-    kind = next(f.kind for f in tp.fields if f.column == ct.code and f.role == "value")
-    render = renderer_for(kind, style_for(plan), tp.source.column(ct.code).scale if tp.source else None)
+    code_col, explan_col, inline = tp.code_table
+    if inline is False or (inline is None and count > plan.profile.code_list_limit):
+        return None
+    kind = next(f.kind for f in tp.fields if f.column == code_col and f.role == "value")
+    render = renderer_for(kind, style_for(plan), tp.source.column(code_col).scale if tp.source else None)
     pairs = []
-    for code, explan in rows(tp, (ct.code, ct.explanation)):
+    for code, explan in rows(tp, (code_col, explan_col)):
         if code is None:
             continue
         try:
@@ -263,7 +289,9 @@ def _scan_table(plan: Plan, tp: TablePlan, kinds: dict[str | None, str], rows: R
     code_sets = {f.column: frozenset(c for c, _ in f.codes) | (frozenset() if f.not_null else {""})
                  for f in tp.fields if f.role == "value" and f.codes}
     for i, name in enumerate(tp.columns):
-        kind = kinds.get(name, "unknown")
+        if name not in kinds:
+            continue  # read but not written (a pointer's original address)
+        kind = kinds[name]
         scale = tp.source.column(name).scale if tp.source else None
         cols.append((i, name, kind, None if kind == "binary" else renderer_for(kind, style, scale), ts.columns[name],
                      code_sets.get(name)))

@@ -20,7 +20,7 @@ import datetime as dt
 import hashlib
 import re
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -788,6 +788,17 @@ def read_source(db: Path) -> dict[str, SourceTable]:
         con.close()
 
 
+def reordered(db: Path, st: SourceTable, key: list[str]) -> SourceTable:
+    """The table's rows in the order of ``key`` (SQLite's own ORDER BY, as the extract used)."""
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        rows = [dict(zip(st.columns, r, strict=True)) for r in con.execute(
+            f"SELECT {', '.join(q(c) for c in st.columns)} FROM {q(st.name)} ORDER BY {', '.join(q(c) for c in key)}")]
+    finally:
+        con.close()
+    return replace(st, rows=rows)
+
+
 # ---------------------------------------------------------------------------
 # The comparison
 # ---------------------------------------------------------------------------
@@ -822,6 +833,10 @@ class Checked:
     deviations: list[Deviation]
     lob_paths: dict[str, bytes]  # path -> expected bytes (blobs) or expected encoded text
     problems: list[str]
+
+
+SURROGATE = "uttrekk_lopenr"
+"""The field uttrekk adds as the key of a table without one (docs/profile.md)."""
 
 
 def compare_extract(db: Path, out: Path, policy: Policy, source: dict[str, SourceTable] | None = None) -> Checked:
@@ -859,6 +874,19 @@ def compare_extract(db: Path, out: Path, policy: Policy, source: dict[str, Sourc
                 continue
         # -- field layout: every source column in order; only _fil / _lengde companions added
         names = td.field_names()
+        surrogate = None
+        if not st.pk and names and names[0].startswith(SURROGATE) and names[0] not in st.columns:
+            # a table without a key gets the record number as its first field and its primary key
+            surrogate, names = names[0], names[1:]
+            if [k.fields for k in td.keys if k.kind == "primaryKey"] != [[surrogate]]:
+                P(f"{tname}: surrogate field {surrogate} is not the primary key")
+        pks = [k.fields for k in td.keys if k.kind == "primaryKey"]
+        if not st.pk and surrogate is None and len(pks) == 1 and pks[0][0] in st.columns:
+            # a key proven in the data: unique and complete in the source, and the file's order
+            values = [row[pks[0][0]] for row in st.rows]
+            if None in values or len(set(values)) != len(values):
+                P(f"{tname}: primary key {pks[0]} is not unique and complete in the source")
+            st = replace(reordered(db, st, pks[0]), pk=pks[0])
         pos_of = {n: i for i, n in enumerate(names)}
         missing = [c for c in st.columns if c not in pos_of]
         if missing:
@@ -944,7 +972,9 @@ def compare_extract(db: Path, out: Path, policy: Policy, source: dict[str, Sourc
                     P(f"{tname}.{c}: padding is ambiguous (NULL and '' or trailing blanks) but no {c}_lengde field")
         pk = st.pk
         for recno, (row, rec) in enumerate(zip(st.rows, recs, strict=False), 1):
-            key = row_key_text(pk, row, recno)
+            key = f"{surrogate}={recno}" if surrogate else row_key_text(pk, row, recno)
+            if surrogate is not None and rec.get(surrogate) != str(recno):
+                P(f"{tname}[{key}]: surrogate {surrogate} is {rec.get(surrogate)!r}, not the record number {recno}")
             for c in st.columns:
                 v = row[c]
                 ct = st.types[c]

@@ -158,10 +158,10 @@ def test_unseen_database_with_odd_names_and_mixed_storage(tmp_path):
         "LOBFILER.txt", "Order_Details.txt", "aeoa.txt", "notype.txt", "tom.txt", "wr.txt"]
     assert (content / "Order_Details.txt").read_bytes() == (
         "1;Åse;2020-01-01;1\r\n2;Per;ukjent;2.5\r\n3;;;t\r\n4;\"\";2021-02-29;0001\r\n".encode("latin-1"))
-    assert (content / "notype.txt").read_bytes() == b"1;x\r\n1;x\r\n2.5;FF\r\n"
+    assert (content / "notype.txt").read_bytes() == b"1;1;x\r\n2;1;x\r\n3;2.5;FF\r\n"  # uttrekk_lopenr first
     report = (tmp_path / "o" / "report" / "deviations.tsv").read_text(encoding="utf-8")
     assert "kolonne from: deklarert som date, men 2 verdi(er) passer ikke" in report
-    assert "Order Details\tx\tselect=4\tbinary_as_hex" in report and "notype\tb\trecord 3\tbinary_as_hex" in report
+    assert "Order Details\tx\tselect=4\tbinary_as_hex" in report and "notype\tb\tuttrekk_lopenr=3\tbinary_as_hex" in report
     assert "deklarert som unknown" not in report
     assert (content / "lob" / "wr" / "c" / "1.bin").read_bytes() == b"abc"
 
