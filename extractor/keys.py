@@ -17,7 +17,7 @@ from typing import Any
 
 from .errors import ProfileError
 from .model import Column, ForeignKey, Lookup, Table
-from .plan import FieldPlan, Plan, TablePlan, Unpivot, safe_file_stem
+from .plan import CODE_KINDS, FieldPlan, Plan, TablePlan, Unpivot, safe_file_stem
 from .profile import ADDRESS_KINDS, RepeatingGroup
 from .report import DeviationLog
 
@@ -48,6 +48,7 @@ def settle(plan: Plan, dialect: Any) -> Plan:
         tables.append(tp)
     by_name = {tp.name: tp for tp in tables}
     tables = [_rewrite_pointers(plan, tp, by_name, dialect) for tp in tables]
+    tables = _find_code_tables(tables)
     files = {tp.file_name.lower() for tp in tables}
     out: list[TablePlan] = []
     for tp in tables:
@@ -130,6 +131,37 @@ def _surrogate(tp: TablePlan) -> TablePlan:
         "rekkefølgen etter alle kolonnene, så et nytt uttrekk av de samme dataene gir de samme numrene."))
     return replace(tp, fields=(field, *tp.fields), primary_key=(name,), surrogate=name, key_note=note,
                    notes=(*tp.notes, note))
+
+
+# -- code tables -----------------------------------------------------------------------------------
+
+EXPLANATION = re.compile(r"betegnelse|beskrivelse|forklaring|navn|tekst|name|descr|label|text", re.IGNORECASE)
+"""Names of the column that explains a code, tried before the first text column."""
+
+CODE_TABLE_COLUMNS = 4
+"""Most columns a lookup table has (code, text, perhaps a sort order and a validity flag)."""
+
+
+def _find_code_tables(tables: list[TablePlan]) -> list[TablePlan]:
+    """Lookup tables: referenced by a relation on their single-column key of codes, with a text
+    column and few columns. Whether the list is short enough to write inline is decided by the
+    row count when the table is read (``code_list_limit``)."""
+    referenced: dict[str, set[str]] = {}
+    for tp in tables:
+        for fk in tp.foreign_keys:
+            if fk.origin in ("source", "profile") and len(fk.ref_columns) == 1:
+                referenced.setdefault(fk.ref_table, set()).add(fk.ref_columns[0])
+    out = []
+    for tp in tables:
+        if (tp.code_table is None and tp.source is not None and not tp.surrogate and len(tp.primary_key) == 1
+                and tp.primary_key[0] in referenced.get(tp.name, ()) and len(tp.columns) <= CODE_TABLE_COLUMNS):
+            key = tp.primary_key[0]
+            texts = [c for c in tp.columns if c != key and tp.source.column(c).kind in ("string", "char")]
+            if tp.source.column(key).kind in CODE_KINDS and texts:
+                explanation = next((c for c in texts if EXPLANATION.search(c)), texts[0])
+                tp = replace(tp, code_table=(key, explanation, None))
+        out.append(tp)
+    return out
 
 
 # -- pointers --------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ import datetime as dt
 import hashlib
 import re
 import sqlite3
-from dataclasses import dataclass, replace, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -160,6 +160,7 @@ class FieldDesc:
     unique: bool
     codes: dict[str, str] = field(default_factory=dict)
     xsd_type: str | None = None  # xml format: the field's type in the table's XSD
+    description: str = ""
 
 
 @dataclass
@@ -261,7 +262,7 @@ def read_addml(path: str | Path) -> dict[str, TableDesc]:
                 start=_int(fd, "a:startPos"), end=_int(fd, "a:endPos"),
                 fixed_length=_int(fd, "a:fixedLength"), max_length=_int(fd, "a:maxLength"),
                 not_null=fd.find("a:notNull", NS) is not None, unique=fd.find("a:unique", NS) is not None,
-                codes=codes))
+                codes=codes, description=_text(fd, "a:description") or ""))
         keys = []
         for k in rd.iterfind("a:keys/a:key", NS):
             kfields = [r.get("name") for r in k.iterfind("a:fieldDefinitionReferences/a:fieldDefinitionReference", NS)]
