@@ -282,7 +282,7 @@ class Dialect:
     def record_number(self, table: Table, order: Sequence[str]) -> Any:
         """Each row's number (from 1) in the extract's order of ``table``: the surrogate key."""
         keys = [k for name in order for k in self.order_keys(table, name)]
-        return sa.over(sa.literal_column("ROW_NUMBER()"), order_by=keys)  # Firebird's compiler drops func's ()
+        return sa.over(sa.literal_column("ROW_NUMBER()"), order_by=keys)  # type: ignore[arg-type]  # Firebird drops func ()
 
     def _lookup(self, lk: Lookup, i: int) -> tuple[Any, Any]:
         """The target's (address, key) pairs as a subquery, and the join condition."""

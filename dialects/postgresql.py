@@ -32,6 +32,7 @@ Domains are archived as their base type.
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -39,9 +40,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 
 from extractor.errors import SourceError
-from extractor.model import Kind, Table
+from extractor.model import Kind, Schema, Table
 
-from .base import Capabilities, Dialect, _short, kind_of
+from .base import NO_TYPE, Capabilities, Dialect, _short, kind_of, with_vendor_types
 from .checks import in_list
 
 _SNAPSHOT_ID = re.compile(r"[0-9A-Fa-f]+-[0-9A-Fa-f]+(-[0-9]+)?")
@@ -92,6 +93,25 @@ class PostgreSQL(Dialect):
             raise SourceError(f"{self.label}: reading table {table.name} failed: {_short(exc)}") from None
 
     _domains: dict[str, tuple[str, ...]] = {}
+
+    def reflect(self, schema: str | None = None, views: bool = False) -> Schema:
+        """The generic reflection, plus the catalogue's name for types SQLAlchemy does not know
+        (``tid``, ``pg_lsn``, extension types…); their values are read as PostgreSQL's text output."""
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "Did not recognize type", sa.exc.SAWarning)
+            reflected = super().reflect(schema, views)
+        found: dict[tuple[str, str], tuple[str, Kind]] = {}
+        if any(c.native_type == NO_TYPE for t in reflected.tables for c in t.columns):
+            query = sa.text(
+                "SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
+                "JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = COALESCE(:schema, current_schema()) AND a.attnum > 0 AND NOT a.attisdropped")
+            try:
+                with self.engine.connect() as conn:
+                    found = {(r[0], r[1]): (r[2], "unknown") for r in conn.execute(query, {"schema": schema})}
+            except sa.exc.SQLAlchemyError as exc:
+                raise SourceError(f"{self.label}: cannot read column types from pg_attribute: {_short(exc)}") from None
+        return with_vendor_types(reflected, found, lambda c: None)
 
     def reflect_types(self, inspector: Any, schema: str | None) -> None:
         """Domains whose CHECK is an IN list give their columns a code list."""

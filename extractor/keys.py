@@ -59,7 +59,27 @@ def settle(plan: Plan, dialect: Any) -> Plan:
             child = _child(plan, tp, group, files)
             files.add(child.file_name.lower())
             out.append(child)
-    return replace(plan, tables=tuple(out), keys_settled=True)
+    return replace(plan, tables=tuple(out), keys_settled=True, warnings=(*plan.warnings, *_address_columns(plan)))
+
+
+ADDRESS_TYPES = re.compile(r"^(U?ROWID|TID)\b", re.IGNORECASE)
+"""Native types that hold physical row addresses (Oracle ROWID/UROWID, PostgreSQL tid)."""
+
+
+def _address_columns(plan: Plan) -> list[str]:
+    """Columns typed as row addresses that the profile does not declare as pointers: say so, since
+    an address means nothing outside the source database."""
+    out = []
+    for tp in plan.tables:
+        if tp.source is None or tp.unpivot is not None:
+            continue
+        declared = plan.profile.table(tp.name).pointers
+        for c in tp.source.columns:
+            if c.name in tp.columns and c.name not in declared and ADDRESS_TYPES.match(c.native_type):
+                out.append(f"{tp.name}.{c.name} ({c.native_type}) holds physical row addresses, which mean nothing "
+                           f"outside the source; declare it under [tables.{tp.name}.pointers.{c.name}] with the table "
+                           "it points to, so it is archived as that row's key")
+    return out
 
 
 # -- keys ------------------------------------------------------------------------------------------

@@ -276,3 +276,28 @@ def test_bad_key_declarations_are_clear_errors(tmp_path):
         assert r.exit_code != 0 and message in r.output, (text, r.output)
         assert "Traceback" not in r.output
         assert not (tmp_path / f"o{i}").exists()
+
+
+def test_undeclared_address_column_is_named_in_the_summary(tmp_path):
+    admin = sa.engine.make_url(PG_ADMIN)
+    name = f"uttrekk_k_{uuid.uuid4().hex[:10]}"
+    eng = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
+    try:
+        with eng.connect() as conn:
+            conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    except sa.exc.OperationalError as exc:
+        pytest.fail(f"postgresql test server not reachable ({exc.orig}); run scripts/test-services.sh")
+    try:
+        src = sa.create_engine(admin.set(database=name))
+        with src.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE t (id integer PRIMARY KEY, adr tid)")
+            conn.exec_driver_sql("INSERT INTO t VALUES (1, '(0,1)')")
+        src.dispose()
+        r = run("extract", admin.set(database=name).render_as_string(hide_password=False), "--out", tmp_path / "o", "-q")
+        assert r.exit_code == 0, r.output
+        summary = (tmp_path / "o" / "report" / "summary.txt").read_text(encoding="utf-8")
+        assert "t.adr (tid) holds physical row addresses" in summary and "[tables.t.pointers.adr]" in summary
+    finally:
+        with eng.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        eng.dispose()
