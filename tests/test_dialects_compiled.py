@@ -525,3 +525,47 @@ def test_open_source_mssql_or_a_clear_message_when_the_odbc_library_is_missing()
         assert isinstance(d, MSSQL) and d.engine_name == "mssql"
     finally:
         d.close()
+
+
+# -- pointers and relations: the joins and anti-joins the keys stage sends -----------------------
+
+
+def _pointer_tables(native: str) -> tuple[Table, Table]:
+    from extractor.model import Lookup
+
+    target = Table("sak", (Column("id", "INTEGER", "integer", nullable=False), Column("tittel", "VARCHAR(10)", "string")),
+                   ("id",))
+    ref = Column("sak_ref", native, "string")
+    lk = Lookup("sak_ref", ref, target, "rowid" if native == "ROWID" else "physloc", "id", ("id",), 1, "sak_ref_o")
+    table = Table("dok", (Column("id", "INTEGER", "integer", nullable=False),
+                          Column("sak_ref", "INTEGER (peker til sak)", "integer"), Column("sak_ref_o", native, "string")),
+                  ("id",), lookups=(lk,))
+    return table, target
+
+
+def test_oracle_pointer_joins_on_rowid_text(ora):
+    table, _ = _pointer_tables("ROWID")
+    got = sql(ora, table, ("id",))
+    assert ("LEFT OUTER JOIN (SELECT ROWIDTOCHAR(ROWID) AS ux_a, id AS ux_k FROM sak) ux_l0 "
+            "ON CAST(sak_ref AS VARCHAR2(18)) = ux_l0.ux_a") in got
+    assert got.startswith("SELECT id, ux_l0.ux_k AS ux_v0, ROWIDTOCHAR(sak_ref) AS ux_o0 FROM dok ")  # original kept
+    assert got.endswith("ORDER BY id")
+
+
+def test_mssql_pointer_joins_on_physloc(ms):
+    table, _ = _pointer_tables("BINARY(8)")
+    got = sql(ms, table, ("id",))
+    assert "LEFT OUTER JOIN (SELECT %%physloc%% AS ux_a, id AS ux_k FROM sak) AS ux_l0 ON sak_ref = ux_l0.ux_a" in got
+
+
+@pytest.mark.parametrize("url", ["mssql+pyodbc://u@h/db?driver=x", "oracle+oracledb://u@h/?service_name=x"])
+def test_dangling_references_are_one_anti_join_numbered_in_extract_order(url):
+    engine = _mock(url)
+    d = dialect_class(engine.dialect.name)(engine, "test")
+    src = Table("sak", (Column("id", "INTEGER", "integer"), Column("status", "VARCHAR(2)", "string")))
+    tgt = Table("status", (Column("kode", "VARCHAR(2)", "string"),), ("kode",))
+    got = str(d.dangling_sql(src, ("status",), ("id", "status"), tgt, ("kode",), ()).compile(dialect=engine.dialect))
+    got = " ".join(got.split())
+    assert "ROW_NUMBER() OVER (ORDER BY id, status) AS ux_rn" in got
+    assert "NOT (EXISTS (SELECT * FROM status ux_t WHERE ux_t.kode = ux_s.ux_c0))" in got.replace("AS ux_t", "ux_t")
+    assert got.endswith("ORDER BY ux_s.ux_rn")
