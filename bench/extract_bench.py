@@ -75,6 +75,8 @@ URL_ENV = {"postgresql": "UTTREKK_BENCH_PG_URL", "mariadb": "UTTREKK_BENCH_MARIA
 NATIVE_NAME = {"postgresql": "psql \\copy csv", "mariadb": "mariadb --batch --quick"}
 WORKER_URL_ENV = "UTTREKK_BENCH_WORKER_URL"
 NOTES_START, NOTES_END = "<!-- notes:start -->", "<!-- notes:end -->"
+KEYS_START, KEYS_END = "<!-- keys:start -->", "<!-- keys:end -->"
+"""The key-inference results of bench/keys_bench.py, kept (with their heading) when this script rewrites the file."""
 MB = 1_000_000
 
 # -- the data -------------------------------------------------------------------------------------
@@ -919,6 +921,17 @@ def existing_notes(path: Path | None) -> str:
     return default
 
 
+def with_keys_block(text: str, path: Path | None) -> str:
+    """``text`` with the existing file's key-inference section (bench/keys_bench.py) added at the end."""
+    if path is None or not path.exists():
+        return text
+    old = path.read_text(encoding="utf-8")
+    if KEYS_START not in old or KEYS_END not in old:
+        return text
+    block = old.split(KEYS_START, 1)[1].split(KEYS_END, 1)[0]
+    return text.rstrip("\n") + f"\n\n## Key inference\n\n{KEYS_START}{block}{KEYS_END}\n"
+
+
 # -- main -----------------------------------------------------------------------------------------
 
 
@@ -1075,7 +1088,8 @@ def main(argv: list[str] | None = None) -> int:
     facts = machine_facts(targets, commit_fact, f"{digest_end}, {same}")
     facts.insert(5, ("load average (1 min)", f"{load_start} at the start, {_load_average()} at the end "
                      "(the benchmark itself keeps one or two cores busy)"))
-    text = render_report(args, targets, results, profiles, facts, existing_notes(out_path), baselines)
+    text = with_keys_block(render_report(args, targets, results, profiles, facts, existing_notes(out_path), baselines),
+                           out_path)
     print(text)
     if out_path is not None:
         out_path.write_text(text, encoding="utf-8")

@@ -49,21 +49,61 @@ def cli() -> None:
 @click.option("--charset", type=CHARSET_CHOICE, help="Output charset for the check (default: the profile's, else ISO-8859-1).")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 @click.option("--no-scan", is_flag=True, help="Skip the pre-flight data scan (structure and counts only).")
+@click.option("--keys", is_flag=True,
+              help="Only look for relations the source does not declare: columns whose values are found in "
+                   "another table's key, each with its evidence (no value scan).")
+@click.option("--write-profile", "write_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="With --keys: add the relations found to this profile as foreign_keys with confirmed = false "
+                   "(created if missing; comments and existing entries are kept).")
 @click.option("--schema", help="Database schema to inspect (default: the connection's default schema).")
 @click.option("--views", is_flag=True, help="Include views (and materialized views).")
 @click.option("--ask-password", is_flag=True, help="Prompt for the database password (else URL, $UTTREKK_PASSWORD, .pgpass).")
 @_errors
-def inspect(source: str, profile_path: str | None, charset: str | None, as_json: bool, no_scan: bool,
-            schema: str | None, views: bool, ask_password: bool) -> None:
+def inspect(source: str, profile_path: str | None, charset: str | None, as_json: bool, no_scan: bool, keys: bool,
+            write_path: Path | None, schema: str | None, views: bool, ask_password: bool) -> None:
     """Show tables, row counts, columns with native and archive types, keys, and every value
-    that cannot be written in the chosen charset (table, column, row key, code point)."""
+    that cannot be written in the chosen charset (table, column, row key, code point).
+
+    With --keys: the relations (foreign keys) the source does not declare, found in the data on
+    the server, each with coverage, orphan values and name evidence, for a person to confirm."""
     from dialects import open_source
 
-    from .inspect import format_inspection, inspect_source
+    from .errors import ConfigError
     from .pipeline import Options, open_profile
 
+    if write_path is not None and not keys:
+        raise ConfigError("--write-profile needs --keys (it writes the relations --keys finds)")
     profile = open_profile(profile_path)
     dialect = open_source(source, _password(ask_password))
+    if keys:
+        from .relations import find_relations, format_relations, terminal_progress, write_profile
+
+        progress = terminal_progress()
+        try:
+            found = find_relations(dialect, profile, schema=schema, views=views, progress=progress)
+        finally:
+            dialect.close()
+            if progress:
+                progress("")
+        added, present = (write_profile(write_path, found.candidates, found.source) if write_path is not None
+                          else ([], []))
+        if as_json:
+            out = found.as_dict()
+            if write_path is not None:
+                out["profile"] = {"file": str(write_path), "added": [c.arrow for c in added],
+                                  "already_there": [c.arrow for c in present]}
+            click.echo(json.dumps(out, indent=2, ensure_ascii=False))
+            return
+        click.echo(format_relations(found), nl=False)
+        if write_path is not None:
+            click.echo(f"\n{write_path}: added {len(added)} relation(s) with confirmed = false"
+                       + (f"; {len(present)} already there, left as they are" if present else ""))
+            for c in added:
+                click.echo(f"  + {c.arrow}  [{c.confidence}]")
+        return
+
+    from .inspect import format_inspection, inspect_source
+
     try:
         options = Options(charset=charset.upper() if charset else None, schema=schema, views=views)
         info = inspect_source(dialect, profile, options, run_scan=not no_scan)

@@ -1,0 +1,844 @@
+"""Relations the source does not declare, found in its data (``uttrekk inspect --keys``).
+
+Old business systems rarely declare foreign keys, yet an archive extract should name them. The set
+operations run on the server (one statistics query per table, one inclusion query per source
+column), so millions of rows are checked in minutes and nothing here grows with the data. A wrong
+relation costs a person's time, so a pair is reported only with evidence that shows it is no
+accident, and always as a candidate for a person to confirm in the profile.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+import tomlkit
+from tomlkit.exceptions import TOMLKitError
+from tomlkit.items import AoT, Array, InlineTable
+
+from .errors import ConfigError, ExtractorError, ProfileError, SourceError
+from .model import Column, Table
+from .profile import Profile
+
+MAX_TEXT_LENGTH = 255
+"""Longest declared text a source column may have; longer text is prose, not a reference."""
+MIN_COVERAGE_NAMED = 0.8
+"""Share of its distinct values a column must find in a key it names, when some dangle."""
+CHANCE_LIMIT = 1e-6
+"""A column with no name evidence is reported only when its values fit a key this unlikely by chance."""
+SPREAD_LIMIT = 1e-6
+"""Without a name that ties it to the table, an integer column whose values crowd into a part of a
+key's range this unlikely for references spread over the key (a counter from 1 in a large id range)
+does not refer to that key."""
+MIN_DISTINCT_UNNAMED_TEXT = 5
+"""Fewest distinct values of a text column with no name evidence (a few letters fit any code list)."""
+FIT_RATIO = 1000.0
+"""How much likelier one key must make the values than another before the other is set aside."""
+MAX_AMBIGUOUS = 3
+"""Most keys a column may fit equally well and still be shown; values that fit more say nothing."""
+JOINS_PER_QUERY = 12
+"""Keys compared with one source column in one query."""
+EXAMPLES = 5
+"""Orphan values shown per relation."""
+
+NAME_TABLE, NAME_KEY, NAME_PART, NAME_KEYLIKE, NAME_NONE = 4, 3, 2, 1, 0
+"""Strength of name evidence: the column names the table; has the key's own (specific) name; names
+part of it; only looks like a key; nothing."""
+
+CONFIDENCES = ("high", "medium", "low")
+
+_KEY_SUFFIXES = ("nummer", "kode", "code", "_ref", "_key", "_fk", "_num", "_no", "id", "nr")
+"""Endings of key-like column names, longest first."""
+_GENERIC = {"id", "nr", "no", "num", "nummer", "kode", "code", "key", "ref", "pk", "lopenr", "seq", "uuid",
+            "guid", "oid", "rowid", "navn", "name", "type", "status", "verdi", "value", "tekst", "text"}
+"""Key names too common to tie a column to one table."""
+_COUNTER_SUFFIXES = ("nr", "nummer", "no", "num")
+_TABLE_PREFIXES = ("tbl_", "tab_", "tb_", "t_")
+_PLURALS = ("ene", "er", "es", "s", "e")
+_LONG_TEXT = {"TEXT", "MEDIUMTEXT", "LONGTEXT", "CLOB", "NCLOB", "NTEXT", "LONG", "LONG VARCHAR"}
+_TEXT_IS_ORDINARY = {"postgresql", "sqlite"}
+"""Engines whose TEXT is the everyday string type rather than a large object."""
+
+Progress = Callable[[str], None]
+
+
+# -- names ----------------------------------------------------------------------------------------
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"\W+", "_", name.casefold()).strip("_")
+
+
+def key_like(column: str) -> bool:
+    """``id``, ``sak_id``, ``personid``, ``saksnr``, ``statuskode``, ``sak_ref``..."""
+    n = _norm(column)
+    return n in _GENERIC - {"navn", "name", "type", "status", "verdi", "value", "tekst", "text"} or \
+        any(n.endswith(s) for s in _KEY_SUFFIXES) or n.endswith("ref")
+
+
+def _counter_like(column: str) -> bool:
+    """``lopenr``, ``husnr``, ``versjonsnr``: a number, often counted from 1, rather than a reference."""
+    return _norm(column).endswith(_COUNTER_SUFFIXES)
+
+
+def _stem(column: str) -> str:
+    """The column name without its key-like ending: ``sak`` of ``sak_id``, ``saks`` of ``saksnr``."""
+    n = _norm(column)
+    for suffix in _KEY_SUFFIXES:
+        if n.endswith(suffix) and len(n) > len(suffix):
+            return n[: -len(suffix)].rstrip("_")
+    if n.endswith("ref") and len(n) > 3:
+        return n[:-3].rstrip("_")
+    return n
+
+
+def _column_stems(column: str) -> set[str]:
+    n = _stem(column)
+    stems = {n} if len(n) >= 3 else set()
+    if n.endswith("s") and len(n) > 3:  # Norwegian genitive: saksnr, personsnr
+        stems.add(n[:-1])
+    return stems
+
+
+def _table_stems(table: str) -> set[str]:
+    n = _norm(table)
+    for prefix in _TABLE_PREFIXES:
+        if n.startswith(prefix) and len(n) > len(prefix) + 2:
+            n = n[len(prefix):]
+            break
+    stems = {n}
+    for plural in _PLURALS:
+        if n.endswith(plural) and len(n) - len(plural) >= 3:
+            stems.add(n[: -len(plural)])
+    return stems
+
+
+def name_evidence(column: str, table: str, key: str) -> tuple[int, str]:
+    """How strongly the name of ``column`` points at ``table.key``, and why."""
+    stems, tstems, n, k = _column_stems(column), _table_stems(table), _norm(column), _norm(key)
+    for s in stems:
+        if s in tstems:
+            return NAME_TABLE, f"'{column}' names the table {table}"
+        tokens = s.split("_")
+        if len(tokens) > 1 and any(tok in tstems for tok in tokens if len(tok) >= 3):
+            return NAME_TABLE, f"'{column}' names the table {table}"
+    if k not in _GENERIC and len(k) >= 3 and (n == k or n.endswith("_" + k)):
+        return NAME_KEY, f"'{column}' has the name of the key {table}.{key}"
+    for s in stems:
+        if any(len(t) >= 3 and s.endswith(t) for t in tstems):
+            return NAME_PART, f"'{column}' ends with the table name {table}"
+    whole, stem = _norm(table), _stem(column)
+    if len(stem) >= 4 and stem not in _GENERIC and whole.endswith(stem) and whole != stem:
+        return NAME_PART, f"the table name {table} ends with '{stem}'"
+    if key_like(column) and n not in _GENERIC:  # a bare 'id' or 'kode' names nothing it could refer to
+        return NAME_KEYLIKE, f"'{column}' is a key-like name"
+    return NAME_NONE, "no name evidence"
+
+
+# -- what is compared -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ColumnStats:
+    """One column's facts from the statistics query."""
+
+    table: str
+    column: str
+    kind: str
+    """``integer`` or ``text``: only columns of the same family are compared."""
+    native_type: str
+    rows: int
+    non_null: int
+    distinct: int
+    low: Any
+    high: Any
+
+    @property
+    def name(self) -> str:
+        return f"{self.table}.{self.column}"
+
+
+@dataclass(frozen=True)
+class Key:
+    """A single column that identifies the rows of its table: what a reference can point at."""
+
+    stats: ColumnStats
+    origin: str
+    weak: bool = False
+    """Only the first unique column of a table without any other key: referred to only by a name."""
+
+
+@dataclass
+class Candidate:
+    """A column whose values are (nearly all) found in a key of another or the same table."""
+
+    table: str
+    column: str
+    ref_table: str
+    ref_column: str
+    distinct: int
+    rows: int
+    orphan_values: int
+    orphan_rows: int
+    name_level: int
+    name_reason: str
+    key_origin: str
+    key_distinct: int
+    same_type: bool
+    chance: float | None = None
+    examples: tuple[str, ...] = ()
+    confidence: str = ""
+    ambiguous: tuple[str, ...] = ()
+    """Other keys that hold its values just as well: the relation is one of these or none."""
+    also_in: tuple[str, ...] = ()
+    """Other keys that hold its values, judged less likely."""
+
+    @property
+    def found(self) -> int:
+        return self.distinct - self.orphan_values
+
+    @property
+    def coverage(self) -> float:
+        return self.found / self.distinct if self.distinct else 0.0
+
+    @property
+    def target(self) -> str:
+        return f"{self.ref_table}.{self.ref_column}"
+
+    @property
+    def arrow(self) -> str:
+        return f"{self.table}.{self.column} -> {self.ref_table}({self.ref_column})"
+
+    def evidence(self) -> str:
+        """One line a person can check: coverage, counts, orphans, name and key."""
+        parts = [f"{_percent(self.found, self.distinct)} of {self.distinct:,} distinct value(s) found in "
+                 f"{self.target} ({self.rows:,} rows), "
+                 + (f"{self.orphan_values:,} orphan value(s) in {self.orphan_rows:,} row(s)"
+                    + (f" (e.g. {', '.join(self.examples)})" if self.examples else "")
+                    if self.orphan_values else "0 orphans")]
+        if self.name_level:
+            parts.append(f"name: {self.name_reason}")
+        else:
+            parts.append(f"no name evidence; values this spread fit the key by chance about {self.chance:.0e}"
+                         if self.chance is not None else "no name evidence; distinct text values all in the key")
+        if self.same_type:
+            parts.append("same type")
+        parts.append(f"key: {self.key_origin}")
+        if self.ambiguous:
+            parts.append(f"ambiguous: also fully in {_listed(self.ambiguous)}")
+        elif self.also_in:
+            parts.append(f"also in {_listed(self.also_in)} (less likely)")
+        return "; ".join(parts)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "table": self.table, "column": self.column, "references": self.ref_table, "ref_column": self.ref_column,
+            "confidence": self.confidence, "coverage": round(self.coverage, 6), "distinct": self.distinct,
+            "found": self.found, "orphan_values": self.orphan_values, "rows": self.rows,
+            "orphan_rows": self.orphan_rows, "orphan_examples": list(self.examples),
+            "name": {"level": self.name_level, "evidence": self.name_reason}, "key": self.key_origin,
+            "key_distinct": self.key_distinct, "same_type": self.same_type, "chance": self.chance,
+            "ambiguous_with": list(self.ambiguous), "also_in": list(self.also_in), "evidence": self.evidence(),
+        }
+
+
+@dataclass
+class Relations:
+    """What ``find_relations`` found, and what it took."""
+
+    source: str
+    engine: str
+    tables: int
+    rows: int
+    columns: int
+    """Source columns compared with at least one key."""
+    keys: int
+    pairs: int
+    """(column, key) pairs checked on the server."""
+    settled: int
+    """(column, key) pairs the statistics settle: the key holds every integer of its range, and the
+    column's values lie in that range."""
+    queries: int
+    seconds: float
+    candidates: list[Candidate] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "engine": self.engine, "tables": self.tables, "rows": self.rows,
+                "columns_compared": self.columns, "keys": self.keys, "pairs_checked": self.pairs,
+                "pairs_settled_by_statistics": self.settled,
+                "queries": self.queries, "seconds": round(self.seconds, 3),
+                "relations": [c.as_dict() for c in self.candidates], "notes": list(self.notes)}
+
+
+def _listed(items: Sequence[str], most: int = 5) -> str:
+    shown = ", ".join(items[:most])
+    return shown + (f" and {len(items) - most} more" if len(items) > most else "")
+
+
+def _percent(found: int, total: int) -> str:
+    if total == 0:
+        return "0%"
+    if found == total:
+        return "100%"
+    return f"{math.floor(1000 * found / total) / 10:g}%"
+
+
+def _family(col: Column, engine: str, any_length: bool = False) -> str | None:
+    """``integer`` or ``text`` for a column that can hold a reference, else None."""
+    base = col.native_type.upper().split("(")[0].strip()
+    if col.kind == "integer":
+        return None if base.startswith("BIT") else "integer"
+    if col.kind not in ("string", "char") or "BLOB" in base:
+        return None
+    if base in _LONG_TEXT and not (base == "TEXT" and engine in _TEXT_IS_ORDINARY):
+        return None
+    if not any_length and col.length is not None and col.length > MAX_TEXT_LENGTH:
+        return None
+    return "text"
+
+
+def _expr(col: Column) -> Any:
+    """The column as compared: enum types as plain text, so they compare with other text columns."""
+    if "enum" in col.codes_source.casefold():
+        return sa.cast(sa.column(col.name), sa.String(max((len(c) for c in col.codes), default=1)))
+    return sa.column(col.name)
+
+
+def _number(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, Decimal | float) and value == value and value == int(value):
+        return int(value)
+    return None
+
+
+def _numeric_text(s: ColumnStats) -> bool:
+    return all(isinstance(v, str) and v.strip().lstrip("-").isdigit() for v in (s.low, s.high))
+
+
+def _short(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None)
+    text = str(orig if orig is not None else exc)
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+# -- the server side ------------------------------------------------------------------------------
+
+
+class _Server:
+    """The queries, run on the snapshot connection; each failure names what was being done."""
+
+    def __init__(self, dialect: Any, conn: Any) -> None:
+        self.dialect = dialect
+        self.conn = conn
+        self.queries = 0
+        # A failed statement aborts a PostgreSQL transaction; a savepoint keeps the snapshot usable.
+        self.guard = dialect.engine_name != "sqlite"
+
+    def rows(self, query: Any, what: str) -> list[Any]:
+        self.queries += 1
+        options = {"compiled_cache": None}  # every statement differs: caching them only holds memory
+        try:
+            if self.guard:
+                with self.conn.begin_nested():
+                    return list(self.conn.execute(query, execution_options=options))
+            return list(self.conn.execute(query, execution_options=options))
+        except sa.exc.SQLAlchemyError as exc:
+            raise SourceError(f"{self.dialect.label}: {what} failed: {_short(exc)}") from None
+
+    def table_stats(self, table: Table, columns: Sequence[tuple[Column, str, bool]]) -> tuple[int, list[ColumnStats]]:
+        """Rows of the table, and per column its non-NULL, distinct (unless ``known_unique``), lowest
+        and highest values, in one query."""
+        exprs: list[Any] = [sa.func.count()]
+        for col, _, known_unique in columns:
+            c = _expr(col)
+            exprs += [sa.func.count(c), sa.func.min(c), sa.func.max(c)]
+            if not known_unique:
+                exprs.append(sa.func.count(sa.distinct(c)))
+        row = self.rows(sa.select(*exprs).select_from(self.dialect._selectable(table)),
+                        f"statistics of table {table.name}")[0]
+        total, i, out = int(row[0]), 1, []
+        for col, fam, known_unique in columns:
+            non_null, low, high = int(row[i] or 0), row[i + 1], row[i + 2]
+            i += 3
+            distinct = non_null
+            if not known_unique:
+                distinct, i = int(row[i] or 0), i + 1
+            if fam == "integer":
+                low, high = _number(low), _number(high)
+            out.append(ColumnStats(table.name, col.name, fam, col.native_type, total, non_null, distinct, low, high))
+        return total, out
+
+    def inclusion(self, table: Table, col: Column, keys: Sequence[tuple[Table, Column]]) -> list[tuple[int, int, int, int]]:
+        """For each key: (distinct values, rows, orphan values, orphan rows) of the column against it,
+        from one grouping of the column joined with every key."""
+        v = _expr(col)
+        grouped = (sa.select(v.label("v"), sa.func.count().label("n")).select_from(self.dialect._selectable(table))
+                   .where(v.is_not(None)).group_by(v).subquery("s"))
+        joined: Any = grouped
+        aggs: list[Any] = [sa.func.count(), sa.func.sum(grouped.c.n)]
+        for i, (kt, kc) in enumerate(keys):
+            target = sa.select(_expr(kc).label("k")).select_from(self.dialect._selectable(kt)).subquery(f"t{i}")
+            joined = joined.outerjoin(target, target.c.k == grouped.c.v)
+            missing = target.c.k.is_(None)
+            aggs += [sa.func.sum(sa.case((missing, sa.literal_column("1")), else_=sa.literal_column("0"))),
+                     sa.func.sum(sa.case((missing, grouped.c.n), else_=sa.literal_column("0")))]
+        names = ", ".join(f"{kt.name}.{kc.name}" for kt, kc in keys)
+        row = self.rows(sa.select(*aggs).select_from(joined), f"comparing {table.name}.{col.name} with {names}")[0]
+        distinct, rows = int(row[0] or 0), int(row[1] or 0)
+        return [(distinct, rows, int(row[2 + 2 * i] or 0), int(row[3 + 2 * i] or 0)) for i in range(len(keys))]
+
+    def orphans(self, table: Table, col: Column, kt: Table, kc: Column, limit: int) -> list[Any]:
+        """The lowest ``limit`` values of the column that the key does not hold."""
+        v = _expr(col)
+        values = (sa.select(v.label("v")).select_from(self.dialect._selectable(table)).where(v.is_not(None))
+                  .distinct().subquery("s"))
+        target = sa.select(_expr(kc).label("k")).select_from(self.dialect._selectable(kt)).subquery("t")
+        query = (sa.select(values.c.v).select_from(values.outerjoin(target, target.c.k == values.c.v))
+                 .where(target.c.k.is_(None)).order_by(values.c.v).limit(limit))
+        return [r[0] for r in self.rows(query, f"orphan values of {table.name}.{col.name} in {kt.name}.{kc.name}")]
+
+
+# -- inference ------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Pair:
+    key: Key
+    level: int
+    reason: str
+    chance: float | None
+    implied: bool
+    """The statistics settle it: the key holds every integer of its range, and the column's values lie in it."""
+
+
+def find_relations(dialect: Any, profile: Profile | None = None, schema: str | None = None, views: bool = False,
+                   progress: Progress | None = None) -> Relations:
+    """Candidate foreign keys of the source, each with its evidence, in one read snapshot."""
+    started = time.monotonic()
+    profile = profile or Profile()
+    say = progress or (lambda _message: None)
+    reflected = dialect.reflect(schema, views)
+    engine = reflected.engine or dialect.engine_name
+    tables = [t for t in reflected.tables if not profile.table(t.name).exclude]
+    if not tables:
+        raise SourceError(f"{dialect.label}: the database has no tables to look at")
+    by_name = {t.name: t for t in tables}
+    profile_pks, known = _profile_facts(profile, {t.name: t for t in reflected.tables})
+    for t in tables:
+        for fk in t.foreign_keys:
+            known.update((t.name, c) for c in fk.columns)
+
+    def usable(t: Table, col: Column) -> bool:
+        cp = profile.table(t.name).columns.get(col.name)
+        return not (cp and cp.exclude)
+
+    result = Relations(dialect.label, engine, len(tables), 0, 0, 0, 0, 0, 0, 0.0)
+    with dialect.snapshot(), dialect._connection() as conn:
+        server = _Server(dialect, conn)
+        stats: dict[tuple[str, str], ColumnStats] = {}
+        declared: dict[tuple[str, str], str] = {}
+        for i, t in enumerate(tables, 1):
+            for names, origin in ((t.primary_key, "primary key"), *((u, "unique constraint") for u in t.unique_keys)):
+                if len(names) == 1:
+                    declared.setdefault((t.name, names[0]), origin)
+            wanted = []
+            for col in t.columns:
+                if not usable(t, col):
+                    continue
+                fam = _family(col, engine, any_length=(t.name, col.name) in declared)
+                if fam is not None:
+                    wanted.append((col, fam, (t.name, col.name) in declared))
+            say(f"statistics {i}/{len(tables)}: {t.name}")
+            total, found = server.table_stats(t, wanted)
+            result.rows += total
+            stats.update({(s.table, s.column): s for s in found})
+        keys, identity = _keys(tables, stats, declared, profile_pks)
+        result.keys = len(keys)
+        plans: list[tuple[ColumnStats, list[_Pair]]] = []
+        for t in tables:
+            for col in t.columns:
+                s = stats.get((t.name, col.name))
+                if s is None or s.distinct == 0 or (t.name, col.name) in known:
+                    continue
+                pairs = _pairs(s, keys, own_key=(t.name, col.name) in identity)
+                if pairs:
+                    plans.append((s, pairs))
+        result.columns = len(plans)
+        found_all: list[Candidate] = []
+        # SQLite may hold other values than integers in an integer column: there the server decides every pair.
+        settle = dialect.engine_name != "sqlite"
+        for i, (s, pairs) in enumerate(plans, 1):
+            say(f"comparing {i}/{len(plans)}: {s.name} with {len(pairs)} key(s)")
+            table = by_name[s.table]
+            col = table.column(s.column)
+            results: list[tuple[_Pair, tuple[int, int, int, int]]] = []
+            asked = [p for p in pairs if not (settle and p.implied)]
+            results += [(p, (s.distinct, s.non_null, 0, 0)) for p in pairs if settle and p.implied]
+            result.settled += len(pairs) - len(asked)
+            for start in range(0, len(asked), JOINS_PER_QUERY):
+                batch = asked[start:start + JOINS_PER_QUERY]
+                counts = server.inclusion(table, col, [(by_name[p.key.stats.table],
+                                                        by_name[p.key.stats.table].column(p.key.stats.column))
+                                                       for p in batch])
+                result.pairs += len(batch)
+                results += zip(batch, counts, strict=True)
+            for p, (distinct, rows, orphan_values, orphan_rows) in results:
+                cand = Candidate(s.table, s.column, p.key.stats.table, p.key.stats.column, distinct, rows,
+                                 orphan_values, orphan_rows, p.level, p.reason, p.key.origin,
+                                 p.key.stats.distinct, s.native_type == p.key.stats.native_type, p.chance)
+                if _reported(cand):
+                    found_all.append(cand)
+        result.candidates, dropped = _resolve(found_all)
+        if dropped:
+            result.notes.append(f"not reported: {len(dropped)} column(s) whose values fit more than {MAX_AMBIGUOUS} keys "
+                                f"equally well, which says nothing: {_listed(dropped)}")
+        for c in result.candidates:
+            if c.orphan_values:
+                kt = by_name[c.ref_table]
+                values = server.orphans(by_name[c.table], by_name[c.table].column(c.column), kt,
+                                        kt.column(c.ref_column), EXAMPLES)
+                c.examples = tuple(str(v).rstrip() if isinstance(v, str) else str(v) for v in values)
+        result.queries = server.queries
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def _profile_facts(profile: Profile, tables: dict[str, Table]) -> tuple[dict[str, tuple[str, ...]], set[tuple[str, str]]]:
+    """The profile's primary keys, and the columns its foreign_keys already cover; a table or column it
+    names that the source lacks is an error."""
+    problems = list(profile.problems)
+    pks: dict[str, tuple[str, ...]] = {}
+    known: set[tuple[str, str]] = set()
+    for name, tp in profile.tables.items():
+        pk = tuple(getattr(tp, "primary_key", ()) or ())
+        fks = tuple(getattr(tp, "foreign_keys", ()) or ())
+        if name not in tables:
+            if pk or fks:
+                problems.append(f"tables.{name}: no table '{name}' in the source")
+            continue
+        cols = tables[name].column_names
+        for c in pk:
+            if c not in cols:
+                problems.append(f"tables.{name}.primary_key: table {name} has no column '{c}'")
+        if pk:
+            pks[name] = pk
+        for fk in fks:
+            for c in fk.columns:
+                if c not in cols:
+                    problems.append(f"tables.{name}.foreign_keys: table {name} has no column '{c}'")
+                known.add((name, c))
+            if fk.references not in tables:
+                problems.append(f"tables.{name}.foreign_keys: no table '{fk.references}' in the source")
+    if problems:
+        raise ProfileError(profile.path or "<profile>", problems)
+    return pks, known
+
+
+def _keys(tables: Sequence[Table], stats: dict[tuple[str, str], ColumnStats], declared: dict[tuple[str, str], str],
+          profile_pks: dict[str, tuple[str, ...]]) -> tuple[list[Key], set[tuple[str, str]]]:
+    """Single columns that identify their table's rows (declared, named in the profile, or proven in
+    the data), and of those each table's own identity (its primary key, or the key found for it).
+
+    Beside a declared primary key, a column unique in the data counts as a key only when that is
+    hardly an accident: text with a key-like name, or a key-like name that names its own table
+    (``sak.saksnr``); small integers are unique in small tables by chance.
+    """
+    keys: list[Key] = []
+    identity: set[tuple[str, str]] = set()
+    for t in tables:
+        mine: list[Key] = []
+        primary = t.primary_key if len(t.primary_key) == 1 else profile_pks.get(t.name, ())
+        for col in t.columns:
+            s = stats.get((t.name, col.name))
+            if s is None or s.non_null == 0:
+                continue
+            unique = s.distinct == s.non_null
+            proven = unique and s.non_null == s.rows and s.rows >= 2 and key_like(col.name)
+            if (t.name, col.name) in declared:
+                mine.append(Key(s, declared[(t.name, col.name)]))
+            elif primary == (col.name,) and unique:
+                mine.append(Key(s, "the profile's primary_key"))
+            elif proven and (len(primary) != 1 or s.kind == "text"
+                             or name_evidence(col.name, t.name, col.name)[0] == NAME_TABLE):
+                mine.append(Key(s, "unique and never NULL in the data"))
+        if not mine:  # a table without any key: its first column that is one in the data
+            for col in t.columns:
+                s = stats.get((t.name, col.name))
+                if s is not None and s.rows >= 2 and s.distinct == s.non_null == s.rows:
+                    mine.append(Key(s, "unique and never NULL in the data", weak=True))
+                    break
+        if len(primary) == 1:
+            identity.add((t.name, primary[0]))
+        elif mine:
+            identity.add((t.name, mine[0].stats.column))
+        keys += mine
+    return keys, identity
+
+
+def _pairs(s: ColumnStats, keys: Sequence[Key], own_key: bool) -> list[_Pair]:
+    """The keys worth one server comparison with column ``s``, from names and statistics alone."""
+    out = []
+    for key in keys:
+        k = key.stats
+        if k.kind != s.kind or (k.table, k.column) == (s.table, s.column):
+            continue
+        level, reason = name_evidence(s.column, k.table, k.column)
+        if own_key and level < NAME_TABLE:
+            continue  # a table's own key refers elsewhere only in a 1:1 table that says so
+        if level == NAME_NONE and k.table == s.table:
+            continue  # a column that matches its own table's key unnamed is a copy (in another case...), not a reference
+        if key.weak and level == NAME_NONE:
+            continue
+        chance = None
+        if level >= NAME_KEY:
+            if s.distinct * MIN_COVERAGE_NAMED > k.distinct:
+                continue
+            if s.kind == "integer" and None not in (s.low, s.high, k.low, k.high) and (s.low > k.high or s.high < k.low):
+                continue
+        else:
+            if s.distinct > k.distinct:
+                continue
+            if s.kind == "integer" and None not in (s.low, s.high, k.low, k.high) and (s.low < k.low or s.high > k.high):
+                continue
+            bounds = None not in (s.low, s.high, k.low, k.high)
+            if s.kind == "integer" and bounds and level <= NAME_KEYLIKE:
+                run = s.high - s.low + 1
+                if (run / (k.high - k.low + 1)) ** s.distinct < SPREAD_LIMIT:
+                    continue  # the values crowd into a corner of the key's range
+                if _counter_like(s.column) and s.low == k.low and s.distinct == run:
+                    continue  # 1, 2, 3 ... n of a number column: a counter, which any id range from 1 holds
+            if level == NAME_NONE:
+                if s.kind == "integer":
+                    if None in (k.low, k.high):
+                        continue
+                    density = min(1.0, k.distinct / (k.high - k.low + 1))
+                    chance = density ** s.distinct
+                    if chance >= CHANCE_LIMIT:
+                        continue  # small integers fit any dense key: no evidence without a name
+                elif s.distinct < MIN_DISTINCT_UNNAMED_TEXT or _numeric_text(s):
+                    continue
+        implied = (s.kind == "integer" and None not in (s.low, s.high, k.low, k.high)
+                   and k.distinct == k.high - k.low + 1 and k.low <= s.low and s.high <= k.high)
+        out.append(_Pair(key, level, reason, chance, implied))
+    return out
+
+
+def _reported(c: Candidate) -> bool:
+    if c.distinct == 0 or c.found == 0:
+        return False
+    if c.orphan_values == 0:
+        return True
+    return c.name_level >= NAME_KEY and c.coverage >= MIN_COVERAGE_NAMED
+
+
+def _resolve(found: list[Candidate]) -> tuple[list[Candidate], list[str]]:
+    """One relation per column where the evidence settles it; otherwise the equally likely ones,
+    marked ambiguous (or none, when more than ``MAX_AMBIGUOUS`` keys fit). Confidence last.
+    Returns the candidates and the columns left out for fitting too many keys."""
+    by_column: dict[tuple[str, str], list[Candidate]] = {}
+    for c in found:
+        by_column.setdefault((c.table, c.column), []).append(c)
+    out: list[Candidate] = []
+    dropped: list[str] = []
+    for (table, column), group in by_column.items():
+        group.sort(key=lambda c: (-c.name_level, c.orphan_values > 0, -c.coverage, c.key_distinct, c.target))
+        top = group[0]
+        tied, less = [top], []
+        for other in group[1:]:
+            if (other.name_level, other.orphan_values == 0) < (top.name_level, top.orphan_values == 0):
+                less.append(other)
+            elif top.orphan_values:
+                (less if other.coverage < top.coverage else tied).append(other)
+            elif top.distinct * math.log(other.key_distinct / top.key_distinct) >= math.log(FIT_RATIO):
+                less.append(other)  # the values crowd into the smaller key far more than chance allows
+            else:
+                tied.append(other)
+        if len(tied) > MAX_AMBIGUOUS:
+            dropped.append(f"{table}.{column} ({len(tied)} keys)")
+            continue
+        for c in tied:
+            c.ambiguous = tuple(o.target for o in tied if o is not c)
+            c.also_in = tuple(o.target for o in less)
+            c.confidence = _confidence(c)
+            out.append(c)
+    out.sort(key=lambda c: (CONFIDENCES.index(c.confidence), bool(c.ambiguous), c.table, c.column, c.target))
+    return out, dropped
+
+
+def _confidence(c: Candidate) -> str:
+    if c.ambiguous:
+        return "low"
+    if c.orphan_values == 0:
+        if c.name_level >= NAME_KEY:
+            return "high"
+        return "medium" if c.name_level >= NAME_KEYLIKE else "low"
+    return "medium" if c.coverage >= 0.95 else "low"
+
+
+# -- output ---------------------------------------------------------------------------------------
+
+
+def terminal_progress() -> Progress | None:
+    """Progress on one rewritten stderr line, only when stderr is a terminal; "" clears the line."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(message: str) -> None:
+        sys.stderr.write(f"\r\033[K{message[:150]}")
+        sys.stderr.flush()
+
+    return show
+
+
+def format_relations(rel: Relations) -> str:
+    """Plain-text report: every candidate with its evidence, the ambiguous ones together at the end."""
+    lines = [f"Relations found in the data of {rel.source} ({rel.engine})",
+             f"{rel.tables} table(s), {rel.rows:,} row(s); {rel.columns} column(s) compared with {rel.keys} key(s): "
+             f"{rel.pairs} pair(s) checked on the server, {rel.settled} settled by the statistics (a key that holds "
+             f"every integer of its range); {rel.queries} queries, {rel.seconds:.1f} s", ""]
+    sure = [c for c in rel.candidates if not c.ambiguous]
+    unsure = [c for c in rel.candidates if c.ambiguous]
+    if not rel.candidates:
+        lines.append("No undeclared relation found.")
+    for c in sure:
+        lines += [f"{c.confidence:<7}{c.arrow}", f"       {c.evidence()}"]
+    if unsure:
+        lines += ["", "Ambiguous: these columns' values are all in more than one key; the relation is one of them or none:"]
+        shown: set[tuple[str, str]] = set()
+        for c in unsure:
+            if (c.table, c.column) in shown:
+                continue
+            shown.add((c.table, c.column))
+            group = [o for o in unsure if (o.table, o.column) == (c.table, c.column)]
+            lines.append(f"  {c.table}.{c.column} -> " + " | ".join(f"{o.ref_table}({o.ref_column})" for o in group))
+            lines += [f"       {o.target}: {o.evidence()}" for o in group]
+    for note in rel.notes:
+        lines.append(f"note: {note}")
+    if rel.candidates:
+        lines += ["", "Candidates only: confirm each in the profile (uttrekk inspect --keys SOURCE --write-profile FILE "
+                      "adds them with confirmed = false)."]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def write_profile(path: Path, candidates: Sequence[Candidate], source: str = "") -> tuple[list[Candidate], list[Candidate]]:
+    """Add each candidate to the profile ``path`` as ``[[tables.T.foreign_keys]]`` with ``confirmed =
+    false``; the file is created if missing. What the file holds stays as it is, comments too: the new
+    entries go in one block at the end (TOML allows an array of tables to go on there), or, where the
+    file writes that table inline, into it. An entry for the same table, columns and target already
+    there (confirmed or not) is left alone. Returns (added, already there)."""
+    if path.is_dir():
+        raise ConfigError(f"--write-profile {path}: is a directory; give a profile file (TOML)")
+    try:
+        text = path.read_text(encoding="utf-8") if path.exists() else ""
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProfileError(str(path), [f"cannot be read: {exc}"]) from None
+    try:
+        doc = tomlkit.parse(text)
+    except TOMLKitError as exc:
+        raise ProfileError(str(path), [f"is not valid TOML: {exc}"]) from None
+    tables = doc.get("tables")
+    if tables is not None and not isinstance(tables, dict):
+        raise ProfileError(str(path), ["tables: must be a table ([tables.NAME])"])
+    added: list[Candidate] = []
+    present: list[Candidate] = []
+    inline = isinstance(tables, InlineTable)
+    for c in candidates:
+        entry = tables.get(c.table) if tables is not None else None
+        if entry is not None and not isinstance(entry, dict):
+            raise ProfileError(str(path), [f"tables.{c.table}: must be a table"])
+        existing = entry.get("foreign_keys") if entry is not None else None
+        if existing is not None and not isinstance(existing, list):
+            raise ProfileError(str(path), [f"tables.{c.table}.foreign_keys: must be a list of tables"])
+        if any(_same_relation(e, c) for e in existing or ()) or \
+                any(a.table == c.table and _same_relation(_entry(a), c) for a in added):
+            present.append(c)
+            continue
+        inline = inline or isinstance(entry, InlineTable) or (existing is not None and not isinstance(existing, AoT))
+        added.append(c)
+    if not added:
+        return added, present
+    try:
+        if inline:  # a table or list the file writes inline cannot be continued further down: edit it in place
+            _add_in_place(doc, added)
+            out = tomlkit.dumps(doc)
+        else:
+            block = tomlkit.document()
+            block.add(tomlkit.comment(f"Found in the data by uttrekk inspect --keys{f' ({source})' if source else ''} "
+                                      f"on {time.strftime('%Y-%m-%d')}: check each, then set confirmed = true "
+                                      "or delete it."))
+            _add_in_place(block, added)
+            out = text + ("\n" if text and not text.endswith("\n") else "") + ("\n" if text.strip() else "") \
+                + tomlkit.dumps(block).rstrip("\n") + "\n"
+        tomlkit.parse(out)
+    except TOMLKitError as exc:
+        raise ProfileError(str(path), [f"cannot add the relations: {exc}"]) from None
+    _write_atomically(path, out)
+    return added, present
+
+
+def _entry(c: Candidate) -> dict[str, Any]:
+    return {"columns": [c.column], "references": c.ref_table, "ref_columns": [c.ref_column], "confirmed": False,
+            "evidence": f"{c.confidence}: {c.evidence()}"}
+
+
+def _add_in_place(doc: Any, candidates: Sequence[Candidate]) -> None:
+    if "tables" not in doc:
+        doc["tables"] = tomlkit.table(is_super_table=True)
+    tables = doc["tables"]
+    for c in candidates:
+        if c.table not in tables:
+            tables[c.table] = tomlkit.inline_table() if isinstance(tables, InlineTable) else \
+                tomlkit.table(is_super_table=True)
+        entry = tables[c.table]
+        existing = entry.get("foreign_keys")
+        if isinstance(entry, InlineTable) or isinstance(existing, Array):
+            item: Any = tomlkit.inline_table()
+            item.update(_entry(c))
+            if existing is None:
+                entry["foreign_keys"] = tomlkit.array()
+            entry["foreign_keys"].append(item)
+        else:
+            item = tomlkit.table()
+            item.update(_entry(c))
+            if existing is None:
+                entry["foreign_keys"] = tomlkit.aot()
+            entry["foreign_keys"].append(item)
+
+
+def _same_relation(entry: Any, c: Candidate) -> bool:
+    if not isinstance(entry, dict):
+        return False
+    cols = entry.get("columns")
+    cols = [cols] if isinstance(cols, str) else list(cols or ())
+    return [str(x) for x in cols] == [c.column] and str(entry.get("references")) == c.ref_table
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            if path.exists():
+                os.chmod(tmp, path.stat().st_mode & 0o777)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise ExtractorError(f"--write-profile {path}: cannot write the profile: {exc}") from None
