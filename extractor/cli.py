@@ -3,35 +3,18 @@
 from __future__ import annotations
 
 import json
-import sys
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Any
 
 import click
 
 from . import __version__
-from .errors import ExtractorError
+from .console import report_errors
 from .profile import FORMATS
 
 CHARSET_CHOICE = click.Choice(["ISO-8859-1", "UTF-8"], case_sensitive=False)
 
 
-def _errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn ``ExtractorError`` into 'uttrekk: error: ...' and its exit code; anything else is a bug."""
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except ExtractorError as exc:
-            click.echo(f"uttrekk: error: {exc}", err=True)
-            sys.exit(exc.exit_code if exc.exit_code else 1)
-        except KeyboardInterrupt:
-            click.echo("uttrekk: interrupted; nothing was published (tables already finished are kept for --resume)",
-                       err=True)
-            sys.exit(130)
-    return wrapper
+_errors = report_errors("nothing was published (tables already finished are kept for --resume)")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -163,6 +146,15 @@ def extract(source: str, out: Path, profile_path: str | None, fmt: str | None, c
 
 def _password(ask: bool) -> str | None:
     return click.prompt("Database password", hide_input=True, err=True) if ask else None
+
+
+def _register() -> None:
+    from .dias.command import package
+
+    cli.add_command(package)
+
+
+_register()
 
 
 def main() -> None:

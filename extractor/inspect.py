@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .keys import settle
 from .pipeline import Options, reflect_and_plan
 from .plan import ADDML_TYPES
 from .profile import Profile
@@ -13,7 +14,8 @@ from .scan import rows_of, scan
 def inspect_source(dialect: Any, profile: Profile, options: Options, run_scan: bool = True) -> dict[str, Any]:
     """Tables, counts, columns with native and archive types, keys, and the pre-flight findings."""
     schema, plan = reflect_and_plan(dialect, profile, options)
-    planned = {tp.name for tp in plan.tables}
+    plan = settle(plan, dialect)
+    planned = {tp.name: tp for tp in plan.tables}
     found = None
     if run_scan:
         found = scan(plan, rows_of(dialect))
@@ -22,6 +24,8 @@ def inspect_source(dialect: Any, profile: Profile, options: Options, run_scan: b
         entry: dict[str, Any] = {
             "table": table.name, "rows": dialect.count_rows(table), "extracted": table.name in planned,
             "primary_key": list(table.primary_key),
+            "extract_key": list(planned[table.name].primary_key) if table.name in planned else [],
+            "extract_key_note": planned[table.name].key_note if table.name in planned else "",
             "unique_keys": [list(u) for u in table.unique_keys],
             "foreign_keys": [{"columns": list(fk.columns), "references": fk.ref_table,
                               "ref_columns": list(fk.ref_columns)} for fk in table.foreign_keys],
@@ -70,6 +74,8 @@ def format_inspection(info: dict[str, Any]) -> str:
             lines.append(f"  primary key: {', '.join(t['primary_key'])}")
         else:
             lines.append("  primary key: none")
+        if t["extract_key_note"]:
+            lines.append(f"  key in the extract: {', '.join(t['extract_key'])} ({t['extract_key_note']})")
         for u in t["unique_keys"]:
             lines.append(f"  unique: {', '.join(u)}")
         for fk in t["foreign_keys"]:

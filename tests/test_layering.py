@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parent.parent / "extractor"
 
 ORDER = ["errors", "model", "values", "charset", "profile", "lobs", "plan", "scan", "refine", "report", "keys",
          "writers", "extract", "addml", "output", "workdir", "progress", "parallel", "pipeline", "relations", "inspect",
-         "validation", "dias", "cli"]
+         "console", "validation", "dias", "cli"]
 """Modules in flow order; each may import only modules before it (``writers`` is one unit)."""
 
 

@@ -1,35 +1,17 @@
 """``uttrekk package``: the click command over ``build_package``.
 
-Registered by ``extractor/cli.py`` with ``cli.add_command(package)``. It cannot import cli.py's
-error wrapper (cli.py imports this module), so it carries the same small one.
+Registered by ``extractor/cli.py`` with ``cli.add_command(package)``.
 """
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Any
 
 import click
 
-from ..errors import ExtractorError
+from ..console import report_errors
 
-
-def _errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn ``ExtractorError`` into 'uttrekk: error: ...' and its exit code; anything else is a bug."""
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except ExtractorError as exc:
-            click.echo(f"uttrekk: error: {exc}", err=True)
-            sys.exit(exc.exit_code if exc.exit_code else 1)
-        except KeyboardInterrupt:
-            click.echo("uttrekk: interrupted; no package was published", err=True)
-            sys.exit(130)
-    return wrapper
+_errors = report_errors("no package was published")
 
 
 @click.command("package")
