@@ -139,6 +139,15 @@ class _Problems:
     def add(self, where: str, message: str) -> None:
         self.items.append(f"{where}: {message}" if where else message)
 
+    def checked(self, where: str, data: dict[str, Any], known: tuple[str, ...], required: tuple[str, ...],
+                hint: str) -> bool:
+        """Unknown keys reported; False (and a problem) when a required key is missing."""
+        self.unknown_keys(where, data, known)
+        if all(k in data for k in required):
+            return True
+        self.add(where, f"needs {' and '.join(repr(k) for k in required)} {hint}")
+        return False
+
     def unknown_keys(self, where: str, data: dict[str, Any], known: tuple[str, ...]) -> None:
         for key in data:
             if key not in known:
@@ -343,9 +352,7 @@ def _entries(p: _Problems, where: str, value: Any) -> list[tuple[str, dict[str, 
 def _foreign_keys(p: _Problems, where: str, value: Any) -> tuple[DeclaredForeignKey, ...]:
     out = []
     for here, fk in _entries(p, f"{where}.foreign_keys", value):
-        p.unknown_keys(here, fk, _FOREIGN_KEY_KEYS)
-        if "columns" not in fk or "references" not in fk:
-            p.add(here, "needs 'columns' and 'references' (the target table)")
+        if not p.checked(here, fk, _FOREIGN_KEY_KEYS, ("columns", "references"), "(the target table)"):
             continue
         columns = _names(p, f"{here}.columns", fk["columns"])
         ref_columns = _names(p, f"{here}.ref_columns", fk["ref_columns"]) if "ref_columns" in fk else ()
@@ -363,10 +370,8 @@ def _pointers(p: _Problems, where: str, value: Any) -> dict[str, Pointer]:
     for column, data in _table_section(p, f"{where}.pointers", value).items():
         here = f"{where}.pointers.{column}"
         data = _table_section(p, here, data)
-        p.unknown_keys(here, data, _POINTER_KEYS)
-        if "references" not in data or "address" not in data:
-            p.add(here, f"needs 'references' (the target table) and 'address' ({', '.join(ADDRESS_KINDS)} "
-                        "or a column of the target)")
+        if not p.checked(here, data, _POINTER_KEYS, ("references", "address"),
+                         f"(the target table, and {', '.join(ADDRESS_KINDS)} or a column of the target)"):
             continue
         address = _text(p, f"{here}.address", data["address"])
         order = _names(p, f"{here}.recno_order", data["recno_order"]) if "recno_order" in data else ()
@@ -384,9 +389,7 @@ def _pointers(p: _Problems, where: str, value: Any) -> dict[str, Pointer]:
 def _groups(p: _Problems, where: str, value: Any) -> tuple[RepeatingGroup, ...]:
     out = []
     for here, g in _entries(p, f"{where}.repeating_groups", value):
-        p.unknown_keys(here, g, _GROUP_KEYS)
-        if "table" not in g or "columns" not in g:
-            p.add(here, "needs 'table' (the child table's name) and 'columns'")
+        if not p.checked(here, g, _GROUP_KEYS, ("table", "columns"), "(the child table's name, the columns)"):
             continue
         raw = g["columns"]
         if isinstance(raw, list) and raw and all(isinstance(x, list) for x in raw):
