@@ -150,7 +150,9 @@ def _password(ask: bool) -> str | None:
 
 def _register() -> None:
     from .dias.command import package
+    from .validation.command import validate
 
+    cli.add_command(validate)
     cli.add_command(package)
 
 

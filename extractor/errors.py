@@ -73,3 +73,9 @@ class UnencodableError(UnwritableError):
 
 class ExtractionError(ExtractorError):
     """Reading or writing a table failed part-way; no extract was published."""
+
+
+class UnreadableInputError(ExtractorError):
+    """An extract to validate cannot be read safely (missing, not an extract, hostile); exit code 2."""
+
+    exit_code = 2

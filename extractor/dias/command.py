@@ -14,7 +14,7 @@ from ..console import report_errors
 _errors = report_errors("no package was published")
 
 
-@click.command("package")
+@click.command("package", context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("extract_dir", metavar="DIR", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for {uuid}.tar and its info file {uuid}.xml (created if missing).")

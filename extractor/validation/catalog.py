@@ -1,0 +1,80 @@
+"""Every check the validator runs: id, name, kind and what it tests, in one table.
+
+The ids of Arkade 5's checks are Arkade's own (``A.nn`` for the processes named in addml.xml,
+``AH.nn`` for the three it always runs), so a report can be read next to Arkade's. uttrekk's own
+checks are ``U.nn``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ANALYSIS = "Arkade analysis"
+CONTROL = "Arkade control"
+HARDCODED = "Arkade, always run"
+OWN = "uttrekk"
+
+
+@dataclass(frozen=True)
+class CheckInfo:
+    id: str
+    name: str
+    kind: str
+    description: str
+
+
+_CHECKS = [
+    CheckInfo("A.01", "Analyse_CountRecords", ANALYSIS, "Number of records in the file."),
+    CheckInfo("A.02", "Analyse_CountChars", ANALYSIS, "Number of characters in the file (sum of the field values)."),
+    CheckInfo("A.03", "Analyse_FindExtremeRecords", ANALYSIS, "Longest and shortest record for each record type."),
+    CheckInfo("A.04", "Analyse_CountRecordDefinitionOccurrences", ANALYSIS, "Number of records of each record type."),
+    CheckInfo("A.05", "Analyse_AllFrequenceList", ANALYSIS, "Frequency of each value in every field with a code list."),
+    CheckInfo("A.07", "Analyse_CountNULL", ANALYSIS, "Number of empty (null) values in the field."),
+    CheckInfo("A.08", "Analyse_FindExtremeValues", ANALYSIS, "Longest and shortest value in the field."),
+    CheckInfo("A.09", "Analyse_FindMinMaxValue", ANALYSIS, "Lowest and highest integer value in the field."),
+    CheckInfo("A.10", "Analyse_FrequenceList", ANALYSIS, "Frequency of each value in the field."),
+    CheckInfo("A.11", "Control_AllFixedLength", CONTROL, "Record length equals the record definition's fixedLength."),
+    CheckInfo("A.12", "Control_NumberOfRecords", CONTROL, "Records in the file equal the numberOfOccurrences property."),
+    CheckInfo("A.13", "Control_FixedLength", CONTROL, "Record length equals the record definition's fixedLength (one type)."),
+    CheckInfo("A.14", "Control_NotUsedRecordDef", CONTROL, "Every record definition of the file occurs in it."),
+    CheckInfo("A.15", "Control_Key", CONTROL, "Primary-key values are unique."),
+    CheckInfo("A.16", "Control_ForeignKey", CONTROL,
+              "Every foreign-key value exists among the referenced primary-key values (empty values included)."),
+    CheckInfo("A.17", "Control_MinLength", CONTROL, "No value is shorter than minLength."),
+    CheckInfo("A.18", "Control_MaxLength", CONTROL, "No value is longer than maxLength."),
+    CheckInfo("A.19", "Control_DataFormat", CONTROL, "Every value is valid for the field's data type and format."),
+    CheckInfo("A.20", "Control_NotNull", CONTROL, "No empty or blank value in a notNull field."),
+    CheckInfo("A.21", "Control_Uniqueness", CONTROL, "Every value of the field is unique."),
+    CheckInfo("A.22", "Control_Codes", CONTROL, "Every value is in the field's code list."),
+    CheckInfo("A.32", "Control_Birthno", CONTROL, "Every value is a fødselsnummer with valid check digits."),
+    CheckInfo("A.33", "Control_Organisationno", CONTROL, "Every value is an organisasjonsnummer with a valid check digit."),
+    CheckInfo("A.34", "Control_Accountno", CONTROL, "Every value is a kontonummer with a valid check digit."),
+    CheckInfo("A.35", "Control_Date_Value", CONTROL, "Every value of a date field parses with the field format."),
+    CheckInfo("A.36", "Control_Boolean_Value", CONTROL, "Every value of a boolean field is one of the two format strings."),
+    CheckInfo("AH.01", "Control_Checksum", HARDCODED, "The checksum property is present, its algorithm known, and it matches."),
+    CheckInfo("AH.02", "Control_ExtraOrMissingFiles", HARDCODED,
+              "Every file under content/ is described in addml.xml and every described file exists."),
+    CheckInfo("AH.03", "Control_RecordAndFieldDelimiters", HARDCODED,
+              "Every record has the defined number of fields (delimited) or the defined length (fixed)."),
+    CheckInfo("U.01", "XSD", OWN, "addml.xml is valid against the ADDML schema of its version (8.2 or 8.3)."),
+    CheckInfo("U.02", "Arkivverket profile", OWN, "addml.xml follows the Arkivverket ADDML 8.3 profile (2020)."),
+    CheckInfo("U.03", "Charset", OWN, "Every byte of a flat file is valid in the file's declared charset."),
+    CheckInfo("U.04", "NULL and empty", OWN,
+              "No NULL (empty unquoted field, all-blank fixed field) in a notNull field; no empty text in a non-text field."),
+    CheckInfo("U.05", "Foreign keys (NULL-aware)", OWN,
+              "Every foreign key without an empty (NULL) part exists among the referenced values."),
+    CheckInfo("U.06", "ADDML definition", OWN,
+              "addml.xml can be loaded the way Arkade 5 loads it: types, formats, references, process names and levels."),
+    CheckInfo("U.07", "Number of records", OWN,
+              "Records in the file equal numberOfOccurrences where Control_NumberOfRecords is not named."),
+]
+
+CHECKS: dict[str, CheckInfo] = {c.id: c for c in _CHECKS}
+PROCESS_IDS: dict[str, str] = {c.name: c.id for c in _CHECKS if c.id.startswith("A.")}
+"""Arkade process name (exact, case-sensitive) -> check id."""
+
+
+def order_key(check_id: str) -> tuple[int, int]:
+    """Sort A.nn, AH.nn, then U.nn, each by number."""
+    prefix, _, number = check_id.partition(".")
+    return ({"A": 0, "AH": 1, "U": 2}.get(prefix, 3), int(number) if number.isdigit() else 0)

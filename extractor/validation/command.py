@@ -1,0 +1,49 @@
+"""``uttrekk validate PATH``: the click command over ``validate_path`` (registered by cli.py)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ..console import report_errors
+from .keystore import DEFAULT_MEMORY_KEYS
+
+_errors = report_errors("no report was written")
+
+
+@click.command("validate", context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the full report as JSON to this file.")
+@click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the full report as one self-contained HTML file.")
+@click.option("--examples", default=25, show_default=True, type=click.IntRange(1, 100000),
+              help="Examples kept per check and severity (counts are always complete).")
+@click.option("--memory-keys", default=DEFAULT_MEMORY_KEYS, show_default=True, type=click.IntRange(1),
+              help="Key values kept in memory before key sets spill to a temporary database.")
+@click.option("--tmpdir", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the temporary key database (default: the system's temporary folder).")
+@click.option("-q", "--quiet", is_flag=True, help="Print only the result line.")
+@_errors
+def validate(path: Path, json_path: Path | None, html_path: Path | None, examples: int, memory_keys: int,
+             tmpdir: Path | None, quiet: bool) -> None:
+    """Validate an extract as Arkade 5 tests it, plus uttrekk's own checks.
+
+    PATH is an extract folder (with content/addml.xml), a content folder, or a DIAS {uuid}.tar
+    (read in place). Runs every process addml.xml names (A.01-A.36), always AH.01-AH.03, the
+    ADDML schema, the Arkivverket profile, charset, NULL/empty and foreign-key checks. Exit code
+    0: no errors; 1: errors found; 2: the input cannot be read.
+    """
+    from .report import format_summary, write_html, write_json
+    from .run import validate_path
+
+    report = validate_path(path, examples=examples, memory_keys=memory_keys, tmpdir=str(tmpdir) if tmpdir else None)
+    if json_path:
+        write_json(report, json_path)
+    if html_path:
+        write_html(report, html_path)
+    text = format_summary(report)
+    click.echo(text.splitlines()[-1] if quiet else text, nl=quiet)
+    sys.exit(report.exit_code)

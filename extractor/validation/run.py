@@ -1,0 +1,325 @@
+"""Validate one extract: read addml.xml, stream every flat file once through every check, report.
+
+The order is Arkade's: for each flat file, the file-level processes see the file, then every
+record goes to the file- and record-level processes and every value to the file- and field-level
+processes; at the end of the file each process reports what it keeps per file; after the last
+file come the checks that span files (foreign keys, extra or missing files). uttrekk's own checks
+ride along in the same pass.
+"""
+
+from __future__ import annotations
+
+import tarfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import UnreadableInputError
+from .addml_model import Addml, FieldDef, FlatFile, FlatFileDef, Problem, RecordDef
+from .addml_read import read_addml
+from .arkade import PROCESSES
+from .controls import ControlForeignKey
+from .findings import ERROR, INFO, WARNING, FileSummary, Findings, Report
+from .flatfile_read import HASHES, BadRecord, FlatFileReader, Record
+from .keystore import DEFAULT_MEMORY_KEYS, KeyStore
+from .own_checks import Charset, ForeignKeys, KeyCollector, NullAndEmpty
+from .processes import FileCtx, Process, RunState
+from .profile_rules import check_profile
+from .safety import parse_xml
+from .source import ADDML, ADDML_XSD, Source, open_source
+from .xsd import check_schema
+
+KNOWN_FILES = (ADDML, ADDML_XSD, "NOARKIH.XML")
+"""Files under content/ that AH.02 never asks about (Arkade's list)."""
+
+RecordCall = Callable[[Record], None]
+BATCH = 1024
+"""Records of one type gathered before their fields are checked column by column."""
+
+
+@dataclass
+class _RecordPlan:
+    record_calls: list[RecordCall] = field(default_factory=list)
+    columns: list[tuple[int, FieldDef, list[Process]]] = field(default_factory=list)
+
+    def flush(self, recs: list[Record]) -> None:
+        for i, fd, procs in self.columns:
+            values = [r.values[i] for r in recs]
+            for p in procs:
+                p.on_column(fd, values, recs)
+        recs.clear()
+
+
+def _overrides(process: Process, method: str) -> bool:
+    """Whether the process does anything with records (or values): calling a no-op per value costs."""
+    return getattr(type(process), method) is not getattr(Process, method)
+
+
+class Engine:
+    """One validation run over a parsed addml.xml and its source."""
+
+    def __init__(self, doc: Addml, source: Source, state: RunState) -> None:
+        self.doc = doc
+        self.source = source
+        self.state = state
+        self.findings = state.findings
+        self.instances: dict[str, Process] = {}
+        self.charset = Charset(state)
+        self.null_empty = NullAndEmpty(state)
+        self.foreign = ForeignKeys(state)
+        self.collectors: dict[int, list[KeyCollector]] = {}
+        self.summaries: list[FileSummary] = []
+        for fdef in doc.definitions.values():
+            for name in [*fdef.processes, *(p for r in fdef.records for p in r.processes),
+                         *(p for r in fdef.records for f in r.fields for p in f.processes)]:
+                if name not in self.instances:
+                    self.instances[name] = PROCESSES[name](state)
+        self._wire_keys()
+
+    def _target(self, fdef: FlatFileDef, rdef: RecordDef, n: int) -> RecordDef | None:
+        key = rdef.keys[n]
+        target = next((d for d in self.doc.definitions.values() if d.name.lower() == (key.ref_file or "").lower()), None)
+        trec = target.record(key.ref_record or "") if target else None
+        if trec is None or any(trec.field(x) is None for x in key.ref_fields) or len(key.ref_fields) != len(key.fields):
+            return None
+        if any(rdef.field(x) is None for x in key.fields):
+            return None
+        return trec
+
+    def _collector(self, rdef: RecordDef, fields: list[FieldDef], strip: bool = False) -> KeyCollector:
+        idx = tuple(sorted(f.index for f in fields))
+        for c in self.collectors.get(id(rdef), []):
+            if tuple(f.index for f in c.fields) == idx and c.strip == strip:
+                return c
+        c = KeyCollector(self.state, rdef, fields, strip)
+        self.collectors.setdefault(id(rdef), []).append(c)
+        return c
+
+    def _wire_keys(self) -> None:
+        """Who collects which referenced values: AI.01 for A.16, and the referenced side of every U.05 key."""
+        a16 = self.instances.get("Control_ForeignKey")
+        for fdef in self.doc.definitions.values():
+            for rdef in fdef.records:
+                for n, key in enumerate(rdef.keys):
+                    if key.kind != "foreign":
+                        continue
+                    target = self._target(fdef, rdef, n)
+                    if target is None:
+                        continue
+                    refs = [f for f in (target.field(x) for x in key.ref_fields) if f is not None]
+                    target_fixed = self._fixed(target)
+                    self.foreign.watch(rdef, key, target, self._collector(target, refs, target_fixed), self._fixed(rdef))
+                    if isinstance(a16, ControlForeignKey):
+                        # Arkade collects primary keys (AI.01) only for records A.16 is named on.
+                        collect = "Control_ForeignKey" in rdef.processes and bool(target.pk_fields)
+                        a16.targets[(id(rdef), n)] = target if collect else None
+                        if collect:
+                            self._collector(target, target.pk_fields)
+
+    def _fixed(self, rdef: RecordDef) -> bool:
+        fdef = next((d for d in self.doc.definitions.values() if rdef in d.records), None)
+        return bool(fdef and fdef.ftype and fdef.ftype.fixed)
+
+    def _plan(self, fdef: FlatFileDef, fixed: bool, quoting: bool) -> tuple[dict[int, _RecordPlan], list[Process]]:
+        file_procs = [self.instances[n] for n in fdef.processes]
+        attached: list[Process] = list(dict.fromkeys(file_procs))
+        plans: dict[int, _RecordPlan] = {}
+        for rdef in fdef.records:
+            plan = _RecordPlan()
+            rec_procs = [self.instances[n] for n in rdef.processes]
+            attached += rec_procs
+            plan.record_calls = [p.on_record for p in file_procs + rec_procs if _overrides(p, "on_record")]
+            plan.record_calls += [c.on_record for c in self.collectors.get(id(rdef), [])]
+            if id(rdef) in self.foreign.by_record:
+                plan.record_calls.append(self.foreign.on_record)
+            for fd in rdef.fields:
+                procs = [self.instances[n] for n in fd.processes]
+                attached += procs
+                column: list[Process] = [p for p in file_procs + procs
+                                         if _overrides(p, "on_field") or _overrides(p, "on_column")]
+                dt = fd.dtype.data_type if fd.dtype else "string"
+                if fd.not_null or (quoting and not fixed and dt not in ("string", "link")):
+                    column.append(self.null_empty)
+                if column:
+                    plan.columns.append((fd.index, fd, column))
+            plans[id(rdef)] = plan
+        return plans, list(dict.fromkeys(attached))
+
+    def run(self) -> None:
+        for flat in self.doc.flat_files:
+            self.findings.ran("AH.01")
+            self.findings.ran("AH.03")
+            fdef = flat.definition
+            if fdef is None or not fdef.readable or flat.path is None or fdef.ftype is None:
+                continue
+            entry = self.source.entries.get(flat.path)
+            if entry is None:
+                continue  # AH.02 reports it
+            if not entry.regular:
+                self.findings.add("U.06", ERROR, "not a regular file (a link or device); not read", file=flat.path)
+                continue
+            self._read(flat, fdef)
+        for p in self.instances.values():
+            p.finish()
+        self.foreign.finish()
+        self._extra_or_missing()
+
+    def _read(self, flat: FlatFile, fdef: FlatFileDef) -> None:
+        ftype = fdef.ftype
+        assert ftype is not None
+        algorithm = (flat.checksum_algorithm or "").strip()
+        hash_name = HASHES.get(algorithm.lower())
+        fc = FileCtx(flat, fdef, flat.path or "", ftype.fixed)
+        self.state.current = fc
+        plans, attached = self._plan(fdef, ftype.fixed, ftype.quote is not None)
+        for p in dict.fromkeys(self.instances[n] for n in fdef.processes):
+            p.on_file(fc)
+        self.charset.on_file(fc)
+        self.null_empty.on_file(fc)
+        try:
+            records, reader = self._stream(flat, fdef, fc, plans, hash_name)
+        except (OSError, EOFError, tarfile.TarError) as exc:
+            raise UnreadableInputError(f"{self.source.label}: content/{fc.name} cannot be read: {exc}") from None
+        self.state.read_records.update(id(r) for r in fdef.records)
+        for p in attached:
+            p.end_of_file()
+        self._checksum(flat, algorithm, hash_name, reader.digest)
+        if "Control_NumberOfRecords" not in fdef.processes and flat.declared_records is not None:
+            self.findings.ran("U.07")
+            if flat.declared_records != records:
+                self.findings.add("U.07", ERROR, f"numberOfOccurrences is {flat.declared_records}, the file has "
+                                                 f"{records} records", file=fc.name)
+        self.summaries.append(FileSummary(fc.name, "fixed" if ftype.fixed else "delimited", ftype.charset, records,
+                                          reader.bytes))
+        self.state.current = None
+
+    def _stream(self, flat: FlatFile, fdef: FlatFileDef, fc: FileCtx, plans: dict[int, _RecordPlan],
+                hash_name: str | None) -> tuple[int, FlatFileReader]:
+        """The one pass over the file's bytes: every record through its calls, broken ones to AH.03."""
+        assert fdef.ftype is not None
+        records = 0
+        pending: dict[int, list[Record]] = {}
+        with self.source.open(flat.path or "") as stream:
+            reader = FlatFileReader(stream, fdef, fdef.ftype, hash_name)
+            bad_count = 0
+            for item in reader:
+                records += 1
+                if isinstance(item, BadRecord):
+                    bad_count += 1
+                    self._bad(item)
+                    continue
+                plan = plans[id(item.rdef)]
+                for rcall in plan.record_calls:
+                    rcall(item)
+                if item.suspect:
+                    self.charset.on_record(item)
+                if plan.columns:
+                    batch = pending.get(id(item.rdef))
+                    if batch is None:
+                        batch = pending[id(item.rdef)] = []
+                    batch.append(item)
+                    if len(batch) >= BATCH:
+                        plan.flush(batch)
+            for rid, batch in pending.items():
+                plans[rid].flush(batch)
+            for bad in reader.header_bad:
+                self._bad(bad, header=True)
+            if bad_count:
+                self.findings.add("AH.03", INFO, f"Total: {bad_count} records with field or record delimiter errors",
+                                  file=fc.name)
+        return records, reader
+
+    def _bad(self, bad: BadRecord, header: bool = False) -> None:
+        where = "header line" if header else "record"
+        self.findings.add("AH.03", ERROR, f"{bad.rdef + ': ' if bad.rdef else ''}{bad.message} ({where}: {bad.text!r})",
+                          file=self.state.file, record=bad.number, value=bad.text)
+        if bad.suspect:
+            self.charset.on_text(bad.text, bad.number)
+
+    def _checksum(self, flat: FlatFile, algorithm: str, hash_name: str | None, digest: str | None) -> None:
+        name = flat.path
+        if not flat.checksum_value or not algorithm:
+            self.findings.add("AH.01", ERROR, "No checksum found in the ADDML file", file=name)
+        elif hash_name is None:
+            self.findings.add("AH.01", ERROR, f"Unknown checksum algorithm: {algorithm}", file=name)
+        elif (digest or "") != flat.checksum_value.strip().lower():
+            self.findings.add("AH.01", ERROR, f"Expected checksum: {flat.checksum_value.strip()}; actual checksum: "
+                                              f"{digest}", file=name)
+        elif flat.checksum_value != flat.checksum_value.strip():
+            self.findings.add("AH.01", ERROR, "the checksum matches, but its value has blanks or line breaks around "
+                                              "it; Arkade 5 compares the text as written and reports a mismatch",
+                              file=name)
+
+    def _fixed_id(self, rid: int) -> bool:
+        return any(self._fixed(r) for d in self.doc.definitions.values() for r in d.records if id(r) == rid)
+
+    def _extra_or_missing(self) -> None:
+        self.findings.ran("AH.02")
+        described = {f.path for f in self.doc.flat_files if f.path}
+        present = {n for n in self.source.entries if n not in KNOWN_FILES}
+        for name in sorted(described - present):
+            self.findings.add("AH.02", ERROR, "Present in ADDML but missing from archive", file=name)
+        extra = sorted(present - described)
+        if not extra:
+            return
+        keyed = {}
+        candidates = set(extra)
+        for (rid, idx, strip), values in self.state.pk_sets.items():
+            if len(idx) != 1 or not candidates or (not strip and self._fixed_id(rid)):
+                continue
+            rdef = next((r for d in self.doc.definitions.values() for r in d.records if id(r) == rid), None)
+            if rdef is None:
+                continue
+            for name in list(candidates):
+                if name in values:
+                    keyed[name] = f"{rdef.file}/{rdef.fields[idx[0]].name}"
+                    candidates.discard(name)
+        for name in extra:
+            if name in keyed:
+                self.findings.add("AH.02", WARNING, f"Present in archive but missing from ADDML: described as a value of "
+                                                    f"{keyed[name]} (Arkade 5 counts only flat files and reports it)",
+                                  file=name)
+            else:
+                self.findings.add("AH.02", ERROR, "Present in archive but missing from ADDML", file=name)
+
+
+def _definition_problems(problems: list[Problem], notes: list[str], findings: Findings, root_encoding: str | None) -> None:
+    findings.ran("U.06")
+    for note in notes:
+        findings.add("U.06", WARNING, note, file="addml.xml")
+    if root_encoding and root_encoding.upper().replace("_", "-") not in ("UTF-8", "UTF8", "US-ASCII", "ASCII"):
+        findings.add("U.06", WARNING, f"addml.xml is encoded as {root_encoding}; Arkade 5 reads addml.xml as UTF-8 "
+                                      "whatever it declares, so non-ASCII characters will be garbled", file="addml.xml")
+    for p in problems:
+        findings.add(p.check, p.severity, p.message, file="addml.xml")
+
+
+def validate_path(path: str | Path, *, examples: int = 25, memory_keys: int = DEFAULT_MEMORY_KEYS,
+                  tmpdir: str | None = None) -> Report:
+    """Validate the extract at ``path`` (folder, content folder or DIAS .tar) and return the report.
+
+    Raises ``UnreadableInputError`` (exit code 2) when the input cannot be read safely.
+    """
+    started = time.monotonic()
+    findings = Findings(limit=examples)
+    with open_source(path) as source, KeyStore(memory_keys, tmpdir) as keys:
+        tree, notes = parse_xml(source.read_small(ADDML), "content/addml.xml")
+        doc = read_addml(tree.getroot())
+        encoding = tree.docinfo.encoding
+        version = check_schema(tree, doc, source, findings)
+        check_profile(doc, findings)
+        _definition_problems(doc.problems, notes, findings, encoding)
+        for note in source.notes:
+            findings.add("U.06", WARNING, note)
+        summaries: list[FileSummary] = []
+        if doc.has_flat_files:
+            engine = Engine(doc, source, RunState(findings, keys))
+            engine.run()
+            summaries = engine.summaries
+        report = Report(str(path), source.kind, version, findings.sorted(), summaries)
+        if keys.spilled:
+            report.notes.append(f"{keys.spilled} key set(s) larger than {memory_keys:,} entries were kept on disk")
+    report.seconds = time.monotonic() - started
+    return report
+
