@@ -218,16 +218,17 @@ def _processes(plan: Plan, tp: TablePlan) -> Any:
     record_procs = []
     if tp.primary_key:
         record_procs.append("Control_Key")
-    if tp.foreign_keys:
+    if tp.foreign_keys and (not fixed or _same_padding(plan, tp)):
         record_procs.append("Control_ForeignKey")
     field_blocks = []
     for f in tp.fields:
         procs = []
         if fixed:
-            # Arkade passes padded values to field tests; only padding-proof tests are named.
-            if f.not_null and f.addml_type in VALUE_CHECKED:
+            # Arkade passes padded values to field tests; only padding-proof tests are named: a
+            # format of varying length (fractions) fails once padded, and empty text reads as NULL.
+            if f.not_null and f.addml_type in VALUE_CHECKED and ".F" not in (f.field_format or ""):
                 procs.append("Control_DataFormat")
-            if f.not_null:
+            if f.not_null and not f.has_empty:
                 procs.append("Control_NotNull")
             if f.unique:
                 procs.append("Control_Uniqueness")
@@ -255,6 +256,20 @@ def _processes(plan: Plan, tp: TablePlan) -> Any:
                                *field_blocks, definitionReference=tp.name)
     return A.flatFileProcesses(A.processes(*[A.process(name=p) for p in file_procs]), record,
                                flatFileReference=tp.name)
+
+
+def _same_padding(plan: Plan, tp: TablePlan) -> bool:
+    """Whether every foreign key field has the width and alignment of the key field it refers to:
+    Arkade compares fixed-width values with their padding, so only then do equal values match."""
+    names = _field_names(tp)
+    for fk in tp.foreign_keys:
+        target = plan.table(fk.ref_table)
+        tnames = _field_names(target)
+        for c, r in zip(fk.columns, fk.ref_columns, strict=True):
+            f, g = tp.field(names.get(c, c)), target.field(tnames.get(r, r))
+            if (f.width, f.align) != (g.width, g.align):
+                return False
+    return True
 
 
 def describe(plan: Plan, files: dict[str, Any], queries: dict[str, str] | None = None,
