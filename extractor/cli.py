@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import click
@@ -114,13 +115,19 @@ def inspect(source: str, profile_path: str | None, charset: str | None, as_json:
               help="Tables read in parallel, all in one shared snapshot (engines that can share one).")
 @click.option("--resume", is_flag=True,
               help="Go on with an interrupted run into the same --out: redo only unfinished tables.")
+@click.option("--package", "package_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Then validate the extract (report/validation.json and .html) and pack it as a DIAS package "
+                   "({uuid}.tar and {uuid}.xml) in this folder; exit code 1 if validation found errors.")
 @click.option("--ask-password", is_flag=True, help="Prompt for the database password (else URL, $UTTREKK_PASSWORD, .pgpass).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
 @_errors
 def extract(source: str, out: Path, profile_path: str | None, fmt: str | None, charset: str | None,
             tables: tuple[str, ...], schema: str | None, views: bool, overwrite: bool,
-            extraction_date: str | None, jobs: int, resume: bool, ask_password: bool, quiet: bool) -> None:
-    """Extract SOURCE into OUT: content/addml.xml and one file per table, plus report/."""
+            extraction_date: str | None, jobs: int, resume: bool, package_dir: Path | None, ask_password: bool,
+            quiet: bool) -> None:
+    """Extract SOURCE into OUT: content/addml.xml and one file per table, plus report/.
+
+    With --package: validate it as Arkade 5 would and pack it for the depot, in one go."""
     import datetime as dt
 
     from .errors import ConfigError
@@ -142,6 +149,30 @@ def extract(source: str, out: Path, profile_path: str | None, fmt: str | None, c
         click.echo(f"Resumed: {len(summary.reused)} table(s) reused from the interrupted run.")
     for w in summary.warnings:
         click.echo(f"note: {w}", err=True)
+    if package_dir is not None:
+        sys.exit(_validate_and_package(summary.out, package_dir, overwrite))
+
+
+def _validate_and_package(extract_dir: Path, package_dir: Path, overwrite: bool) -> int:
+    """``extract --package``: the validation report goes into report/ (so into the package's
+    descriptive metadata), then the package is built; authentic errors are packed as found."""
+    from .dias.package import build_package
+    from .validation.report import format_summary, write_html, write_json
+    from .validation.run import validate_path
+
+    report = validate_path(extract_dir)
+    write_json(report, extract_dir / "report" / "validation.json")
+    write_html(report, extract_dir / "report" / "validation.html")
+    click.echo(f"Validation: {format_summary(report).splitlines()[-1]} (report/validation.html)")
+    result = build_package(extract_dir, package_dir, overwrite=overwrite)
+    click.echo(f"Package written to {result.tar_path} with its info file {result.info_path} "
+               f"(SHA-256 {result.sha256}).")
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
+    if report.errors:
+        click.echo(f"note: validation found {report.errors} error(s); they are in the package as the source holds "
+                   "them and listed in report/validation.html. Check them before delivery.", err=True)
+    return report.exit_code
 
 
 def _password(ask: bool) -> str | None:
