@@ -27,6 +27,17 @@ def run(*args: str | Path) -> object:
     return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
 
 
+def fails(result, *fragments: str) -> str:
+    """The output of a run that must end in exactly one clear error naming every fragment, no traceback."""
+    assert result.exit_code != 0
+    out = result.output
+    assert "Traceback" not in out
+    assert out.count("uttrekk: error:") == 1, out
+    for f in fragments:
+        assert f in out, (f, out)
+    return out
+
+
 def make_db(path: Path, script: str, rows: dict[str, list[tuple]] | None = None) -> Path:
     """A SQLite database from a DDL script and rows per table."""
     con = sqlite3.connect(path)

@@ -10,38 +10,28 @@ import sys
 import time
 from pathlib import Path
 
-from tests.conftest import EXAMPLE_PROFILE, make_db, run
+from tests.conftest import EXAMPLE_PROFILE, fails, make_db, run
 
 UTTREKK = [sys.executable, "-m", "extractor"]
 
 
-def _fails(result, *fragments: str) -> str:
-    assert result.exit_code != 0
-    out = result.output
-    assert "Traceback" not in out
-    assert out.count("uttrekk: error:") == 1, out
-    for f in fragments:
-        assert f in out, (f, out)
-    return out
-
-
 def test_missing_file(tmp_path):
-    _fails(run("extract", tmp_path / "none.sqlite", "--out", tmp_path / "o"), "no such file")
+    fails(run("extract", tmp_path / "none.sqlite", "--out", tmp_path / "o"), "no such file")
     assert not (tmp_path / "o").exists()
 
 
 def test_not_a_database(tmp_path):
     f = tmp_path / "x.sqlite"
     f.write_text("hello")
-    _fails(run("extract", f, "--out", tmp_path / "o"), "not a SQLite database")
-    _fails(run("inspect", tmp_path), "is a directory")
+    fails(run("extract", f, "--out", tmp_path / "o"), "not a SQLite database")
+    fails(run("inspect", tmp_path), "is a directory")
 
 
 def test_unknown_table_and_column_in_profile(tmp_path, example_db):
     prof = tmp_path / "p.toml"
     prof.write_text('[tables.NOPE]\ndescription = "x"\n[tables.SAK.columns.bogus]\ndescription = "y"\n'
                     '[tables.SAK]\nfoo = 1\n')
-    out = _fails(run("extract", example_db, "--profile", prof, "--out", tmp_path / "o"),
+    out = fails(run("extract", example_db, "--profile", prof, "--out", tmp_path / "o"),
                  "tables.NOPE: no such table", "tables.SAK.columns.bogus: no such column",
                  "tables.SAK.foo: unknown key", "3 problem(s)")
     assert str(prof) in out
@@ -49,7 +39,7 @@ def test_unknown_table_and_column_in_profile(tmp_path, example_db):
 
 
 def test_unencodable_without_policy_stops_before_writing(tmp_path, example_db):
-    out = _fails(run("extract", example_db, "--out", tmp_path / "o"),
+    out = fails(run("extract", example_db, "--out", tmp_path / "o"),
                  "cannot be written as ISO-8859-1", "SAK.tittel [id=5]: U+2013",
                  "TILTAKSHAVER.navn", "U+010C", "[charset.map]")
     assert "nothing was written" in out
@@ -61,7 +51,7 @@ def test_existing_output_is_refused_unless_overwrite(tmp_path, example_db):
     out = tmp_path / "o"
     out.mkdir()
     (out / "keep.txt").write_text("x")
-    _fails(run("extract", example_db, "--profile", EXAMPLE_PROFILE, "--out", out), "exists and is not empty")
+    fails(run("extract", example_db, "--profile", EXAMPLE_PROFILE, "--out", out), "exists and is not empty")
     assert (out / "keep.txt").exists()
     r = run("extract", example_db, "--profile", EXAMPLE_PROFILE, "--out", out, "--overwrite", "-q")
     assert r.exit_code == 0, r.output
@@ -76,17 +66,17 @@ def test_empty_existing_output_is_used(tmp_path, example_db):
 
 
 def test_unknown_url_scheme_suggests(tmp_path):
-    _fails(run("inspect", "postgresq://u@h/db"), "Did you mean 'postgresql'")
+    fails(run("inspect", "postgresq://u@h/db"), "Did you mean 'postgresql'")
 
 
 def test_bad_date_option(tmp_path, example_db):
-    _fails(run("extract", example_db, "--out", tmp_path / "o", "--date", "2020-13-40"), "--date")
+    fails(run("extract", example_db, "--out", tmp_path / "o", "--date", "2020-13-40"), "--date")
 
 
 def test_nonconforming_value_in_xml_control_char(tmp_path):
     db = make_db(tmp_path / "c.sqlite", "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT);",
                  {"t": [(1, "bell\x07")]})
-    _fails(run("extract", db, "--out", tmp_path / "o", "--format", "xml"), "t.v [id=1]: U+0007", "XML 1.0")
+    fails(run("extract", db, "--out", tmp_path / "o", "--format", "xml"), "t.v [id=1]: U+0007", "XML 1.0")
     assert run("extract", db, "--out", tmp_path / "o2", "-q").exit_code == 0
 
 

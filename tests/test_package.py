@@ -24,7 +24,7 @@ from extractor.dias import build_package
 from extractor.dias import package as package_module
 from extractor.dias.command import package
 from extractor.errors import ConfigError, OutputError
-from tests.conftest import EXAMPLE_PROFILE, ROOT, run
+from tests.conftest import EXAMPLE_PROFILE, ROOT, fails, run
 
 UUID = "3f2b8c1e-6a4d-4f7e-9b1a-2c5d8e0f1a3b"
 SCHEMAS = ROOT / "extractor" / "schemas"
@@ -42,16 +42,6 @@ BUNDLED = {  # sha256 of the originals (shared/standards/dias/README.md): the co
 
 def pack(*args: str | Path):
     return CliRunner().invoke(package, [str(a) for a in args], catch_exceptions=False)
-
-
-def _fails(result, *fragments: str) -> str:
-    assert result.exit_code != 0
-    out = result.output
-    assert "Traceback" not in out
-    assert out.count("uttrekk: error:") == 1, out
-    for f in fragments:
-        assert f in out, (f, out)
-    return out
 
 
 def _no_package_left(out: Path) -> None:
@@ -261,26 +251,26 @@ def _copy(extract_dir: Path, tmp_path: Path) -> Path:
 def test_missing_addml_is_a_clear_error(extract_dir, tmp_path):
     bad = _copy(extract_dir, tmp_path)
     (bad / "content" / "addml.xml").unlink()
-    _fails(pack(bad, "--out", tmp_path / "out", "--uuid", UUID), "no content/addml.xml")
+    fails(pack(bad, "--out", tmp_path / "out", "--uuid", UUID), "no content/addml.xml")
     _no_package_left(tmp_path / "out")
-    _fails(pack(tmp_path / "nowhere", "--out", tmp_path / "out"), "not a directory")
+    fails(pack(tmp_path / "nowhere", "--out", tmp_path / "out"), "not a directory")
 
 
 def test_symlink_inside_is_refused(extract_dir, tmp_path):
     bad = _copy(extract_dir, tmp_path)
     (bad / "content" / "lob" / "link.txt").symlink_to(bad / "content" / "SAK.txt")
-    _fails(pack(bad, "--out", tmp_path / "out", "--uuid", UUID), "symbolic link", "link.txt")
+    fails(pack(bad, "--out", tmp_path / "out", "--uuid", UUID), "symbolic link", "link.txt")
     _no_package_left(tmp_path / "out")
 
 
 def test_fifo_and_stray_folders_are_refused(extract_dir, tmp_path):
     bad = _copy(extract_dir, tmp_path)
     os.mkfifo(bad / "report" / "pipe")
-    _fails(pack(bad, "--out", tmp_path / "out", "--uuid", UUID), "special file", "pipe")
+    fails(pack(bad, "--out", tmp_path / "out", "--uuid", UUID), "special file", "pipe")
     (bad / "report" / "pipe").unlink()
     (bad / "extra").mkdir()
-    _fails(pack(bad, "--out", tmp_path / "out", "--uuid", UUID), "extra", "besides content/ and report/")
-    _fails(pack(extract_dir, "--out", extract_dir / "report" / "pkg", "--uuid", UUID), "inside the extract")
+    fails(pack(bad, "--out", tmp_path / "out", "--uuid", UUID), "extra", "besides content/ and report/")
+    fails(pack(extract_dir, "--out", extract_dir / "report" / "pkg", "--uuid", UUID), "inside the extract")
     assert not (extract_dir / "report" / "pkg").exists()
     _no_package_left(tmp_path / "out")
 
@@ -289,7 +279,7 @@ def test_existing_tar_needs_overwrite(extract_dir, tmp_path):
     assert pack(extract_dir, "--out", tmp_path, "--uuid", UUID).exit_code == 0
     tar = tmp_path / f"{UUID}.tar"
     tar.write_bytes(b"old")
-    _fails(pack(extract_dir, "--out", tmp_path, "--uuid", UUID), f"{UUID}.tar", "--overwrite")
+    fails(pack(extract_dir, "--out", tmp_path, "--uuid", UUID), f"{UUID}.tar", "--overwrite")
     assert tar.read_bytes() == b"old"
     assert sorted(p.name for p in tmp_path.iterdir()) == [f"{UUID}.tar", f"{UUID}.xml"]
     result = pack(extract_dir, "--out", tmp_path, "--uuid", UUID, "--overwrite")
@@ -298,8 +288,8 @@ def test_existing_tar_needs_overwrite(extract_dir, tmp_path):
 
 
 def test_bad_uuid_and_timestamp(extract_dir, tmp_path):
-    _fails(pack(extract_dir, "--out", tmp_path, "--uuid", "not-a-uuid"), "not a UUID")
-    _fails(pack(extract_dir, "--out", tmp_path, "--timestamp", "yesterday"), "--timestamp")
+    fails(pack(extract_dir, "--out", tmp_path, "--uuid", "not-a-uuid"), "not a UUID")
+    fails(pack(extract_dir, "--out", tmp_path, "--timestamp", "yesterday"), "--timestamp")
     _no_package_left(tmp_path)
 
 
@@ -307,7 +297,7 @@ def test_changed_extract_is_refused(extract_dir, tmp_path):
     bad = _copy(extract_dir, tmp_path)
     with open(bad / "content" / "SAK.txt", "ab") as f:
         f.write(b"x")
-    _fails(pack(bad, "--out", tmp_path / "out", "--uuid", UUID), "content/SAK.txt", "differs from addml.xml")
+    fails(pack(bad, "--out", tmp_path / "out", "--uuid", UUID), "content/SAK.txt", "differs from addml.xml")
     _no_package_left(tmp_path / "out")
 
 
@@ -315,7 +305,7 @@ def test_no_archive_creator_anywhere(extract_dir, tmp_path):
     bad = _copy(extract_dir, tmp_path)
     addml = bad / "content" / "addml.xml"
     addml.write_text(addml.read_text(encoding="utf-8").replace("recordCreator", "someoneElse"), encoding="utf-8")
-    _fails(pack(bad, "--out", tmp_path / "out", "--uuid", UUID), "--archive-creator")
+    fails(pack(bad, "--out", tmp_path / "out", "--uuid", UUID), "--archive-creator")
     _no_package_left(tmp_path / "out")
     assert pack(bad, "--out", tmp_path / "out", "--uuid", UUID, "--archive-creator", "Eksempel kommune").exit_code == 0
 
