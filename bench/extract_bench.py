@@ -77,6 +77,8 @@ WORKER_URL_ENV = "UTTREKK_BENCH_WORKER_URL"
 NOTES_START, NOTES_END = "<!-- notes:start -->", "<!-- notes:end -->"
 KEYS_START, KEYS_END = "<!-- keys:start -->", "<!-- keys:end -->"
 """The key-inference results of bench/keys_bench.py, kept (with their heading) when this script rewrites the file."""
+VALIDATE_START, VALIDATE_END = "<!-- validate:start -->", "<!-- validate:end -->"
+"""The validation-speed results of bench/validate_bench.py, kept (with their heading) like the keys block."""
 MB = 1_000_000
 
 # -- the data -------------------------------------------------------------------------------------
@@ -932,6 +934,17 @@ def with_keys_block(text: str, path: Path | None) -> str:
     return text.rstrip("\n") + f"\n\n## Key inference\n\n{KEYS_START}{block}{KEYS_END}\n"
 
 
+def with_validate_block(text: str, path: Path | None) -> str:
+    """``text`` with the existing file's validation-speed section (bench/validate_bench.py) added at the end."""
+    if path is None or not path.exists():
+        return text
+    old = path.read_text(encoding="utf-8")
+    if VALIDATE_START not in old or VALIDATE_END not in old:
+        return text
+    block = old.split(VALIDATE_START, 1)[1].split(VALIDATE_END, 1)[0]
+    return text.rstrip("\n") + f"\n\n## Validation speed\n\n{VALIDATE_START}{block}{VALIDATE_END}\n"
+
+
 # -- main -----------------------------------------------------------------------------------------
 
 
@@ -1090,6 +1103,7 @@ def main(argv: list[str] | None = None) -> int:
                      "(the benchmark itself keeps one or two cores busy)"))
     text = with_keys_block(render_report(args, targets, results, profiles, facts, existing_notes(out_path), baselines),
                            out_path)
+    text = with_validate_block(text, out_path)
     print(text)
     if out_path is not None:
         out_path.write_text(text, encoding="utf-8")

@@ -186,8 +186,7 @@ class DataFormat(Process):
     id = "A.19"
 
     def candidates(self, fd: FieldDef, values: list[str]) -> list[int] | None:
-        rule = fd.dtype.rule if fd.dtype is not None else None
-        return [] if rule is None else [k for k, v in enumerate(values) if not rule(v)]
+        return [] if fd.dtype is None else fd.dtype.failures(values)
 
     def on_field(self, fd: FieldDef, value: str, rec: Record) -> None:
         dt = fd.dtype
@@ -223,6 +222,15 @@ class Uniqueness(Process):
         first = entry[1].add(value, rec.number)
         if first is not None:
             self._report(fd, value, first, [rec.number], 1, self.state.severity(rec, fd))
+
+    def on_column(self, fd: FieldDef, values: list[str], recs: list[Record]) -> None:
+        """``on_field`` for each value, with the tracker's dict work done in one loop."""
+        entry = self.trackers.get(fd.name)
+        if entry is None:
+            entry = self.trackers[fd.name] = (fd, self.state.keys.unique())
+        for k, first in entry[1].add_many(values, [r.number for r in recs]):
+            rec = recs[k]
+            self._report(fd, values[k], first, [rec.number], 1, self.state.severity(rec, fd))
 
     def _report(self, fd: FieldDef, value: str, first: int, later: list[int], count: int, severity: str) -> None:
         msg = f"{value!r} is not a unique value (records {first} and {', '.join(map(str, later))})"
@@ -284,7 +292,7 @@ class DateValue(Process):
 
     def candidates(self, fd: FieldDef, values: list[str]) -> list[int] | None:
         dt = fd.dtype
-        return [] if dt is None or dt.data_type != "date" else [k for k, v in enumerate(values) if not dt.rule(v)]
+        return [] if dt is None or dt.data_type != "date" else dt.failures(values)
 
     def on_field(self, fd: FieldDef, value: str, rec: Record) -> None:
         dt = fd.dtype
@@ -297,7 +305,7 @@ class BooleanValue(Process):
 
     def candidates(self, fd: FieldDef, values: list[str]) -> list[int] | None:
         dt = fd.dtype
-        return [] if dt is None or dt.data_type != "boolean" else [k for k, v in enumerate(values) if not dt.rule(v)]
+        return [] if dt is None or dt.data_type != "boolean" else dt.failures(values)
 
     def on_field(self, fd: FieldDef, value: str, rec: Record) -> None:
         dt = fd.dtype

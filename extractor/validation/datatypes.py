@@ -65,7 +65,22 @@ class DataType:
 
     def __post_init__(self) -> None:
         self.rule: Callable[[str], bool] = self._rule
+        self._last: tuple[list[str], list[int]] | None = None
         """The type's own rule, without null values (a value that passes it is valid whatever the field)."""
+
+    def failures(self, values: list[str]) -> list[int]:
+        """Positions of the values that fail the type's own rule.
+
+        A.19 and A.35/A.36 ask this of the same batch of a field's values; the last answer is kept
+        (with the list itself, so its identity cannot be reused) and the rule runs once per value.
+        """
+        last = self._last
+        if last is not None and last[0] is values:
+            return last[1]
+        rule = self.rule
+        found = [k for k, v in enumerate(values) if not rule(v)]
+        self._last = (values, found)
+        return found
 
     def valid(self, value: str, nullable: bool) -> bool:
         return self._rule(value) or value in self.null_values or (nullable and value == "")
@@ -132,6 +147,9 @@ def _float_rule(fmt: str | None) -> Callable[[str], bool]:
     else:
         combos = [(fmt[5], fmt[1])]
     compiled = [(_decimal_pattern(d, g), d, g) for d, g in combos]
+    if len(compiled) == 1:
+        pattern, dec, group = compiled[0]
+        return lambda s: _decimal_ok(pattern, dec, group, s)
     return lambda s: any(_decimal_ok(p, d, g, s) for p, d, g in compiled)
 
 

@@ -172,6 +172,38 @@ class UniqueTracker(_Spillable):
         self.store._grew()
         return None
 
+    def add_many(self, values: list[str], records: list[int]) -> list[tuple[int, int]]:
+        """``add`` for each value in turn; returns (position, first record) of every repeat ``add`` would report.
+
+        While the store's budget has room the values go straight into the dict; the value that
+        would pass the budget, and all after it, go through ``add`` (which spills as it would).
+        """
+        repeats: list[tuple[int, int]] = []
+        k, n = 0, len(values)
+        if self.table is None:
+            store = self.store
+            room = store.memory_keys - store.in_memory
+            first_of = self._first
+            get = first_of.get
+            added = 0
+            while k < n and added < room:
+                value = values[k]
+                first = get(value)
+                if first is None:
+                    first_of[value] = records[k]
+                    added += 1
+                else:
+                    repeats.append((k, first))
+                k += 1
+            store.in_memory += added
+        add = self.add
+        while k < n:
+            first = add(values[k], records[k])
+            if first is not None:
+                repeats.append((k, first))
+            k += 1
+        return repeats
+
     def spill(self) -> None:
         self.table = self.store.new_table("v BLOB, r INTEGER")
         self._batch = [(_b(v), r) for v, r in self._first.items()]

@@ -44,8 +44,10 @@ class _RecordPlan:
     columns: list[tuple[int, FieldDef, list[Process]]] = field(default_factory=list)
 
     def flush(self, recs: list[Record]) -> None:
+        # One transposition in C: the records of one type all have the same number of fields.
+        columns = list(zip(*[r.values for r in recs], strict=True))
         for i, fd, procs in self.columns:
-            values = [r.values[i] for r in recs]
+            values = list(columns[i])
             for p in procs:
                 p.on_column(fd, values, recs)
         recs.clear()
