@@ -75,10 +75,9 @@ URL_ENV = {"postgresql": "UTTREKK_BENCH_PG_URL", "mariadb": "UTTREKK_BENCH_MARIA
 NATIVE_NAME = {"postgresql": "psql \\copy csv", "mariadb": "mariadb --batch --quick"}
 WORKER_URL_ENV = "UTTREKK_BENCH_WORKER_URL"
 NOTES_START, NOTES_END = "<!-- notes:start -->", "<!-- notes:end -->"
-KEYS_START, KEYS_END = "<!-- keys:start -->", "<!-- keys:end -->"
-"""The key-inference results of bench/keys_bench.py, kept (with their heading) when this script rewrites the file."""
-VALIDATE_START, VALIDATE_END = "<!-- validate:start -->", "<!-- validate:end -->"
-"""The validation-speed results of bench/validate_bench.py, kept (with their heading) like the keys block."""
+SECTIONS = {"keys": "Key inference", "validate": "Validation speed"}
+"""Sections other benchmarks own in performance.md (bench/keys_bench.py, bench/validate_bench.py):
+marker name -> heading; this script keeps them, with their heading, when it rewrites the file."""
 MB = 1_000_000
 
 # -- the data -------------------------------------------------------------------------------------
@@ -718,7 +717,7 @@ def export_ref(ref: str, dest: Path) -> str:
     return commit
 
 
-def _load_average() -> str:
+def load_average() -> str:
     try:
         return f"{os.getloadavg()[0]:.2f}"
     except OSError:
@@ -923,26 +922,33 @@ def existing_notes(path: Path | None) -> str:
     return default
 
 
-def with_keys_block(text: str, path: Path | None) -> str:
-    """``text`` with the existing file's key-inference section (bench/keys_bench.py) added at the end."""
+def markers(name: str) -> tuple[str, str]:
+    return f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+
+
+def with_kept_sections(text: str, path: Path | None) -> str:
+    """``text`` with the existing file's sections owned by other benchmarks added at the end."""
     if path is None or not path.exists():
         return text
     old = path.read_text(encoding="utf-8")
-    if KEYS_START not in old or KEYS_END not in old:
-        return text
-    block = old.split(KEYS_START, 1)[1].split(KEYS_END, 1)[0]
-    return text.rstrip("\n") + f"\n\n## Key inference\n\n{KEYS_START}{block}{KEYS_END}\n"
+    for name, title in SECTIONS.items():
+        start, end = markers(name)
+        if start in old and end in old:
+            block = old.split(start, 1)[1].split(end, 1)[0]
+            text = text.rstrip("\n") + f"\n\n## {title}\n\n{start}{block}{end}\n"
+    return text
 
 
-def with_validate_block(text: str, path: Path | None) -> str:
-    """``text`` with the existing file's validation-speed section (bench/validate_bench.py) added at the end."""
-    if path is None or not path.exists():
-        return text
-    old = path.read_text(encoding="utf-8")
-    if VALIDATE_START not in old or VALIDATE_END not in old:
-        return text
-    block = old.split(VALIDATE_START, 1)[1].split(VALIDATE_END, 1)[0]
-    return text.rstrip("\n") + f"\n\n## Validation speed\n\n{VALIDATE_START}{block}{VALIDATE_END}\n"
+def write_section(path: Path, name: str, block: str) -> None:
+    """Replace the text between one section's markers in performance.md (added at the end if absent)."""
+    start, end = markers(name)
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Performance\n"
+    if start in text and end in text:
+        head, rest = text.split(start, 1)
+        text = head + start + "\n" + block + end + rest.split(end, 1)[1]
+    else:
+        text = text.rstrip("\n") + f"\n\n## {SECTIONS[name]}\n\n{start}\n{block}{end}\n"
+    path.write_text(text, encoding="utf-8")
 
 
 # -- main -----------------------------------------------------------------------------------------
@@ -1064,7 +1070,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.setup_only:
             return 0
 
-        load_start, digest_start = _load_average(), source_digest(src)
+        load_start, digest_start = load_average(), source_digest(src)
         results = [Result(tool, args.rows // 10 if tool.tenth else args.rows) for tool in tools]
         baselines: dict[str, Measurement] = {}
         profiles: list[Profile] = []
@@ -1099,11 +1105,10 @@ def main(argv: list[str] | None = None) -> int:
     same = "unchanged during the run" if digest_end == digest_start else \
         f"**changed during the run** ({digest_start} at the start): the runs may not all measure the same code"
     facts = machine_facts(targets, commit_fact, f"{digest_end}, {same}")
-    facts.insert(5, ("load average (1 min)", f"{load_start} at the start, {_load_average()} at the end "
+    facts.insert(5, ("load average (1 min)", f"{load_start} at the start, {load_average()} at the end "
                      "(the benchmark itself keeps one or two cores busy)"))
-    text = with_keys_block(render_report(args, targets, results, profiles, facts, existing_notes(out_path), baselines),
-                           out_path)
-    text = with_validate_block(text, out_path)
+    text = with_kept_sections(
+        render_report(args, targets, results, profiles, facts, existing_notes(out_path), baselines), out_path)
     print(text)
     if out_path is not None:
         out_path.write_text(text, encoding="utf-8")

@@ -49,13 +49,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from extract_bench import run_measured  # noqa: E402  (the same launcher and rusage as the extraction bench)
+from extract_bench import run_measured, write_section  # noqa: E402  (the same launcher and rusage as the extraction bench)
 
 GENERATOR_VERSION = 2
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/uttrekk_keys_bench"
 URL_ENV = "UTTREKK_KEYS_BENCH_URL"
 TOTAL_ROWS = 10_000_000
-KEYS_START, KEYS_END = "<!-- keys:start -->", "<!-- keys:end -->"
 PRIMES = [1009, 1013, 1019, 1021, 1031, 1033, 1039, 1049, 1051, 1061, 1063, 1069, 1087, 1091, 1093, 1097,
           1103, 1109, 1117, 1123, 1129, 1151, 1153, 1163, 1171, 1181, 1187, 1193, 1201, 1213, 1217, 1223]
 
@@ -469,16 +468,6 @@ def render(o: Outcome, url: Any, cmd: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_block(path: Path, block: str) -> None:
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Performance\n"
-    if KEYS_START in text and KEYS_END in text:
-        head, rest = text.split(KEYS_START, 1)
-        text = head + KEYS_START + "\n" + block + KEYS_END + rest.split(KEYS_END, 1)[1]
-    else:
-        text = text.rstrip("\n") + f"\n\n## Key inference\n\n{KEYS_START}\n{block}{KEYS_END}\n"
-    path.write_text(text, encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     p.add_argument("--url", default=os.environ.get(URL_ENV, DEFAULT_URL),
@@ -503,7 +492,7 @@ def main(argv: list[str] | None = None) -> int:
     print(block)
     if args.out not in ("-", ""):
         out = Path(args.out) if Path(args.out).is_absolute() else ROOT / args.out
-        write_block(out, block)
+        write_section(out, "keys", block)
         log(f"wrote the keys block of {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
     return 0
 

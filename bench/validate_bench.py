@@ -44,11 +44,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from extract_bench import CODES, NOTES, PLACES, TITLES, Measurement, RunFailed, run_measured  # noqa: E402
+from extract_bench import CODES, NOTES, PLACES, TITLES, Measurement, RunFailed, load_average, run_measured, write_section  # noqa: E402
 
 GENERATOR_VERSION = 1
 DEFAULT_ROWS = 1_000_000
-VALIDATE_START, VALIDATE_END = "<!-- validate:start -->", "<!-- validate:end -->"
 PROFILE = """\
 [metadata]
 archive_creator = "Eksempel kommune"
@@ -230,23 +229,6 @@ def render(rows: int, runs: list[tuple[Measurement, Measurement, int]], cmd: str
 MB = 1_000_000
 
 
-def _load() -> str:
-    try:
-        return f"{os.getloadavg()[0]:.2f}"
-    except OSError:
-        return "?"
-
-
-def write_block(path: Path, block: str) -> None:
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Performance\n"
-    if VALIDATE_START in text and VALIDATE_END in text:
-        head, rest = text.split(VALIDATE_START, 1)
-        text = head + VALIDATE_START + "\n" + block + VALIDATE_END + rest.split(VALIDATE_END, 1)[1]
-    else:
-        text = text.rstrip("\n") + f"\n\n## Validation speed\n\n{VALIDATE_START}\n{block}{VALIDATE_END}\n"
-    path.write_text(text, encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -262,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     db = Path(args.db) if args.db else Path(tempfile.gettempdir()) / f"uttrekk_validate_bench_{args.rows}.sqlite"
     ensure_database(db, args.rows, log)
     exe = uttrekk_exe()
-    load_start = _load()
+    load_start = load_average()
     runs = []
     with tempfile.TemporaryDirectory(prefix="uttrekk-validate-bench-", dir=args.tmpdir) as tmp:
         for k in range(args.repeat):
@@ -282,11 +264,11 @@ def main(argv: list[str] | None = None) -> int:
         elif not a.startswith(("--db=", "--tmpdir=")):
             shown.append(a)
     cmd = " ".join(["python bench/validate_bench.py", *shown])
-    block = render(args.rows, runs, cmd, (load_start, _load()))
+    block = render(args.rows, runs, cmd, (load_start, load_average()))
     print(block)
     if args.out not in ("-", ""):
         out = Path(args.out) if Path(args.out).is_absolute() else ROOT / args.out
-        write_block(out, block)
+        write_section(out, "validate", block)
         log(f"wrote the validate block of {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
     return 0
 
