@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import build_example_db
 import pytest
+import sqlalchemy as sa
 from click.testing import CliRunner
 
 from extractor.cli import cli
@@ -25,6 +30,30 @@ def example_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def run(*args: str | Path) -> object:
     """Run the uttrekk CLI in-process; returns click's Result."""
     return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+
+PG_ADMIN = os.environ.get("UTTREKK_TEST_POSTGRESQL_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+MARIADB_ADMIN = os.environ.get("UTTREKK_TEST_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306/?charset=utf8mb4")
+
+
+@contextmanager
+def fresh_database(engine: str, prefix: str = "uttrekk_t") -> Iterator[sa.engine.URL]:
+    """A new, empty UTF-8 database on the local PostgreSQL or MariaDB test server, dropped afterwards."""
+    admin = sa.engine.make_url(PG_ADMIN if engine == "postgresql" else MARIADB_ADMIN)
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    eng = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
+    try:
+        with eng.connect() as conn:
+            conn.exec_driver_sql(f"CREATE DATABASE {name}" + (" ENCODING 'UTF8' TEMPLATE template0"
+                                                               if engine == "postgresql" else " CHARACTER SET utf8mb4"))
+    except sa.exc.OperationalError as exc:
+        pytest.fail(f"{engine} test server not reachable ({exc.orig}); run scripts/test-services.sh")
+    try:
+        yield admin.set(database=name)
+    finally:
+        with eng.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}" + (" WITH (FORCE)" if engine == "postgresql" else ""))
+        eng.dispose()
 
 
 def fails(result, *fragments: str) -> str:

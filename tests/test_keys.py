@@ -7,9 +7,7 @@ the independent parser in ``tests/readback.py``, never through uttrekk.
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 import tests.readback as rb
-from tests.conftest import run
-
-PG_ADMIN = os.environ.get("UTTREKK_TEST_POSTGRESQL_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-MARIADB_ADMIN = os.environ.get("UTTREKK_TEST_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306/?charset=utf8mb4")
+from tests.conftest import fresh_database, run
 
 DDL = [
     "CREATE TABLE status (kode VARCHAR(2) NOT NULL PRIMARY KEY, betegnelse VARCHAR(40))",
@@ -96,21 +91,9 @@ def keys_db(request, tmp_path_factory):
         _seed(sa.engine.make_url(f"sqlite:///{path}"), engine)
         yield engine, str(path)
         return
-    admin = sa.engine.make_url(PG_ADMIN if engine == "postgresql" else MARIADB_ADMIN)
-    name = f"uttrekk_k_{uuid.uuid4().hex[:10]}"
-    eng = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
-    try:
-        with eng.connect() as conn:
-            conn.exec_driver_sql(f"CREATE DATABASE {name}" + (" ENCODING 'UTF8' TEMPLATE template0"
-                                                               if engine == "postgresql" else " CHARACTER SET utf8mb4"))
-    except sa.exc.OperationalError as exc:
-        pytest.fail(f"{engine} test server not reachable ({exc.orig}); run scripts/test-services.sh")
-    url = admin.set(database=name)
-    _seed(url, engine)
-    yield engine, url.render_as_string(hide_password=False)
-    with eng.connect() as conn:
-        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}" + (" WITH (FORCE)" if engine == "postgresql" else ""))
-    eng.dispose()
+    with fresh_database(engine, "uttrekk_k") as url:
+        _seed(url, engine)
+        yield engine, url.render_as_string(hide_password=False)
 
 
 def _profile(tmp_path: Path, engine: str) -> Path:
@@ -279,25 +262,13 @@ def test_bad_key_declarations_are_clear_errors(tmp_path):
 
 
 def test_undeclared_address_column_is_named_in_the_summary(tmp_path):
-    admin = sa.engine.make_url(PG_ADMIN)
-    name = f"uttrekk_k_{uuid.uuid4().hex[:10]}"
-    eng = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
-    try:
-        with eng.connect() as conn:
-            conn.exec_driver_sql(f"CREATE DATABASE {name}")
-    except sa.exc.OperationalError as exc:
-        pytest.fail(f"postgresql test server not reachable ({exc.orig}); run scripts/test-services.sh")
-    try:
-        src = sa.create_engine(admin.set(database=name))
+    with fresh_database("postgresql", "uttrekk_k") as url:
+        src = sa.create_engine(url)
         with src.begin() as conn:
             conn.exec_driver_sql("CREATE TABLE t (id integer PRIMARY KEY, adr tid)")
             conn.exec_driver_sql("INSERT INTO t VALUES (1, '(0,1)')")
         src.dispose()
-        r = run("extract", admin.set(database=name).render_as_string(hide_password=False), "--out", tmp_path / "o", "-q")
-        assert r.exit_code == 0, r.output
-        summary = (tmp_path / "o" / "report" / "summary.txt").read_text(encoding="utf-8")
-        assert "t.adr (tid) holds physical row addresses" in summary and "[tables.t.pointers.adr]" in summary
-    finally:
-        with eng.connect() as conn:
-            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        eng.dispose()
+        r = run("extract", url.render_as_string(hide_password=False), "--out", tmp_path / "o", "-q")
+    assert r.exit_code == 0, r.output
+    summary = (tmp_path / "o" / "report" / "summary.txt").read_text(encoding="utf-8")
+    assert "t.adr (tid) holds physical row addresses" in summary and "[tables.t.pointers.adr]" in summary

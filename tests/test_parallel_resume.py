@@ -15,7 +15,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-import uuid
 from decimal import Decimal
 from pathlib import Path
 
@@ -23,11 +22,10 @@ import pytest
 import sqlalchemy as sa
 
 import tests.readback as rb
-from tests.conftest import run
+from tests.conftest import fresh_database, run
 
 ROOT = Path(__file__).resolve().parent.parent
 UTTREKK = [sys.executable, "-m", "extractor"]
-PG_ADMIN = os.environ.get("UTTREKK_TEST_POSTGRESQL_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 MARIADB_ADMIN = os.environ.get("UTTREKK_TEST_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306/?charset=utf8mb4")
 DATE = "2026-01-31"
 
@@ -151,15 +149,11 @@ def _pg_rows(n: int) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def pg_db():
-    admin = sa.engine.make_url(PG_ADMIN)
-    name = f"uttrekk_p_{uuid.uuid4().hex[:10]}"
-    eng = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
-    try:
-        with eng.connect() as conn:
-            conn.exec_driver_sql(f"CREATE DATABASE {name} ENCODING 'UTF8' TEMPLATE template0")
-    except sa.exc.OperationalError as exc:
-        pytest.fail(f"postgresql test server not reachable ({exc.orig}); run scripts/test-services.sh")
-    url = admin.set(database=name)
+    with fresh_database("postgresql", "uttrekk_p") as url:
+        yield _seeded(url)
+
+
+def _seeded(url):
     src = sa.create_engine(url)
     with src.begin() as conn:
         for stmt in PG_SEED:
@@ -173,10 +167,7 @@ def pg_db():
         conn.exec_driver_sql("INSERT INTO d_rare VALUES (1, 'NaN', 'Infinity', 'infinity', '-infinity'), "
                              "(2, 1.5, 2.5, '2020-01-01', '2020-01-01 10:00'), (3, NULL, '-Infinity', '0044-03-15 BC', NULL)")
     src.dispose()
-    yield url
-    with eng.connect() as conn:
-        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    eng.dispose()
+    return url
 
 
 def _url(url) -> str:
