@@ -20,6 +20,7 @@ from .model import Column, ForeignKey, Lookup, Table
 from .plan import CODE_KINDS, FieldPlan, Plan, TablePlan, Unpivot, safe_file_stem
 from .profile import ADDRESS_KINDS, RepeatingGroup
 from .report import DeviationLog
+from .scan import key_text
 
 SURROGATE = "uttrekk_lopenr"
 """Name of the key field added to a table that has no key."""
@@ -336,8 +337,7 @@ def check_relations(plan: Plan, dialect: Any, work: Path) -> tuple[dict[str, dic
                                             replace(target.source, lookups=()), fk.ref_columns, pk):
                     n += 1
                     recno, key, values = row[0], row[1:1 + len(pk)], row[1 + len(pk):]
-                    where = f"{tp.surrogate}={recno}" if tp.surrogate else ", ".join(
-                        f"{c}={v}" for c, v in zip(pk, key, strict=True)) or f"record {recno}"
+                    where = key_text(tp, tuple(key), recno)
                     shown = ", ".join(map(str, values))
                     log.add(tp.name, ", ".join(fk.columns), where, "dangling_reference",
                             f"{shown} has no row in {target.name}({', '.join(fk.ref_columns)}); kept as in the source")

@@ -191,8 +191,7 @@ def _query(dialect: Any, tp: Any) -> str:
     """The SELECT that read a table (for a repeating group's child: the parent's rows it came from)."""
     if tp.unpivot is not None:
         u = tp.unpivot
-        read = (*u.key, *(c for o in u.occurrences for c in o))
-        return str(dialect.select_sql(u.parent, read, u.order_by).compile(dialect.engine))
+        return str(dialect.select_sql(u.parent, u.read, u.order_by).compile(dialect.engine))
     return str(dialect.select_sql(tp.source, tp.columns, tp.order_by).compile(dialect.engine))
 
 

@@ -88,6 +88,11 @@ class Unpivot:
     """The parent's key columns read; empty when the parent's key is its record number."""
     occurrences: tuple[tuple[str, ...], ...]
 
+    @property
+    def read(self) -> tuple[str, ...]:
+        """The parent's columns read: its key, then every occurrence's columns in order."""
+        return (*self.key, *(c for o in self.occurrences for c in o))
+
 
 @dataclass(frozen=True)
 class TablePlan:

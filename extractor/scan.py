@@ -147,11 +147,10 @@ def unpivoted(dialect: Any, tp: TablePlan, columns: tuple[str, ...]) -> Iterator
     u = tp.unpivot
     assert u is not None
     width = len(u.occurrences[0])
-    read = (*u.key, *(c for o in u.occurrences for c in o))
     k = len(u.key)
     pick = [tp.columns.index(c) for c in columns]
     whole = list(columns) == list(tp.columns)
-    for recno, row in enumerate(dialect.iter_rows(u.parent, read, u.order_by), 1):
+    for recno, row in enumerate(dialect.iter_rows(u.parent, u.read, u.order_by), 1):
         key = tuple(row[:k]) if k else (recno,)
         for j in range(len(u.occurrences)):
             values = tuple(row[k + j * width:k + (j + 1) * width])
@@ -162,12 +161,18 @@ def unpivoted(dialect: Any, tp: TablePlan, columns: tuple[str, ...]) -> Iterator
 
 def row_key(tp: TablePlan, row: tuple[Any, ...], recno: int) -> str:
     """How a person finds a row: its primary key values, else its record number in the file."""
+    if tp.surrogate or not tp.primary_key or tp.source is None:
+        return key_text(tp, (), recno)
+    idx = {c: i for i, c in enumerate(tp.columns)}
+    return ", ".join(f"{c}={row[idx[c]]}" for c in tp.primary_key if c in idx)
+
+
+def key_text(tp: TablePlan, key: tuple[Any, ...], recno: int) -> str:
+    """A row key from the primary key's values (in key order), or the record number where that is the key."""
     if tp.surrogate:
         return f"{tp.surrogate}={recno}"
-    if tp.primary_key and tp.source is not None:
-        idx = {c: i for i, c in enumerate(tp.columns)}
-        parts = [f"{c}={row[idx[c]]}" for c in tp.primary_key if c in idx]
-        return ", ".join(parts)
+    if tp.primary_key and key:
+        return ", ".join(f"{c}={v}" for c, v in zip(tp.primary_key, key, strict=True))
     return f"record {recno}"
 
 
