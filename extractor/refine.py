@@ -138,6 +138,9 @@ def _code_table_note(plan: Plan, tp: TablePlan, lists: dict[tuple[str, str], Any
     where = ", ".join(users[tp.name])
     if (tp.name, tp.code_table[0]) in lists:
         note = f"kodene i tabellen er også skrevet som kodeliste på feltene som viser hit ({where})"
+    elif tp.code_table[2] is False:
+        note = (f"kodene er etter profilen ikke skrevet som kodeliste på feltene som viser hit ({where}); de har en "
+                "fremmednøkkel til tabellen")
     elif plan.profile.table(tp.name).code_table is not None:
         note = (f"kodetabell med {scan.tables[tp.name].rows} koder, flere enn grensen på "
                 f"{plan.profile.code_list_limit} for kodelister i feltbeskrivelsene; feltene som viser hit ({where}) "

@@ -272,3 +272,31 @@ def test_undeclared_address_column_is_named_in_the_summary(tmp_path):
     assert r.exit_code == 0, r.output
     summary = (tmp_path / "o" / "report" / "summary.txt").read_text(encoding="utf-8")
     assert "t.adr (tid) holds physical row addresses" in summary and "[tables.t.pointers.adr]" in summary
+
+
+def test_code_list_limit_and_inline_decide_where_codes_go(tmp_path):
+    db = tmp_path / "c.sqlite"
+    con = sqlite3.connect(db)
+    con.executescript("CREATE TABLE farge (kode TEXT PRIMARY KEY, navn TEXT);"
+                      "CREATE TABLE ting (id INTEGER PRIMARY KEY, farge TEXT REFERENCES farge (kode));"
+                      "INSERT INTO farge VALUES ('R', 'Rød'), ('G', 'Grønn'), ('B', 'Blå');"
+                      "INSERT INTO ting VALUES (1, 'R'), (2, 'B');")
+    con.close()
+    cases = {"": ({"R": "Rød", "G": "Grønn", "B": "Blå"}, "også skrevet som kodeliste"),  # found, short: inline
+             "[output]\ncode_list_limit = 2\n": ({}, None),  # found, but longer than the limit: a relation only
+             '[tables.farge]\ncode_table = { code = "kode", explanation = "navn", inline = false }\n':
+                 ({}, "etter profilen ikke skrevet som kodeliste"),
+             '[output]\ncode_list_limit = 2\n[tables.farge]\ncode_table = { code = "kode", explanation = "navn" }\n':
+                 ({}, "kodetabell med 3 koder, flere enn grensen på 2")}
+    for i, (text, (codes, note)) in enumerate(cases.items()):
+        prof = tmp_path / f"p{i}.toml"
+        prof.write_text(text, encoding="utf-8")
+        out = tmp_path / f"o{i}"
+        r = run("extract", db, "--out", out, "--profile", prof, "-q")
+        assert r.exit_code == 0, r.output
+        addml = rb.read_addml(out / "content" / "addml.xml")
+        assert addml["ting"].field("farge").codes == codes, text
+        assert (("farge",), "farge", ("kode",)) in _fks(addml, "ting")
+        notes = [d.detail for d in rb.read_deviations(out / "report" / "deviations.tsv")
+                 if d.table == "farge" and d.action == "table_note"]
+        assert (note is None and not notes) or (note is not None and any(note in n for n in notes)), (text, notes)
