@@ -53,3 +53,10 @@ def test_authentic_errors_are_packed_and_the_exit_code_says_so(tmp_path: Path) -
     assert "A.16" in failed  # the dangling 'X', which the extraction report lists too
     deviations = (tmp_path / "x" / "report" / "deviations.tsv").read_text(encoding="utf-8")
     assert "sak\tstatus\tid=2\tdangling_reference" in deviations
+
+
+def test_package_without_archive_creator_is_a_clear_error_and_no_tar(example_db: Path, tmp_path: Path) -> None:
+    r = _run("extract", example_db, "--charset", "UTF-8", "--out", tmp_path / "x", "--package", tmp_path / "pkg", "-q")
+    assert r.exit_code != 0 and "Traceback" not in r.output
+    assert "uttrekk: error:" in r.output and "--archive-creator" in r.output
+    assert not list(tmp_path.glob("pkg/*.tar"))

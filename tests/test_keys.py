@@ -300,3 +300,17 @@ def test_code_list_limit_and_inline_decide_where_codes_go(tmp_path):
         notes = [d.detail for d in rb.read_deviations(out / "report" / "deviations.tsv")
                  if d.table == "farge" and d.action == "table_note"]
         assert (note is None and not notes) or (note is not None and any(note in n for n in notes)), (text, notes)
+
+
+def test_inspect_shows_the_key_each_table_gets(keys_db, tmp_path):
+    engine, source = keys_db
+    r = run("inspect", source, "--profile", _profile(tmp_path, engine), "--no-scan", "--json")
+    assert r.exit_code == 0, r.output
+    import json
+
+    tables = {t["table"]: t for t in json.loads(r.output)["tables"]}
+    assert tables["logg"]["extract_key"] == [rb.SURROGATE] and "lagt til av uttrekket" in tables["logg"]["extract_key_note"]
+    assert tables["ansatt"]["extract_key"] == ["ansattnr"] and tables["ansatt"]["primary_key"] == []
+    assert tables["sak"]["extract_key"] == ["id"] and tables["sak"]["extract_key_note"] == ""
+    text = run("inspect", source, "--no-scan").output
+    assert "key in the extract: uttrekk_lopenr" in text
