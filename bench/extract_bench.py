@@ -939,6 +939,16 @@ def with_kept_sections(text: str, path: Path | None) -> str:
     return text
 
 
+def publish_section(out: str, name: str, block: str, log: Callable[[str], None]) -> None:
+    """Print a benchmark's section and, unless ``out`` is '-', write it into that file (relative to the repo)."""
+    print(block)
+    if out in ("-", ""):
+        return
+    path = Path(out) if Path(out).is_absolute() else ROOT / out
+    write_section(path, name, block)
+    log(f"wrote the {name} block of {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+
+
 def write_section(path: Path, name: str, block: str) -> None:
     """Replace the text between one section's markers in performance.md (added at the end if absent)."""
     start, end = markers(name)

@@ -49,7 +49,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from extract_bench import run_measured, write_section  # noqa: E402  (the same launcher and rusage as the extraction bench)
+from extract_bench import publish_section, run_measured  # noqa: E402  (the same launcher and rusage as the extraction bench)
 
 GENERATOR_VERSION = 2
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/uttrekk_keys_bench"
@@ -489,11 +489,7 @@ def main(argv: list[str] | None = None) -> int:
     outcome = measure(url, log)
     cmd = "python bench/keys_bench.py" + (" " + " ".join(argv if argv is not None else sys.argv[1:])).rstrip()
     block = render(outcome, url, cmd.strip())
-    print(block)
-    if args.out not in ("-", ""):
-        out = Path(args.out) if Path(args.out).is_absolute() else ROOT / args.out
-        write_section(out, "keys", block)
-        log(f"wrote the keys block of {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
+    publish_section(args.out, "keys", block, log)
     return 0
 
 

@@ -44,7 +44,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from extract_bench import CODES, NOTES, PLACES, TITLES, Measurement, RunFailed, load_average, run_measured, write_section  # noqa: E402
+from extract_bench import CODES, NOTES, PLACES, TITLES, Measurement, RunFailed, load_average, publish_section, run_measured  # noqa: E402
 
 GENERATOR_VERSION = 1
 DEFAULT_ROWS = 1_000_000
@@ -265,11 +265,7 @@ def main(argv: list[str] | None = None) -> int:
             shown.append(a)
     cmd = " ".join(["python bench/validate_bench.py", *shown])
     block = render(args.rows, runs, cmd, (load_start, load_average()))
-    print(block)
-    if args.out not in ("-", ""):
-        out = Path(args.out) if Path(args.out).is_absolute() else ROOT / args.out
-        write_section(out, "validate", block)
-        log(f"wrote the validate block of {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
+    publish_section(args.out, "validate", block, log)
     return 0
 
 
