@@ -30,7 +30,8 @@ ADDRESS_KINDS = ("rowid", "ctid", "physloc", "recno")
 
 _TOP_KEYS = ("metadata", "charset", "output", "tables")
 _METADATA_KEYS = ("archive_creator", "submitter", "system_name", "system_version", "system_type",
-                  "description", "period_start", "period_end", "extraction_date")
+                  "description", "period_start", "period_end", "extraction_date", "dataset_number",
+                  "responsible_person")
 _CHARSET_KEYS = ("encoding", "utf8_fallback", "map")
 _OUTPUT_KEYS = ("format", "long_text_limit", "code_list_limit")
 _TABLE_KEYS = ("description", "exclude", "primary_key", "foreign_keys", "code_table", "pointers",
@@ -55,6 +56,10 @@ class Metadata:
     period_start: str = ""
     period_end: str = ""
     extraction_date: str = ""
+    dataset_number: str = ""
+    """The depot's number for the dataset, e.g. ``ar_id/sy_id/løpenummer`` (``1234/56/1``)."""
+    responsible_person: str = ""
+    """Who answers for the extract at the archive creator (name, and role or contact)."""
 
 
 @dataclass(frozen=True)
