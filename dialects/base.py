@@ -7,7 +7,8 @@ the database holds, not what an ORM type would make of it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+import datetime as dt
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -16,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy import types as sat
 
 from extractor.errors import ConfigError, SourceError
-from extractor.model import Column, ForeignKey, Kind, Lookup, Schema, Table
+from extractor.model import Column, ForeignKey, Kind, Lookup, RowFilter, Schema, Table
 
 from .checks import in_list
 
@@ -153,8 +154,11 @@ class Dialect:
 
     # -- reflection ---------------------------------------------------------------------------
 
-    def reflect(self, schema: str | None = None, views: bool = False) -> Schema:
-        """Tables (and with ``views`` views, extracted as tables) of one schema, in bulk queries."""
+    def reflect(self, schema: str | None = None, views: bool | Collection[str] = False) -> Schema:
+        """Tables (and with ``views`` views, extracted as tables) of one schema, in bulk queries.
+
+        ``views`` may name the views wanted (those a profile describes); ``True`` takes them all.
+        """
         from sqlalchemy.engine.reflection import ObjectKind
 
         try:
@@ -170,6 +174,8 @@ class Dialect:
                     view_names += inspector.get_materialized_view_names(schema=schema)
                 except NotImplementedError:  # engines without materialized views
                     pass
+                if views is not True:
+                    view_names = [v for v in view_names if v in views and v not in names]
                 names = names + view_names
             kind = ObjectKind.ANY if views else ObjectKind.TABLE
             columns = inspector.get_multi_columns(schema=schema, kind=kind)
@@ -241,8 +247,100 @@ class Dialect:
 
     # -- data -----------------------------------------------------------------------------------
 
-    def _selectable(self, table: Table) -> Any:
-        return sa.table(table.name, schema=table.schema)
+    def _selectable(self, table: Table, alias: str | None = None) -> Any:
+        """What a table is read from: the table itself, its filtered rows (the profile's filter), or
+        a profile query, as a subquery named like the table (or ``alias``)."""
+        if table.query is not None:
+            return self._query_source(table.query, alias or table.name, [c.name for c in table.columns])
+        base = sa.table(table.name, schema=table.schema)
+        if table.row_filter is None:
+            return base.alias(alias) if alias else base
+        return (sa.select(sa.literal_column("*")).select_from(base).where(self.filter_condition(table.row_filter))
+                .subquery(alias or table.name))
+
+    def _query_source(self, sql: str, name: str, columns: Sequence[str] = ()) -> Any:
+        """A profile's SELECT as a subquery. Colons are escaped (``:x`` is no bind parameter here),
+        and the query ends on its own line so that a trailing ``--`` comment stays a comment."""
+        text = sa.text(sql.replace(":", "\\:") + "\n")
+        return text.columns(*[sa.column(c) for c in columns]).subquery(name)
+
+    def filter_condition(self, row_filter: RowFilter) -> Any:
+        """The profile's filter as one condition: its ``where`` as written, and the period on
+        ``period_column`` as [start, end + 1 day), so a timestamp on the last day is inside."""
+        parts: list[Any] = []
+        if row_filter.where:
+            parts.append(sa.literal_column(f"({row_filter.where})"))
+        if row_filter.period_column:
+            column: Any = sa.column(row_filter.period_column)
+            if row_filter.start:
+                parts.append(column >= self.date_literal(dt.date.fromisoformat(row_filter.start)))
+            if row_filter.end:
+                parts.append(column < self.date_literal(dt.date.fromisoformat(row_filter.end) + dt.timedelta(days=1)))
+        return sa.and_(*parts)
+
+    def date_literal(self, day: dt.date) -> Any:
+        """A date to compare a date or timestamp column with (SQLite: its text, which sorts as dates do)."""
+        return sa.literal(day, sa.Date)
+
+    def reflect_query(self, name: str, sql: str) -> Table:
+        """A profile query as a table: its result columns (names, types and nullability as far as
+        the driver tells), read without rows in a read-only session. ``SourceError`` names what
+        the server said when it refuses the query."""
+        probe: Any = sa.select(sa.literal_column("*")).select_from(self._query_source(sql, "ux_q")).where(sa.false())
+        try:
+            with self.snapshot(), self._connection() as conn:
+                result = conn.execute(probe)
+                description = list(result.cursor.description or ())
+                columns = self.query_columns(conn, result.cursor, sql)
+                result.close()
+        except sa.exc.SQLAlchemyError as exc:
+            raise SourceError(_short(exc)) from None
+        names = [d[0] for d in description]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise SourceError(f"the result has more than one column named {', '.join(twice)}; give each its own "
+                              "name with AS")
+        return Table(name, tuple(columns), query=sql)
+
+    def query_columns(self, conn: Any, cursor: Any, sql: str) -> list[Column]:
+        """Columns from the cursor description after a query ran. The generic reading uses the
+        DB-API type objects (engine adapters read the exact types their drivers report)."""
+        dbapi = self.engine.dialect.loaded_dbapi
+        out = []
+        for d in cursor.description:
+            name, code = d[0], d[1]
+            precision, scale = (d[4], d[5]) if len(d) > 5 else (None, None)
+            null_ok = d[6] if len(d) > 6 and isinstance(d[6], bool) else True
+            kind: Kind = "unknown"
+            facts: dict[str, Any] = {}
+            if code == getattr(dbapi, "STRING", object()):
+                kind = "string"
+            elif code == getattr(dbapi, "BINARY", object()):
+                kind = "binary"
+            elif code == getattr(dbapi, "NUMBER", object()):
+                kind = "integer" if scale == 0 and precision else "decimal"
+                facts = {"precision": precision, "scale": scale}
+            elif code == getattr(dbapi, "DATETIME", object()):
+                kind = "timestamp"
+            out.append(Column(name, str(getattr(code, "__name__", code)), kind, nullable=null_ok, **facts))
+        return out
+
+    def check_filter(self, table: Table) -> None:
+        """Run the table's filter once without reading rows: ``SourceError`` when the server refuses it."""
+        query: Any = sa.select(sa.literal_column("1")).select_from(self._selectable(table)).where(sa.false())
+        try:
+            with self.snapshot(), self._connection() as conn:
+                conn.execute(query).close()
+        except sa.exc.SQLAlchemyError as exc:
+            raise SourceError(_short(exc)) from None
+
+    def sql_text(self, query: Any) -> str:
+        """A statement as SQL text with its values written in (what a person reads in addml.xml;
+        what the PostgreSQL COPY path sends)."""
+        text = str(query.compile(self.engine, compile_kwargs={"literal_binds": True}))
+        if self.engine.dialect.paramstyle in ("format", "pyformat"):
+            text = text.replace("%%", "%")  # the compiler doubles every % for a driver that will not see it
+        return text
 
     def column_expr(self, table: Table, name: str) -> Any:
         """How one column is selected; adapters cast vendor types the driver would return oddly."""
@@ -300,8 +398,14 @@ class Dialect:
             raise ConfigError(f"pointer {lk.column} -> {lk.target.name}: {self.name} has no address '{lk.address}' "
                               f"(addresses here: {known}, or a column of {lk.target.name})")
         key = self.column_expr(lk.target, lk.key) if lk.key else self.record_number(lk.target, lk.order)
-        sub = sa.select(address.label("ux_a"), key.label("ux_k")).select_from(
-            self._selectable(lk.target)).subquery(f"ux_l{i}")
+        if lk.target.row_filter is None:
+            sub = sa.select(address.label("ux_a"), key.label("ux_k")).select_from(
+                self._selectable(lk.target)).subquery(f"ux_l{i}")
+        else:  # the address is a row of the whole table; only rows the filter keeps give a key
+            every = sa.select(address.label("ux_a"), sa.literal_column(f"{self._quote(lk.target.name)}.*")).select_from(
+                sa.table(lk.target.name, schema=lk.target.schema)).subquery(lk.target.name)
+            sub = sa.select(every.c.ux_a, key.label("ux_k")).select_from(every).where(
+                self.filter_condition(lk.target.row_filter)).subquery(f"ux_l{i}")
         return sub, stored == sub.c.ux_a
 
     def order_keys(self, table: Table, name: str) -> list[Any]:
@@ -371,7 +475,7 @@ class Dialect:
         inner = sa.select(rn, *[sa.column(c).label(f"ux_c{i}") for i, c in enumerate(wanted)]).select_from(
             self._selectable(table)).subquery("ux_s")
         own = {c: inner.c[f"ux_c{i}"] for i, c in enumerate(wanted)}
-        tgt = self._selectable(target).alias("ux_t")
+        tgt = self._selectable(target, "ux_t")
         match = sa.exists().where(sa.and_(*[sa.literal_column(f"ux_t.{self._quote(r)}") == own[c]
                                             for c, r in zip(columns, ref_columns, strict=True)])).select_from(tgt)
         return (sa.select(inner.c.ux_rn, *[own[c] for c in pk], *[own[c] for c in columns])

@@ -56,6 +56,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -172,7 +173,7 @@ class MSSQL(Dialect):
 
     # -- reflection -----------------------------------------------------------------------------
 
-    def reflect(self, schema: str | None = None, views: bool = False) -> Schema:
+    def reflect(self, schema: str | None = None, views: bool | Collection[str] = False) -> Schema:
         """The generic reflection, plus the names of the CLR types SQLAlchemy does not know."""
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", "Did not recognize type", sa.exc.SAWarning)

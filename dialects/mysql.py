@@ -24,9 +24,23 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
-from extractor.model import Kind, Table
+from extractor.model import Column, Kind, Table
 
 from .base import Dialect, kind_of
+
+BINARY_CHARSET = 63
+"""The character set number MySQL gives binary strings and BLOBs."""
+
+_FIELD_TYPES: dict[int, tuple[str, Kind]] = {
+    0: ("DECIMAL", "decimal"), 246: ("DECIMAL", "decimal"), 1: ("TINYINT", "integer"), 2: ("SMALLINT", "integer"),
+    3: ("INT", "integer"), 8: ("BIGINT", "integer"), 9: ("MEDIUMINT", "integer"), 13: ("YEAR", "integer"),
+    4: ("FLOAT", "float"), 5: ("DOUBLE", "float"), 10: ("DATE", "date"), 14: ("DATE", "date"),
+    7: ("TIMESTAMP", "timestamp"), 12: ("DATETIME", "timestamp"), 11: ("TIME", "time"),
+    15: ("VARCHAR", "string"), 253: ("VARCHAR", "string"), 254: ("CHAR", "char"), 245: ("JSON", "string"),
+    249: ("TINYTEXT", "string"), 250: ("MEDIUMTEXT", "string"), 251: ("LONGTEXT", "string"), 252: ("TEXT", "string"),
+    16: ("BIT", "integer"), 255: ("GEOMETRY", "binary"), 6: ("NULL", "string"),
+}
+"""The wire protocol's column types (``FIELD_TYPE``) -> a native type name and kind, for query results."""
 
 
 class MySQL(Dialect):
@@ -54,6 +68,41 @@ class MySQL(Dialect):
                     out.setdefault((schema, table), []).append({"name": name, "sqltext": clause})
         except sa.exc.DBAPIError:  # servers before MariaDB 10.2 / MySQL 8.0.16 have no such view
             return super().check_constraints(inspector, schema)
+        return out
+
+    def query_columns(self, conn: Any, cursor: Any, sql: str) -> list[Column]:
+        """A query's columns from the wire protocol's field descriptions: type, character set
+        (binary strings are binary), length in characters, scale and NOT NULL, as the server
+        reports them for the result (outer joins included)."""
+        fields = getattr(getattr(cursor, "_result", None), "fields", None) or []
+        charsets = {int(i): int(n) for i, n in conn.exec_driver_sql(
+            "SELECT c.ID, s.MAXLEN FROM information_schema.COLLATIONS c JOIN information_schema.CHARACTER_SETS s "
+            "ON s.CHARACTER_SET_NAME = c.CHARACTER_SET_NAME")}
+        out = []
+        for i, d in enumerate(cursor.description):
+            name, code, length, scale, null_ok = d[0], d[1], d[3], d[5], d[6]
+            charset = fields[i].charsetnr if i < len(fields) else None
+            native, kind = _FIELD_TYPES.get(code, ("(unknown)", "unknown"))
+            facts: dict[str, Any] = {}
+            if kind in ("string", "char"):
+                if charset == BINARY_CHARSET:
+                    native, kind = native.replace("TEXT", "BLOB").replace("CHAR", "BINARY"), "binary"
+                else:
+                    length = (length or 0) // charsets.get(charset or 0, 1) or None
+                    facts["length"] = length
+                    native = f"{native}({length})" if native in ("VARCHAR", "CHAR") else native
+            elif native == "TINYINT" and length == 1 or native == "BIT" and length == 1:
+                kind = "boolean"
+                native = f"{native}(1)"
+            elif native == "BIT":
+                native = f"BIT({length})"
+            elif native == "DECIMAL":
+                precision = (length or 0) - (1 if scale else 0) - 1
+                facts = {"precision": precision, "scale": scale}
+                native = f"DECIMAL({precision},{scale})"
+                if scale == 0:
+                    kind = "integer"
+            out.append(Column(name, native, kind, nullable=bool(null_ok), **facts))
         return out
 
     def column_kind(self, satype: Any) -> tuple[Kind, dict[str, Any]]:

@@ -67,7 +67,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -153,7 +153,7 @@ class Oracle(Dialect):
 
     # -- reflection -----------------------------------------------------------------------------
 
-    def reflect(self, schema: str | None = None, views: bool = False) -> Schema:
+    def reflect(self, schema: str | None = None, views: bool | Collection[str] = False) -> Schema:
         """The generic reflection, plus the Oracle types SQLAlchemy does not know (from ALL_TAB_COLS)."""
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", "Did not recognize type", sa.exc.SAWarning)

@@ -33,16 +33,16 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 
 from extractor.errors import SourceError
-from extractor.model import Kind, Schema, Table
+from extractor.model import Column, Kind, Schema, Table
 
-from .base import NO_TYPE, Capabilities, Dialect, _short, kind_of, with_vendor_types
+from .base import NO_TYPE, Capabilities, Dialect, _short, kind_of, native_name, with_vendor_types
 from .checks import in_list
 
 _SNAPSHOT_ID = re.compile(r"[0-9A-Fa-f]+-[0-9A-Fa-f]+(-[0-9]+)?")
@@ -79,7 +79,7 @@ class PostgreSQL(Dialect):
             return
         import psycopg
 
-        sql = str(self.select_sql(table, columns, order_by).compile(self.engine, compile_kwargs={"literal_binds": True}))
+        sql = self.sql_text(self.select_sql(table, columns, order_by))
         try:
             with self._connection() as conn:
                 raw = conn.connection.driver_connection
@@ -92,9 +92,22 @@ class PostgreSQL(Dialect):
         except (psycopg.Error, sa.exc.SQLAlchemyError) as exc:
             raise SourceError(f"{self.label}: reading table {table.name} failed: {_short(exc)}") from None
 
+    def query_columns(self, conn: Any, cursor: Any, sql: str) -> list[Column]:
+        """A query's columns from the types psycopg reports (``numeric(10,2)``, ``varchar(40)``,
+        ``timestamptz``…), mapped like reflected columns. PostgreSQL does not say whether a result
+        column can be NULL (an outer join can make any column NULL), so every one may be."""
+        out = []
+        for d in cursor.description:
+            satype = _described_type(d.type_display)
+            kind, facts = self.column_kind(satype)
+            out.append(Column(d.name, native_name(satype, self.engine) if satype is not None else d.type_display, kind,
+                              length=facts.get("length"), precision=facts.get("precision"), scale=facts.get("scale"),
+                              timezone=facts.get("timezone", False)))
+        return out
+
     _domains: dict[str, tuple[str, ...]] = {}
 
-    def reflect(self, schema: str | None = None, views: bool = False) -> Schema:
+    def reflect(self, schema: str | None = None, views: bool | Collection[str] = False) -> Schema:
         """The generic reflection, plus the catalogue's name for types SQLAlchemy does not know
         (``tid``, ``pg_lsn``, extension types…); their values are read as PostgreSQL's text output."""
         with warnings.catch_warnings():
@@ -141,6 +154,32 @@ class PostgreSQL(Dialect):
         if native.startswith("INTERVAL"):  # ISO 8601 text: months stay months (a timedelta would not)
             return sa.cast(sa.column(name), sa.Text)
         return sa.column(name)
+
+
+_INTERNAL_NAMES = {"int2": "smallint", "int4": "integer", "int8": "bigint", "float4": "real",
+                   "float8": "double precision", "bool": "boolean", "varchar": "character varying",
+                   "bpchar": "character", "timestamptz": "timestamp with time zone", "timetz": "time with time zone"}
+"""psycopg's short type names -> the catalogue names SQLAlchemy's PostgreSQL types are filed under."""
+
+_DISPLAYED = re.compile(r"^([a-z0-9_ ]+?)(?:\((\d+)(?:,(\d+))?\))?(\[\])?$")
+
+
+def _described_type(display: str) -> Any:
+    """The SQLAlchemy type of a result column psycopg describes as ``display``; None when unknown
+    (an enum or extension type: its values are archived as their text)."""
+    m = _DISPLAYED.match(display)
+    if m is None or m.group(4):
+        return None  # arrays and anything odd: text, like a reflected ARRAY column
+    name = _INTERNAL_NAMES.get(m.group(1), m.group(1))
+    cls = pg.base.ischema_names.get(name)
+    if cls is None:
+        return None
+    args = [int(x) for x in m.group(2, 3) if x is not None]
+    if name.startswith(("timestamp", "time")):
+        return cls(timezone=name.endswith("with time zone"))
+    if name in ("character varying", "character", "numeric"):
+        return cls(*args)
+    return cls()
 
 
 def _prepare_session(dbapi_conn: Any, _record: Any) -> None:

@@ -9,23 +9,35 @@ values that do not fit as text, with a report line.
 Dates and timestamps are normally text (``YYYY-MM-DD``, ``YYYY-MM-DD HH:MM:SS[.fff]``);
 DECIMAL columns hold REAL values, written with the shortest digits that round-trip.
 Gaps: dates stored as Julian day numbers or Unix times are archived as numbers/text, with a report.
+
+Profile queries: SQLite tells the declared type of a result column only when it comes straight
+from a table column; it is read through a temporary view in a separate in-memory database that
+attaches the source read-only, so the source file is never written. A computed column
+(``count(*)``, ``a || b``) has no declared type: it is typed by the storage classes its values
+have (``typeof``), integer, real or text, and as text when they are mixed.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import sqlalchemy as sa
 
 from extractor.errors import SourceError
+from extractor.model import Column
 
-from .base import Capabilities, Dialect, _short
+from .base import Capabilities, Dialect, _short, native_name
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
+
+
+STORAGE_TYPES = {"integer": "INTEGER", "real": "REAL", "real,integer": "REAL", "integer,real": "REAL", "text": "TEXT",
+                 "blob": "BLOB"}
+"""A computed query column's storage classes -> the type it is read as (mixed or unknown: none, so text)."""
 
 
 class SQLite(Dialect):
@@ -64,6 +76,45 @@ class SQLite(Dialect):
         return cls.from_path(Path(url.database))
 
     path: Path | None = None
+
+    def _storage_classes(self, conn: Any, sql: str, names: list[str]) -> list[str]:
+        """The storage classes (``typeof``) of each named column's non-NULL values, sorted, comma-joined."""
+        quoted = [self._quote(n) for n in names]
+        parts = ", ".join(f"(SELECT group_concat(t, ',') FROM (SELECT DISTINCT typeof({q}) AS t FROM ux_r "
+                          f"WHERE {q} IS NOT NULL ORDER BY t))" for q in quoted)
+        row = conn.exec_driver_sql(f"WITH ux_r AS (SELECT * FROM (\n{sql}\n)) SELECT {parts}").one()
+        return [v or "" for v in row]
+
+    def query_columns(self, conn: Any, cursor: Any, sql: str) -> list[Column]:
+        """Declared types of a query's result columns, from ``PRAGMA table_info`` of a temporary
+        view over it in an in-memory database that attaches the source read-only."""
+        names = [d[0] for d in cursor.description]
+        declared = [""] * len(names)
+        if self.path is not None:
+            mem = sqlite3.connect("file::memory:", uri=True)
+            try:
+                mem.execute("ATTACH DATABASE ? AS src", (f"file:{quote(str(self.path.resolve()))}?mode=ro",))
+                mem.execute(f"CREATE TEMP VIEW ux_q AS SELECT * FROM (\n{sql}\n)")
+                declared = [row[2] or "" for row in mem.execute("PRAGMA temp.table_info(ux_q)")]
+            except sqlite3.Error:
+                pass  # no declared types: every column is read as text
+            finally:
+                mem.close()
+        if len(declared) != len(names):
+            declared = [""] * len(names)
+        untyped = [i for i, decl in enumerate(declared) if not decl]
+        if untyped:
+            stored = self._storage_classes(conn, sql, [names[i] for i in untyped])
+            for i, classes in zip(untyped, stored, strict=True):
+                declared[i] = STORAGE_TYPES.get(classes, "")
+        out = []
+        for name, decl in zip(names, declared, strict=True):
+            resolve = self.engine.dialect._resolve_type_affinity  # type: ignore[attr-defined]  # SQLAlchemy's own reading
+            satype = resolve(decl.upper()) if decl else sa.types.NULLTYPE
+            kind, facts = self.column_kind(satype)
+            out.append(Column(name, native_name(satype, self.engine), kind, length=facts.get("length"),
+                              precision=facts.get("precision"), scale=facts.get("scale")))
+        return out
 
     def _probe(self) -> None:
         try:

@@ -72,6 +72,9 @@ def _reference(plan: Plan, extraction_date: str) -> Any:
     if md.archive_creator:
         agents.append(_el("agent", _el("name", value=md.archive_creator),
                           props=[_prop("role", "recordCreator"), _prop("type", "institution")]))
+    if md.responsible_person:  # the person answering for the extract at the archive creator
+        agents.append(_el("agent", _el("name", value=md.responsible_person),
+                          props=[_prop("role", "recordCreator"), _prop("type", "individual")]))
     if md.submitter:
         agents.append(_el("agent", _el("name", value=md.submitter),
                           props=[_prop("role", "deliver"), _prop("type", "institution")]))
@@ -92,12 +95,37 @@ def _reference(plan: Plan, extraction_date: str) -> Any:
         period.append(_el("endDate", value=md.period_end))
     if period:
         content.append(_el("archivalPeriod", *period))
-    content.append(_el("archivalDataset", _el("date", value=extraction_date),
-                       _el("type", value=md.system_type or "Fagsystem")))
+    dataset = [_el("date", value=extraction_date), _el("type", value=md.system_type or "Fagsystem")]
+    if md.dataset_number:
+        dataset.append(_el("number", value=md.dataset_number))
+    content.append(_el("archivalDataset", *dataset))
     comments = [_el("comment", value=plan.addml_version_reason)] if plan.addml_version_reason else []
     if comments:
         content.append(_el("comments", *comments))
     return A.reference(A.context(A.additionalElements(*context)), A.content(A.additionalElements(*content)))
+
+
+def selection(tp: TablePlan) -> str:
+    """Which rows of the source a filtered table holds, why, and how many were left out (Norwegian)."""
+    f = tp.row_filter
+    if f is None:
+        return ""
+    conditions = []
+    if f.where:
+        conditions.append(f"vilkåret {f.where} er oppfylt")
+    if f.period_column:
+        if f.start and f.end:
+            conditions.append(f"{f.period_column} er fra og med {f.start} til og med {f.end}")
+        elif f.start:
+            conditions.append(f"{f.period_column} er fra og med {f.start}")
+        else:
+            conditions.append(f"{f.period_column} er til og med {f.end}")
+    text = f"Utvalg: bare postene der {' og '.join(conditions)}, er tatt med"
+    reason = tp.filter_reason or ("postene utenfor arkivperioden hører ikke til uttrekket" if f.period_column else "")
+    text += f". Begrunnelse: {reason.rstrip('.')}." if reason else "."
+    if tp.rows_left_out is not None:
+        text += f" {tp.rows_left_out} post(er) i kildetabellen er utelatt."
+    return text
 
 
 def _checksum(sha256: str) -> Any:
@@ -311,7 +339,9 @@ def _flat_files(plan: Plan, files: dict[str, Any], queries: dict[str, str]) -> A
         record: list[Any] = []
         desc = tp.description
         if tp.source is not None:
-            extra = [f"Kildetabell: {tp.source.name}."]
+            extra = [f"Kildetabell: {tp.source.name}."] if tp.source.query is None else []
+            if tp.row_filter is not None:
+                extra.append(selection(tp))
             if tp.excluded_columns:
                 extra.append("Utelatte kolonner: " + "; ".join(f"{c} ({why})" for c, why in tp.excluded_columns) + ".")
             extra += [n[0].upper() + n[1:] + "." if not n.endswith(".") else n for n in tp.notes]
@@ -357,7 +387,8 @@ def _data_objects(plan: Plan, files: dict[str, Any]) -> Any:
                 props.append(_prop("codes", f.name, *codes))
         for fk in tp.foreign_keys:
             props.append(_prop("foreignKey", f"{', '.join(fk.columns)} -> {fk.ref_table}({', '.join(fk.ref_columns)})"))
-        objects.append(A.dataObject(A.description(tp.description or tp.name), A.properties(*props), name=tp.name))
+        desc = " ".join(x for x in (tp.description, selection(tp)) if x)
+        objects.append(A.dataObject(A.description(desc or tp.name), A.properties(*props), name=tp.name))
     for name, fr in files.get("__schemas__", {}).items():
         objects.append(A.dataObject(A.description(f"XML-skjema for {name}"), A.properties(
             _prop("fileName", fr.name), _checksum(fr.sha256), _prop("format", "XSD")), name=fr.name))

@@ -119,12 +119,15 @@ def inspect(source: str, profile_path: str | None, charset: str | None, as_json:
               help="Then validate the extract (report/validation.json and .html) and pack it as a DIAS package "
                    "({uuid}.tar and {uuid}.xml) in this folder; exit code 1 if validation found errors.")
 @click.option("--ask-password", is_flag=True, help="Prompt for the database password (else URL, $UTTREKK_PASSWORD, .pgpass).")
+@click.option("--strict", is_flag=True,
+              help="Refuse to extract while a kept table or field has no description (in the profile or as a "
+                   "comment in the source); all of them are listed at once.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
 @_errors
 def extract(source: str, out: Path, profile_path: str | None, fmt: str | None, charset: str | None,
             tables: tuple[str, ...], schema: str | None, views: bool, overwrite: bool,
             extraction_date: str | None, jobs: int, resume: bool, package_dir: Path | None, ask_password: bool,
-            quiet: bool) -> None:
+            strict: bool, quiet: bool) -> None:
     """Extract SOURCE into OUT: content/addml.xml and one file per table, plus report/.
 
     With --package: validate it as Arkade 5 would and pack it for the depot, in one go."""
@@ -140,7 +143,7 @@ def extract(source: str, out: Path, profile_path: str | None, fmt: str | None, c
             raise ConfigError(f"--date {extraction_date!r} is not a date (YYYY-MM-DD)") from None
     options = Options(fmt=fmt, charset=charset.upper() if charset else None, tables=tables, quiet=quiet,
                       overwrite=overwrite, extraction_date=extraction_date, password=_password(ask_password),
-                      schema=schema, views=views, jobs=jobs, resume=resume)
+                      schema=schema, views=views, jobs=jobs, resume=resume, strict=strict)
     summary = run_extract(source, out, profile_path, options)
     records = sum(f.records for f in summary.result.files.values())
     click.echo(f"Extract written to {summary.out}: {len(summary.result.files)} file(s), {records} record(s), "
@@ -173,6 +176,81 @@ def _validate_and_package(extract_dir: Path, package_dir: Path, overwrite: bool)
         click.echo(f"note: validation found {report.errors} error(s); they are in the package as the source holds "
                    "them and listed in report/validation.html. Check them before delivery.", err=True)
     return report.exit_code
+
+
+@cli.group("profile", context_settings={"help_option_names": ["-h", "--help"]})
+def profile_group() -> None:
+    """Write and maintain profiles (the TOML file that describes a system)."""
+
+
+@profile_group.command("init")
+@click.argument("source")
+@click.option("--profile", "profile_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="A profile to bring up to date with the source instead of starting afresh "
+                   "(everything written in it is kept).")
+@click.option("-o", "--output", "out_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the profile to FILE, atomically (default: standard output). An existing FILE is "
+                   "brought up to date, never replaced.")
+@click.option("--keys", is_flag=True,
+              help="Also add the relations the data show (as inspect --keys finds them) as foreign_keys with "
+                   "confirmed = false.")
+@click.option("--schema", help="Database schema to read (default: the connection's default schema).")
+@click.option("--views", is_flag=True, help="Include views (and materialized views).")
+@click.option("--ask-password", is_flag=True, help="Prompt for the database password (else URL, $UTTREKK_PASSWORD, .pgpass).")
+@report_errors("nothing was written")
+def profile_init(source: str, profile_path: Path | None, out_path: Path | None, keys: bool, schema: str | None,
+                 views: bool, ask_password: bool) -> None:
+    """Write a profile skeleton for SOURCE: [metadata], [charset], [output], and every table and
+    column with its description (the database's comment, else empty) and, in lines beginning
+    '# uttrekk:', the row count, the key the extract will use, a code table found, and each
+    column's native and archive type, nullability and length.
+
+    With --profile (or an -o FILE that exists) the profile is brought up to date with a changed
+    source: what a person wrote stays byte for byte; new tables and columns are added and marked
+    '# NY <date>'; tables and columns the source lost are commented out where they stand under
+    '# BORTE <date>', with every entry naming them, so the profile still loads and extracts. The
+    '# uttrekk:' lines are rewritten on every run; an unchanged source gives the same bytes."""
+    from dialects import open_source
+
+    from .errors import ConfigError, ProfileError
+    from .profile_init import init_profile, write_atomically
+
+    if out_path is not None and out_path.exists() and profile_path is not None \
+            and not (profile_path.exists() and profile_path.resolve() == out_path.resolve()):
+        raise ConfigError(f"-o {out_path} exists and is not --profile {profile_path}: give -o {out_path} alone to "
+                          "bring it up to date, or write to a new file")
+    if out_path is not None and out_path.is_dir():
+        raise ConfigError(f"-o {out_path}: is a directory; give a file name")
+    existing = profile_path or (out_path if out_path is not None and out_path.exists() else None)
+    text = None
+    if existing is not None:
+        try:
+            text = existing.read_bytes().decode("utf-8")  # as it is: line ends too
+        except FileNotFoundError:
+            raise ProfileError(str(existing), ["file not found"]) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ProfileError(str(existing), [f"cannot be read: {exc}"]) from None
+    dialect = open_source(source, _password(ask_password))
+    try:
+        result = init_profile(dialect, text, path=existing, schema=schema, views=views, keys=keys)
+    finally:
+        dialect.close()
+    if out_path is None:
+        click.echo(result.text, nl=False)
+    else:
+        write_atomically(out_path, result.text)
+    done = "brought up to date" if result.updated else "written"
+    click.echo(f"{out_path or existing or 'profile'}: {done}: {result.tables} table(s), {result.columns} column(s); "
+               f"{len(result.added)} added, {len(result.gone)} marked gone, {len(result.relations)} relation(s) "
+               "added with confirmed = false", err=True)
+    for name in result.added if result.updated else ():
+        click.echo(f"  + {name}", err=True)
+    for gone in result.gone:
+        click.echo(f"  - {gone}", err=True)
+    for arrow in result.relations:
+        click.echo(f"  + {arrow} (confirmed = false)", err=True)
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
 
 
 def _password(ask: bool) -> str | None:

@@ -84,8 +84,26 @@ class Lookup:
 
 
 @dataclass(frozen=True)
+class RowFilter:
+    """Which rows of a table are extracted: the profile's ``where`` and ``period_column``.
+
+    Kept on the table so that every read of it (rows, counts, key checks, pointer targets,
+    relation checks) sees the same rows.
+    """
+
+    where: str = ""
+    """An SQL condition, sent to the source as written."""
+    period_column: str = ""
+    """A date or timestamp column that must fall inside the period below."""
+    start: str = ""
+    """First day of the period (ISO date, inclusive); empty: no lower bound."""
+    end: str = ""
+    """Last day of the period (ISO date, inclusive; a timestamp is kept up to the next midnight)."""
+
+
+@dataclass(frozen=True)
 class Table:
-    """One source table (or view extracted as a table)."""
+    """One source table (or view, or profile query, extracted as a table)."""
 
     name: str
     columns: tuple[Column, ...]
@@ -96,6 +114,10 @@ class Table:
     schema: str | None = None
     lookups: tuple[Lookup, ...] = ()
     """Pointer columns read as the key of the row they address (set by the keys stage)."""
+    row_filter: RowFilter | None = None
+    """The rows kept (the profile's filter); ``None``: every row."""
+    query: str | None = None
+    """The SELECT (from the profile) whose result is this table; ``None``: a table or view of the source."""
 
     def column(self, name: str) -> Column:
         for col in self.columns:

@@ -13,19 +13,20 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from . import __version__
 from .addml import describe, schema_bytes
-from .errors import ConfigError, ExtractionError, ExtractorError, UnencodableError, UnwritableError
+from .documentation import FOLDER, source_details, write_documentation
+from .errors import ConfigError, ExtractionError, ExtractorError, SourceError, UnencodableError, UnwritableError
 from .extract import ExtractResult, TableDone, extracted_tables, finish, layout
 from .keys import check_relations, settle
-from .model import Schema
+from .model import RowFilter, Schema
 from .output import Staging
 from .parallel import Workers, process_tables, workers_for
-from .plan import LOB_DIR, LOB_TABLE, Plan, make_plan
+from .plan import LOB_DIR, LOB_TABLE, Plan, filter_text, make_plan, missing_descriptions
 from .profile import Profile, load_profile
 from .progress import Progress
 from .refine import finalize, refine_table
@@ -51,6 +52,8 @@ class Options:
     views: bool = False
     jobs: int = 1
     resume: bool = False
+    strict: bool = False
+    """Refuse to extract while a kept table or field has no description."""
 
 
 @dataclass
@@ -68,13 +71,47 @@ def open_profile(path: str | Path | None) -> Profile:
 
 
 def reflect_and_plan(dialect: Any, profile: Profile, options: Options) -> tuple[Schema, Plan]:
+    """The source's tables (views the profile names, too) and the profile's queries as tables,
+    planned; a query or filter the source refuses is a profile problem, listed with the rest."""
     schema = dialect.reflect(options.schema, options.views)
-    if not schema.tables:
+    children = {g.table for tprof in profile.tables.values() for g in tprof.repeating_groups}
+    views = set(profile.tables) - set(schema.table_names) - children
+    if views and not options.views:
+        schema = dialect.reflect(options.schema, frozenset(views))
+    if not schema.tables and not profile.queries:
         raise ExtractorError(f"{dialect.label}: the database has no tables to extract")
-    plan = make_plan(schema, profile, fmt=options.fmt, charset=options.charset, tables=options.tables)
+    problems: list[str] = []
+    queries = []
+    for name, query in profile.queries.items():
+        if name not in schema.table_names:  # a name clash is reported by make_plan
+            try:
+                queries.append(dialect.reflect_query(name, query.sql))
+            except SourceError as exc:
+                problems.append(f"queries.{name}.sql: the source refuses the query: {exc}")
+    for name, tprof in profile.tables.items():
+        if tprof.where and name in schema.table_names and not tprof.exclude:
+            try:
+                dialect.check_filter(replace(schema.table(name), row_filter=RowFilter(tprof.where)))
+            except SourceError as exc:
+                problems.append(f"tables.{name}.where: the source refuses the condition: {exc}")
+    schema = replace(schema, tables=(*schema.tables, *queries))
+    plan = make_plan(schema, profile, fmt=options.fmt, charset=options.charset, tables=options.tables,
+                     source_problems=problems)
     if not plan.tables:
         raise ExtractorError("every table is excluded; nothing to extract")
     return schema, plan
+
+
+def check_descriptions(plan: Plan) -> None:
+    """``--strict``: every kept table and field must be described before anything is written."""
+    missing = missing_descriptions(plan)
+    if missing:
+        raise ConfigError(
+            f"--strict: {len(missing)} kept table(s) and field(s) have no description, neither in the profile nor as "
+            "a comment in the source; nothing was written:\n" + "\n".join(f"  - {m}" for m in missing)
+            + "\nDescribe each in the profile: [tables.T] description = \"…\" and [tables.T.columns.C] description = "
+            "\"…\" ([queries.Q] for a query). 'uttrekk profile init SOURCE -o FILE' writes a profile with every "
+            "table and column ready to fill in (and brings an existing one up to date with --profile).")
 
 
 def check_scan(plan: Plan, result: ScanResult) -> None:
@@ -103,6 +140,8 @@ def run_extract(source: str, out: Path, profile_path: str | Path | None, options
     dialect = open_source(source, options.password)
     try:
         _, plan = reflect_and_plan(dialect, profile, options)
+        if options.strict:
+            check_descriptions(plan)
         staging = Staging(out, options.overwrite, resume=options.resume)
         try:
             with dialect.snapshot():
@@ -127,8 +166,10 @@ def _build(staging: Staging, plan0: Plan, dialect: Any, profile: Profile, option
            started: dt.datetime, workers: Workers) -> ExtractSummary:
     """Scan, extract, describe and report into the staging folder, inside one read snapshot."""
     plan0 = settle(plan0, dialect)
-    progress = Progress({tp.name: dialect.count_rows(tp.source) for tp in plan0.tables
-                         if tp.source is not None and tp.unpivot is None}, options.quiet)
+    counts = {tp.name: dialect.count_rows(tp.source) for tp in plan0.tables if tp.source is not None and tp.unpivot is None}
+    left_out = {tp.name: dialect.count_rows(replace(tp.source, row_filter=None, lookups=())) - counts[tp.name]
+                for tp in plan0.tables if tp.source is not None and tp.row_filter is not None and tp.name in counts}
+    progress = Progress(counts, options.quiet)
     work = WorkDir(staging.work)
     print_ = fingerprint(plan0)
     warnings: list[str] = []
@@ -161,6 +202,8 @@ def _build(staging: Staging, plan0: Plan, dialect: Any, profile: Profile, option
     for tp in extracted_tables(plan):
         if layout(plan, tp) != layout(plan, refine_table(plan0, plan0.table(tp.name), scans[tp.name])):
             raise ExtractionError(f"{tp.name}: the file was written with another layout than the final plan (a bug)")
+    plan = replace(plan, tables=tuple(replace(tp, rows_left_out=left_out[tp.name]) if tp.name in left_out else tp
+                                      for tp in plan.tables))
     relations, dangling = check_relations(plan, dialect, work.path)
     result = finish(plan, done, staging.content, work.path, staging.report / "deviations.tsv", relations)
     queries = {tp.name: _query(dialect, tp) for tp in plan.tables if tp.source is not None}
@@ -191,8 +234,8 @@ def _query(dialect: Any, tp: Any) -> str:
     """The SELECT that read a table (for a repeating group's child: the parent's rows it came from)."""
     if tp.unpivot is not None:
         u = tp.unpivot
-        return str(dialect.select_sql(u.parent, u.read, u.order_by).compile(dialect.engine))
-    return str(dialect.select_sql(tp.source, tp.columns, tp.order_by).compile(dialect.engine))
+        return dialect.sql_text(dialect.select_sql(u.parent, u.read, u.order_by))
+    return dialect.sql_text(dialect.select_sql(tp.source, tp.columns, tp.order_by))
 
 
 def expected_arkade_deviations(plan: Plan, result: ExtractResult) -> list[str]:
@@ -217,6 +260,18 @@ def expected_arkade_deviations(plan: Plan, result: ExtractResult) -> list[str]:
     return notes
 
 
+def _filter_report(tp: Any) -> dict[str, Any]:
+    """A filtered table's entry in extraction.json: the condition, why, and the rows it left out."""
+    if tp.row_filter is None:
+        return {}
+    return {"filter": filter_text(tp.row_filter), "filter_reason": tp.filter_reason or _period_reason(tp),
+            "rows_left_out": tp.rows_left_out}
+
+
+def _period_reason(tp: Any) -> str:
+    return "outside the archival period" if tp.row_filter.period_column else ""
+
+
 def _write_reports(staging: Staging, plan: Plan, result: ExtractResult, warnings: list[str], dialect: Any,
                    started: dt.datetime, date: str, session: str) -> None:
     source = dialect.label
@@ -230,12 +285,15 @@ def _write_reports(staging: Staging, plan: Plan, result: ExtractResult, warnings
             "fields": [f.name for f in tp.fields],
             "excluded_columns": [{"column": c, "reason": r} for c, r in tp.excluded_columns],
             "notes": list(tp.notes),
+            **_filter_report(tp),
         })
     data = {
         "tool": "uttrekk", "version": __version__, "source": source, "engine": plan.engine,
-        "session": session,
+        "source_details": source_details(dialect), "session": session,
         "started": started.isoformat(timespec="seconds"), "finished": finished.isoformat(timespec="seconds"),
-        "extraction_date": date, "format": plan.format, "charset": plan.charset.encoding,
+        "extraction_date": date, "dataset_number": plan.profile.metadata.dataset_number,
+        "responsible_person": plan.profile.metadata.responsible_person,
+        "format": plan.format, "charset": plan.charset.encoding,
         "charset_map": {f"U+{ord(k):04X}": v for k, v in plan.charset.mapping},
         "utf8_fallback": plan.charset.utf8_fallback, "long_text_limit": plan.long_text_limit,
         "addml_version": plan.addml_version, "addml_version_reason": plan.addml_version_reason,
@@ -251,11 +309,15 @@ def _write_reports(staging: Staging, plan: Plan, result: ExtractResult, warnings
              f"format {plan.format}, ADDML {plan.addml_version}", ""]
     for t in tables:
         lines.append(f"{t['table']}: {t['records']} records -> {t['file']} ({t['charset']}, sha256 {t['sha256']})")
+        if t.get("filter"):
+            lines.append(f"  filter: {t['filter']} ({t['filter_reason']}); {t['rows_left_out']} row(s) left out")
     for name, reason in plan.excluded_tables:
         lines.append(f"{name}: left out ({reason})")
     if result.lob_files:
         lines.append(f"{result.lob_files} file(s) for binary values and long texts under content/{LOB_DIR}/")
     lines.append(f"{result.deviation_total} value-level change(s) listed in report/deviations.tsv")
+    lines.append(f"Description and extraction log (Norwegian): {FOLDER}/beskrivelse.txt, oversikt.html, uttrekkslogg.txt")
     if warnings:
         lines += ["", "Warnings and expected Arkade 5 findings:"] + [f"- {w}" for w in warnings]
     (staging.report / "summary.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_documentation(staging.path / FOLDER, plan, result, data, staging.report / "deviations.tsv")

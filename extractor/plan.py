@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from .charset import CharsetPolicy
 from .errors import ProfileError
-from .model import Column, ForeignKey, Schema, Table
-from .profile import ADDRESS_KINDS, Profile, RepeatingGroup
+from .model import Column, ForeignKey, RowFilter, Schema, Table
+from .profile import ADDRESS_KINDS, Profile, RepeatingGroup, TableProfile
 
 LOB_TABLE = "LOBFILER"
 """Name of the flat file that lists every file written for binary values and long texts."""
@@ -122,6 +123,11 @@ class TablePlan:
     code_table: tuple[str, str, bool | None] | None = None
     """(code column, explanation column, inline) when the table is a code table: named in the
     profile, or found by the keys stage (``inline`` None: inline when the list is short)."""
+    row_filter: RowFilter | None = None
+    """The rows extracted, when the profile leaves some out (also on ``source``, which reads them)."""
+    filter_reason: str = ""
+    rows_left_out: int | None = None
+    """Rows the filter left out, counted on the server in the run's snapshot (set after reading)."""
 
     def field(self, name: str) -> FieldPlan:
         for f in self.fields:
@@ -173,34 +179,53 @@ def safe_file_stem(name: str) -> str:
 
 
 def make_plan(schema: Schema, profile: Profile, *, fmt: str | None = None,
-              charset: str | None = None, tables: tuple[str, ...] = ()) -> Plan:
-    """Provisional plan from the schema and the profile; ``ProfileError`` lists every mismatch."""
-    problems: list[str] = list(profile.problems)
+              charset: str | None = None, tables: tuple[str, ...] = (), source_problems: Sequence[str] = ()) -> Plan:
+    """Provisional plan from the schema and the profile; ``ProfileError`` lists every mismatch.
+
+    The schema holds the profile's queries as tables (``Table.query``) when they could be read;
+    ``source_problems`` are those the source already gave (a query or a filter it refused),
+    reported together with the rest.
+    """
+    found: list[str] = []
     policy = profile.charset if charset is None else profile.charset.with_encoding(charset)
     fmt = fmt or profile.format
     known = set(schema.table_names)
+    in_source = {t.name for t in schema.tables if t.query is None}
     children = {g.table for tprof in profile.tables.values() for g in tprof.repeating_groups}
-    for tname, tprof in profile.tables.items():
+    described = [(f"tables.{n}", n, t) for n, t in profile.tables.items()]
+    described += [(f"queries.{n}", n, q.table) for n, q in profile.queries.items() if n in known and n not in in_source]
+    for where, tname, tprof in described:
         if tname in children and tname not in known:
+            if tprof.filtered:
+                parent = next(n for n, t in profile.tables.items() for g in t.repeating_groups if g.table == tname)
+                found.append(f"{where}: the rows of a repeating group's child come from {parent}; filter that "
+                             "table instead")
             continue  # described in the profile, made by the keys stage
         if tname not in known:
-            problems.append(f"tables.{tname}: no such table in the source "
-                            f"(tables: {', '.join(sorted(known)) or 'none'})")
+            found.append(f"{where}: no such table in the source (tables: {', '.join(sorted(known)) or 'none'})")
             continue
         cols = set(schema.table(tname).column_names)
         for cname in tprof.columns:
             if cname not in cols:
-                problems.append(f"tables.{tname}.columns.{cname}: no such column "
-                                f"(columns: {', '.join(schema.table(tname).column_names)})")
+                found.append(f"{where}.columns.{cname}: no such column "
+                             f"(columns: {', '.join(schema.table(tname).column_names)})")
         if tprof.code_table:
             for role in ("code", "explanation"):
                 cname = getattr(tprof.code_table, role)
                 if cname not in cols:
-                    problems.append(f"tables.{tname}.code_table.{role}: no such column '{cname}'")
-        problems += _key_problems(schema, profile, tname)
+                    found.append(f"{where}.code_table.{role}: no such column '{cname}'")
+        found += _filter_problems(schema.table(tname), tprof, where)
+        found += _key_problems(schema, profile, tname, where)
+    for qname in profile.queries:
+        if qname in in_source and qname not in profile.tables:  # else reported with the profile
+            found.append(f"queries.{qname}: the source has a table named {qname}; give the query another name")
+        elif qname in children:
+            found.append(f"queries.{qname}: a repeating group's child table is named {qname}; give the query "
+                         "another name")
     for tname in tables:
         if tname not in known:
-            problems.append(f"--table {tname}: no such table in the source")
+            found.append(f"--table {tname}: no such table in the source")
+    problems = list(profile.problems) + list(source_problems) + found
     excluded: list[tuple[str, str]] = []
     chosen: list[Table] = []
     for table in schema.tables:
@@ -221,6 +246,10 @@ def make_plan(schema: Schema, profile: Profile, *, fmt: str | None = None,
         dropped = {c for c, _ in excluded_cols}
         if tprof.primary_key and not table.primary_key:
             table = _with_key(table, tprof.primary_key)
+        row_filter = None
+        if tprof.filtered:
+            row_filter = RowFilter(tprof.where, tprof.period_column, tprof.period_start, tprof.period_end)
+            table = replace(table, row_filter=row_filter)
         for c in sorted(dropped & set(table.primary_key)):
             problems.append(f"tables.{table.name}.columns.{c}.exclude: the column is part of the "
                             "primary key and cannot be left out")
@@ -264,6 +293,10 @@ def make_plan(schema: Schema, profile: Profile, *, fmt: str | None = None,
         if tprof.primary_key and table.primary_key == tprof.primary_key and not schema.table(table.name).primary_key:
             key_note = (f"Kildetabellen har ingen deklarert primærnøkkel; {', '.join(tprof.primary_key)} er brukt som "
                         "nøkkel etter profilen, og er kontrollert som unik og aldri tom i dataene.")
+        notes: tuple[str, ...] = ()
+        if table.query is not None:
+            notes = (f"tabellen er ikke en tabell i kilden, men resultatet av SQL-spørringen queries.{table.name} i "
+                     "profilen, lest i samme øyeblikksbilde som tabellene",)
         plans.append(TablePlan(
             name=table.name, file_name=stem, source=table,
             columns=tuple(c.name for c in columns), fields=fields,
@@ -272,10 +305,11 @@ def make_plan(schema: Schema, profile: Profile, *, fmt: str | None = None,
             order_by=_order_by(table, kept_cols), charset=policy.encoding,
             excluded_columns=excluded_cols, key_note=key_note, groups=tprof.repeating_groups,
             code_table=(tprof.code_table.code, tprof.code_table.explanation, tprof.code_table.inline)
-            if tprof.code_table else None,
+            if tprof.code_table else None, notes=notes,
+            row_filter=row_filter, filter_reason=tprof.filter_reason,
         ))
     if problems:
-        raise ProfileError(profile.path or "profile", problems)
+        raise ProfileError(profile.path or "profile", profile.placed(problems))
     return Plan(tuple(plans), profile, fmt, policy, profile.long_text_limit, schema.source_label,
                 schema.engine, tuple(excluded), tuple(warnings))
 
@@ -292,13 +326,61 @@ def _target_key(schema: Schema, profile: Profile, name: str) -> tuple[str, ...]:
     return schema.table(name).primary_key or profile.table(name).primary_key
 
 
-def _key_problems(schema: Schema, profile: Profile, tname: str) -> list[str]:
+DATE_KINDS = frozenset({"date", "timestamp"})
+
+
+def _filter_problems(table: Table, tprof: TableProfile, where: str) -> list[str]:
+    """A ``period_column`` must be a date or timestamp column of the table (a ``where`` is
+    checked on the server, which knows its SQL)."""
+    column = tprof.period_column
+    if not column:
+        return []
+    if column not in table.column_names:
+        return [f"{where}.period_column: no such column '{column}' (columns: {', '.join(table.column_names)})"]
+    col = table.column(column)
+    if col.kind not in DATE_KINDS:
+        return [f"{where}.period_column: {column} is {col.native_type}, not a date or timestamp column; "
+                "use 'where' with a condition of your own"]
+    return []
+
+
+def filter_text(row_filter: RowFilter) -> str:
+    """The filter as one condition a person reads (reports and messages)."""
+    parts = [f"({row_filter.where})"] if row_filter.where else []
+    if row_filter.period_column:
+        if row_filter.start:
+            parts.append(f"{row_filter.period_column} >= {row_filter.start}")
+        if row_filter.end:
+            parts.append(f"{row_filter.period_column} <= {row_filter.end} (the whole day)")
+    return " AND ".join(parts)
+
+
+def missing_descriptions(plan: Plan) -> list[str]:
+    """Kept tables and fields with neither a description in the profile nor a comment in the source."""
+    missing = []
+    for tp in plan.tables:
+        if tp.source is None or tp.unpivot is not None:
+            continue
+        tprof = plan.profile.table(tp.name)
+        if not (tprof.description or tp.source.comment):
+            missing.append(f"table {tp.name}")
+        for f in tp.fields:
+            if f.role != "value" or f.column is None:
+                continue
+            col = tp.source.column(f.column)
+            prof = tprof.columns.get(f.column)
+            if not ((prof and prof.description) or col.comment):
+                missing.append(f"field {tp.name}.{f.name}")
+    return missing
+
+
+def _key_problems(schema: Schema, profile: Profile, tname: str, where: str = "") -> list[str]:
     """Profile keys, relations, pointers and groups that name what the source does not have."""
     problems: list[str] = []
     tprof = profile.table(tname)
     table = schema.table(tname)
     cols = set(table.column_names)
-    where = f"tables.{tname}"
+    where = where or f"tables.{tname}"
 
     def missing(place: str, names: tuple[str, ...], in_table: Table) -> None:
         for c in names:

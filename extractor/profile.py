@@ -1,13 +1,17 @@
 """Profiles: a system described once in TOML, read into a frozen ``Profile``.
 
 Every problem in a profile is collected and reported at once with the file and the key path;
-an unknown key is an error that lists the keys that are known at that place.
+an unknown key is an error that lists the keys that are known at that place. A profile may
+``extends`` others (shared descriptions of a system used by many archive creators): they are
+merged key by key before checking, and a problem in an inherited key names the file it came from.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import difflib
+import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,14 +32,17 @@ DEFAULT_CODE_LIST_LIMIT = 50
 ADDRESS_KINDS = ("rowid", "ctid", "physloc", "recno")
 """Physical addresses a pointer column may hold (any other ``address`` names a target column)."""
 
-_TOP_KEYS = ("metadata", "charset", "output", "tables")
+_TOP_KEYS = ("extends", "metadata", "charset", "output", "tables", "queries")
 _METADATA_KEYS = ("archive_creator", "submitter", "system_name", "system_version", "system_type",
                   "description", "period_start", "period_end", "extraction_date", "dataset_number",
                   "responsible_person")
 _CHARSET_KEYS = ("encoding", "utf8_fallback", "map")
 _OUTPUT_KEYS = ("format", "long_text_limit", "code_list_limit")
 _TABLE_KEYS = ("description", "exclude", "primary_key", "foreign_keys", "code_table", "pointers",
-               "repeating_groups", "columns")
+               "repeating_groups", "columns", "where", "period_column", "period_start", "period_end",
+               "filter_reason")
+_QUERY_KEYS = ("sql", "description", "primary_key", "foreign_keys", "code_table", "columns")
+_QUERY_COLUMN_KEYS = ("description",)
 _CODE_TABLE_KEYS = ("code", "explanation", "inline")
 _FOREIGN_KEY_KEYS = ("columns", "references", "ref_columns", "confirmed", "evidence")
 _POINTER_KEYS = ("references", "address", "keep_original", "recno_order", "recno_start")
@@ -117,6 +124,27 @@ class TableProfile:
     foreign_keys: tuple[DeclaredForeignKey, ...] = ()
     pointers: dict[str, Pointer] = field(default_factory=dict)
     repeating_groups: tuple[RepeatingGroup, ...] = ()
+    where: str = ""
+    """SQL condition selecting the rows to extract."""
+    period_column: str = ""
+    """Date or timestamp column whose value must fall in the period below."""
+    period_start: str = ""
+    """The period for ``period_column``: the table's own, else the archival period ([metadata])."""
+    period_end: str = ""
+    filter_reason: str = ""
+    """Why rows are left out (bevaringsvurdering); required with ``where``."""
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.where or self.period_column)
+
+
+@dataclass(frozen=True)
+class QueryProfile:
+    """A custom SELECT extracted as a table: its SQL and its descriptions, keys and code table."""
+
+    sql: str
+    table: TableProfile = TableProfile()
 
 
 @dataclass(frozen=True)
@@ -132,16 +160,46 @@ class Profile:
     tables: dict[str, TableProfile] = field(default_factory=dict)
     problems: tuple[str, ...] = ()
     """Problems found while reading, kept when the caller checks against the schema too."""
+    queries: dict[str, QueryProfile] = field(default_factory=dict)
+    origins: dict[str, str] = field(default_factory=dict, repr=False)
+    """Key path -> the file it was inherited from (``extends``), for messages; own keys are absent."""
 
     def table(self, name: str) -> TableProfile:
-        return self.tables.get(name, TableProfile())
+        if name in self.tables:
+            return self.tables[name]
+        if name in self.queries:
+            return self.queries[name].table
+        return TableProfile()
+
+    def placed(self, problems: list[str]) -> list[str]:
+        """Problems (``key.path: message``) with the file an inherited key came from."""
+        return [_placed(x, self.origins) for x in problems]
+
+
+def _origin(where: str, origins: dict[str, str]) -> str | None:
+    """The file a key path was inherited from: the longest recorded prefix of ``where``."""
+    while where:
+        if where in origins:
+            return origins[where]
+        cut = max(where.rfind("."), where.rfind("["))
+        where = where[:cut] if cut > 0 else ""
+    return None
+
+
+def _placed(problem: str, origins: dict[str, str]) -> str:
+    where, sep, message = problem.partition(": ")
+    origin = _origin(where, origins) if sep and " " not in where else None
+    return f"{where} (from {origin}){sep}{message}" if origin else problem
 
 
 class _Problems:
-    def __init__(self) -> None:
+    def __init__(self, origins: dict[str, str] | None = None) -> None:
         self.items: list[str] = []
+        self.origins = origins or {}
 
     def add(self, where: str, message: str) -> None:
+        origin = _origin(where, self.origins) if where else None
+        where = f"{where} (from {origin})" if origin else where
         self.items.append(f"{where}: {message}" if where else message)
 
     def checked(self, where: str, data: dict[str, Any], known: tuple[str, ...], required: tuple[str, ...],
@@ -199,29 +257,109 @@ def _table_section(p: _Problems, where: str, data: Any) -> dict[str, Any]:
 
 
 def load_profile(path: str | Path, defer: bool = False) -> Profile:
-    """Read and check a profile file; raise ``ProfileError`` listing every problem.
+    """Read and check a profile file and every file it ``extends``; raise ``ProfileError``
+    listing every problem.
 
     With ``defer`` the problems are kept on the profile instead, so that ``make_plan`` can report
     them together with those only the schema reveals (unknown tables and columns).
     """
     path = Path(path)
     shown = str(path)
+    problems: list[str] = []
+    merged, origins = _resolve(_read_toml(path, shown), path, (_norm(path),), problems)
+    inherited = {k: file for k, file in origins.items() if file != _norm(path)}
+    return parse_profile(merged, shown, defer, origins=inherited, problems=problems)
+
+
+def _read_toml(path: Path, shown: str) -> dict[str, Any]:
     try:
         with path.open("rb") as fh:
-            data = tomllib.load(fh)
+            return tomllib.load(fh)
     except FileNotFoundError:
         raise ProfileError(shown, ["file not found"]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ProfileError(shown, [f"cannot be read: {exc}"]) from None
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(shown, [f"is not valid TOML: {exc}"]) from None
-    return parse_profile(data, shown, defer)
 
 
-def parse_profile(data: dict[str, Any], shown: str = "<profile>", defer: bool = False) -> Profile:
-    """Check a profile already read from TOML (see ``load_profile``)."""
-    p = _Problems()
+def _norm(path: Path) -> str:
+    """How a profile file is named in messages: its path as given, ``..`` resolved."""
+    return os.path.normpath(path)
+
+
+def _resolve(data: dict[str, Any], path: Path, chain: tuple[str, ...],
+             problems: list[str]) -> tuple[dict[str, Any], dict[str, str]]:
+    """``data`` (read from ``path``) merged over the profiles it extends, in their order, and the
+    file each key path comes from. A missing file or a cycle is a problem naming the chain."""
+    parents = data.get("extends", [])
+    data = {k: v for k, v in data.items() if k != "extends"}
+    if isinstance(parents, str):
+        parents = [parents]
+    if not isinstance(parents, list) or not all(isinstance(x, str) and x for x in parents):
+        problems.append(f"extends (in {chain[-1]}): must be a profile file or a list of them, not {parents!r}")
+        parents = []
+    merged: dict[str, Any] = {}
+    origins: dict[str, str] = {}
+    for parent in parents:
+        file = _norm(path.parent / parent)
+        if file in chain:
+            problems.append(f"extends: cycle {' -> '.join((*chain[chain.index(file):], file))}; "
+                            "remove one of these extends")
+            continue
+        try:
+            with open(file, "rb") as fh:
+                parent_data = tomllib.load(fh)
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            why = "file not found" if isinstance(exc, FileNotFoundError) else f"cannot be read: {exc}"
+            problems.append(f"extends: {file} ({' -> '.join((*chain, file))}): {why}")
+            continue
+        _merge(merged, origins, *_resolve(parent_data, Path(file), (*chain, file), problems), "")
+    own: dict[str, str] = {}
+    _mark(own, "", data, chain[-1])
+    _merge(merged, origins, data, own, "")
+    return merged, origins
+
+
+def _merge(base: dict[str, Any], origins: dict[str, str], over: dict[str, Any], over_origins: dict[str, str],
+           prefix: str) -> None:
+    """Merge ``over`` into ``base`` in place, tables key by key and any other value replaced, and
+    the origins with them (a table filled from more than one file has none of its own)."""
+    for key, value in over.items():
+        where = f"{prefix}.{key}" if prefix else key
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            base[key] = dict(base[key])
+            _merge(base[key], origins, value, over_origins, where)
+            if origins.get(where) != over_origins.get(where):
+                origins.pop(where, None)
+        else:
+            base[key] = value
+            for old in [k for k in origins if _within(k, where)]:
+                del origins[old]
+            origins.update({k: f for k, f in over_origins.items() if _within(k, where)})
+
+
+def _within(key: str, where: str) -> bool:
+    return key == where or key.startswith((f"{where}.", f"{where}["))
+
+
+def _mark(origins: dict[str, str], prefix: str, value: dict[str, Any], file: str) -> None:
+    for key, inner in value.items():
+        where = f"{prefix}.{key}" if prefix else key
+        origins[where] = file
+        if isinstance(inner, dict):
+            _mark(origins, where, inner, file)
+
+
+def parse_profile(data: dict[str, Any], shown: str = "<profile>", defer: bool = False, *,
+                  origins: dict[str, str] | None = None, problems: list[str] | None = None) -> Profile:
+    """Check a profile already read from TOML (see ``load_profile``, which resolves ``extends``
+    and passes the origin of inherited keys and the problems found on the way)."""
+    p = _Problems(origins)
+    p.items += problems or []
     p.unknown_keys("", data, _TOP_KEYS)
+    if "extends" in data:
+        p.add("extends", "only works in a profile file (its paths are relative to that file)")
 
     meta_data = _table_section(p, "metadata", data.get("metadata", {}))
     p.unknown_keys("metadata", meta_data, _METADATA_KEYS)
@@ -281,16 +419,7 @@ def parse_profile(data: dict[str, Any], shown: str = "<profile>", defer: bool = 
         tdata = _table_section(p, where, tdata)
         p.unknown_keys(where, tdata, _TABLE_KEYS)
         exclude = _reason(p, where, tdata, "table")
-        code_table = None
-        if "code_table" in tdata:
-            ct = _table_section(p, f"{where}.code_table", tdata["code_table"])
-            p.unknown_keys(f"{where}.code_table", ct, _CODE_TABLE_KEYS)
-            for key in ("code", "explanation"):
-                if key not in ct:
-                    p.add(f"{where}.code_table", f"missing '{key}' (the {key} column)")
-            inline = _flag(p, f"{where}.code_table.inline", ct.get("inline"), None)
-            if all(isinstance(ct.get(k), str) for k in ("code", "explanation")):
-                code_table = CodeTable(ct["code"], ct["explanation"], inline)
+        code_table = _code_table(p, where, tdata)
         columns: dict[str, ColumnProfile] = {}
         for cname, cdata in _table_section(p, f"{where}.columns", tdata.get("columns", {})).items():
             cwhere = f"{where}.columns.{cname}"
@@ -303,12 +432,112 @@ def parse_profile(data: dict[str, Any], shown: str = "<profile>", defer: bool = 
                                      exclude, code_table, columns, primary_key,
                                      _foreign_keys(p, where, tdata.get("foreign_keys", [])),
                                      _pointers(p, where, tdata.get("pointers", {})),
-                                     _groups(p, where, tdata.get("repeating_groups", [])))
+                                     _groups(p, where, tdata.get("repeating_groups", [])),
+                                     **_row_filter(p, where, tdata, metadata, exclude))
     _check_group_tables(p, tables)
+    queries = {name: q for name, q in ((n, _query(p, n, q, tables))
+                                       for n, q in _table_section(p, "queries", data.get("queries", {})).items())
+               if q is not None}
 
     if p.items and not defer:
         raise ProfileError(shown, p.items)
-    return Profile(shown, metadata, charset, fmt, limit, code_limit, tables, tuple(p.items))
+    return Profile(shown, metadata, charset, fmt, limit, code_limit, tables, tuple(p.items), queries, dict(p.origins))
+
+
+def _row_filter(p: _Problems, where: str, tdata: dict[str, Any], metadata: Metadata,
+                exclude: str | None) -> dict[str, str]:
+    """The rows to keep (``where``, ``period_column`` in a period) and why the others are left out."""
+    cond = _text(p, f"{where}.where", tdata.get("where", "")).strip()
+    column = _text(p, f"{where}.period_column", tdata.get("period_column", "")).strip()
+    own = {k: _date_text(p, f"{where}.{k}", tdata[k]) for k in ("period_start", "period_end") if k in tdata}
+    reason = _text(p, f"{where}.filter_reason", tdata.get("filter_reason", "")).strip()
+    if "where" in tdata and not cond:
+        p.add(f"{where}.where", "is empty; give an SQL condition selecting the rows to keep, or remove it")
+    if cond and not reason:
+        p.add(f"{where}.filter_reason", "missing: say why the rows outside 'where' are left out (bevaringsvurdering)")
+    if reason and not (cond or column):
+        p.add(f"{where}.filter_reason", "only applies with 'where' or 'period_column'")
+    if own and not column:
+        p.add(f"{where}.period_start", "period_start and period_end only apply with 'period_column' (the date column)")
+    start = own.get("period_start") or metadata.period_start
+    end = own.get("period_end") or metadata.period_end
+    if column and not (start or end):
+        p.add(f"{where}.period_column", "needs a period: set [metadata] period_start and period_end, or "
+                                        "period_start and period_end here")
+    if column and start and end and start > end:
+        p.add(f"{where}.period_start", f"{start} comes after the period's end {end}")
+    if exclude and (cond or column):
+        p.add(where, "the table is excluded, so a row filter does not apply; remove one of them")
+    if not column:
+        start = end = ""
+    return {"where": cond, "period_column": column, "period_start": start, "period_end": end,
+            "filter_reason": reason}
+
+
+_SQL_TOKENS = re.compile(r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|`[^`]*`|\[[^\]]*\]|--[^\n]*|/\*.*?\*/|;|\w+""", re.DOTALL)
+WRITE_WORDS = frozenset({"insert", "update", "delete", "merge", "upsert", "create", "drop", "alter", "truncate",
+                         "grant", "revoke", "call", "exec", "execute", "copy", "into", "commit", "rollback",
+                         "savepoint", "vacuum", "attach", "detach", "pragma"})
+"""Words that make a statement more than a query (``SELECT … INTO`` creates a table, ``FOR UPDATE`` locks)."""
+
+
+def select_problem(sql: str) -> str | None:
+    """Why ``sql`` is not one plain SELECT (``None`` when it is): uttrekk only reads."""
+    words = []
+    for token in _SQL_TOKENS.findall(sql):
+        if token == ";":
+            words.append(";")
+        elif token[0].isalnum() or token[0] == "_":
+            words.append(token.lower())
+    while words and words[-1] == ";":
+        words.pop()
+    if not words or words[0] not in ("select", "with"):
+        return "must be one SELECT (or WITH … SELECT) statement"
+    if ";" in words:
+        return "holds more than one statement; give one SELECT"
+    bad = sorted(set(words) & WRITE_WORDS)
+    if bad:
+        return f"must only read, but uses {', '.join(w.upper() for w in bad)}"
+    return None
+
+
+def _query(p: _Problems, name: str, data: Any, tables: dict[str, TableProfile]) -> QueryProfile | None:
+    """A custom query extracted as a table named ``name``."""
+    where = f"queries.{name}"
+    data = _table_section(p, where, data)
+    if not p.checked(where, data, _QUERY_KEYS, ("sql",), "(one SELECT statement)"):
+        return None
+    if name in tables:
+        p.add(where, f"the name is also used by [tables.{name}]; give the query another name")
+    sql = _text(p, f"{where}.sql", data["sql"]).strip().rstrip(";").rstrip()
+    why = select_problem(sql) if sql else "is empty; give one SELECT statement"
+    if why:
+        p.add(f"{where}.sql", why)
+    code_table = _code_table(p, where, data)
+    columns = {}
+    for cname, cdata in _table_section(p, f"{where}.columns", data.get("columns", {})).items():
+        cwhere = f"{where}.columns.{cname}"
+        cdata = _table_section(p, cwhere, cdata)
+        p.unknown_keys(cwhere, cdata, _QUERY_COLUMN_KEYS)
+        columns[cname] = ColumnProfile(_text(p, f"{cwhere}.description", cdata.get("description", "")))
+    primary_key = _names(p, f"{where}.primary_key", data["primary_key"]) if "primary_key" in data else ()
+    table = TableProfile(_text(p, f"{where}.description", data.get("description", "")), None, code_table, columns,
+                         primary_key, _foreign_keys(p, where, data.get("foreign_keys", [])))
+    return None if why else QueryProfile(sql, table)
+
+
+def _code_table(p: _Problems, where: str, data: dict[str, Any]) -> CodeTable | None:
+    if "code_table" not in data:
+        return None
+    ct = _table_section(p, f"{where}.code_table", data["code_table"])
+    p.unknown_keys(f"{where}.code_table", ct, _CODE_TABLE_KEYS)
+    for key in ("code", "explanation"):
+        if key not in ct:
+            p.add(f"{where}.code_table", f"missing '{key}' (the {key} column)")
+    inline = _flag(p, f"{where}.code_table.inline", ct.get("inline"), None)
+    if all(isinstance(ct.get(k), str) for k in ("code", "explanation")):
+        return CodeTable(ct["code"], ct["explanation"], inline)
+    return None
 
 
 def _positive(p: _Problems, where: str, value: Any, default: int) -> int:

@@ -13,10 +13,21 @@ from extractor.cli import cli
 def render() -> str:
     runner = CliRunner()
     parts = ["# Command reference", "", "Generated from `--help` by `scripts/gen_cli_docs.py`; do not edit.", ""]
-    for args, title in [([], "uttrekk"), *[([name], f"uttrekk {name}") for name in sorted(cli.commands)]]:
+    for args, title in [([], "uttrekk"), *_commands(cli, [])]:
         text = runner.invoke(cli, [*args, "--help"], prog_name="uttrekk").output
         parts += [f"## {title}", "", "```", text.rstrip(), "```", ""]
     return "\n".join(parts)
+
+
+def _commands(group, prefix: list[str]) -> list[tuple[list[str], str]]:
+    """Every command, the subcommands of a group (``uttrekk profile init``) right after it."""
+    found = []
+    for name in sorted(group.commands):
+        args = [*prefix, name]
+        found.append((args, " ".join(["uttrekk", *args])))
+        if hasattr(group.commands[name], "commands"):
+            found += _commands(group.commands[name], args)
+    return found
 
 
 if __name__ == "__main__":

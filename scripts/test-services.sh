@@ -10,6 +10,9 @@
 # Progress goes to stderr; stdout gets only KEY=VALUE lines (the URLs), so
 #   set -a; eval "$(bash scripts/test-services.sh)"; set +a    exports them into a shell.
 #
+# Also installs Chromium (Debian's package), which the tests run headless to render the extract's
+# HTML documentation.
+#
 # Servers: PostgreSQL 127.0.0.1:5432 (user postgres, trust), MariaDB 127.0.0.1:3306 (root, no
 # password), Firebird 3.0 127.0.0.1:3050 (SYSDBA, password $UTTREKK_FIREBIRD_PASSWORD, default
 # masterkey, kept in /etc/firebird/3.0/SYSDBA.password). Installing and starting needs root and
@@ -17,7 +20,7 @@
 # the environment is not managed, only checked.
 set -euo pipefail
 
-usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; }
 SMOKE=${UTTREKK_TEST_SERVICES_SMOKE:-0}
 for arg in "$@"; do
     case $arg in
@@ -111,6 +114,8 @@ if (( MANAGE_FB )); then
 fi
 # the Firebird client library is needed by firebird-driver even for an unmanaged server
 have_pkg libfbclient2 || MISSING+=(libfbclient2)
+# headless Chromium renders documentation/oversikt.html in tests/test_documentation.py
+command -v chromium >/dev/null || MISSING+=(chromium)
 if (( ${#MISSING[@]} )); then
     need_root "install ${MISSING[*]}"
     command -v apt-get >/dev/null || die "no apt-get: install ${MISSING[*]} yourself"

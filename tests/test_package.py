@@ -119,9 +119,12 @@ def test_tar_layout(built, extract_dir):
     expected = {f"{UUID}/content/{p.relative_to(extract_dir / 'content').as_posix()}": p.read_bytes()
                 for p in (extract_dir / "content").rglob("*") if p.is_file()}
     expected |= {f"{UUID}/descriptive_metadata/{p.name}": p.read_bytes() for p in (extract_dir / "report").iterdir()}
+    expected |= {f"{UUID}/descriptive_metadata/documentation/{p.name}": p.read_bytes()
+                 for p in (extract_dir / "documentation").iterdir()}
     got = {n: b for n, b in built["data"].items() if "/content/" in n or "/descriptive_metadata/" in n}
     assert got == expected
     assert any("/content/lob/" in n for n in got)
+    assert f"{UUID}/descriptive_metadata/documentation/beskrivelse.txt" in got
     assert len(raw) % tarfile.RECORDSIZE == 0
 
 

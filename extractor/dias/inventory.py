@@ -18,8 +18,10 @@ from ..errors import ConfigError
 CHUNK = 1 << 20
 """Read size for hashing and copying (1 MiB)."""
 
-PACKAGED_DIRS = {"content": "content", "report": "descriptive_metadata"}
-"""Extract folder -> folder in the package. The report is the extract's human documentation."""
+PACKAGED_DIRS = {"content": "content", "report": "descriptive_metadata",
+                 "documentation": "descriptive_metadata/documentation"}
+"""Extract folder -> folder in the package. The report and the documentation (description, ER overview,
+extraction log) are the extract's human documentation."""
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,7 @@ class Entry:
 
 
 def scan_extract(extract_dir: Path) -> list[Entry]:
-    """Regular files under content/ and report/, refusing anything the package cannot hold as-is."""
+    """Regular files under content/, report/ and documentation/, refusing anything the package cannot hold as-is."""
     if not extract_dir.is_dir():
         raise ConfigError(f"{extract_dir}: not a directory; give the folder 'uttrekk extract --out' wrote")
     if not (extract_dir / "content" / "addml.xml").is_file():
@@ -42,8 +44,9 @@ def scan_extract(extract_dir: Path) -> list[Entry]:
                           "(it holds content/ and report/)")
     unexpected = sorted(p.name for p in extract_dir.iterdir() if p.name not in PACKAGED_DIRS)
     if unexpected:
-        raise ConfigError(f"{extract_dir}: holds {', '.join(unexpected)} besides content/ and report/; the package "
-                          "would leave it out. Move it away (documentation belongs in report/) and run again.")
+        raise ConfigError(f"{extract_dir}: holds {', '.join(unexpected)} besides content/ and report/ (and "
+                          "documentation/); the package would leave it out. Move it away (documentation belongs in "
+                          "report/ or documentation/) and run again.")
     entries: list[Entry] = []
     problems: list[str] = []
     for folder, target in PACKAGED_DIRS.items():

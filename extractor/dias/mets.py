@@ -30,13 +30,14 @@ XSD_NAME = "dias-mets.xsd"
 
 DIAS_MIME_TYPES = {
     ".txt": "text/plain", ".csv": "text/plain", ".tsv": "text/plain", ".dat": "text/plain",
-    ".json": "text/plain", ".log": "text/plain", ".md": "text/plain",
+    ".json": "text/plain", ".log": "text/plain", ".md": "text/plain", ".html": "text/plain",
     ".xml": "application/xml", ".xsd": "application/xml",
     ".pdf": "image/pdf", ".jpg": "image/jpg", ".jpeg": "image/jpg", ".tif": "image/tiff", ".tiff": "image/tiff",
     ".mp3": "audio/mp3", ".mpg": "video/mpg", ".mpeg": "video/mpg", ".tar": "application/x-tar",
 }
 """File suffix -> MIME type from the closed list DIAS_METS.xsd allows (it has no image/png, no
-application/octet-stream); DIAS's own spellings (image/pdf, image/jpg) are kept."""
+application/octet-stream, no text/html: a web page, plain text with markup, is text/plain); DIAS's own
+spellings (image/pdf, image/jpg) are kept."""
 
 FALLBACK_MIME_TYPE = "text/plain"
 """For a format DIAS has no value for; the real format of a LOB file is in the extract's LOB list."""

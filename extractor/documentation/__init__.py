@@ -1,0 +1,43 @@
+"""Documentation written into every extract, beside ``content/``: ``documentation/``.
+
+- ``beskrivelse.txt``: structure and content as plain ISO 8859-1 text (the depot rule), readable
+  without software;
+- ``oversikt.html``: the same as one self-contained web page, with an ER diagram (inline SVG);
+- ``uttrekkslogg.txt``: the extraction log (what, when, from where, excluded, changed, warnings).
+
+All three are rendered from one model (``model.build``) of the same plan and file results
+addml.xml is written from, so they say what addml.xml says.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from ..plan import Plan
+from . import htmlpage, text
+from .model import build
+
+FOLDER = "documentation"
+FILES = ("beskrivelse.txt", "oversikt.html", "uttrekkslogg.txt")
+
+
+def source_details(dialect: Any) -> dict[str, str]:
+    """Where the data came from, for the log: engine, host, port, database, user, never the password."""
+    url = dialect.engine.url
+    engine = str(url.get_backend_name())
+    path = getattr(dialect, "path", None)
+    if path is not None:  # a database file (SQLite): the file and the machine that read it
+        return {"engine": engine, "file": str(Path(path).expanduser().resolve()), "machine": os.uname().nodename}
+    return {"engine": engine, "host": str(url.host or ""), "port": str(url.port or ""),
+            "database": str(url.database or ""), "user": str(url.username or "")}
+
+
+def write_documentation(folder: Path, plan: Plan, result: Any, report: dict[str, Any], deviations: Path) -> None:
+    """Write the three files into ``folder`` (the extract's ``documentation/``, inside staging)."""
+    doc = build(plan, result, report, deviations)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "beskrivelse.txt").write_bytes(text.beskrivelse(doc))
+    (folder / "oversikt.html").write_bytes(htmlpage.page(doc))
+    (folder / "uttrekkslogg.txt").write_bytes(text.uttrekkslogg(doc))
