@@ -54,3 +54,35 @@ def test_every_profile_key_is_documented(key):
 
 def test_template_profile_is_valid():
     profile_module.load_profile(ROOT / "profiles" / "template.toml")
+
+
+def _guide_command_lines() -> list[list[str]]:
+    """The ``uttrekk …`` command lines in the user guide's code blocks, continuation lines joined."""
+    import re
+    import shlex
+
+    text = (ROOT / "docs" / "guide.md").read_text()
+    lines = []
+    for block in re.findall(r"```sh\n(.*?)```", text, flags=re.S):
+        for line in block.replace("\\\n", " ").splitlines():
+            words = shlex.split(line, comments=True)
+            while "uttrekk" in words:
+                words = words[words.index("uttrekk"):]
+                end = words.index("&&") if "&&" in words else len(words)
+                lines.append(words[:end])
+                words = words[end:]
+    return lines
+
+
+def test_the_guide_uses_only_real_commands_and_options():
+    lines = _guide_command_lines()
+    assert len(lines) >= 8, "the guide should show its commands in ```sh blocks"
+    for words in lines:
+        command, rest = cli, words[1:]
+        while hasattr(command, "commands"):
+            assert rest and rest[0] in command.commands, f"unknown command in the guide: {' '.join(words)}"
+            command, rest = command.commands[rest[0]], rest[1:]
+        known = {opt for param in command.params for opt in (*param.opts, *param.secondary_opts)}
+        for word in rest:
+            if word.startswith("-"):
+                assert word.split("=")[0] in known, f"{word} is not an option of: {' '.join(words[:3])}"
