@@ -433,12 +433,22 @@ class Dialect:
         except sa.exc.SQLAlchemyError as exc:
             raise SourceError(f"{self.label}: {what} failed: {_short(exc)}") from None
 
-    def key_facts(self, table: Table, columns: Sequence[str]) -> tuple[int, dict[str, tuple[int, int]]]:
-        """Rows of the table, and per column its non-NULL and distinct values, in one query: which
-        single columns could serve as a key."""
+    def key_facts(self, table: Table, columns: Sequence[str], text_limit: int | None = None,
+                  texts: Sequence[str] = ()) -> tuple[int, dict[str, tuple[int, int]]]:
+        """Rows of the table, and per column its usable non-NULL and its distinct values, in one
+        query: which single columns could serve as a key.
+
+        For the ``texts`` columns a value counts as usable only when it is 1 to ``text_limit``
+        characters long: an empty key cannot be told from NULL in a flat file, and a longer text
+        leaves its field for a file of its own, so neither can be a key."""
         parts: list[Any] = [sa.func.count()]
         for name in columns:
-            parts += [sa.func.count(sa.column(name)), sa.func.count(sa.distinct(sa.column(name)))]
+            col = sa.column(name)
+            usable = sa.func.count(col)
+            if name in texts and text_limit is not None:
+                length = sa.func.char_length(col)
+                usable = sa.func.count(sa.case((sa.and_(length >= 1, length <= text_limit), 1)))
+            parts += [usable, sa.func.count(sa.distinct(col))]
         row = self._scalar_rows(sa.select(*parts).select_from(self._selectable(table)),
                                 f"checking key candidates of table {table.name}")[0]
         return int(row[0]), {name: (int(row[1 + 2 * i]), int(row[2 + 2 * i])) for i, name in enumerate(columns)}

@@ -45,7 +45,7 @@ def settle(plan: Plan, dialect: Any) -> Plan:
             _verify_key(plan, tp, dialect)
             tp = replace(tp, notes=(*tp.notes, tp.key_note))
         elif tp.source is not None and not tp.primary_key:
-            tp = _choose_key(tp, dialect)
+            tp = _choose_key(tp, dialect, plan.long_text_limit)
         tables.append(tp)
     by_name = {tp.name: tp for tp in tables}
     tables = [_rewrite_pointers(plan, tp, by_name, dialect) for tp in tables]
@@ -102,7 +102,7 @@ def _verify_key(plan: Plan, tp: TablePlan, dialect: Any) -> None:
         + "; ".join(problems) + ". Name other columns, or remove primary_key to let uttrekk add a surrogate key."])
 
 
-def _choose_key(tp: TablePlan, dialect: Any) -> TablePlan:
+def _choose_key(tp: TablePlan, dialect: Any, long_text_limit: int) -> TablePlan:
     """A declared unique NOT NULL key, else a column proven unique in the data, else a surrogate."""
     assert tp.source is not None
     cols = {c.name: c for c in tp.source.columns}
@@ -116,7 +116,8 @@ def _choose_key(tp: TablePlan, dialect: Any) -> TablePlan:
     candidates = candidates[:KEY_CANDIDATES]
     rows = 0
     if candidates:
-        rows, facts = dialect.key_facts(tp.source, candidates)
+        texts = [c for c in candidates if cols[c].kind in ("string", "char")]
+        rows, facts = dialect.key_facts(tp.source, candidates, long_text_limit, texts)
         if rows:
             for c in candidates:
                 # one row proves nothing, unless the name says it is a key

@@ -314,3 +314,33 @@ def test_inspect_shows_the_key_each_table_gets(keys_db, tmp_path):
     assert tables["sak"]["extract_key"] == ["id"] and tables["sak"]["extract_key_note"] == ""
     text = run("inspect", source, "--no-scan").output
     assert "key in the extract: uttrekk_lopenr" in text
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql", "mysql"])
+def test_a_text_column_is_never_a_key_when_a_value_is_empty_or_leaves_the_field(tmp_path, engine):
+    """An empty text cannot be told from NULL in a flat file, and a text longer than long_text_limit
+    moves to a file of its own: neither column may become the key proven in the data."""
+    ddl = ("CREATE TABLE t (tomt VARCHAR(40), lang VARCHAR(40), kort VARCHAR(40));"
+           "INSERT INTO t VALUES ('', 'aaaaaaaaaaaaaaaaaaaaaaaa', 'x'), ('b', 'b', 'y'), ('c', 'c', 'z');")
+    prof = tmp_path / "p.toml"
+    prof.write_text("[output]\nlong_text_limit = 12\n", encoding="utf-8")
+
+    def extract(source: str) -> rb.TableDesc:
+        r = run("extract", source, "--out", tmp_path / "o", "--profile", prof, "-q")
+        assert r.exit_code == 0, r.output
+        return rb.read_addml(tmp_path / "o" / "content" / "addml.xml")["t"]
+
+    if engine == "sqlite":
+        con = sqlite3.connect(tmp_path / "k.sqlite")
+        con.executescript(ddl)
+        con.close()
+        table = extract(str(tmp_path / "k.sqlite"))
+    else:
+        with fresh_database("postgresql" if engine == "postgresql" else "mariadb", "uttrekk_k") as url:
+            src = sa.create_engine(url)
+            with src.begin() as conn:
+                for statement in filter(None, ddl.split(";")):
+                    conn.exec_driver_sql(statement)
+            src.dispose()
+            table = extract(url.render_as_string(hide_password=False))
+    assert [k.fields for k in table.keys if k.kind == "primaryKey"] == [["kort"]]
