@@ -8,6 +8,7 @@ the database holds, not what an ORM type would make of it.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -75,6 +76,16 @@ def native_name(satype: Any, engine: Engine) -> str:
         return str(satype.compile(dialect=engine.dialect))
     except Exception:
         return type(satype).__name__
+
+
+SECRET_PARAMETERS = re.compile(r"pass|pwd|secret|token|credential|key", re.IGNORECASE)
+"""URL query parameters whose values are secrets (``?password=``, ``?sslpassword=``, ``?api_key=``)."""
+
+
+def url_label(url: URL) -> str:
+    """The URL as reports and logs show it: the password and every secret-looking query value masked."""
+    query = {k: ("***" if SECRET_PARAMETERS.search(k) else v) for k, v in url.query.items()}
+    return url.set(query=query).render_as_string(hide_password=True)
 
 
 class Dialect:
@@ -145,7 +156,7 @@ class Dialect:
     @classmethod
     def from_url(cls, url: URL) -> Dialect:
         engine = sa.create_engine(url)
-        return cls(engine, url.render_as_string(hide_password=True))
+        return cls(engine, url_label(url))
 
     @property
     def engine_name(self) -> str:

@@ -308,8 +308,10 @@ def pg_extract(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, sa.engin
             for stmt in PG_SCHEMA:
                 conn.exec_driver_sql(stmt.replace("%", "%%"))
         eng.dispose()
-        # trust authentication ignores the password, but the URL carries one as a real run's would
-        source = url.set(password=PASSWORD).render_as_string(hide_password=False)
+        # trust authentication ignores the password, but the URL carries one as a real run's would, and
+        # a secret as a query parameter too (libpq's sslpassword: unused without a client key)
+        source = url.set(password=PASSWORD).update_query_dict({"sslpassword": PASSWORD}).render_as_string(
+            hide_password=False)
         assert PASSWORD in source
         r = run("extract", source, "--profile", profile, "--out", tmp / "x", "--date", "2026-02-01", "-q")
         assert r.exit_code == 0, r.output
