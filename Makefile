@@ -17,7 +17,7 @@ install: $(BIN)/uttrekk
 
 example: install
 	$(BIN)/python examples/build_example_db.py example.sqlite --force
-	$(BIN)/uttrekk extract example.sqlite --profile profiles/example-kommune.toml --out example-out --overwrite
+	$(BIN)/uttrekk extract example.sqlite --profile profiles/example-kommune.toml --strict --out example-out --overwrite
 	@echo "Open example-out/content/addml.xml and example-out/report/summary.txt"
 
 services:
