@@ -454,7 +454,7 @@ class Dialect:
         leaves its field for a file of its own, so neither can be a key."""
         parts: list[Any] = [sa.func.count()]
         for name in columns:
-            col = sa.column(name)
+            col: Any = sa.column(name)
             usable = sa.func.count(col)
             if name in texts and text_limit is not None:
                 length = sa.func.char_length(col)

@@ -190,10 +190,7 @@ def _keys(plan: Plan, tp: TablePlan) -> list[Any]:
     for fk in tp.foreign_keys:
         target = plan.table(fk.ref_table)
         tnames = _field_names(target)
-        pairs = list(zip(fk.columns, fk.ref_columns, strict=True))
-        if set(fk.ref_columns) == set(target.primary_key):
-            order = {c: i for i, c in enumerate(target.primary_key)}
-            pairs.sort(key=lambda p: order[p[1]])
+        pairs = plan.key_pairs(fk)
         name = fk.name or f"FK_{tp.name}_{'_'.join(fk.columns)}"
         keys.append(A.key(
             A.foreignKey(

@@ -213,7 +213,8 @@ def profile_init(source: str, profile_path: Path | None, out_path: Path | None, 
     from dialects import open_source
 
     from .errors import ConfigError, ProfileError
-    from .profile_init import init_profile, write_atomically
+    from .output import write_atomically
+    from .profile_init import init_profile
 
     if out_path is not None and out_path.exists() and profile_path is not None \
             and not (profile_path.exists() and profile_path.resolve() == out_path.resolve()):

@@ -169,6 +169,16 @@ class Plan:
     def file_ext(self) -> str:
         return ".xml" if self.format == "xml" else ".txt"
 
+    def key_pairs(self, fk: ForeignKey) -> list[tuple[str, str]]:
+        """The (column, referenced column) pairs of ``fk``, in the order of the target's primary key
+        when it references that key: ADDML matches a foreign key to the key field by field."""
+        pairs = list(zip(fk.columns, fk.ref_columns, strict=True))
+        target = self.table(fk.ref_table)
+        if set(fk.ref_columns) == set(target.primary_key):
+            order = {c: i for i, c in enumerate(target.primary_key)}
+            pairs.sort(key=lambda p: order[p[1]])
+        return pairs
+
 
 def safe_file_stem(name: str) -> str:
     """An ASCII file-name stem for a table name (æ→ae, ø→o, å→a, anything odd → ``_``)."""

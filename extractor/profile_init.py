@@ -138,24 +138,6 @@ def _source(dialect: Any, data: dict[str, Any], options: Options) -> Schema:
     return source
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write ``path`` whole or not at all (a temporary file beside it, renamed over it)."""
-    folder = path.parent if str(path.parent) else Path(".")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-                fh.write(text)
-            if path.exists():
-                os.chmod(tmp, path.stat().st_mode & 0o777)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except OSError as exc:
-        raise OutputError(f"{path}: cannot write the profile: {exc}") from None
-
-
 # -- the skeleton's fixed part --------------------------------------------------------------------
 
 

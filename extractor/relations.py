@@ -10,10 +10,8 @@ accident, and always as a candidate for a person to confirm in the profile.
 from __future__ import annotations
 
 import math
-import os
 import re
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -26,8 +24,9 @@ import tomlkit
 from tomlkit.exceptions import TOMLKitError
 from tomlkit.items import AoT, Array, InlineTable
 
-from .errors import ConfigError, ExtractorError, ProfileError, SourceError
+from .errors import ConfigError, ProfileError, SourceError
 from .model import Column, Table
+from .output import write_atomically
 from .profile import Profile
 
 MAX_TEXT_LENGTH = 255
@@ -786,7 +785,7 @@ def write_profile(path: Path, candidates: Sequence[Candidate], source: str = "")
         tomlkit.parse(out)
     except TOMLKitError as exc:
         raise ProfileError(str(path), [f"cannot add the relations: {exc}"]) from None
-    _write_atomically(path, out)
+    write_atomically(path, out, f"--write-profile {path}")
     return added, present
 
 
@@ -825,20 +824,3 @@ def _same_relation(entry: Any, c: Candidate) -> bool:
     cols = entry.get("columns")
     cols = [cols] if isinstance(cols, str) else list(cols or ())
     return [str(x) for x in cols] == [c.column] and str(entry.get("references")) == c.ref_table
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    folder = path.parent if str(path.parent) else Path(".")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-            if path.exists():
-                os.chmod(tmp, path.stat().st_mode & 0o777)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except OSError as exc:
-        raise ExtractorError(f"--write-profile {path}: cannot write the profile: {exc}") from None

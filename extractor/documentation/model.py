@@ -212,10 +212,7 @@ def _relation(plan: Plan, tp: TablePlan, fk: Any) -> RelationDoc:
     names = field_names(tp)
     target = plan.table(fk.ref_table)
     tnames = field_names(target)
-    pairs = list(zip(fk.columns, fk.ref_columns, strict=True))
-    if set(fk.ref_columns) == set(target.primary_key):
-        order = {c: i for i, c in enumerate(target.primary_key)}
-        pairs.sort(key=lambda p: order[p[1]])
+    pairs = plan.key_pairs(fk)
     fields = tuple(names.get(c, c) for c, _ in pairs)
     cols = {c for c, _ in pairs}
     by_name = {f.name: f for f in tp.fields}
