@@ -204,10 +204,9 @@ class Dialect:
         for name in sorted(names):
             key = (schema, name)
             comment = (comments.get(key) or {}).get("text")
-            if name in view_names:
-                comment = " ".join(x for x in (comment, f"(Extracted from the view {name}.)") if x)
-            tables.append(self._table(name, schema, columns.get(key, []), pks.get(key) or {},
-                                      fks.get(key, []), uniques.get(key, []), comment, checks.get(key, [])))
+            table = self._table(name, schema, columns.get(key, []), pks.get(key) or {},
+                                fks.get(key, []), uniques.get(key, []), comment, checks.get(key, []))
+            tables.append(replace(table, view=True) if name in view_names else table)
         return Schema(tuple(tables), source_label=self.label, engine=self.engine_name)
 
     def _table(self, name: str, schema: str | None, cols: list[Any], pk: Any, fks: list[Any],

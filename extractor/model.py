@@ -116,6 +116,8 @@ class Table:
     """Pointer columns read as the key of the row they address (set by the keys stage)."""
     row_filter: RowFilter | None = None
     """The rows kept (the profile's filter); ``None``: every row."""
+    view: bool = False
+    """A view (or materialized view) of the source, extracted as a table."""
     query: str | None = None
     """The SELECT (from the profile) whose result is this table; ``None``: a table or view of the source."""
 

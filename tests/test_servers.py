@@ -496,6 +496,7 @@ def test_schema_and_views_on_postgresql(server_db, tmp_path):
     content = tmp_path / "v" / "content"
     assert (content / "innvilget.txt").read_bytes() == b"1;Innvilget\r\n"
     assert (content / "antall.txt").read_bytes() == b"1;2\r\n"  # no key: uttrekk_lopenr added
-    assert "view innvilget" in (content / "addml.xml").read_text(encoding="utf-8")
+    described = (content / "addml.xml").read_text(encoding="utf-8")
+    assert "(Hentet fra visningen innvilget.)" in described and "(Hentet fra visningen antall.)" in described
     r = run("inspect", _url_text(url), "--schema", "nope", "--no-scan")
     assert r.exit_code != 0 and "no schema 'nope'" in r.output and "arkiv" in r.output
