@@ -7,7 +7,7 @@ the key store (they can hold every distinct value) and report the most frequent 
 from __future__ import annotations
 
 from .addml_model import FieldDef
-from .datatypes import blank, net_len, parse_big_integer
+from .datatypes import astral_free, blank, joined, net_len, none_blank_start, parse_big_integer
 from .findings import INFO
 from .flatfile_read import Record
 from .keystore import Counter
@@ -42,6 +42,12 @@ class CountChars(Process):
 
     def on_field(self, fd: FieldDef, value: str, rec: Record) -> None:
         self.n += net_len(value)
+
+    def on_column(self, fd: FieldDef, values: list[str], recs: list[Record]) -> None:
+        if values and astral_free(values):
+            self.n += len(joined(values)) - (len(values) - 1)  # the text less its separators
+        else:
+            self.n += sum(map(net_len, values))
 
     def end_of_file(self) -> None:
         if getattr(self, "fc", None) is not None:
@@ -98,6 +104,14 @@ class _Frequencies(Process):
             c = self.counters[fd.name] = self.state.keys.counter()
         c.add(value)
 
+    def on_column(self, fd: FieldDef, values: list[str], recs: list[Record]) -> None:
+        if self.only_with_codes and not fd.codes:
+            return
+        c = self.counters.get(fd.name)
+        if c is None:
+            c = self.counters[fd.name] = self.state.keys.counter()
+        c.add_many(values)
+
     def end_of_file(self) -> None:
         for name, c in self.counters.items():
             distinct, top = c.top(TOP_VALUES)
@@ -133,6 +147,20 @@ class CountNull(Process):
         elif blank(value):
             counts[1] += 1
 
+    def on_column(self, fd: FieldDef, values: list[str], recs: list[Record]) -> None:
+        nulls = fd.dtype.null_values if fd.dtype is not None else frozenset()
+        if nulls:
+            super().on_column(fd, values, recs)
+            return
+        counts = self.per.setdefault(fd.name, [0, 0])
+        empty = values.count("")
+        if empty == len(values):
+            counts[1] += empty
+        elif none_blank_start([v for v in values if v] if empty else values):
+            counts[1] += empty  # the only blank values are the empty ones
+        else:
+            counts[1] += sum(map(blank, values))
+
     def end_of_file(self) -> None:
         for name, (listed, empty) in self.per.items():
             self.findings.add(self.id, INFO, f"{listed + empty} occurrences of null ({listed} listed in nullValues, "
@@ -155,6 +183,18 @@ class FindExtremeValues(Process):
         else:
             mm[0] = min(mm[0], n)
             mm[1] = max(mm[1], n)
+
+    def on_column(self, fd: FieldDef, values: list[str], recs: list[Record]) -> None:
+        if not values:
+            return
+        lengths = list(map(len if astral_free(values) else net_len, values))
+        lo, hi = min(lengths), max(lengths)
+        mm = self.per.get(fd.name)
+        if mm is None:
+            self.per[fd.name] = [lo, hi]
+        else:
+            mm[0] = min(mm[0], lo)
+            mm[1] = max(mm[1], hi)
 
     def end_of_file(self) -> None:
         for name, (lo, hi) in self.per.items():

@@ -9,13 +9,27 @@ finding is counted under the same id as a warning; see docs/validate.md. Value c
 from __future__ import annotations
 
 from collections.abc import Callable
+from operator import attrgetter
 
 from .addml_model import FieldDef, KeyDef, RecordDef
-from .datatypes import NET_WHITESPACE, account_number_ok, birth_number_ok, blank, net_len, organisation_number_ok
+from .datatypes import (
+    NET_WHITESPACE,
+    account_number_ok,
+    astral_free,
+    birth_number_ok,
+    blank,
+    net_len,
+    none_blank_start,
+    organisation_number_ok,
+)
 from .findings import ERROR, INFO, NULL_NOTE, WARNING
 from .flatfile_read import Record
 from .keystore import UniqueTracker, ValueSet
 from .processes import KEY_SEP, FileCtx, Process, RunState, key_value, shown_key
+
+BATCH = 1024
+"""Key values a record-level control gathers before it hands them to its key set in one call."""
+_number = attrgetter("number")
 
 # --- controls on records ---
 
@@ -36,15 +50,20 @@ class FixedLength(AllFixedLength):
 class NumberOfRecords(Process):
     id = "A.12"
 
+    def __init__(self, state: RunState) -> None:
+        super().__init__(state)
+        self.n = 0
+        self.fc: FileCtx | None = None
+
     def on_file(self, fc: FileCtx) -> None:
         self.n = 0
-        self.fc: FileCtx | None = fc
+        self.fc = fc
 
     def on_record(self, rec: Record) -> None:
-        self.n = getattr(self, "n", 0) + 1
+        self.n += 1
 
     def end_of_file(self) -> None:
-        fc = getattr(self, "fc", None)
+        fc = self.fc
         if fc is None:
             return
         self.fc = None
@@ -78,21 +97,51 @@ class NotUsedRecordDef(Process):
         self.used = {}
 
 
+class _Pending:
+    """Key values of one record type waiting to go to their set in one call (``add_many``)."""
+
+    __slots__ = ("rdef", "index", "fields", "values", "records")
+
+    def __init__(self, rdef: RecordDef, fields: list[FieldDef]) -> None:
+        self.rdef = rdef
+        self.fields = fields
+        self.index = fields[0].index if len(fields) == 1 else -1
+        self.values: list[str] = []
+        self.records: list[int] = []
+
+    def take(self, rec: Record) -> int:
+        self.values.append(rec.values[self.index] if self.index >= 0 else key_value(rec.values, self.fields))
+        self.records.append(rec.number)
+        return len(self.records)
+
+    def drain(self) -> tuple[list[str], list[int]]:
+        values, records = self.values, self.records
+        self.values, self.records = [], []
+        return values, records
+
+
 class ControlKey(Process):
     id = "A.15"
 
     def __init__(self, state: RunState) -> None:
         super().__init__(state)
         self.trackers: dict[str, tuple[RecordDef, UniqueTracker]] = {}
+        self.pending: dict[str, _Pending] = {}
 
     def on_record(self, rec: Record) -> None:
-        entry = self.trackers.get(rec.rdef.name)
-        if entry is None:
-            entry = self.trackers[rec.rdef.name] = (rec.rdef, self.state.keys.unique())
-        value = key_value(rec.values, rec.rdef.pk_fields)
-        first = entry[1].add(value, rec.number)
-        if first is not None:
-            self._report(rec.rdef, value, first, [rec.number], 1)
+        p = self.pending.get(rec.rdef.name)
+        if p is None:
+            p = self.pending[rec.rdef.name] = _Pending(rec.rdef, rec.rdef.pk_fields)
+            self.trackers.setdefault(rec.rdef.name, (rec.rdef, self.state.keys.unique()))
+        if p.take(rec) >= BATCH:
+            self._flush(p)
+
+    def _flush(self, p: _Pending) -> None:
+        values, records = p.drain()
+        if not values:
+            return
+        for k, first in self.trackers[p.rdef.name][1].add_many(values, records):
+            self._report(p.rdef, values[k], first, [records[k]], 1)
 
     def _report(self, rdef: RecordDef, value: str, first: int, later: list[int], count: int) -> None:
         fields = ", ".join(f.name for f in rdef.pk_fields) or "(no primary key)"
@@ -102,6 +151,9 @@ class ControlKey(Process):
                           records=(first, *later), count=count)
 
     def end_of_file(self) -> None:
+        for p in self.pending.values():
+            self._flush(p)
+        self.pending.clear()
         for rdef, tracker in self.trackers.values():
             for value, first, later, count in tracker.spilled_repeats():
                 self._report(rdef, value, first, later, count)
@@ -119,20 +171,42 @@ class ControlForeignKey(Process):
         self.keys: dict[tuple[int, int], tuple[str, RecordDef, KeyDef, list[FieldDef], ValueSet]] = {}
         self.targets: dict[tuple[int, int], RecordDef | None] = {}
         self.fixed: dict[tuple[int, int], bool] = {}
+        self.by_record: dict[int, list[tuple[_Pending, ValueSet]]] = {}
 
-    def on_record(self, rec: Record) -> None:
-        for n, key in enumerate(rec.rdef.keys):
+    def _start(self, rdef: RecordDef) -> list[tuple[_Pending, ValueSet]]:
+        found = []
+        for n, key in enumerate(rdef.keys):
             if key.kind != "foreign":
                 continue
-            slot = (id(rec.rdef), n)
+            slot = (id(rdef), n)
             entry = self.keys.get(slot)
             if entry is None:
-                fields = [f for f in rec.rdef.fields if f.name.lower() in {k.lower() for k in key.fields}]
-                entry = self.keys[slot] = (self.state.file or "", rec.rdef, key, fields, self.state.keys.values())
+                fields = [f for f in rdef.fields if f.name.lower() in {k.lower() for k in key.fields}]
+                entry = self.keys[slot] = (self.state.file or "", rdef, key, fields, self.state.keys.values())
                 self.fixed[slot] = bool(self.state.current and self.state.current.fixed)
-            entry[4].add(key_value(rec.values, entry[3]), rec.number)
+            found.append((_Pending(rdef, entry[3]), entry[4]))
+        self.by_record[id(rdef)] = found
+        return found
+
+    def on_record(self, rec: Record) -> None:
+        found = self.by_record.get(id(rec.rdef))
+        if found is None:
+            found = self._start(rec.rdef)
+        for p, values in found:
+            if p.take(rec) >= BATCH:
+                values.add_many(*p.drain())
+
+    def end_of_file(self) -> None:
+        self._flush()
+
+    def _flush(self) -> None:
+        for found in self.by_record.values():
+            for p, values in found:
+                values.add_many(*p.drain())
+        self.by_record.clear()
 
     def finish(self) -> None:
+        self._flush()
         for slot, (file, _rdef, key, fields, values) in self.keys.items():
             names = ", ".join(f.name for f in fields)
             target = self.targets.get(slot)
@@ -158,12 +232,15 @@ class ControlForeignKey(Process):
 
 # --- controls on values ---
 
+
 class MinLength(Process):
     id = "A.17"
 
     def candidates(self, fd: FieldDef, values: list[str]) -> list[int] | None:
         m = fd.min_length
-        return [] if m is None else [k for k, v in enumerate(values) if len(v) < m]
+        if m is None or not values or min(map(len, values)) >= m:  # net_len is never below len
+            return []
+        return [k for k, v in enumerate(values) if len(v) < m]
 
     def on_field(self, fd: FieldDef, value: str, rec: Record) -> None:
         if fd.min_length is not None and net_len(value) < fd.min_length:
@@ -175,7 +252,12 @@ class MaxLength(Process):
 
     def candidates(self, fd: FieldDef, values: list[str]) -> list[int] | None:
         m = fd.max_length
-        return [] if m is None else [k for k, v in enumerate(values) if len(v) > m or (2 * len(v) > m and not v.isascii())]
+        if m is None or not values:
+            return []
+        longest = max(map(len, values))
+        if longest * 2 <= m or (longest <= m and astral_free(values)):  # net_len is len, or at most twice it
+            return []
+        return [k for k, v in enumerate(values) if len(v) > m or (2 * len(v) > m and not v.isascii())]
 
     def on_field(self, fd: FieldDef, value: str, rec: Record) -> None:
         if fd.max_length is not None and net_len(value) > fd.max_length:
@@ -199,7 +281,7 @@ class NotNull(Process):
     id = "A.20"
 
     def candidates(self, fd: FieldDef, values: list[str]) -> list[int] | None:
-        if not fd.not_null:
+        if not fd.not_null or none_blank_start(values):
             return []
         return [k for k, v in enumerate(values) if not v or v[0] in NET_WHITESPACE]
 
@@ -228,7 +310,7 @@ class Uniqueness(Process):
         entry = self.trackers.get(fd.name)
         if entry is None:
             entry = self.trackers[fd.name] = (fd, self.state.keys.unique())
-        for k, first in entry[1].add_many(values, [r.number for r in recs]):
+        for k, first in entry[1].add_many(values, list(map(_number, recs))):
             rec = recs[k]
             self._report(fd, values[k], first, [rec.number], 1, self.state.severity(rec, fd))
 
@@ -253,7 +335,9 @@ class Codes(Process):
 
     def candidates(self, fd: FieldDef, values: list[str]) -> list[int] | None:
         codes = fd.codes
-        return [] if codes is None else [k for k, v in enumerate(values) if v not in codes]
+        if codes is None or codes.issuperset(values):
+            return []
+        return [k for k, v in enumerate(values) if v not in codes]
 
     def on_field(self, fd: FieldDef, value: str, rec: Record) -> None:
         if fd.codes is not None and value not in fd.codes:

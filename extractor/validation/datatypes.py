@@ -25,6 +25,9 @@ _NUMBER_WS = "\t\n\v\f\r "
 """Blanks .NET number parsing skips before and after a number."""
 
 _INTEGER = re.compile(rf"[{_NUMBER_WS}]*[+-]?[0-9]+[{_NUMBER_WS}]*")
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+SEP = "\x00"
+"""Joins a batch of values for one pass of a regular expression over them all (see ``joined``)."""
 _EXPONENT = re.compile(r"[+-]?[0-9]+[eE][+-]?[0-9]+")
 _DECIMAL_LIMIT = 79228162514264337593543950335
 
@@ -40,9 +43,47 @@ def blank(value: str) -> bool:
 
 def net_len(value: str) -> int:
     """Length in UTF-16 code units, as .NET counts a string (characters beyond U+FFFF count twice)."""
-    if value.isascii():
+    if value.isascii() or _ASTRAL.search(value) is None:
         return len(value)
-    return len(value) + sum(1 for c in value if c > "\uffff")
+    return len(value) + len(_ASTRAL.findall(value))
+
+
+_last_join: tuple[list[str], str] | None = None
+
+
+def joined(values: list[str]) -> str:
+    """The batch joined by ``SEP``, so that one regular expression (in C) can look at every value.
+
+    Several checks look at the same batch of a field's values; the last join is kept with the list
+    itself (so its identity cannot be reused while kept).
+    """
+    global _last_join
+    last = _last_join
+    if last is not None and last[0] is values:
+        return last[1]
+    text = SEP.join(values)
+    _last_join = (values, text)
+    return text
+
+
+def astral_free(values: list[str]) -> bool:
+    """No value holds a character beyond U+FFFF: then ``net_len`` is ``len`` for all of them."""
+    text = joined(values)
+    if text.isascii():
+        return True
+    try:
+        text.encode("latin-1")  # a copy, where a search would look at every character
+        return True
+    except UnicodeEncodeError:
+        return _ASTRAL.search(text) is None
+
+
+def none_blank_start(values: list[str]) -> bool:
+    """No value is empty or starts with white space (so none is blank), decided in C for the batch.
+
+    Python's white space (``str.lstrip``) includes all of .NET's.
+    """
+    return all(values) and list(map(str.lstrip, values)) == values
 
 
 def parse_big_integer(value: str) -> int | None:
@@ -52,21 +93,36 @@ def parse_big_integer(value: str) -> int | None:
 
 @dataclass
 class DataType:
-    """A fieldType as Arkade sees it."""
+    """A fieldType as Arkade sees it.
+
+    ``fast`` is a regular expression for the common spellings of valid values: every value it
+    matches passes the rule (never one the rule rejects), so a batch it matches as a whole needs
+    no value-by-value look; values it does not match go to the exact rule.
+    """
 
     name: str
     data_type: str
     fmt: str | None
     null_values: frozenset[str] = frozenset()
     _rule: Callable[[str], bool] = field(default=lambda s: True, repr=False)
+    fast: str | None = field(default=None, repr=False)
 
     def is_null_value(self, value: str) -> bool:
         return value in self.null_values
 
     def __post_init__(self) -> None:
         self.rule: Callable[[str], bool] = self._rule
-        self._last: tuple[list[str], list[int]] | None = None
         """The type's own rule, without null values (a value that passes it is valid whatever the field)."""
+        self._last: tuple[list[str], list[int]] | None = None
+        self._one: re.Pattern[str] | None = None
+        self._all: re.Pattern[str] | None = None
+        if self.fast is not None:
+            assert SEP not in self.fast
+            self._one = re.compile(self.fast)
+            # Atomic groups: a value once matched up to the next separator is never matched again
+            # another way, so a batch that fails does so in one pass.
+            one = f"(?>(?:{self.fast})(?={SEP}|\\Z))"
+            self._all = re.compile(f"{one}(?:{SEP}{one})*+")
 
     def failures(self, values: list[str]) -> list[int]:
         """Positions of the values that fail the type's own rule.
@@ -77,10 +133,26 @@ class DataType:
         last = self._last
         if last is not None and last[0] is values:
             return last[1]
-        rule = self.rule
-        found = [k for k, v in enumerate(values) if not rule(v)]
+        found = self._failures(values)
         self._last = (values, found)
         return found
+
+    def _failures(self, values: list[str]) -> list[int]:
+        rule = self.rule
+        one = self._one
+        if one is None or self._all is None:
+            if self.data_type == "string" and self.fmt is None and none_blank_start(values):
+                return []
+            return [k for k, v in enumerate(values) if not rule(v)]
+        if not values:
+            return []
+        text = joined(values)
+        # The fast pattern never matches SEP, so a match of the whole text is a match of every value,
+        # unless a value holds SEP itself (then there are more separators than gaps).
+        if self._all.fullmatch(text) is not None and text.count(SEP) == len(values) - 1:
+            return []
+        match = one.fullmatch
+        return [k for k, v in enumerate(values) if match(v) is None and not rule(v)]
 
     def valid(self, value: str, nullable: bool) -> bool:
         return self._rule(value) or value in self.null_values or (nullable and value == "")
@@ -188,6 +260,7 @@ def make_type(name: str, data_type: str, fmt: str | None, null_values: frozenset
     """The Arkade data type for a fieldType; FormatRejected where Arkade refuses to load it."""
     kind = data_type.strip().lower()
     rule: Callable[[str], bool]
+    fast: str | None = None
     if kind == "string":
         if fmt not in STRING_FORMATS:
             raise FormatRejected(f"fieldFormat {fmt!r} is not accepted for string (Arkade accepts none, fnr, org, knr)")
@@ -197,26 +270,48 @@ def make_type(name: str, data_type: str, fmt: str | None, null_values: frozenset
             raise FormatRejected(f"fieldFormat {fmt!r} is not accepted for integer (Arkade accepts none, "
                                  + ", ".join(str(f) for f in INTEGER_FORMATS[1:]) + ")")
         rule = _integer_rule(fmt)
+        fast = "[+-]?[0-9]+" if fmt is None else None
     elif kind == "float":
         if fmt not in FLOAT_FORMATS:
             raise FormatRejected(f"fieldFormat {fmt!r} is not accepted for float (Arkade accepts none, "
                                  + ", ".join(str(f) for f in FLOAT_FORMATS[1:]) + ")")
         rule = _float_rule(fmt)
+        fast = _float_fast(fmt)
     elif kind == "date":
         rule = lru_cache(maxsize=8192)(_date_rule(fmt))  # dates repeat; A.19 and A.35 ask twice
+        fast = _date_fast(fmt)
     elif kind == "time":
         rule = lru_cache(maxsize=8192)(_time_rule(fmt))
+        fast = dotnet_formats.time_fast_pattern(fmt or "")
     elif kind == "boolean":
         parts = (fmt or "").split("/")
         if len(parts) != 2 or blank(parts[0]) or blank(parts[1]) or parts[0] == parts[1]:
             raise FormatRejected(f"a boolean needs a fieldFormat '<true>/<false>' such as J/N; got {fmt!r}")
         rule = _boolean_rule(fmt or "")
+        if SEP not in (fmt or ""):
+            fast = f"{re.escape(parts[0])}|{re.escape(parts[1])}"
     elif kind == "link":
         rule = lambda s: False  # noqa: E731 - Arkade's link type accepts only null values
     else:
         raise FormatRejected(f"unknown dataType {data_type!r} (Arkade 5 knows {', '.join(KNOWN_TYPES)}; "
                              "use float for decimals)")
-    return DataType(name, kind, fmt, null_values, rule)
+    return DataType(name, kind, fmt, null_values, rule, fast)
+
+
+def _float_fast(fmt: str | None) -> str:
+    """Plain decimals: up to 28 whole digits stay below .NET's decimal limit whatever the digits."""
+    dec = "[.,]" if fmt is None else re.escape(fmt[2] if fmt in ("nn,nn", "nn.nn") else fmt[5])
+    return f"[+-]?[0-9]{{1,28}}(?:{dec}[0-9]+)?"
+
+
+def _date_fast(fmt: str | None) -> str | None:
+    if fmt is None:
+        return None
+    if fmt in ("YYYY-MM-DD", "YYYYMMDD"):
+        return dotnet_formats.date_fast_pattern(fmt.replace("Y", "y").replace("D", "d"))
+    if fmt in ISO_CALENDAR or fmt in ISO_ORDINAL or fmt in ISO_WEEK:
+        return None
+    return dotnet_formats.date_fast_pattern(fmt)
 
 
 # --- ISO 8601 spellings Arkade recognises as date fieldFormats (Util/Iso8601Format.cs) ---

@@ -240,3 +240,148 @@ def time_parser(fmt: str) -> Callable[[str], bool]:
         return True
 
     return parse
+
+
+# --- fast patterns: a regular expression for the common values, checked a whole batch at a time ---
+#
+# A fast pattern matches only values the exact parser above accepts (a subset: never a value it
+# rejects), so a value it matches needs no further look; a value it does not match goes to the exact
+# parser. Years 0001-0999, 29 February, offsets of +14:00 and the like are left to the exact parser.
+
+_M31, _M30 = (1, 3, 5, 7, 8, 10, 12), (4, 6, 9, 11)
+
+
+def _alts(numbers: tuple[int, ...], count: int) -> str:
+    """Two-digit numbers as written by a pattern letter repeated ``count`` times (1: the 0 is optional)."""
+    return "(?:" + "|".join(f"0?{n}" if count == 1 and n < 10 else f"{n:02d}" for n in numbers) + ")"
+
+
+def _day(top: int, count: int) -> str:
+    first = "0?[1-9]" if count == 1 else "0[1-9]"
+    return {28: f"(?:{first}|1[0-9]|2[0-8])", 30: f"(?:{first}|[12][0-9]|30)", 31: f"(?:{first}|[12][0-9]|3[01])"}[top]
+
+
+def _month_day(month_count: int, day_count: int, between: str, month_first: bool) -> str:
+    """Month and day written next to each other (only literals between): each month with its own days."""
+    alts = []
+    for months, top in ((_M31, 31), (_M30, 30), ((2,), 28)):
+        m, d = _alts(months, month_count), _day(top, day_count)
+        alts.append(m + between + d if month_first else d + between + m)
+    return "(?:" + "|".join(alts) + ")"
+
+
+_LEAP_YEAR = "(?:[1-9][0-9](?:0[48]|[2468][048]|[13579][26])|(?:[2468][048]|[13579][26])00)"
+"""Four-digit years from 1000 with a 29 February."""
+_HOUR = {1: "(?:[01]?[0-9]|2[0-3])", 2: "(?:[01][0-9]|2[0-3])"}
+_SIXTY = {1: "[0-5]?[0-9]", 2: "[0-5][0-9]"}
+
+
+@lru_cache(maxsize=256)
+def date_fast_pattern(fmt: str) -> str | None:
+    """A regular expression (no anchors) for a subset of the values ``date_parser(fmt)`` accepts, or None.
+
+    Handled: yyyy, M/MM, d/dd, H/HH, m/mm, s/ss, f and F fractions, z/zz/zzz offsets up to 13:59 and
+    literals, each letter at most once; anything else (names, AM/PM, 12-hour clocks, two-digit years)
+    gets None and every value goes to the exact parser.
+    """
+    try:
+        toks = _tokens(fmt)
+    except UnsupportedFormat:
+        return None
+    parts: list[str] = []
+    literal: list[bool] = []
+    slots: dict[str, tuple[int, int]] = {}  # M and d: (position in parts, count)
+    seen: set[str] = set()
+    i = 0
+    while i < len(toks):
+        kind, arg = toks[i]
+        if kind == "lit":
+            text = str(arg)
+            if "\x00" in text or "\n" in text:
+                return None  # the separators of a batch
+            nxt = toks[i + 1] if i + 1 < len(toks) else None
+            if text == "." and nxt and nxt[0] == "F":
+                if "F" in seen or int(nxt[1]) > 7:
+                    return None
+                seen.add("F")
+                parts.append(f"(?:\\.[0-9]{{0,{int(nxt[1])}}})?")
+                literal.append(False)
+                i += 2
+                continue
+            parts.append(re.escape(text))
+            literal.append(True)
+            i += 1
+            continue
+        count = int(arg)
+        if kind in seen:
+            return None
+        seen.add(kind)
+        if kind == "y" and count == 4:
+            slots["y"] = (len(parts), count)
+            parts.append("[1-9][0-9]{3}")
+        elif kind in "Md" and count <= 2:
+            slots[kind] = (len(parts), count)
+            parts.append(_alts(tuple(range(1, 13)), count) if kind == "M" else _day(28, count))
+        elif kind == "H":
+            parts.append(_HOUR[min(count, 2)])
+        elif kind in "ms":
+            parts.append(_SIXTY[min(count, 2)])
+        elif kind in "fF" and count <= 7:
+            parts.append(f"[0-9]{{{count}}}" if kind == "f" else f"[0-9]{{0,{count}}}")
+        elif kind == "z":
+            hours = "(?:0?[0-9]|1[0-3])" if count == 1 else "(?:0[0-9]|1[0-3])"
+            parts.append(f"[+-]{hours}" + (":?[0-5][0-9]" if count >= 3 else ""))
+        else:
+            return None
+        literal.append(False)
+        i += 1
+    if not seen:
+        return None
+    if "M" in slots and "d" in slots:
+        (a, month_count), (b, day_count) = slots["M"], slots["d"]
+        lo, hi = min(a, b), max(a, b)
+        if all(literal[lo + 1:hi]):  # only literals between: days 29-31 by month, and 29 February of leap years
+            between = "".join(parts[lo + 1:hi])
+            leap = list(parts)
+            feb, day = ("0?2" if month_count == 1 else "02"), "29"
+            leap[lo:hi + 1] = [feb + between + day if a < b else day + between + feb]
+            parts[lo:hi + 1] = [_month_day(month_count, day_count, between, a < b)]
+            if "y" in slots:
+                y = slots["y"][0]
+                leap[y if y < lo else y - (hi - lo)] = _LEAP_YEAR
+                return f"(?:{''.join(parts)}|{''.join(leap)})"
+    return "".join(parts)
+
+
+@lru_cache(maxsize=64)
+def time_fast_pattern(fmt: str) -> str | None:
+    """A regular expression for a subset of the values ``time_parser(fmt)`` accepts, or None."""
+    low = fmt.replace(":", "\\:").replace("-", "\\-").lower()
+    try:
+        toks = _tokens(low)
+    except UnsupportedFormat:
+        return None
+    parts: list[str] = []
+    letters = 0
+    for kind, arg in toks:
+        if kind == "lit":
+            text = str(arg)
+            if "\x00" in text or "\n" in text:
+                return None
+            parts.append(re.escape(text))
+            continue
+        count = int(arg)
+        letters += 1
+        if kind == "d" and count <= 8:
+            parts.append(f"[0-9]{{{count},8}}")
+        elif kind == "h" and count <= 2:
+            parts.append(_HOUR[count])
+        elif kind in "ms" and count <= 2:
+            parts.append(_SIXTY[count])
+        elif kind == "f":
+            parts.append(f"[0-9]{{{count}}}")
+        elif kind == "F":
+            parts.append(f"[0-9]{{0,{count}}}")
+        else:
+            return None
+    return "".join(parts) if letters else None

@@ -32,6 +32,7 @@ HASHES = {"sha-256": "sha256", "sha256": "sha256", "sha-1": "sha1", "sha1": "sha
 
 _C1 = re.compile(r"[\x80-\x9f\udc80-\udcff]")
 _UNDECODABLE = re.compile(r"[\udc80-\udcff\ufffd]")
+_NOT_C1 = bytes(b for b in range(256) if not 0x80 <= b <= 0x9F)
 
 
 def bad_char_pattern(codec: str) -> re.Pattern[str]:
@@ -42,7 +43,7 @@ def bad_char_pattern(codec: str) -> re.Pattern[str]:
     return _UNDECODABLE
 
 
-@dataclass
+@dataclass(slots=True)
 class Record:
     number: int
     rdef: RecordDef
@@ -99,26 +100,31 @@ class FlatFileReader:
 
     # --- bytes -> text ---
 
-    def _chunks(self) -> Iterator[tuple[str, bool]]:
+    def _chunks(self) -> Iterator[tuple[str, bool, bool]]:
+        """(text, last chunk, whether the text holds a bad character); the check is done on the bytes where it can be."""
         if self.codec == "latin-1":
             while True:
                 raw = self.stream.read(self.chunk_bytes)
                 self._count(raw)
                 if not raw:
-                    yield "", True
+                    yield "", True, False
                     return
-                yield raw.decode("latin-1"), False
+                # C1 controls are the bytes 0x80-0x9F: deleting every other byte leaves nothing (fast, in C).
+                yield raw.decode("latin-1"), False, bool(raw.translate(None, _NOT_C1))
         errors = "replace" if codecs.lookup(self.codec).name.startswith(("utf-16", "utf-32")) else "surrogateescape"
         decoder = codecs.getincrementaldecoder(self.codec)(errors=errors)
+        ascii_safe = codecs.lookup(self.codec).name in ("utf-8", "ascii") or self.bad_chars is _C1
         first = True
         while True:
             raw = self.stream.read(self.chunk_bytes)
             self._count(raw)
+            # ASCII bytes decode to ASCII text in these codecs, unless a byte sequence began in the last chunk.
+            clean = ascii_safe and raw.isascii() and not decoder.getstate()[0]
             text = decoder.decode(raw, final=not raw)
             if first and text.startswith("\ufeff") and self.codec.replace("_", "-").lower() in ("utf-8", "utf8"):
                 text = text[1:]  # .NET's StreamReader drops a UTF-8 byte-order mark
             first = False
-            yield text, not raw
+            yield text, not raw, not clean and self.bad_chars.search(text) is not None
             if not raw:
                 return
 
@@ -146,12 +152,16 @@ class FlatFileReader:
 
     def _delimited(self) -> Iterator[Record | BadRecord]:
         rs = self.ftype.record_sep or "\r\n"
+        fs = self.ftype.field_sep or ";"
         q = self.ftype.quote
         carry = ""
         counter = _Numbering(self.header_level)
-        for text, final in self._chunks():
+        # One record type: a record without quotes after the header lines is cut right here.
+        plain = self.fdef.records[0] if self.ident_index is None and self.fdef.records else None
+        width = len(plain.fields) if plain is not None else 0
+        for text, final, bad_chunk in self._chunks():
+            suspect = bad_chunk or (carry != "" and self.bad_chars.search(carry) is not None)
             buf = carry + text
-            suspect = self.bad_chars.search(buf) is not None
             pieces = buf.split(rs)
             if final:
                 carry = ""
@@ -163,19 +173,31 @@ class FlatFileReader:
             n = len(pieces)
             while i < n:
                 rec = pieces[i]
-                if q is not None and q in rec and rec.count(q) % 2 == 1:
-                    j = i
-                    count = rec.count(q)
-                    while count % 2 == 1 and j + 1 < n:
-                        j += 1
-                        count += pieces[j].count(q)
-                    if count % 2 == 1 and not final:
-                        carry = rs.join(pieces[i:]) + rs + carry
-                        break
-                    rec = rs.join(pieces[i:j + 1])
-                    i = j
                 i += 1
-                yield from self._delimited_record(rec, counter, suspect)
+                if q is not None and q in rec:
+                    count = rec.count(q)
+                    if count % 2 == 1:
+                        j = i - 1
+                        while count % 2 == 1 and j + 1 < n:
+                            j += 1
+                            count += pieces[j].count(q)
+                        if count % 2 == 1 and not final:
+                            carry = rs.join(pieces[i - 1:]) + rs + carry
+                            break
+                        rec = rs.join(pieces[i - 1:j + 1])
+                        i = j + 1
+                elif plain is not None and not counter.headers_left:
+                    values = rec.split(fs)
+                    counter.n += 1
+                    if len(values) == width:
+                        yield Record(counter.n, plain, values, None, len(rec), suspect)
+                    else:
+                        yield BadRecord(counter.n, plain.name, f"Unexpected number of fields: {len(values)}/{width}",
+                                        rec[:40], suspect)
+                    continue
+                item = self._delimited_record(rec, counter, suspect)
+                if item is not None:
+                    yield item
             if len(carry) > MAX_RECORD_CHARS:
                 self.stopped = (f"a record (or an unterminated quote) runs past {MAX_RECORD_CHARS:,} characters; "
                                 "the rest of the file was not read")
@@ -183,7 +205,8 @@ class FlatFileReader:
                 self.drain()
                 return
 
-    def _delimited_record(self, rec: str, counter: _Numbering, suspect: bool) -> Iterator[Record | BadRecord]:
+    def _delimited_record(self, rec: str, counter: _Numbering, suspect: bool) -> Record | BadRecord | None:
+        """One record's text cut into fields; None for a header line (a broken one is kept in ``header_bad``)."""
         fs = self.ftype.field_sep or ";"
         q = self.ftype.quote
         quoted: list[bool] | None = None
@@ -203,20 +226,19 @@ class FlatFileReader:
                                 rec[:40], suspect)
                 if header:
                     self.header_bad.append(bad)
-                else:
-                    yield bad
-                return
+                    return None
+                return bad
             rdef = found
         if len(values) != len(rdef.fields) or problem:
             msg = problem or f"Unexpected number of fields: {len(values)}/{len(rdef.fields)}"
             bad = BadRecord(number, rdef.name, msg, rec[:40], suspect)
             if header:
                 self.header_bad.append(bad)
-            else:
-                yield bad
-            return
+                return None
+            return bad
         if number is not None:
-            yield Record(number, rdef, values, quoted, len(rec), suspect)
+            return Record(number, rdef, values, quoted, len(rec), suspect)
+        return None
 
     def _fixed(self) -> Iterator[Record | BadRecord]:
         sep = self.ftype.record_sep or ""
@@ -226,10 +248,11 @@ class FlatFileReader:
         slices = {r.name: _slices(r) for r in self.fdef.records}
         text = ""
         pos = 0
-        for chunk, final in self._chunks():
-            text = text[pos:] + chunk
+        for chunk, final, bad_chunk in self._chunks():
+            text = text[pos:]
+            suspect = bad_chunk or (text != "" and self.bad_chars.search(text) is not None)
+            text += chunk
             pos = 0
-            suspect = self.bad_chars.search(text) is not None
             end = len(text)
             while pos < end:
                 rdef: RecordDef | None = self.fdef.records[0]

@@ -5,19 +5,93 @@ must remember across records. Each set lives in a dict until the store's budget 
 entries is spent; then the largest set moves to a table in one temporary SQLite file (appended
 in batches, indexed once at the end), so a 100-million-row extract validates in bounded memory.
 The temporary folder is removed when the store closes.
+
+Keys are mostly integers written in increasing order (the extract is sorted by its key). Such
+values are kept as a compact run: two arrays of 64-bit integers (value, first record), 16 bytes
+an entry against some 130 for a string in a dict, and looked up by bisection. A value goes to the
+run while it is a plain decimal (``str(int(v)) == v``, not negative, under 19 digits) greater than
+the run's last; everything else goes to the dict. So a value above the run's last is in neither
+(a plain decimal went to the dict only when it was not above the last, and the last only grows),
+and any other plain decimal is looked for in both. A run entry counts as ``1 / RUN_WEIGHT`` of an
+entry in the memory budget, which is checked after each batch of ``add_many``.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import tempfile
+from array import array
+from bisect import bisect_left
+from collections import Counter as _Tally
 from collections.abc import Iterator
+from itertools import islice
+from operator import lt
 from pathlib import Path
 from typing import Any
 
 DEFAULT_MEMORY_KEYS = 2_000_000
 """Key entries kept in memory across all sets before the largest set spills to disk."""
 _BATCH = 50_000
+RUN_WEIGHT = 8
+"""Run entries that count as one entry of the memory budget (16 bytes each against about 130 in a dict)."""
+_RUN_LIMIT = 10 ** 18
+
+
+def _int_of(value: str) -> int | None:
+    """The value as an int if it may live in a run: a plain non-negative decimal under 19 digits."""
+    if value.isdigit() and value.isascii() and len(value) < 19 and (value[0] != "0" or len(value) == 1):
+        return int(value)
+    return None
+
+
+def _increasing(values: list[str], after: int, strict: bool) -> list[int] | None:
+    """The values as ints if every one may live in a run and they rise (strictly or not) from ``after``.
+
+    Decided in C for the batch: ``int`` and ``str`` both ways tell a plain decimal, the ends bound
+    the rest once the order holds.
+    """
+    try:
+        ints = list(map(int, values))
+    except ValueError:
+        return None
+    if not ints or ints[0] < 0 or ints[-1] >= _RUN_LIMIT or list(map(str, ints)) != values:
+        return None
+    if strict:
+        ok = ints[0] > after and all(map(lt, ints, islice(ints, 1, None)))
+    else:
+        ok = ints[0] >= after and not any(map(lt, islice(ints, 1, None), ints))
+    return ints if ok else None
+
+
+class _Run:
+    """Increasing int values with the record each first occurs in."""
+
+    __slots__ = ("values", "records")
+
+    def __init__(self) -> None:
+        self.values = array("q")
+        self.records = array("q")
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    @property
+    def last(self) -> int:
+        return self.values[-1] if self.values else -1
+
+    def find(self, n: int) -> int | None:
+        """The first record of ``n``, or None."""
+        values = self.values
+        if not values or n > values[-1]:
+            return None
+        i = bisect_left(values, n)
+        return self.records[i] if i < len(values) and values[i] == n else None
+
+    def items(self) -> Iterator[tuple[str, int]]:
+        return zip(map(str, self.values), self.records, strict=True)
+
+    def weight(self) -> int:
+        return len(self.values) // RUN_WEIGHT
 
 
 def _b(value: str) -> bytes:
@@ -57,12 +131,13 @@ class KeyStore:
         self._sets.append(s)
         return s
 
-    def _grew(self) -> None:
-        self.in_memory += 1
-        if self.in_memory > self.memory_keys:
+    def _grew(self, n: int = 1) -> None:
+        self.in_memory += n
+        while self.in_memory > self.memory_keys:
             biggest = max((s for s in self._sets if not s.spilled), key=lambda s: s.memory_size(), default=None)
-            if biggest is not None and biggest.memory_size() > 0:
-                biggest.to_disk()
+            if biggest is None or biggest.memory_size() <= 0:
+                return
+            biggest.to_disk()
 
     def _forget(self, s: _Spillable) -> None:
         if not s.spilled:
@@ -157,14 +232,27 @@ class UniqueTracker(_Spillable):
     def __init__(self, store: KeyStore) -> None:
         super().__init__(store)
         self._first: dict[str, int] = {}
+        self._run = _Run()
 
     def memory_size(self) -> int:
-        return len(self._first)
+        return len(self._first) + self._run.weight()
 
     def add(self, value: str, record: int) -> int | None:
         if self.table is not None:
             self._append((_b(value), record))
             return None
+        run = self._run
+        n = _int_of(value)
+        if n is not None:
+            if n > run.last:  # above the run's last: in neither the run nor the dict (see the module doc)
+                run.values.append(n)
+                run.records.append(record)
+                if len(run.values) % RUN_WEIGHT == 0:
+                    self.store._grew()
+                return None
+            first = run.find(n)
+            if first is not None:
+                return first
         first = self._first.get(value)
         if first is not None:
             return first
@@ -172,42 +260,55 @@ class UniqueTracker(_Spillable):
         self.store._grew()
         return None
 
+    def _add(self, value: str, record: int) -> int | None:
+        """``add`` in memory without the budget (``add_many`` counts it once for the batch)."""
+        run = self._run
+        n = _int_of(value)
+        if n is not None:
+            if n > run.last:
+                run.values.append(n)
+                run.records.append(record)
+                return None
+            first = run.find(n)
+            if first is not None:
+                return first
+        first = self._first.get(value)
+        if first is not None:
+            return first
+        self._first[value] = record
+        return None
+
     def add_many(self, values: list[str], records: list[int]) -> list[tuple[int, int]]:
         """``add`` for each value in turn; returns (position, first record) of every repeat ``add`` would report.
 
-        While the store's budget has room the values go straight into the dict; the value that
-        would pass the budget, and all after it, go through ``add`` (which spills as it would).
+        A batch of rising integers joins the run in one step; the budget is checked after the batch.
         """
+        if self.table is not None:
+            self._batch.extend(zip(map(_b, values), records, strict=True))
+            if len(self._batch) >= _BATCH:
+                self._flush()
+            return []
+        before = self.memory_size()
         repeats: list[tuple[int, int]] = []
-        k, n = 0, len(values)
-        if self.table is None:
-            store = self.store
-            room = store.memory_keys - store.in_memory
-            first_of = self._first
-            get = first_of.get
-            added = 0
-            while k < n and added < room:
-                value = values[k]
-                first = get(value)
-                if first is None:
-                    first_of[value] = records[k]
-                    added += 1
-                else:
+        ints = _increasing(values, self._run.last, strict=True)
+        if ints is not None:
+            self._run.values.extend(ints)
+            self._run.records.extend(records)
+        else:
+            add = self._add
+            for k, value in enumerate(values):
+                first = add(value, records[k])
+                if first is not None:
                     repeats.append((k, first))
-                k += 1
-            store.in_memory += added
-        add = self.add
-        while k < n:
-            first = add(values[k], records[k])
-            if first is not None:
-                repeats.append((k, first))
-            k += 1
+        self.store._grew(self.memory_size() - before)
         return repeats
 
     def spill(self) -> None:
         self.table = self.store.new_table("v BLOB, r INTEGER")
         self._batch = [(_b(v), r) for v, r in self._first.items()]
+        self._batch.extend((v.encode(), r) for v, r in self._run.items())
         self._first = {}
+        self._run = _Run()
         self._flush()
 
     def spilled_repeats(self) -> Iterator[tuple[str, int, list[int], int]]:
@@ -230,24 +331,83 @@ class ValueSet(_Spillable):
     def __init__(self, store: KeyStore) -> None:
         super().__init__(store)
         self._first: dict[str, int] = {}
+        self._run = _Run()
         self._indexed = False
 
     def memory_size(self) -> int:
-        return len(self._first)
+        return len(self._first) + self._run.weight()
 
     def add(self, value: str, record: int) -> None:
         if self.table is not None:
             self._append((_b(value), record))
             return
-        if value not in self._first:
-            self._first[value] = record
-            self.store._grew()
+        grown = self._add(value, record)
+        if grown:
+            self.store._grew(grown)
+
+    def _add(self, value: str, record: int) -> int:
+        """Add in memory; return by how much the budget grew (0 or 1)."""
+        n = _int_of(value)
+        if n is not None:
+            run = self._run
+            last = run.last
+            if n > last:
+                run.values.append(n)
+                run.records.append(record)
+                return 1 if len(run.values) % RUN_WEIGHT == 0 else 0
+            if n == last or run.find(n) is not None:
+                return 0
+        if value in self._first:
+            return 0
+        self._first[value] = record
+        return 1
+
+    def add_many(self, values: list[str], records: list[int]) -> None:
+        """``add`` for each value in turn; the budget is checked after the batch."""
+        if not values:
+            return
+        if self.table is not None:
+            self._batch.extend(zip(map(_b, values), records, strict=True))
+            if len(self._batch) >= _BATCH:
+                self._flush()
+            return
+        before = self.memory_size()
+        ints = _increasing(values, self._run.last, strict=False)
+        if ints is not None:
+            run = self._run
+            last = run.last
+            for n, r in zip(ints, records, strict=True):  # rising: only the first of equal neighbours is new
+                if n != last:
+                    run.values.append(n)
+                    run.records.append(r)
+                    last = n
+        elif self._run or any(map(str.isdigit, values)):  # ints may belong in the run
+            add = self._add
+            for value, record in zip(values, records, strict=True):
+                add(value, record)
+        else:
+            # No ints anywhere: the first record of each new value in one pass in C.
+            first = self._first
+            batch = dict(zip(reversed(values), reversed(records), strict=True))
+            for value in batch.keys() - first.keys():
+                first[value] = batch[value]
+        grown = self.memory_size() - before
+        if grown:
+            self.store._grew(grown)
 
     def spill(self) -> None:
         self.table = self.store.new_table("v BLOB, r INTEGER")
         self._batch = [(_b(v), r) for v, r in self._first.items()]
+        self._batch.extend((v.encode(), r) for v, r in self._run.items())
         self._first = {}
+        self._run = _Run()
         self._flush()
+
+    def _has(self, value: str) -> bool:
+        n = _int_of(value)
+        if n is not None and self._run.find(n) is not None:
+            return True
+        return value in self._first
 
     def _index(self) -> str:
         self.to_disk()
@@ -260,25 +420,28 @@ class ValueSet(_Spillable):
 
     def __contains__(self, value: str) -> bool:
         if self.table is None:
-            return value in self._first
+            return self._has(value)
         table = self._index()
         return self.store.db.execute(f"SELECT 1 FROM {table} WHERE v = ? LIMIT 1", (_b(value),)).fetchone() is not None
 
     def __len__(self) -> int:
         if self.table is None:
-            return len(self._first)
+            return len(self._first) + len(self._run)
         table = self._index()
         return int(self.store.db.execute(f"SELECT COUNT(DISTINCT v) FROM {table}").fetchone()[0])
 
     def missing_from(self, other: ValueSet) -> Iterator[tuple[str, int]]:
         """(value, first record) of the values in this set that ``other`` lacks, in record order."""
-        if self.table is None and other.table is None:
-            found = [(v, r) for v, r in self._first.items() if v not in other._first]
-            yield from sorted(found, key=lambda x: x[1])
-            return
         if self.table is None:
-            # Small set against a spilled one: look each value up.
-            found = [(v, r) for v, r in self._first.items() if v not in other]
+            # In memory (against a spilled set: each value looked up there).
+            has = other._has if other.table is None else other.__contains__
+            found = [(v, r) for v, r in self._first.items() if not has(v)]
+            if other.table is None and not other._first:
+                their_run = other._run  # only a run: no dict to look in
+                found += [(str(n), r) for n, r in zip(self._run.values, self._run.records, strict=True)
+                          if their_run.find(n) is None]
+            else:
+                found += [(v, r) for v, r in self._run.items() if not has(v)]
             yield from sorted(found, key=lambda x: x[1])
             return
         mine = self._index()
@@ -309,6 +472,23 @@ class Counter(_Spillable):
             self.store._grew()
         else:
             self._counts[value] = n + 1
+
+    def add_many(self, values: list[str]) -> None:
+        """``add`` for each value: each distinct value of the batch once, with its count."""
+        counts = self._counts
+        grown = 0
+        for value, n in _Tally(values).items():
+            if self.table is not None:
+                self._append((_b(value), n))
+                continue
+            old = counts.get(value)
+            if old is None:
+                counts[value] = n
+                grown += 1
+            else:
+                counts[value] = old + n
+        if grown:
+            self.store._grew(grown)
 
     def spill(self) -> None:
         self.table = self.store.new_table("v BLOB, n INTEGER")

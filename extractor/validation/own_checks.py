@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import repeat
 
 from .addml_model import FieldDef, KeyDef, RecordDef
 from .findings import ERROR, WARNING
@@ -23,6 +24,8 @@ from .keystore import ValueSet
 from .processes import KEY_SEP, FileCtx, Process, RunState, key_value, shown_key
 
 TEXT_TYPES = ("string", "link")
+BATCH = 1024
+"""Foreign-key values gathered before they go to their set in one call."""
 
 
 def bad_char_message(c: str, charset: str) -> str:
@@ -80,9 +83,11 @@ class NullAndEmpty(Process):
 
     def candidates(self, fd: FieldDef, values: list[str]) -> list[int] | None:
         if self.fixed:
-            if not fd.not_null:
+            if not fd.not_null or all(map(str.strip, values, repeat(" "))):
                 return []
             return [k for k, v in enumerate(values) if not v.strip(" ")]
+        if all(values):
+            return []
         return [k for k, v in enumerate(values) if not v]
 
     def on_field(self, fd: FieldDef, value: str, rec: Record) -> None:
@@ -121,12 +126,14 @@ class KeyCollector:
         if found is None:
             found = state.pk_sets[key] = state.keys.values()
         self.values: ValueSet = found
+        self.single = self.fields[0].index if len(self.fields) == 1 else -1
+        self.add = self.values.add
 
     def on_record(self, rec: Record) -> None:
         values = rec.values
-        if len(self.fields) == 1:
-            value = values[self.fields[0].index]
-            self.values.add(value.strip(" ") if self.strip else value, rec.number)
+        if self.single >= 0:
+            value = values[self.single]
+            self.add(value.strip(" ") if self.strip else value, rec.number)
         elif self.strip:
             self.values.add(KEY_SEP.join(values[f.index].strip(" ") for f in self.fields), rec.number)
         else:
@@ -144,9 +151,19 @@ class _Watch:
     strip: bool
     file: str | None = None
     indexes: list[int] = field(default_factory=list)
+    single: int = -1
+    pending: list[str] = field(default_factory=list)
+    records: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.indexes = [f.index for f in self.fields]
+        self.single = self.indexes[0] if len(self.indexes) == 1 else -1
+
+    def flush(self) -> None:
+        """Hand the gathered values to the set in one call."""
+        if self.records:
+            self.values.add_many(self.pending, self.records)
+            self.pending, self.records = [], []
 
 
 class ForeignKeys(Process):
@@ -170,20 +187,37 @@ class ForeignKeys(Process):
         values = rec.values
         quoted = rec.quoted
         for w in watches:
-            if w.strip:
-                parts = [values[i].strip(" ") for i in w.indexes]
-                if not all(parts):
+            i = w.single
+            if i >= 0:
+                value = values[i]
+                if w.strip:
+                    value = value.strip(" ")
+                    if not value:
+                        continue
+                elif not value and (quoted is None or not quoted[i]):
                     continue
             else:
-                parts = [values[i] for i in w.indexes]
-                if not all(parts) and any(p == "" and (quoted is None or not quoted[i])
-                                          for p, i in zip(parts, w.indexes, strict=True)):
-                    continue
+                if w.strip:
+                    parts = [values[i].strip(" ") for i in w.indexes]
+                    if not all(parts):
+                        continue
+                else:
+                    parts = [values[i] for i in w.indexes]
+                    if not all(parts) and any(p == "" and (quoted is None or not quoted[i])
+                                              for p, i in zip(parts, w.indexes, strict=True)):
+                        continue
+                value = KEY_SEP.join(parts)
             if w.file is None:
                 w.file = self.state.file
-            w.values.add(parts[0] if len(parts) == 1 else KEY_SEP.join(parts), rec.number)
+            w.pending.append(value)
+            w.records.append(rec.number)
+            if len(w.records) >= BATCH:
+                w.flush()
 
     def finish(self) -> None:
+        for watches in self.by_record.values():
+            for w in watches:
+                w.flush()
         for watches in self.by_record.values():
             for w in watches:
                 names = ", ".join(f.name for f in w.fields)
