@@ -66,9 +66,11 @@ def test_tar_package_validates_like_the_folder(delimited: Path, tmp_path: Path) 
     shutil.rmtree(root)
     report = validate(tar)
     assert report.kind == "tar"
-    assert report.errors == 0, error_ids(report)
+    # The stub dias-mets.xml and the missing DIAS files are the DIAS checks' business (tests/test_validate_dias.py).
+    assert set(error_ids(report)) == {"D.01", "D.02"}, error_ids(report)
     folder = validate(delimited)
-    assert {c.id: (c.errors, c.warnings) for c in report.checks} == {c.id: (c.errors, c.warnings) for c in folder.checks}
+    assert {c.id: (c.errors, c.warnings) for c in report.checks if not c.id.startswith("D.")} == \
+        {c.id: (c.errors, c.warnings) for c in folder.checks}
     assert not list(tmp_path.glob(f"{uuid}/*")), "nothing may be unpacked"
 
 

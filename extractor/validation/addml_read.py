@@ -90,9 +90,9 @@ def read_addml(root: etree._Element) -> Addml:
     doc = Addml(root, dataset, [], {}, {}, {}, problems, namespaced,
                 has_header_level=any(local(e) == "headerLevel" for e in root.iter()))
     if flat is None:
-        problems.append(Problem(WARNING, "addml.xml describes no flatFiles (dataObjects only, as in an XML extract?); "
-                                         "Arkade 5 does not test it as a Fagsystem extract, and only the schema and the "
-                                         "profile were checked"))
+        problems.append(Problem(WARNING, "addml.xml describes no flatFiles (dataObjects only, as in an XML extract); "
+                                         "Arkade 5 does not test it as a Fagsystem extract. Its files are checked by "
+                                         "uttrekk's own checks only (U.08-U.11 and the shared ones; docs/validate.md)"))
         return doc
     _read_types(flat, doc)
     _read_definitions(flat, doc)

@@ -2,7 +2,7 @@
 
 The ids of Arkade 5's checks are Arkade's own (``A.nn`` for the processes named in addml.xml,
 ``AH.nn`` for the three it always runs), so a report can be read next to Arkade's. uttrekk's own
-checks are ``U.nn``.
+checks are ``U.nn``, and those of a DIAS package ``D.nn``.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ ANALYSIS = "Arkade analysis"
 CONTROL = "Arkade control"
 HARDCODED = "Arkade, always run"
 OWN = "uttrekk"
+DIAS = "uttrekk, DIAS package"
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,24 @@ _CHECKS = [
               "addml.xml can be loaded the way Arkade 5 loads it: types, formats, references, process names and levels."),
     CheckInfo("U.07", "Number of records", OWN,
               "Records in the file equal numberOfOccurrences where Control_NumberOfRecords is not named."),
+    CheckInfo("U.08", "XML well-formed", OWN,
+              "Every XML data file is well-formed XML without a DTD, read to its end, with the table's root element."),
+    CheckInfo("U.09", "XML schema", OWN,
+              "Every XML data file is valid against the schema the extract ships for it (structure, fields, attributes)."),
+    CheckInfo("U.10", "XML values", OWN,
+              "Every value in an XML data file is valid for its schema type and facets and in its code list."),
+    CheckInfo("U.11", "XML keys", OWN,
+              "Primary-key values (and alternate keys without NULL parts) of an XML data file are unique."),
+    CheckInfo("D.01", "DIAS structure", DIAS,
+              "The tar's first entry is the folder {uuid}/ named like the tar, holding everything DIAS requires."),
+    CheckInfo("D.02", "dias-mets.xml", DIAS, "dias-mets.xml is well-formed and valid against DIAS_METS.xsd."),
+    CheckInfo("D.03", "dias-premis.xml", DIAS,
+              "administrative_metadata/dias-premis.xml is well-formed and valid against DIAS_PREMIS.xsd."),
+    CheckInfo("D.04", "Listed files", DIAS,
+              "Every file dias-mets.xml lists is in the tar with the listed size and checksum."),
+    CheckInfo("D.05", "Unlisted files", DIAS, "Every file in the tar except dias-mets.xml is listed in dias-mets.xml."),
+    CheckInfo("D.06", "Info file", DIAS,
+              "{uuid}.xml beside the tar is valid and gives the tar's and dias-mets.xml's size and checksum."),
 ]
 
 CHECKS: dict[str, CheckInfo] = {c.id: c for c in _CHECKS}

@@ -16,10 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import UnreadableInputError
-from .addml_model import Addml, FieldDef, FlatFile, FlatFileDef, Problem, RecordDef
+from .addml_model import Addml, FieldDef, FlatFile, FlatFileDef, Problem, RecordDef, kid
 from .addml_read import read_addml
 from .arkade import PROCESSES
+from .checksum import report_checksum
 from .controls import ControlForeignKey
+from .dias_checks import check_package
 from .findings import ERROR, INFO, WARNING, FileSummary, Findings, Report
 from .flatfile_read import HASHES, BadRecord, FlatFileReader, Record
 from .keystore import DEFAULT_MEMORY_KEYS, KeyStore
@@ -27,7 +29,8 @@ from .own_checks import Charset, ForeignKeys, KeyCollector, NullAndEmpty
 from .processes import FileCtx, Process, RunState
 from .profile_rules import check_profile
 from .safety import parse_xml
-from .source import ADDML, ADDML_XSD, Source, open_source
+from .source import ADDML, ADDML_XSD, Source, TarSource, open_source
+from .xml_data import check_xml_extract
 from .xsd import check_schema
 
 KNOWN_FILES = (ADDML, ADDML_XSD, "NOARKIH.XML")
@@ -240,18 +243,7 @@ class Engine:
             self.charset.on_text(bad.text, bad.number)
 
     def _checksum(self, flat: FlatFile, algorithm: str, hash_name: str | None, digest: str | None) -> None:
-        name = flat.path
-        if not flat.checksum_value or not algorithm:
-            self.findings.add("AH.01", ERROR, "No checksum found in the ADDML file", file=name)
-        elif hash_name is None:
-            self.findings.add("AH.01", ERROR, f"Unknown checksum algorithm: {algorithm}", file=name)
-        elif (digest or "") != flat.checksum_value.strip().lower():
-            self.findings.add("AH.01", ERROR, f"Expected checksum: {flat.checksum_value.strip()}; actual checksum: "
-                                              f"{digest}", file=name)
-        elif flat.checksum_value != flat.checksum_value.strip():
-            self.findings.add("AH.01", ERROR, "the checksum matches, but its value has blanks or line breaks around "
-                                              "it; Arkade 5 compares the text as written and reports a mismatch",
-                              file=name)
+        report_checksum(self.findings, flat.path, algorithm, flat.checksum_value, hash_name, digest)
 
     def _fixed_id(self, rid: int) -> bool:
         return any(self._fixed(r) for d in self.doc.definitions.values() for r in d.records if id(r) == rid)
@@ -319,6 +311,10 @@ def validate_path(path: str | Path, *, examples: int = 25, memory_keys: int = DE
             engine = Engine(doc, source, RunState(findings, keys))
             engine.run()
             summaries = engine.summaries
+        elif kid(doc.dataset, "dataObjects") is not None:
+            summaries = check_xml_extract(doc, source, RunState(findings, keys))
+        if isinstance(source, TarSource):
+            check_package(source, findings)
         report = Report(str(path), source.kind, version, findings.sorted(), summaries)
         if keys.spilled:
             report.notes.append(f"{keys.spilled} key set(s) larger than {memory_keys:,} entries were kept on disk")

@@ -124,13 +124,27 @@ class _MemberReader(io.RawIOBase):
         return len(data)
 
 
+@dataclass(frozen=True, slots=True)
+class TarMember:
+    """Any member of the tar (for the DIAS checks): its name, whether it is a folder, where its bytes are."""
+
+    name: str
+    folder: bool
+    offset: int
+    size: int
+
+
 class TarSource(Source):
     kind = "tar"
 
     def __init__(self, path: Path) -> None:
         super().__init__()
         self.label = path.name
+        self.path = path
         self.members: dict[str, tuple[int, int]] = {}
+        self.tar_members: list[TarMember] = []
+        """Every member in tar order, names normalised (the DIAS checks need the whole package, not only content/)."""
+        self.root = ""
         self._fh = path.open("rb")
         try:
             total = os.fstat(self._fh.fileno()).st_size
@@ -162,6 +176,7 @@ class TarSource(Source):
             if name in names:
                 raise UnreadableInputError(f"{self.label}: member {name!r} occurs twice; refusing to read the tar")
             names.add(name)
+            self.tar_members.append(TarMember(name, member.isdir(), member.offset_data, member.size))
             if first is None:
                 first = (name, member.isdir())
             parts = name.split("/", 2)
@@ -175,6 +190,7 @@ class TarSource(Source):
             root = next(iter(top)) + "/"
             self.notes.append(f"{self.label}: the root folder {root!r} is not the first entry of the tar; Arkade 5 "
                               "looks for content/ at the top of such a tar")
+        self.root = root
         prefix = root + "content/"
         for name, offset, size in files:
             if name.startswith(prefix):
@@ -186,6 +202,10 @@ class TarSource(Source):
 
     def open(self, name: str) -> BinaryIO:
         offset, size = self.members[name]
+        return self.open_at(offset, size)
+
+    def open_at(self, offset: int, size: int) -> BinaryIO:
+        """The bytes of any member, by its ``TarMember.offset`` and ``size``."""
         return io.BufferedReader(_MemberReader(self._fh, offset, size), 1 << 16)  # type: ignore[return-value]
 
     def close(self) -> None:
