@@ -33,8 +33,11 @@ def validate(path: Path, json_path: Path | None, html_path: Path | None, example
 
     PATH is an extract folder (with content/addml.xml), a content folder, or a DIAS {uuid}.tar
     (read in place). Runs every process addml.xml names (A.01-A.36), always AH.01-AH.03, the
-    ADDML schema, the Arkivverket profile, charset, NULL/empty and foreign-key checks. Exit code
-    0: no errors; 1: errors found; 2: the input cannot be read.
+    ADDML schema, the Arkivverket profile, charset, NULL/empty and foreign-key checks. The data
+    files of an XML-format extract are checked against their schemas, types, keys and codes
+    (U.08-U.11), and a tar is also checked as a DIAS package: layout, dias-mets.xml and PREMIS
+    against the DIAS schemas, every listed size and checksum, and the info file {uuid}.xml beside
+    it (D.01-D.06). Exit code 0: no errors; 1: errors found; 2: the input cannot be read.
     """
     from .report import format_summary, write_html, write_json
     from .run import validate_path
