@@ -500,3 +500,43 @@ def test_schema_and_views_on_postgresql(server_db, tmp_path):
     assert "(Hentet fra visningen innvilget.)" in described and "(Hentet fra visningen antall.)" in described
     r = run("inspect", _url_text(url), "--schema", "nope", "--no-scan")
     assert r.exit_code != 0 and "no schema 'nope'" in r.output and "arkiv" in r.output
+
+
+def test_profile_init_then_strict_extract(server_db, tmp_path):
+    """Issue 6 on every server: the skeleton from ``profile init`` names every table and column of the
+    source, keeps the database's comments, and once each empty description is filled in the
+    profile extracts with --strict; before that --strict refuses and names what is missing."""
+    import tomlkit
+
+    engine_name, url = server_db
+    prof = tmp_path / "p.toml"
+    r = run("profile", "init", _url_text(url), "-o", prof)
+    assert r.exit_code == 0, r.output
+    doc = tomlkit.parse(prof.read_text(encoding="utf-8"))
+    tables = {name.lower(): t for name, t in doc["tables"].items()}
+    assert {"kode", "sak", "logg"} <= set(tables)
+    assert tables["kode"]["description"] == "Statuskoder"
+    sak_columns = {c.lower(): v for c, v in tables["sak"]["columns"].items()}
+    assert {"id", "kode", "tittel", "belop", "dato", "tid", "notat"} <= set(sak_columns)
+    assert sak_columns["tittel"]["description"] == "Sakens tittel"
+
+    r = run("extract", _url_text(url), "--profile", prof, "--strict", "--out", tmp_path / "refused", "-q")
+    assert r.exit_code != 0 and "--strict" in r.output and "logg" in r.output.lower(), r.output
+    assert not (tmp_path / "refused").exists()
+
+    filled = 0
+    for name, table in doc["tables"].items():
+        if not table.get("description"):
+            table["description"] = f"Tabellen {name}"
+            filled += 1
+        for column, entry in table.get("columns", {}).items():
+            if not entry.get("description"):
+                entry["description"] = f"Kolonnen {column}"
+                filled += 1
+    assert filled >= 10
+    doc["charset"]["utf8_fallback"] = True  # the seed holds Sámi letters and an en dash
+    prof.write_text(tomlkit.dumps(doc), encoding="utf-8")
+    r = run("extract", _url_text(url), "--profile", prof, "--strict", "--out", tmp_path / "x", "-q")
+    assert r.exit_code == 0, r.output
+    addml = (tmp_path / "x" / "content" / "addml.xml").read_text(encoding="utf-8")
+    assert "Statuskoder" in addml and "Sakens tittel" in addml and "Tabellen" in addml
