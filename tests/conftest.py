@@ -56,6 +56,20 @@ def fresh_database(engine: str, prefix: str = "uttrekk_t") -> Iterator[sa.engine
         eng.dispose()
 
 
+@contextmanager
+def seeded_source(engine: str, seed, tmp_path_factory, prefix: str) -> Iterator[str]:
+    """A source for ``engine`` (a new SQLite file, or a fresh database on the PostgreSQL or MariaDB
+    test server) filled by ``seed(url, engine)``; yields the URL (or path) to give uttrekk."""
+    if engine == "sqlite":
+        path = tmp_path_factory.mktemp(prefix) / f"{prefix}.sqlite"
+        seed(sa.engine.make_url(f"sqlite:///{path}"), engine)
+        yield str(path)
+        return
+    with fresh_database(engine, prefix) as url:
+        seed(url, engine)
+        yield url.render_as_string(hide_password=False)
+
+
 def fails(result, *fragments: str) -> str:
     """The output of a run that must end in exactly one clear error naming every fragment, no traceback."""
     assert result.exit_code != 0

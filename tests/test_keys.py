@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 import tests.readback as rb
-from tests.conftest import fresh_database, run
+from tests.conftest import fresh_database, run, seeded_source
 
 DDL = [
     "CREATE TABLE status (kode VARCHAR(2) NOT NULL PRIMARY KEY, betegnelse VARCHAR(40))",
@@ -85,15 +85,8 @@ def _seed(url: Any, engine: str) -> None:
 
 @pytest.fixture(scope="module", params=ENGINES)
 def keys_db(request, tmp_path_factory):
-    engine = request.param
-    if engine == "sqlite":
-        path = tmp_path_factory.mktemp("keysdb") / "keys.sqlite"
-        _seed(sa.engine.make_url(f"sqlite:///{path}"), engine)
-        yield engine, str(path)
-        return
-    with fresh_database(engine, "uttrekk_k") as url:
-        _seed(url, engine)
-        yield engine, url.render_as_string(hide_password=False)
+    with seeded_source(request.param, _seed, tmp_path_factory, "uttrekk_k") as source:
+        yield request.param, source
 
 
 def _profile(tmp_path: Path, engine: str) -> Path:

@@ -22,7 +22,7 @@ from lxml import etree
 import tests.readback as rb
 from extractor.errors import ProfileError
 from extractor.profile import load_profile
-from tests.conftest import fails, fresh_database, run
+from tests.conftest import fails, fresh_database, run, seeded_source
 
 ENGINES = ["sqlite", "postgresql", "mysql"]
 
@@ -141,15 +141,8 @@ def _seed(url: Any, engine: str) -> None:
 
 @pytest.fixture(scope="module", params=ENGINES)
 def source(request, tmp_path_factory):
-    engine = request.param
-    if engine == "sqlite":
-        path = tmp_path_factory.mktemp("featdb") / "f.sqlite"
-        _seed(sa.engine.make_url(f"sqlite:///{path}"), engine)
-        yield engine, str(path)
-        return
-    with fresh_database(engine, "uttrekk_f") as url:
-        _seed(url, engine)
-        yield engine, url.render_as_string(hide_password=False)
+    with seeded_source(request.param, _seed, tmp_path_factory, "uttrekk_f") as source:
+        yield request.param, source
 
 
 @pytest.fixture(scope="module")

@@ -241,24 +241,11 @@ class UniqueTracker(_Spillable):
         if self.table is not None:
             self._append((_b(value), record))
             return None
-        run = self._run
-        n = _int_of(value)
-        if n is not None:
-            if n > run.last:  # above the run's last: in neither the run nor the dict (see the module doc)
-                run.values.append(n)
-                run.records.append(record)
-                if len(run.values) % RUN_WEIGHT == 0:
-                    self.store._grew()
-                return None
-            first = run.find(n)
-            if first is not None:
-                return first
-        first = self._first.get(value)
-        if first is not None:
-            return first
-        self._first[value] = record
-        self.store._grew()
-        return None
+        size = self.memory_size()
+        first = self._add(value, record)
+        if self.memory_size() > size:  # a new dict entry, or a run that grew by a whole RUN_WEIGHT
+            self.store._grew()
+        return first
 
     def _add(self, value: str, record: int) -> int | None:
         """``add`` in memory without the budget (``add_many`` counts it once for the batch)."""
