@@ -6,7 +6,7 @@ from typing import Any
 
 from .keys import settle
 from .pipeline import Options, reflect_and_plan
-from .plan import ADDML_TYPES
+from .plan import ADDML_TYPES, filter_text
 from .profile import Profile
 from .scan import rows_of, scan
 
@@ -31,6 +31,10 @@ def inspect_source(dialect: Any, profile: Profile, options: Options, run_scan: b
                               "ref_columns": list(fk.ref_columns)} for fk in table.foreign_keys],
             "columns": [],
         }
+        tp = planned.get(table.name)
+        if tp is not None and tp.source is not None and tp.source.row_filter is not None:
+            entry["rows_kept"] = dialect.count_rows(tp.source)  # what the profile's filter keeps
+            entry["filter"] = filter_text(tp.source.row_filter)
         ts = found.tables.get(table.name) if found else None
         for col in table.columns:
             kind = col.kind
@@ -69,7 +73,8 @@ def format_inspection(info: dict[str, Any]) -> str:
     lines = [f"Source: {info['source']} ({info['engine']}); output charset {info['charset']}", ""]
     for t in info["tables"]:
         flag = "" if t["extracted"] else "  [left out]"
-        lines.append(f"{t['table']}: {t['rows']} rows{flag}")
+        kept = f" ({t['rows_kept']} kept by the profile's filter {t['filter']})" if "rows_kept" in t else ""
+        lines.append(f"{t['table']}: {t['rows']} rows{kept}{flag}")
         if t["primary_key"]:
             lines.append(f"  primary key: {', '.join(t['primary_key'])}")
         else:

@@ -503,3 +503,18 @@ def test_repeating_group_child_of_a_filtered_table_holds_only_kept_rows(tmp_path
     got = [(r["id"], r["nr"], r["tlf1"]) for r in rb.read_table(out / "content", addml["telefon"], "delimited")]
     assert got == want
     assert [r["id"] for r in rb.read_table(out / "content", addml["person"], "delimited")] == [str(row[0]) for row in kept]
+
+
+def test_inspect_counts_the_rows_a_filter_keeps(source, tmp_path):
+    _, src = source
+    prof = tmp_path / "p.toml"
+    prof.write_text(PROFILE, encoding="utf-8")
+    r = run("inspect", src, "--profile", prof, "--json", "--no-scan")
+    assert r.exit_code == 0, r.output
+    tables = {t["table"]: t for t in json.loads(r.output)["tables"]}
+    assert tables["sak"]["rows"] == len(ROWS["sak"])
+    assert tables["sak"]["rows_kept"] == sum(_sak_kept(row) for row in ROWS["sak"])
+    assert tables["hendelse"]["rows_kept"] == sum(_hendelse_kept(row) for row in ROWS["hendelse"])
+    assert "rows_kept" not in tables["merknad"]
+    text = run("inspect", src, "--profile", prof, "--no-scan").output
+    assert f"sak: {len(ROWS['sak'])} rows ({tables['sak']['rows_kept']} kept by the profile's filter" in text
