@@ -168,6 +168,16 @@ class CountNull(Process):
         self.per.clear()
 
 
+def _widen(per: dict[str, list[int]], name: str, lo: int, hi: int) -> None:
+    """Widen the field's [lowest, highest] to take in ``lo`` and ``hi`` (A.08 lengths, A.09 values)."""
+    mm = per.get(name)
+    if mm is None:
+        per[name] = [lo, hi]
+    else:
+        mm[0] = min(mm[0], lo)
+        mm[1] = max(mm[1], hi)
+
+
 class FindExtremeValues(Process):
     id = "A.08"
 
@@ -177,24 +187,13 @@ class FindExtremeValues(Process):
 
     def on_field(self, fd: FieldDef, value: str, rec: Record) -> None:
         n = net_len(value)
-        mm = self.per.get(fd.name)
-        if mm is None:
-            self.per[fd.name] = [n, n]
-        else:
-            mm[0] = min(mm[0], n)
-            mm[1] = max(mm[1], n)
+        _widen(self.per, fd.name, n, n)
 
     def on_column(self, fd: FieldDef, values: list[str], recs: list[Record]) -> None:
         if not values:
             return
         lengths = list(map(len if astral_free(values) else net_len, values))
-        lo, hi = min(lengths), max(lengths)
-        mm = self.per.get(fd.name)
-        if mm is None:
-            self.per[fd.name] = [lo, hi]
-        else:
-            mm[0] = min(mm[0], lo)
-            mm[1] = max(mm[1], hi)
+        _widen(self.per, fd.name, min(lengths), max(lengths))
 
     def end_of_file(self) -> None:
         for name, (lo, hi) in self.per.items():
@@ -213,12 +212,7 @@ class FindMinMaxValue(Process):
         n = parse_big_integer(value)
         if n is None:
             return
-        mm = self.per.get(fd.name)
-        if mm is None:
-            self.per[fd.name] = [n, n]
-        else:
-            mm[0] = min(mm[0], n)
-            mm[1] = max(mm[1], n)
+        _widen(self.per, fd.name, n, n)
 
     def end_of_file(self) -> None:
         for name, (lo, hi) in self.per.items():

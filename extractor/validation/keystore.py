@@ -222,12 +222,9 @@ class _Spillable:
         self.store._forget(self)
 
 
-class UniqueTracker(_Spillable):
-    """Values with the record they first occur in; tells which records repeat an earlier value.
-
-    ``add`` returns the first record of a repeated value while in memory; after a spill the
-    repeats are found by ``spilled_repeats`` at the end.
-    """
+class _FirstRecords(_Spillable):
+    """Values with the record each first occurs in: a dict, plus increasing integers packed in a
+    ``_Run``; both spill to one (value, record) table."""
 
     def __init__(self, store: KeyStore) -> None:
         super().__init__(store)
@@ -236,6 +233,22 @@ class UniqueTracker(_Spillable):
 
     def memory_size(self) -> int:
         return len(self._first) + self._run.weight()
+
+    def spill(self) -> None:
+        self.table = self.store.new_table("v BLOB, r INTEGER")
+        self._batch = [(_b(v), r) for v, r in self._first.items()]
+        self._batch.extend((v.encode(), r) for v, r in self._run.items())
+        self._first = {}
+        self._run = _Run()
+        self._flush()
+
+
+class UniqueTracker(_FirstRecords):
+    """Values with the record they first occur in; tells which records repeat an earlier value.
+
+    ``add`` returns the first record of a repeated value while in memory; after a spill the
+    repeats are found by ``spilled_repeats`` at the end.
+    """
 
     def add(self, value: str, record: int) -> int | None:
         if self.table is not None:
@@ -290,14 +303,6 @@ class UniqueTracker(_Spillable):
         self.store._grew(self.memory_size() - before)
         return repeats
 
-    def spill(self) -> None:
-        self.table = self.store.new_table("v BLOB, r INTEGER")
-        self._batch = [(_b(v), r) for v, r in self._first.items()]
-        self._batch.extend((v.encode(), r) for v, r in self._run.items())
-        self._first = {}
-        self._run = _Run()
-        self._flush()
-
     def spilled_repeats(self) -> Iterator[tuple[str, int, list[int], int]]:
         """(value, first record, some later records, number of later records) for values repeated after the spill."""
         if self.table is None:
@@ -312,17 +317,12 @@ class UniqueTracker(_Spillable):
             yield _s(value), first, later, count - 1
 
 
-class ValueSet(_Spillable):
+class ValueSet(_FirstRecords):
     """Distinct values with the record each first occurs in."""
 
     def __init__(self, store: KeyStore) -> None:
         super().__init__(store)
-        self._first: dict[str, int] = {}
-        self._run = _Run()
         self._indexed = False
-
-    def memory_size(self) -> int:
-        return len(self._first) + self._run.weight()
 
     def add(self, value: str, record: int) -> None:
         if self.table is not None:
@@ -381,14 +381,6 @@ class ValueSet(_Spillable):
         grown = self.memory_size() - before
         if grown:
             self.store._grew(grown)
-
-    def spill(self) -> None:
-        self.table = self.store.new_table("v BLOB, r INTEGER")
-        self._batch = [(_b(v), r) for v, r in self._first.items()]
-        self._batch.extend((v.encode(), r) for v, r in self._run.items())
-        self._first = {}
-        self._run = _Run()
-        self._flush()
 
     def _has(self, value: str) -> bool:
         n = _int_of(value)
