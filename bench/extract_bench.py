@@ -659,27 +659,39 @@ def _git(*args: str) -> str:
         return ""
 
 
-def machine_facts(targets: list[Target], commit: str, digest: str) -> list[tuple[str, str]]:
-    cpu = ""
+def cpu_model() -> str:
     try:
-        cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                    if line.startswith("model name")), "")
+        return next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                     if line.startswith("model name")), "") or platform.processor() or "unknown"
     except OSError:
-        pass
-    ram = ""
+        return platform.processor() or "unknown"
+
+
+def ram_text() -> str:
     try:
         kib = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
                        if line.startswith("MemTotal")))
-        ram = f"{kib / 1024 / 1024:.1f} GiB"
+        return f"{kib / 1024 / 1024:.1f} GiB"
     except (OSError, StopIteration):
-        pass
+        return "unknown"
+
+
+def commit_label() -> str:
+    """HEAD, and whether uttrekk's code had uncommitted changes when a benchmark ran."""
+    head = _git("rev-parse", "--short", "HEAD") or "?"
+    dirty = _git("status", "--porcelain", "--", "extractor", "dialects")
+    return head + (" with uncommitted changes in extractor/ or dialects/" if dirty else "")
+
+
+def machine_facts(targets: list[Target], commit: str, digest: str) -> list[tuple[str, str]]:
+    cpu, ram = cpu_model(), ram_text()
     os_name = platform.system()
     try:
         os_name = next(line.split("=", 1)[1].strip('"') for line in Path("/etc/os-release").read_text().splitlines()
                        if line.startswith("PRETTY_NAME="))
     except (OSError, StopIteration):
         pass
-    facts = [("cores", str(os.cpu_count())), ("CPU", cpu or "unknown"), ("RAM", ram or "unknown"),
+    facts = [("cores", str(os.cpu_count())), ("CPU", cpu), ("RAM", ram),
              ("OS", os_name), ("Python", platform.python_version())]
     for t in targets:
         try:

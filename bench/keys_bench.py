@@ -38,7 +38,6 @@ import datetime as dt
 import json
 import os
 import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -49,7 +48,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from extract_bench import publish_section, run_measured  # noqa: E402  (the same launcher and rusage as the extraction bench)
+from extract_bench import commit_label, publish_section, run_measured  # noqa: E402  (the same launcher and rusage as the extraction bench)
 
 GENERATOR_VERSION = 2
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/uttrekk_keys_bench"
@@ -404,17 +403,6 @@ def _server_version(url: Any) -> str:
     return version
 
 
-def _commit() -> str:
-    try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                              check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "extractor", "dialects"], cwd=ROOT,
-                               capture_output=True, text=True, check=True).stdout.strip()
-        return head + (" with uncommitted changes in extractor/ or dialects/" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        return "?"
-
-
 def render(o: Outcome, url: Any, cmd: str) -> str:
     r = o.report
     by_pair = {(c["table"], c["column"], c["references"], c["ref_column"]): c for c in r["relations"]}
@@ -435,7 +423,7 @@ def render(o: Outcome, url: Any, cmd: str) -> str:
         "name evidence) and traps (small integers, years, amounts, text of numbers, key-like names outside every "
         "key, an integer named like the text code keys, a polymorphic `objekt_id`). Machine: "
         f"{os.cpu_count()} cores, {platform.platform(terse=True)}, Python {platform.python_version()}; uttrekk "
-        f"{_commit()}.", "",
+        f"{commit_label()}.", "",
         "The traps and the rules were made together: the first run on this database reported 22 false "
         "positives (counters named `*nr` such as `lopenr` and `versjonsnr`, and small integers matched in a "
         "table's fallback key), and the counter, spread and fallback-key rules came from them. Read these "

@@ -34,7 +34,6 @@ import platform
 import shutil
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -44,7 +43,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from extract_bench import CODES, NOTES, PLACES, TITLES, Measurement, RunFailed, load_average, publish_section, run_measured  # noqa: E402
+from extract_bench import (  # noqa: E402
+    CODES,
+    NOTES,
+    PLACES,
+    TITLES,
+    Measurement,
+    RunFailed,
+    commit_label,
+    cpu_model,
+    load_average,
+    publish_section,
+    ram_text,
+    run_measured,
+)
 
 GENERATOR_VERSION = 1
 DEFAULT_ROWS = 1_000_000
@@ -151,35 +163,6 @@ def _fmt_range(xs: list[float]) -> str:
     return f"{med:.1f}" + (f" ({min(xs):.1f}–{max(xs):.1f})" if len(xs) > 1 else "")
 
 
-def _commit() -> str:
-    try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                              check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "extractor", "dialects"], cwd=ROOT,
-                               capture_output=True, text=True, check=True).stdout.strip()
-        return head + (" with uncommitted changes in extractor/ or dialects/" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        return "?"
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "?"
-
-
-def _ram() -> str:
-    try:
-        pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-        return f"{pages / 2**30:.1f} GiB"
-    except (OSError, ValueError):
-        return "?"
-
-
 def render(rows: int, runs: list[tuple[Measurement, Measurement, int]], cmd: str, load: tuple[str, str]) -> str:
     ext = [r[0] for r in runs]
     val = [r[1] for r in runs]
@@ -210,12 +193,12 @@ def render(rows: int, runs: list[tuple[Measurement, Measurement, int]], cmd: str
         "`bench/extract_bench.py`.", "",
         "| | |", "| --- | --- |",
         f"| cores | {os.cpu_count()} |",
-        f"| CPU | {_cpu_model()} |",
-        f"| RAM | {_ram()} |",
+        f"| CPU | {cpu_model()} |",
+        f"| RAM | {ram_text()} |",
         f"| OS | {platform.platform(terse=True)} |",
         f"| Python | {platform.python_version()} |",
         f"| load average (1 min) | {load[0]} at the start, {load[1]} at the end |",
-        f"| uttrekk commit | {_commit()} |", "",
+        f"| uttrekk commit | {commit_label()} |", "",
         "| command | seconds | rows/s | MB/s | CPU s | peak RSS MB |",
         "| --- | ---: | ---: | ---: | ---: | ---: |",
         row("uttrekk extract", ext),
