@@ -518,3 +518,22 @@ def test_inspect_counts_the_rows_a_filter_keeps(source, tmp_path):
     assert "rows_kept" not in tables["merknad"]
     text = run("inspect", src, "--profile", prof, "--no-scan").output
     assert f"sak: {len(ROWS['sak'])} rows ({tables['sak']['rows_kept']} kept by the profile's filter" in text
+
+
+def test_a_views_origin_is_no_description_for_strict(tmp_path):
+    """A view gets "(Hentet fra visningen V.)" in its description, but that note alone does not
+    describe it: --strict still asks for a description."""
+    db = tmp_path / "v.sqlite"
+    con = sqlite3.connect(db)
+    con.executescript("CREATE TABLE a (id INTEGER PRIMARY KEY); CREATE VIEW v AS SELECT id FROM a;"
+                      "INSERT INTO a VALUES (1), (2);")
+    con.close()
+    columns = '[tables.a]\ndescription = "A."\n[tables.a.columns.id]\ndescription = "Id."\n' \
+              '[tables.v.columns.id]\ndescription = "Id i visningen."\n'
+    prof = _write(tmp_path / "p.toml", columns)
+    text = fails(run("extract", db, "--out", tmp_path / "o", "--profile", prof, "--strict", "-q"), "--strict")
+    assert {line.strip()[2:] for line in text.splitlines() if line.strip().startswith("- ")} == {"table v"}
+    full = _write(tmp_path / "full.toml", columns + '[tables.v]\ndescription = "Visningen v."\n')
+    r = run("extract", db, "--out", tmp_path / "o", "--profile", full, "--strict", "-q")
+    assert r.exit_code == 0, r.output
+    assert _descriptions(tmp_path / "o")["v"].startswith("Visningen v. (Hentet fra visningen v.) ")
