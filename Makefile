@@ -7,10 +7,13 @@ BIN := $(VENV)/bin
 
 .PHONY: example test install services clean
 
-$(BIN)/uttrekk: pyproject.toml
+# Everything is installed against constraints.txt, the versions the suite was tested with (the
+# build backend too), so a new upstream release is an upgrade made on purpose, never a red CI.
+$(BIN)/uttrekk: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,postgresql,mysql,firebird]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt --build-constraint constraints.txt \
+		-e '.[test,postgresql,mysql,firebird]'
 	touch $@
 
 install: $(BIN)/uttrekk

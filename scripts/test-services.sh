@@ -429,7 +429,7 @@ py_check() { PG_URL=$PG_URL MY_URL=$MY_URL FB_URL=$FB_URL FB_DIR=$FB_DIR SMOKE=$
 rc=0; py_check || rc=$?
 if (( rc == 3 )); then
     log "installing the database drivers into $VENV"
-    "$PY" -m pip install --quiet "${DRIVERS[@]}" >"$LOG" 2>&1 \
+    "$PY" -m pip install --quiet -c "$ROOT/constraints.txt" "${DRIVERS[@]}" >"$LOG" 2>&1 \
         || { cat "$LOG" >&2; die "pip install ${DRIVERS[*]} failed"; }
     SMOKE=1; rc=0; py_check || rc=$?
 fi

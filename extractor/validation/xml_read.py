@@ -173,15 +173,23 @@ class TableReader:
                           file=self.name)
         self.active = False
 
-    def _fatal(self, exc: etree.XMLSyntaxError) -> None:
+    def _fatal(self, exc: etree.XMLSyntaxError, at_end: bool = False) -> None:
+        """Stop reading at a syntax error. Rows finished before it are checked; at the end of
+        the data (``at_end``) libxml2 2.14 and later close every open element and report a cut
+        row as ended, older versions do not: rows reported only then are cut short, never counted."""
         try:
-            self._events()
+            if at_end:
+                for _ in self.parser.read_events():  # drain: cut rows are not records
+                    pass
+            else:
+                self._events()
         except etree.XMLSyntaxError:
             pass
         self._flush()
         line, column = exc.position if exc.position else (exc.lineno, 0)
         where = f"line {line}, column {column}"
-        if exc.code in _ENCODING_ERRORS:
+        if exc.code in _ENCODING_ERRORS or (exc.code == etree.ErrorTypes.ERR_INVALID_CHAR and "not proper" in exc.msg):
+            # (libxml2 before 2.13 reports bytes invalid in the encoding as an invalid character)
             self.findings.add("U.03", ERROR, f"bytes that are not valid {self.charset} at {where}: {exc.msg}; reading "
                                              "stopped here", file=self.name, record=self.records + 1)
         else:
@@ -195,7 +203,7 @@ class TableReader:
         try:
             root = self.parser.close()
         except etree.XMLSyntaxError as exc:
-            self._fatal(exc)
+            self._fatal(exc, at_end=True)
             return
         self._events()
         if not self.active:
