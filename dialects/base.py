@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -524,6 +525,11 @@ class Dialect:
                     yield from part
         except sa.exc.SQLAlchemyError as exc:
             raise SourceError(f"{self.label}: reading table {table.name} failed: {_short(exc)}") from None
+
+    def source_files(self) -> tuple[Path, ...]:
+        """The files or folders this source is read from (none for a server): nothing the run
+        writes or removes may hold them."""
+        return ()
 
     def close(self) -> None:
         self.engine.dispose()

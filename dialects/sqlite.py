@@ -77,6 +77,12 @@ class SQLite(Dialect):
 
     path: Path | None = None
 
+    def source_files(self) -> tuple[Path, ...]:
+        """The database file and the journal files SQLite keeps beside it."""
+        if self.path is None:
+            return ()
+        return (self.path, *(self.path.with_name(self.path.name + end) for end in ("-wal", "-shm", "-journal")))
+
     def _storage_classes(self, conn: Any, sql: str, names: list[str]) -> list[str]:
         """The storage classes (``typeof``) of each named column's non-NULL values, sorted, comma-joined."""
         quoted = [self._quote(n) for n in names]

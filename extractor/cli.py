@@ -143,7 +143,7 @@ def extract(source: str, out: Path, profile_path: str | None, fmt: str | None, c
             raise ConfigError(f"--date {extraction_date!r} is not a date (YYYY-MM-DD)") from None
     options = Options(fmt=fmt, charset=charset.upper() if charset else None, tables=tables, quiet=quiet,
                       overwrite=overwrite, extraction_date=extraction_date, password=_password(ask_password),
-                      schema=schema, views=views, jobs=jobs, resume=resume, strict=strict)
+                      schema=schema, views=views, jobs=jobs, resume=resume, strict=strict, package=package_dir)
     summary = run_extract(source, out, profile_path, options)
     records = sum(f.records for f in summary.result.files.values())
     click.echo(f"Extract written to {summary.out}: {len(summary.result.files)} file(s), {records} record(s), "
@@ -153,10 +153,10 @@ def extract(source: str, out: Path, profile_path: str | None, fmt: str | None, c
     for w in summary.warnings:
         click.echo(f"note: {w}", err=True)
     if package_dir is not None:
-        sys.exit(_validate_and_package(summary.out, package_dir, overwrite))
+        sys.exit(_validate_and_package(summary.out, package_dir, overwrite, summary.sources))
 
 
-def _validate_and_package(extract_dir: Path, package_dir: Path, overwrite: bool) -> int:
+def _validate_and_package(extract_dir: Path, package_dir: Path, overwrite: bool, sources: tuple[Path, ...]) -> int:
     """``extract --package``: the validation report goes into report/ (so into the package's
     descriptive metadata), then the package is built; authentic errors are packed as found."""
     from .dias.package import build_package
@@ -167,7 +167,7 @@ def _validate_and_package(extract_dir: Path, package_dir: Path, overwrite: bool)
     write_json(report, extract_dir / "report" / "validation.json")
     write_html(report, extract_dir / "report" / "validation.html")
     click.echo(f"Validation: {format_summary(report).splitlines()[-1]} (report/validation.html)")
-    result = build_package(extract_dir, package_dir, overwrite=overwrite)
+    result = build_package(extract_dir, package_dir, overwrite=overwrite, protect=sources)
     click.echo(f"Package written to {result.tar_path} with its info file {result.info_path} "
                f"(SHA-256 {result.sha256}).")
     for note in result.notes:

@@ -7,7 +7,9 @@ exception is a bug and keeps its traceback.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import errno
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 
 class ExtractorError(Exception):
@@ -48,6 +50,35 @@ class SourceError(ExtractorError):
 
 class OutputError(ExtractorError):
     """The output directory cannot be used."""
+
+
+_DISK = {
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is used up",
+    errno.EFBIG: "the file would be larger than this system allows",
+    errno.EROFS: "the file system is read-only",
+    errno.EACCES: "no permission to write there",
+    errno.EPERM: "no permission to write there",
+    errno.EIO: "the disk reported an input/output error",
+}
+
+
+def disk_problem(exc: OSError) -> str:
+    """What went wrong writing, in words a person acts on, with the system's own text."""
+    said = exc.strerror or type(exc).__name__
+    plain = _DISK.get(exc.errno or 0)
+    where = f" ({exc.filename})" if exc.filename else ""
+    return f"{plain} ({said}){where}" if plain else f"{said}{where}"
+
+
+@contextmanager
+def writing(what: str) -> Iterator[None]:
+    """Turn an operating-system error while writing ``what`` into one ``OutputError`` that names
+    it: a full disk is a message, never a traceback."""
+    try:
+        yield
+    except OSError as exc:
+        raise OutputError(f"{what}: {disk_problem(exc)}") from None
 
 
 class UnwritableError(ExtractorError):

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .charset import CHARSETS, CharsetPolicy, apply_mapping, codepoints, foreign_chars
-from .errors import ExtractionError
+from .errors import ExtractionError, writing
 from .lobs import as_bytes, describe_kind, lob_path, sniff
 from .plan import LOB_DIR, LOB_TABLE, Plan, TablePlan
 from .refine import refine_table
@@ -157,8 +157,14 @@ def extract_scanning(plan0: Plan, tp0: TablePlan, rows: RowSource, content: Path
     """Extract one table of the provisional plan, scanning it on the way; write it again only when
     the data change how it must be written (a column archived as text, long texts moved to files,
     a UTF-8 fallback), so clean data are read once. Fixed width needs the widths first: it is
-    scanned, then written.
+    scanned, then written. A write the system refuses (a full disk) is one ``OutputError``.
     """
+    with writing(f"table {tp0.name}: cannot write its files in {content.parent}"):
+        return _extract_scanning(plan0, tp0, rows, content, work, progress)
+
+
+def _extract_scanning(plan0: Plan, tp0: TablePlan, rows: RowSource, content: Path, work: Path,
+                      progress: Progress | None) -> tuple[TableScanned, TableDone]:
     if plan0.format == "fixed":
         scanned = scan_table(plan0, tp0, rows, progress)
         tp = refine_table(plan0, tp0, scanned)

@@ -20,11 +20,20 @@ from typing import Any
 from . import __version__
 from .addml import describe, schema_bytes
 from .documentation import FOLDER, source_details, write_documentation
-from .errors import ConfigError, ExtractionError, ExtractorError, SourceError, UnencodableError, UnwritableError
+from .errors import (
+    ConfigError,
+    ExtractionError,
+    ExtractorError,
+    OutputError,
+    SourceError,
+    UnencodableError,
+    UnwritableError,
+    writing,
+)
 from .extract import ExtractResult, TableDone, extracted_tables, finish, layout
 from .keys import check_relations, settle
 from .model import RowFilter, Schema
-from .output import Staging
+from .output import Staging, refuse_source_inside
 from .parallel import Workers, process_tables, workers_for
 from .plan import LOB_DIR, LOB_TABLE, Plan, filter_text, make_plan, missing_descriptions
 from .profile import Profile, load_profile
@@ -54,6 +63,8 @@ class Options:
     resume: bool = False
     strict: bool = False
     """Refuse to extract while a kept table or field has no description."""
+    package: Path | None = None
+    """``--package``: where the DIAS package goes afterwards (checked against the source up front)."""
 
 
 @dataclass
@@ -64,6 +75,8 @@ class ExtractSummary:
     deviations: int
     warnings: list[str] = field(default_factory=list)
     reused: tuple[str, ...] = ()
+    sources: tuple[Path, ...] = ()
+    """The files the source was read from: nothing written afterwards may replace them."""
 
 
 def open_profile(path: str | Path | None) -> Profile:
@@ -142,15 +155,23 @@ def run_extract(source: str, out: Path, profile_path: str | Path | None, options
         _, plan = reflect_and_plan(dialect, profile, options)
         if options.strict:
             check_descriptions(plan)
-        staging = Staging(out, options.overwrite, resume=options.resume)
+        sources = dialect.source_files()
+        if options.package is not None:
+            refuse_source_inside(options.package, sources, "--package", holding_ok=True)
+        with writing(f"--out {out}: cannot prepare the extract folder"):
+            staging = Staging(out, options.overwrite, resume=options.resume, sources=sources)
         try:
-            with dialect.snapshot():
+            with writing(f"cannot write the extract in {staging.path}"), dialect.snapshot():
                 workers = workers_for(dialect, options.jobs, source, options.password)
                 summary = _build(staging, plan, dialect, profile, options, started, workers)
-            summary.out = staging.publish()
+            with writing(f"cannot move the finished extract into place as {out}"):
+                summary.out = staging.publish()
+            summary.sources = sources
         except BaseException as exc:
             if isinstance(exc, UnwritableError | ConfigError) or not WorkDir(staging.work).has_done:
                 staging.discard()
+                if isinstance(exc, OutputError):
+                    raise OutputError(f"{exc}\nNothing was published.") from None
                 raise
             if isinstance(exc, ExtractorError):
                 raise ExtractionError(
@@ -190,6 +211,10 @@ def _build(staging: Staging, plan0: Plan, dialect: Any, profile: Profile, option
         else:
             scans[tp.name], done[tp.name] = kept
     reused = tuple(done)
+    if staging.distrusted:
+        warnings.append(f"--resume: nothing was reused because {staging.distrusted}; whoever can write there could "
+                        "change what the run reads and writes. The whole extract was made in this run.")
+    warnings += [f"--resume: table {why}; the table was extracted again." for why in work.redone]
     try:
         for tp, scanned, td in process_tables(plan0, todo, dialect, workers, staging.content, work.path, progress):
             work.mark_done(tp, td, scanned, staging.content)

@@ -7,8 +7,12 @@ every table whose marker and files are intact, and redoes the rest; as every fil
 written in a stable order, the result is byte-identical to an uninterrupted run when the source
 has not changed in between. The folder is removed before the extract is published.
 
-The scans are kept with ``pickle``: the files are written by uttrekk into the user's own staging
-folder and read back only from there, by the same uttrekk version (checked).
+Everything here is plain data (JSON and the table's own files), never pickle: the folder is input
+from outside like any other. On ``--resume`` each finished table is checked before it is reused:
+its marker and scan must decode to exactly the declared types, name the file the plan gives the
+table, and match the files on disk byte for byte (size and SHA-256; LOB files inside the table's
+own LOB folder, at the size listed). A table that fails any check is redone, and the report says
+which and why (``WorkDir.redone``).
 """
 
 from __future__ import annotations
@@ -17,15 +21,16 @@ import datetime as dt
 import hashlib
 import json
 import os
-import pickle
 import shutil
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from . import __version__
 from .extract import TableDone, work_files
-from .plan import Plan, TablePlan
+from .plaindata import dump, load
+from .plan import LOB_DIR, Plan, TablePlan
 from .scan import TableScanned
+from .writers.hashing import sha256_file
 
 RUN_FILE = "run.json"
 
@@ -40,6 +45,8 @@ class WorkDir:
     def __init__(self, path: Path) -> None:
         self.path = path
         path.mkdir(parents=True, exist_ok=True)
+        self.redone: list[str] = []
+        """Tables the earlier run had finished whose files did not pass the checks, each with why."""
 
     def reset(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
@@ -78,28 +85,51 @@ class WorkDir:
         _fsync(content / done.file.name)
         for path in work_files(self.path, tp):
             _fsync(path)
-        _atomic_write(self.path / f"{tp.file_name}.scan.pickle", pickle.dumps(scanned, protocol=pickle.HIGHEST_PROTOCOL))
+        _atomic_write(self._scan(tp), json.dumps(dump(scanned), sort_keys=True).encode("utf-8"))
         _atomic_write(self._marker(tp), json.dumps(done.to_json(), sort_keys=True).encode("utf-8"))
 
+    def _scan(self, tp: TablePlan) -> Path:
+        return self.path / f"{tp.file_name}.scan.json"
+
     def done(self, tp: TablePlan, content: Path) -> tuple[TableScanned, TableDone] | None:
-        """The finished table, if its marker and every file it wrote are intact."""
-        try:
-            td = TableDone.from_json(json.loads(self._marker(tp).read_text(encoding="utf-8")))
-            scanned = pickle.loads((self.path / f"{tp.file_name}.scan.pickle").read_bytes())  # noqa: S301
-        except Exception:  # any damage: redo the table
+        """The finished table, if its marker, its scan and every file it wrote pass the checks;
+        else ``None`` (redo it), with the reason in ``redone`` when the earlier run had finished it."""
+        if not self._marker(tp).exists():
             return None
+        why = ""
+        try:
+            found = self._check(tp, content)
+        except (OSError, ValueError, TypeError, KeyError, UnicodeDecodeError) as exc:
+            found, why = None, str(exc) or type(exc).__name__
+        if found is None:
+            self.redone.append(f"{tp.name}: {why}")
+        return found
+
+    def _check(self, tp: TablePlan, content: Path) -> tuple[TableScanned, TableDone] | None:
+        td = TableDone.from_json(json.loads(self._marker(tp).read_bytes()))
+        scanned = load(TableScanned, json.loads(self._scan(tp).read_bytes()))
+        if scanned.name != tp.name:
+            raise ValueError(f"the kept scan is of table {scanned.name!r}")
+        if PurePosixPath(td.file.name).name != td.file.name or not td.file.name.startswith(tp.file_name + "."):
+            raise ValueError(f"the kept record names the file {td.file.name!r}, not this table's")
         path = content / td.file.name
         if not path.is_file() or path.stat().st_size != td.file.size:
-            return None
+            raise ValueError(f"{td.file.name} is missing or not the size recorded")
+        if sha256_file(path) != td.file.sha256:
+            raise ValueError(f"{td.file.name} is not the file that was written (SHA-256 differs)")
         lob_list, devs = work_files(self.path, tp)
         if not devs.is_file() or not lob_list.is_file():
-            return None
+            raise ValueError("its LOB list or deviation lines are missing")
+        own = PurePosixPath(LOB_DIR, tp.file_name)
         with lob_list.open(encoding="utf-8") as fh:
-            for line in fh:
+            for n, line in enumerate(fh, 1):
                 entry: dict[str, Any] = json.loads(line)
-                lob = content / entry["fil"]
-                if not lob.is_file() or lob.stat().st_size != int(entry["bytes"]):
-                    return None
+                rel = PurePosixPath(str(entry["fil"]))
+                if rel.is_absolute() or ".." in rel.parts or own not in rel.parents or entry.get("tabell") != tp.name:
+                    raise ValueError(f"LOB list line {n} names {str(entry['fil'])!r}, outside {own}/")
+                lob = content / rel
+                if lob.is_symlink() or not lob.is_file() or lob.stat().st_size != int(entry["bytes"]):
+                    raise ValueError(f"{rel} is missing or not the size listed")
         return scanned, td
 
     def forget(self, tp: TablePlan) -> None:

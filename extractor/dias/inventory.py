@@ -7,13 +7,13 @@ the run before anything is written. Hashing reads each file in chunks; memory st
 
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..writers.hashing import sha256_file
 
 CHUNK = 1 << 20
 """Read size for hashing and copying (1 MiB)."""
@@ -77,14 +77,6 @@ def _walk(path: Path, name: str, entries: list[Entry], problems: list[str]) -> N
         entries.append(Entry(name, path, st.st_size))
     else:
         problems.append(f"{path}: special file (device, socket or pipe)")
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def hashed(entries: list[Entry]) -> list[Entry]:

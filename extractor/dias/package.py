@@ -11,12 +11,14 @@ import datetime as dt
 import os
 import shutil
 import uuid as uuidlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from lxml import etree
 
-from ..errors import ConfigError, OutputError
+from ..errors import ConfigError, OutputError, disk_problem
+from ..output import refuse_source_inside, remove_tree
 from . import info, mets, premis, schemas
 from .inventory import Entry, hashed, scan_extract, sha256_file
 from .metadata import PackageMetadata, read_metadata
@@ -40,34 +42,56 @@ class PackageResult:
 
 def build_package(extract_dir: Path, out_dir: Path, uuid: str | None = None, *, archive_creator: str | None = None,
                   submitter: str | None = None, recipient: str | None = None, timestamp: dt.datetime | None = None,
-                  overwrite: bool = False, limit: int = TAR_LIMIT) -> PackageResult:
-    """Package the extract in ``extract_dir`` as ``out_dir/{uuid}.tar`` + ``out_dir/{uuid}.xml``."""
+                  overwrite: bool = False, limit: int = TAR_LIMIT, protect: Iterable[Path] = ()) -> PackageResult:
+    """Package the extract in ``extract_dir`` as ``out_dir/{uuid}.tar`` + ``out_dir/{uuid}.xml``.
+
+    Neither the extract nor ``protect`` (the source of ``extract --package``) may be where the
+    package is written or a file it replaces; a failed run removes the folders it created."""
     extract_dir = Path(extract_dir).expanduser().absolute()
     out_dir = Path(out_dir).expanduser().absolute()
     package_id = _uuid(uuid)
     tar_path, info_path = out_dir / f"{package_id}.tar", out_dir / f"{package_id}.xml"
-    _check_out_dir(extract_dir, out_dir, [tar_path, info_path], overwrite)
-
-    try:
-        entries = scan_extract(extract_dir)
-        md = read_metadata(extract_dir, package_id, archive_creator=archive_creator, submitter=submitter,
-                           recipient=recipient, timestamp=timestamp)
-        check_limit(sum(e.size for e in entries), limit, "the extract's files alone")
-        entries = hashed(entries)
-        _check_addml_checksums(extract_dir, entries)
-    except OSError as exc:
-        raise ConfigError(f"{extract_dir}: cannot read the extract ({exc})") from None
-
     staging = out_dir / f".{package_id}.uttrekk-package"
+    refuse_source_inside(out_dir, [extract_dir], "--out", also=(tar_path, info_path, staging), holding_ok=True,
+                         what="the extract being packaged")
+    refuse_source_inside(out_dir, protect, "--package", also=(tar_path, info_path, staging), holding_ok=True)
+    created = _missing_folders(out_dir)
     try:
-        if staging.exists():
-            shutil.rmtree(staging)
-        staging.mkdir(parents=True)
-        return _build(staging, entries, md, tar_path, info_path, limit)
-    except OSError as exc:
-        raise OutputError(f"{out_dir}: could not write the package ({exc}); nothing was published") from None
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        _check_out_dir(out_dir, [tar_path, info_path], overwrite)
+        try:
+            entries = scan_extract(extract_dir)
+            md = read_metadata(extract_dir, package_id, archive_creator=archive_creator, submitter=submitter,
+                               recipient=recipient, timestamp=timestamp)
+            check_limit(sum(e.size for e in entries), limit, "the extract's files alone")
+            entries = hashed(entries)
+            _check_addml_checksums(extract_dir, entries)
+        except OSError as exc:
+            raise ConfigError(f"{extract_dir}: cannot read the extract ({exc})") from None
+        try:
+            remove_tree(staging)
+            staging.mkdir(parents=True)
+            return _build(staging, entries, md, tar_path, info_path, limit)
+        except OSError as exc:
+            raise OutputError(f"{out_dir}: could not write the package: {disk_problem(exc)}; nothing was "
+                              "published") from None
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    except BaseException:
+        for folder in reversed(created):  # a failed run leaves no new empty folder behind
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+        raise
+
+
+def _missing_folders(path: Path) -> list[Path]:
+    """``path`` and its parents that do not exist yet, outermost first: the folders a run creates."""
+    missing = []
+    while not path.exists() and path != path.parent:
+        missing.append(path)
+        path = path.parent
+    return missing[::-1]
 
 
 def _build(staging: Path, entries: list[Entry], md: PackageMetadata, tar_path: Path, info_path: Path,
@@ -118,10 +142,7 @@ def _uuid(value: str | None) -> str:
                           "takes the tar's name as the package UUID") from None
 
 
-def _check_out_dir(extract_dir: Path, out_dir: Path, targets: list[Path], overwrite: bool) -> None:
-    resolved_out, resolved_extract = out_dir.resolve(), extract_dir.resolve()
-    if resolved_out == resolved_extract or resolved_extract in resolved_out.parents:
-        raise ConfigError(f"{out_dir}: inside the extract being packaged; choose an --out outside {extract_dir}")
+def _check_out_dir(out_dir: Path, targets: list[Path], overwrite: bool) -> None:
     if out_dir.exists() and not out_dir.is_dir():
         raise OutputError(f"{out_dir}: exists and is not a directory; choose another --out")
     existing = [t.name for t in targets if os.path.lexists(t)]

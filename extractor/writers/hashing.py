@@ -56,3 +56,12 @@ def write_file(path: Path, data: bytes) -> tuple[int, str]:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
     return len(data), hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    """The SHA-256 of a file, read a chunk at a time."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while data := f.read(chunk):
+            digest.update(data)
+    return digest.hexdigest()
