@@ -464,6 +464,23 @@ class Dialect:
                                 f"checking key candidates of table {table.name}")[0]
         return int(row[0]), {name: (int(row[1 + 2 * i]), int(row[2 + 2 * i])) for i, name in enumerate(columns)}
 
+    def date_spans(self, table: Table, columns: Sequence[str], low: dt.date,
+                   high: dt.date) -> dict[str, tuple[Any, Any, Any, Any]]:
+        """Per date or timestamp column: its earliest and latest value, and the earliest and latest
+        between ``low`` and ``high`` (placeholders like 0001-01-01 and 9999-12-31 left out), in one
+        query: what ``profile init`` suggests the archival period from."""
+        parts: list[Any] = []
+        lo, hi = self.date_literal(low), self.date_literal(high + dt.timedelta(days=1))
+        for name in columns:
+            col: Any = sa.column(name)
+            inside = sa.case((sa.and_(col >= lo, col < hi), col))
+            parts += [sa.func.min(col), sa.func.max(col), sa.func.min(inside), sa.func.max(inside)]
+        if not parts:
+            return {}
+        row = self._scalar_rows(sa.select(*parts).select_from(self._selectable(table)),
+                                f"reading the date span of table {table.name}")[0]
+        return {name: tuple(row[4 * i:4 * i + 4]) for i, name in enumerate(columns)}  # type: ignore[misc]
+
     def key_violations(self, table: Table, key: Sequence[str], limit: int = 10) -> tuple[int, list[tuple[Any, ...]]]:
         """Rows with a NULL in ``key``, and up to ``limit`` key values held by more than one row
         (each with its count): what keeps ``key`` from being a primary key."""

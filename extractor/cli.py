@@ -59,6 +59,12 @@ def inspect(source: str, profile_path: str | None, charset: str | None, as_json:
         raise ConfigError("--write-profile needs --keys (it writes the relations --keys finds)")
     profile = open_profile(profile_path)
     dialect = open_source(source, _password(ask_password))
+    if write_path is not None:
+        try:
+            _not_the_source(write_path, dialect, "--write-profile")
+        except BaseException:
+            dialect.close()
+            raise
     if keys:
         from .relations import find_relations, format_relations, terminal_progress, write_profile
 
@@ -119,20 +125,27 @@ def inspect(source: str, profile_path: str | None, charset: str | None, as_json:
               help="Then validate the extract (report/validation.json and .html) and pack it as a DIAS package "
                    "({uuid}.tar and {uuid}.xml) in this folder; exit code 1 if validation found errors.")
 @click.option("--ask-password", is_flag=True, help="Prompt for the database password (else URL, $UTTREKK_PASSWORD, .pgpass).")
+@click.option("--archive-creator", help="Archive creator (arkivskaper), over the profile's [metadata] archive_creator.")
+@click.option("--system-name", help="The system's name, over the profile's [metadata] system_name.")
+@click.option("--period", help="Archival period START..END (dates YYYY-MM-DD, or years: 1998..2024), over the "
+                               "profile's [metadata] period_start and period_end.")
 @click.option("--strict", is_flag=True,
               help="Refuse to extract while a kept table or field has no description (in the profile or as a "
-                   "comment in the source); all of them are listed at once.")
+                   "comment in the source), or the depot metadata (archival period, archive creator, system "
+                   "name) is missing; all of them are listed at once.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
 @_errors
 def extract(source: str, out: Path, profile_path: str | None, fmt: str | None, charset: str | None,
             tables: tuple[str, ...], schema: str | None, views: bool, overwrite: bool,
             extraction_date: str | None, jobs: int, resume: bool, package_dir: Path | None, ask_password: bool,
-            strict: bool, quiet: bool) -> None:
+            archive_creator: str | None, system_name: str | None, period: str | None, strict: bool,
+            quiet: bool) -> None:
     """Extract SOURCE into OUT: content/addml.xml and one file per table, plus report/.
 
     With --package: validate it as Arkade 5 would and pack it for the depot, in one go."""
     import datetime as dt
 
+    from .deliverable import missing_block, parse_period
     from .errors import ConfigError
     from .pipeline import Options, run_extract
 
@@ -141,9 +154,18 @@ def extract(source: str, out: Path, profile_path: str | None, fmt: str | None, c
             extraction_date = dt.date.fromisoformat(extraction_date).isoformat()
         except ValueError:
             raise ConfigError(f"--date {extraction_date!r} is not a date (YYYY-MM-DD)") from None
+    metadata: dict[str, tuple[str, str]] = {}
+    if archive_creator is not None:
+        metadata["archive_creator"] = (archive_creator, "--archive-creator")
+    if system_name is not None:
+        metadata["system_name"] = (system_name, "--system-name")
+    if period is not None:
+        start, end = parse_period(period)
+        metadata |= {"period_start": (start, "--period"), "period_end": (end, "--period")}
     options = Options(fmt=fmt, charset=charset.upper() if charset else None, tables=tables, quiet=quiet,
                       overwrite=overwrite, extraction_date=extraction_date, password=_password(ask_password),
-                      schema=schema, views=views, jobs=jobs, resume=resume, strict=strict, package=package_dir)
+                      schema=schema, views=views, jobs=jobs, resume=resume, strict=strict, package=package_dir,
+                      metadata=metadata)
     summary = run_extract(source, out, profile_path, options)
     records = sum(f.records for f in summary.result.files.values())
     click.echo(f"Extract written to {summary.out}: {len(summary.result.files)} file(s), {records} record(s), "
@@ -152,6 +174,8 @@ def extract(source: str, out: Path, profile_path: str | None, fmt: str | None, c
         click.echo(f"Resumed: {len(summary.reused)} table(s) reused from the interrupted run.")
     for w in summary.warnings:
         click.echo(f"note: {w}", err=True)
+    if summary.missing:
+        click.echo(missing_block(summary.missing), err=True)
     if package_dir is not None:
         sys.exit(_validate_and_package(summary.out, package_dir, overwrite, summary.sources))
 
@@ -223,16 +247,19 @@ def profile_init(source: str, profile_path: Path | None, out_path: Path | None, 
     if out_path is not None and out_path.is_dir():
         raise ConfigError(f"-o {out_path}: is a directory; give a file name")
     existing = profile_path or (out_path if out_path is not None and out_path.exists() else None)
-    text = None
-    if existing is not None:
-        try:
-            text = existing.read_bytes().decode("utf-8")  # as it is: line ends too
-        except FileNotFoundError:
-            raise ProfileError(str(existing), ["file not found"]) from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ProfileError(str(existing), [f"cannot be read: {exc}"]) from None
     dialect = open_source(source, _password(ask_password))
     try:
+        for path, option in ((out_path, "-o"), (profile_path, "--profile")):
+            if path is not None:
+                _not_the_source(path, dialect, option)
+        text = None
+        if existing is not None:
+            try:
+                text = existing.read_bytes().decode("utf-8")  # as it is: line ends too
+            except FileNotFoundError:
+                raise ProfileError(str(existing), ["file not found"]) from None
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ProfileError(str(existing), [f"cannot be read: {exc}"]) from None
         result = init_profile(dialect, text, path=existing, schema=schema, views=views, keys=keys)
     finally:
         dialect.close()
@@ -252,6 +279,13 @@ def profile_init(source: str, profile_path: Path | None, out_path: Path | None, 
         click.echo(f"  + {arrow} (confirmed = false)", err=True)
     for note in result.notes:
         click.echo(f"note: {note}", err=True)
+
+
+def _not_the_source(path: Path, dialect: object, option: str) -> None:
+    """A profile written by this command must not be the source's own file."""
+    from .output import refuse_source_inside
+
+    refuse_source_inside(path, dialect.source_files(), option, holding_ok=True)  # type: ignore[attr-defined]
 
 
 def _password(ask: bool) -> str | None:

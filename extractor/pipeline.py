@@ -19,6 +19,7 @@ from typing import Any
 
 from . import __version__
 from .addml import describe, schema_bytes
+from .deliverable import Need, missing, missing_block
 from .documentation import FOLDER, source_details, write_documentation
 from .errors import (
     ConfigError,
@@ -36,7 +37,7 @@ from .model import RowFilter, Schema
 from .output import Staging, refuse_source_inside
 from .parallel import Workers, process_tables, workers_for
 from .plan import LOB_DIR, LOB_TABLE, Plan, filter_text, make_plan, missing_descriptions
-from .profile import Profile, load_profile
+from .profile import Profile, load_profile, parse_profile, with_metadata
 from .progress import Progress
 from .refine import finalize, refine_table
 from .scan import ScanResult, TableScanned, combine
@@ -65,6 +66,8 @@ class Options:
     """Refuse to extract while a kept table or field has no description."""
     package: Path | None = None
     """``--package``: where the DIAS package goes afterwards (checked against the source up front)."""
+    metadata: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """``[metadata]`` values given as options: key -> (value, the option), over the profile's."""
 
 
 @dataclass
@@ -77,10 +80,18 @@ class ExtractSummary:
     reused: tuple[str, ...] = ()
     sources: tuple[Path, ...] = ()
     """The files the source was read from: nothing written afterwards may replace them."""
+    missing: list[Need] = field(default_factory=list)
+    """Depot metadata the extract lacks (``deliverable.NEEDS``), for the closing block."""
 
 
-def open_profile(path: str | Path | None) -> Profile:
-    return load_profile(path, defer=True) if path else Profile()
+def open_profile(path: str | Path | None, metadata: dict[str, tuple[str, str]] | None = None) -> Profile:
+    """The profile at ``path`` (none: the defaults) with the ``[metadata]`` values options give."""
+    if path:
+        return load_profile(path, defer=True, metadata=metadata)
+    if metadata:
+        origins: dict[str, str] = {}
+        return parse_profile(with_metadata({}, origins, metadata), "<options>", defer=True, origins=origins)
+    return Profile()
 
 
 def reflect_and_plan(dialect: Any, profile: Profile, options: Options) -> tuple[Schema, Plan]:
@@ -116,15 +127,22 @@ def reflect_and_plan(dialect: Any, profile: Profile, options: Options) -> tuple[
 
 
 def check_descriptions(plan: Plan) -> None:
-    """``--strict``: every kept table and field must be described before anything is written."""
-    missing = missing_descriptions(plan)
-    if missing:
-        raise ConfigError(
-            f"--strict: {len(missing)} kept table(s) and field(s) have no description, neither in the profile nor as "
-            "a comment in the source; nothing was written:\n" + "\n".join(f"  - {m}" for m in missing)
+    """``--strict``: every kept table and field must be described, and the depot metadata given,
+    before anything is read; everything missing is listed at once."""
+    undescribed = missing_descriptions(plan)
+    needs = missing(plan.profile.metadata)
+    parts = []
+    if undescribed:
+        parts.append(
+            f"{len(undescribed)} kept table(s) and field(s) have no description, neither in the profile nor as "
+            "a comment in the source:\n" + "\n".join(f"  - {m}" for m in undescribed)
             + "\nDescribe each in the profile: [tables.T] description = \"…\" and [tables.T.columns.C] description = "
             "\"…\" ([queries.Q] for a query). 'uttrekk profile init SOURCE -o FILE' writes a profile with every "
             "table and column ready to fill in (and brings an existing one up to date with --profile).")
+    if needs:
+        parts.append("the depot metadata is missing:\n" + "\n".join(f"  - {n.what}: {n.fix}" for n in needs))
+    if parts:
+        raise ConfigError("--strict: nothing was written; " + "\n".join(parts))
 
 
 def check_scan(plan: Plan, result: ScanResult) -> None:
@@ -149,7 +167,7 @@ def run_extract(source: str, out: Path, profile_path: str | Path | None, options
     from dialects import open_source
 
     started = dt.datetime.now(dt.UTC)
-    profile = open_profile(profile_path)
+    profile = open_profile(profile_path, options.metadata)
     dialect = open_source(source, options.password)
     try:
         _, plan = reflect_and_plan(dialect, profile, options)
@@ -167,6 +185,7 @@ def run_extract(source: str, out: Path, profile_path: str | Path | None, options
             with writing(f"cannot move the finished extract into place as {out}"):
                 summary.out = staging.publish()
             summary.sources = sources
+            summary.missing = missing(plan.profile.metadata)
         except BaseException as exc:
             if isinstance(exc, UnwritableError | ConfigError) or not WorkDir(staging.work).has_done:
                 staging.discard()
@@ -327,6 +346,7 @@ def _write_reports(staging: Staging, plan: Plan, result: ExtractResult, warnings
         "lob_files": result.lob_files, "lob_bytes": result.lob_bytes,
         "deviations": {f"{t}:{a}": n for (t, a), n in sorted(result.deviations.items())},
         "warnings": warnings,
+        "depot_needs": [{"item": n.what, "fix": n.fix, "why": n.why} for n in missing(plan.profile.metadata)],
     }
     (staging.report / "extraction.json").write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n",
                                                     encoding="utf-8")
@@ -344,5 +364,8 @@ def _write_reports(staging: Staging, plan: Plan, result: ExtractResult, warnings
     lines.append(f"Description and extraction log (Norwegian): {FOLDER}/beskrivelse.txt, oversikt.html, uttrekkslogg.txt")
     if warnings:
         lines += ["", "Warnings and expected Arkade 5 findings:"] + [f"- {w}" for w in warnings]
+    block = missing_block(missing(plan.profile.metadata))
+    if block:
+        lines += ["", block]
     (staging.report / "summary.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
     write_documentation(staging.path / FOLDER, plan, result, data, staging.report / "deviations.tsv")

@@ -68,6 +68,10 @@ class Metadata:
     """Who answers for the extract at the archive creator (name, and role or contact)."""
 
 
+SYSTEM_TYPES = ("Fagsystem", "Noark-3", "Noark-4", "Noark 5")
+"""``[metadata] system_type`` values Arkivverket's ADDML profile accepts (§1.4.6)."""
+
+
 @dataclass(frozen=True)
 class CodeTable:
     code: str
@@ -239,16 +243,31 @@ def _table_section(p: _Problems, where: str, data: Any) -> dict[str, Any]:
     return {}
 
 
-def load_profile(path: str | Path, defer: bool = False) -> Profile:
+def load_profile(path: str | Path, defer: bool = False, metadata: dict[str, tuple[str, str]] | None = None) -> Profile:
     """Read and check a profile file and every file it ``extends``; raise ``ProfileError``
     listing every problem.
 
     With ``defer`` the problems are kept on the profile instead, so that ``make_plan`` can report
-    them together with those only the schema reveals (unknown tables and columns).
+    them together with those only the schema reveals (unknown tables and columns). ``metadata``
+    (key -> (value, the option that gave it)) overrides ``[metadata]`` before it is checked, so a
+    period given on the command line also bounds the tables filtered by ``period_column``.
     """
     path = Path(path)
     merged, inherited, problems = read_with_parents(path)
-    return parse_profile(merged, str(path), defer, origins=inherited, problems=problems)
+    return parse_profile(with_metadata(merged, inherited, metadata), str(path), defer, origins=inherited,
+                         problems=problems)
+
+
+def with_metadata(data: dict[str, Any], origins: dict[str, str],
+                  metadata: dict[str, tuple[str, str]] | None) -> dict[str, Any]:
+    """``data`` with command-line ``[metadata]`` values over the profile's; ``origins`` learns
+    which option gave each, for the problems' messages."""
+    if not metadata:
+        return data
+    section = data.get("metadata", {})
+    section = {**section, **{k: v for k, (v, _) in metadata.items()}} if isinstance(section, dict) else section
+    origins.update({f"metadata.{k}": option for k, (_, option) in metadata.items()})
+    return {**data, "metadata": section}
 
 
 def parse_profile(data: dict[str, Any], shown: str = "<profile>", defer: bool = False, *,
@@ -274,6 +293,9 @@ def parse_profile(data: dict[str, Any], shown: str = "<profile>", defer: bool = 
     metadata = Metadata(**meta_values)
     if metadata.period_start and metadata.period_end and metadata.period_start > metadata.period_end:
         p.add("metadata.period_start", "comes after metadata.period_end")
+    if metadata.system_type and metadata.system_type not in SYSTEM_TYPES:
+        p.add("metadata.system_type", f"{metadata.system_type!r} is not a system type the depot's ADDML profile "
+                                      f"knows; use one of {', '.join(SYSTEM_TYPES)} (empty: Fagsystem)")
 
     cs_data = _table_section(p, "charset", data.get("charset", {}))
     p.unknown_keys("charset", cs_data, _CHARSET_KEYS)

@@ -119,7 +119,8 @@ def init_profile(dialect: Any, existing: str | None = None, *, path: Path | None
     counts = {t.name: dialect.count_rows(t) for t in source.tables}
     kept = {tp.name: dialect.count_rows(tp.source) for tp in plan.tables
             if tp.source is not None and getattr(tp.source, "row_filter", None) is not None and tp.unpivot is None}
-    text = _with_facts(text, data, source, plan, profile, counts, kept)
+    spans = _date_spans(dialect, source, plan, dt.date.fromisoformat(today))
+    text = _with_facts(text, data, source, plan, profile, counts, kept, _period_lines(spans, profile, today))
     if keys:
         text = _with_relations(dialect, text, profile, schema, views, result)
         _parse(text, shown)
@@ -614,15 +615,19 @@ def _load(text: str, data: dict[str, Any], shown: str, path: Path | None) -> Pro
 
 
 def _with_facts(text: str, data: dict[str, Any], source: Schema, plan: Plan, profile: Profile, counts: dict[str, int],
-                kept: dict[str, int]) -> str:
-    """The ``# uttrekk:`` lines under each table and column header, and the option hints under a
-    table's description (only for the options it does not set)."""
+                kept: dict[str, int], period: list[str]) -> str:
+    """The ``# uttrekk:`` lines under each table and column header and under ``[metadata]`` (the
+    dates the source spans, for the archival period), and the option hints under a table's
+    description (only for the options it does not set)."""
     t = _Text(text)
     edits = _Edits(t.lines)
     edits.insert(0, [*HEADER, *([""] if t.lines[0].strip() else [])])
     by_name = {table.name: table for table in source.tables}
     planned = {tp.name: tp for tp in plan.tables}
     for s in t.sections:
+        if s.path == ("metadata",) and not s.aot:
+            edits.after.setdefault(s.header, []).extend(f"{MACHINE} {line}" for line in period)
+            continue
         if s.path[:1] != ("tables",) or len(s.path) < 2 or s.path[1] not in by_name or s.aot:
             continue
         table = by_name[s.path[1]]
@@ -642,6 +647,65 @@ def _with_facts(text: str, data: dict[str, Any], source: Schema, plan: Plan, pro
             col = table.column(s.path[3])
             edits.after.setdefault(s.header, []).append(f"{MACHINE} {_column_facts(table, col)}")
     return edits.apply(t.free)
+
+
+EARLIEST = dt.date(1800, 1, 1)
+"""Dates before this are taken for placeholders (0001-01-01, 1753-01-01) when suggesting a period."""
+SHOWN_SPANS = 12
+"""Date columns listed under [metadata]; the rest are counted."""
+NOT_RECORD_DATES = re.compile(r"f[oø]d|birth|frist|deadline|utl[oø]p|expir|planl|gyldig|valid", re.IGNORECASE)
+"""Column names of dates that are not when records were made (births, deadlines, plans): listed,
+but left out of the suggested period."""
+
+
+def _date_spans(dialect: Any, source: Schema, plan: Plan, today: dt.date) -> list[tuple[str, str, str, str, str]]:
+    """``(table.column, earliest, latest, earliest plausible, latest plausible)`` of every date and
+    timestamp column of the kept tables, as dates; plausible is 1800 up to a year from today."""
+    kept = {tp.name for tp in plan.tables}
+    out = []
+    for table in source.tables:
+        names = [c.name for c in table.columns if c.kind in ("date", "timestamp")]
+        if not names or table.name not in kept or table.query is not None:
+            continue
+        spans = dialect.date_spans(table, names, EARLIEST, today.replace(year=today.year + 1)
+                                   if not (today.month == 2 and today.day == 29) else today + dt.timedelta(days=365))
+        for name, values in spans.items():
+            days = [_day(v) for v in values]
+            if days[0] and days[1]:
+                out.append((f"{table.name}.{name}", days[0], days[1], days[2] or "", days[3] or ""))
+    return out
+
+
+def _day(value: Any) -> str | None:
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, str) and re.match(r"\d{4}-\d{2}-\d{2}", value):
+        return value[:10]
+    return None
+
+
+def _period_lines(spans: list[tuple[str, str, str, str, str]], profile: Profile, today: str) -> list[str]:
+    """What the source's dates say about the archival period (Norwegian, like the other facts)."""
+    if not spans:
+        return ["ingen dato-/tidskolonner med verdier: arkivperioden må settes ut fra annen kunnskap om systemet"]
+    inside = [s for s in spans if s[3] and s[4] and not NOT_RECORD_DATES.search(s[0].rpartition(".")[2])]
+    lines = []
+    if inside:
+        first, last = min(s[3] for s in inside), max(s[4] for s in inside)
+        told = profile.metadata.period_start and profile.metadata.period_end
+        lines.append(f"datoene i kilden (fødsels-, frist- og plandatoer ikke medregnet) spenner fra {first} til {last}"
+                     + ("" if told else f"; forslag: period_start = \"{first}\", period_end = \"{last}\"")
+                     + " (sjekk: fødselsdatoer, frister og planlagte datoer hører ikke til arkivperioden)")
+    for name, lo, hi, lo_in, hi_in in sorted(spans, key=lambda s: (s[3] or s[1], s[0]))[:SHOWN_SPANS]:
+        odd = [d for d, d_in in ((lo, lo_in), (hi, hi_in)) if d != d_in]
+        lines.append(f"  {name}: {lo_in or '?'} – {hi_in or '?'}"
+                     + (f" (også {', '.join(odd)}, utenfor 1800–{int(today[:4]) + 1}: plassholder?)" if odd else "")
+                     + (" (ikke med i forslaget)" if NOT_RECORD_DATES.search(name.rpartition(".")[2]) else ""))
+    if len(spans) > SHOWN_SPANS:
+        lines.append(f"  … og {len(spans) - SHOWN_SPANS} dato-/tidskolonne(r) til")
+    return lines
 
 
 def _key_text(table: Table, tp: Any, profile: Profile) -> str:

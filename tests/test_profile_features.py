@@ -426,6 +426,10 @@ def test_extended_profile_drives_an_extract(tmp_path):
 # -- --strict --------------------------------------------------------------------------------------
 
 
+STRICT = ("--strict", "--period", "2001..2020", "--archive-creator", "Kommune", "--system-name", "Sys")
+"""--strict with the depot metadata given, for tests about descriptions."""
+
+
 def test_strict_lists_every_missing_description_before_writing(tmp_path):
     db = tmp_path / "s.sqlite"
     con = sqlite3.connect(db)
@@ -437,7 +441,7 @@ def test_strict_lists_every_missing_description_before_writing(tmp_path):
                                        '[tables.c]\nexclude = "Tom."\n'
                                        '[queries.q]\nsql = "SELECT id AS n FROM a"\n')
     out = tmp_path / "o"
-    text = fails(run("extract", db, "--out", out, "--profile", prof, "--strict", "-q"), "--strict", "profile init")
+    text = fails(run("extract", db, "--out", out, "--profile", prof, *STRICT, "-q"), "--strict", "profile init")
     listed = {line.strip()[2:] for line in text.splitlines() if line.strip().startswith("- ")}
     assert listed == {"field a.id", "table b", "field b.id", "field b.z", "table q", "field q.n"}
     assert "6 kept table(s) and field(s)" in text
@@ -447,7 +451,7 @@ def test_strict_lists_every_missing_description_before_writing(tmp_path):
         '[queries.q]\n', '[queries.q]\ndescription = "Q."\n') + '[tables.b]\ndescription = "B."\n' + "".join(
         f'[{sec}.{t}.columns.{c}]\ndescription = "{c}."\n' for sec, t, c in
         (("tables", "a", "id"), ("tables", "b", "id"), ("tables", "b", "z"), ("queries", "q", "n"))))
-    r = run("extract", db, "--out", tmp_path / "o2", "--profile", full, "--strict", "-q")
+    r = run("extract", db, "--out", tmp_path / "o2", "--profile", full, *STRICT, "-q")
     assert r.exit_code == 0, r.output
 
 
@@ -461,10 +465,10 @@ def test_strict_accepts_database_comments(tmp_path):
             conn.exec_driver_sql("COMMENT ON COLUMN t.navn IS 'Navn.'")
         eng.dispose()
         src = url.render_as_string(hide_password=False)
-        text = fails(run("extract", src, "--out", tmp_path / "o", "--strict", "-q"), "field t.annet")
+        text = fails(run("extract", src, "--out", tmp_path / "o", *STRICT, "-q"), "field t.annet")
         assert "1 kept table(s) and field(s)" in text
         prof = _write(tmp_path / "p.toml", '[tables.t.columns.annet]\ndescription = "Annet."\n')
-        r = run("extract", src, "--out", tmp_path / "o", "--profile", prof, "--strict", "-q")
+        r = run("extract", src, "--out", tmp_path / "o", "--profile", prof, *STRICT, "-q")
     assert r.exit_code == 0, r.output
 
 
@@ -531,9 +535,9 @@ def test_a_views_origin_is_no_description_for_strict(tmp_path):
     columns = '[tables.a]\ndescription = "A."\n[tables.a.columns.id]\ndescription = "Id."\n' \
               '[tables.v.columns.id]\ndescription = "Id i visningen."\n'
     prof = _write(tmp_path / "p.toml", columns)
-    text = fails(run("extract", db, "--out", tmp_path / "o", "--profile", prof, "--strict", "-q"), "--strict")
+    text = fails(run("extract", db, "--out", tmp_path / "o", "--profile", prof, *STRICT, "-q"), "--strict")
     assert {line.strip()[2:] for line in text.splitlines() if line.strip().startswith("- ")} == {"table v"}
     full = _write(tmp_path / "full.toml", columns + '[tables.v]\ndescription = "Visningen v."\n')
-    r = run("extract", db, "--out", tmp_path / "o", "--profile", full, "--strict", "-q")
+    r = run("extract", db, "--out", tmp_path / "o", "--profile", full, *STRICT, "-q")
     assert r.exit_code == 0, r.output
     assert _descriptions(tmp_path / "o")["v"].startswith("Visningen v. (Hentet fra visningen v.) ")

@@ -23,6 +23,8 @@ import sqlalchemy as sa
 import tests.readback as rb
 from tests.conftest import run
 
+DEPOT = ("--period", "2001..2020", "--archive-creator", "Kommune", "--system-name", "Sys")
+"""The depot metadata --strict asks for besides descriptions."""
 FIREBIRD_DIR = os.environ.get("UTTREKK_TEST_FIREBIRD_DIR", "/tmp/uttrekk-firebird")
 
 ADMIN_URLS = {
@@ -520,7 +522,7 @@ def test_profile_init_then_strict_extract(server_db, tmp_path):
     assert {"id", "kode", "tittel", "belop", "dato", "tid", "notat"} <= set(sak_columns)
     assert sak_columns["tittel"]["description"] == "Sakens tittel"
 
-    r = run("extract", _url_text(url), "--profile", prof, "--strict", "--out", tmp_path / "refused", "-q")
+    r = run("extract", _url_text(url), "--profile", prof, "--strict", *DEPOT, "--out", tmp_path / "refused", "-q")
     assert r.exit_code != 0 and "--strict" in r.output and "logg" in r.output.lower(), r.output
     assert not (tmp_path / "refused").exists()
 
@@ -536,7 +538,7 @@ def test_profile_init_then_strict_extract(server_db, tmp_path):
     assert filled >= 10
     doc["charset"]["utf8_fallback"] = True  # the seed holds Sámi letters and an en dash
     prof.write_text(tomlkit.dumps(doc), encoding="utf-8")
-    r = run("extract", _url_text(url), "--profile", prof, "--strict", "--out", tmp_path / "x", "-q")
+    r = run("extract", _url_text(url), "--profile", prof, "--strict", *DEPOT, "--out", tmp_path / "x", "-q")
     assert r.exit_code == 0, r.output
     addml = (tmp_path / "x" / "content" / "addml.xml").read_text(encoding="utf-8")
     assert "Statuskoder" in addml and "Sakens tittel" in addml and "Tabellen" in addml
