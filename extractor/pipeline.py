@@ -26,11 +26,11 @@ from .keys import check_relations, settle
 from .model import RowFilter, Schema
 from .output import Staging
 from .parallel import Workers, process_tables, workers_for
-from .plan import LOB_DIR, LOB_TABLE, Plan, filter_text, make_plan, missing_descriptions
+from .plan import LOB_DIR, LOB_TABLE, Plan, child_names, filter_text, make_plan, missing_descriptions
 from .profile import Profile, load_profile
 from .progress import Progress
 from .refine import finalize, refine_table
-from .scan import ScanResult, TableScanned, combine
+from .scan import ScanResult, TableScanned, array_source, combine
 from .workdir import WorkDir, fingerprint
 
 SHOWN_FINDINGS = 50
@@ -74,8 +74,7 @@ def reflect_and_plan(dialect: Any, profile: Profile, options: Options) -> tuple[
     """The source's tables (views the profile names, too) and the profile's queries as tables,
     planned; a query or filter the source refuses is a profile problem, listed with the rest."""
     schema = dialect.reflect(options.schema, options.views)
-    children = {g.table for tprof in profile.tables.values() for g in tprof.repeating_groups}
-    views = set(profile.tables) - set(schema.table_names) - children
+    views = set(profile.tables) - set(schema.table_names) - child_names(schema, profile)
     if views and not options.views:
         schema = dialect.reflect(options.schema, frozenset(views))
     if not schema.tables and not profile.queries:
@@ -112,6 +111,14 @@ def check_descriptions(plan: Plan) -> None:
             + "\nDescribe each in the profile: [tables.T] description = \"…\" and [tables.T.columns.C] description = "
             "\"…\" ([queries.Q] for a query). 'uttrekk profile init SOURCE -o FILE' writes a profile with every "
             "table and column ready to fill in (and brings an existing one up to date with --profile).")
+
+
+def check_arrays(plan: Plan) -> None:
+    """Refuse to extract while an array column cannot be archived faithfully (nothing is written)."""
+    if plan.refused:
+        raise UnwritableError(
+            f"{len(plan.refused)} array column(s) cannot be archived faithfully; nothing was written:\n"
+            + "\n".join(f"  - {r}" for r in plan.refused))
 
 
 def check_scan(plan: Plan, result: ScanResult) -> None:
@@ -166,6 +173,7 @@ def _build(staging: Staging, plan0: Plan, dialect: Any, profile: Profile, option
            started: dt.datetime, workers: Workers) -> ExtractSummary:
     """Scan, extract, describe and report into the staging folder, inside one read snapshot."""
     plan0 = settle(plan0, dialect)
+    check_arrays(plan0)
     counts = {tp.name: dialect.count_rows(tp.source) for tp in plan0.tables if tp.source is not None and tp.unpivot is None}
     left_out = {tp.name: dialect.count_rows(replace(tp.source, row_filter=None, lookups=())) - counts[tp.name]
                 for tp in plan0.tables if tp.source is not None and tp.row_filter is not None and tp.name in counts}
@@ -231,7 +239,10 @@ def _build(staging: Staging, plan0: Plan, dialect: Any, profile: Profile, option
 
 
 def _query(dialect: Any, tp: Any) -> str:
-    """The SELECT that read a table (for a repeating group's child: the parent's rows it came from)."""
+    """The SELECT that read a table (for a repeating group's child: the parent's rows it came from;
+    for an array column's child: the elements unnested from the parent)."""
+    if tp.unpivot is not None and tp.unpivot.array:
+        return dialect.sql_text(dialect.select_sql(array_source(dialect, tp), tp.columns, tp.order_by))
     if tp.unpivot is not None:
         u = tp.unpivot
         return dialect.sql_text(dialect.select_sql(u.parent, u.read, u.order_by))

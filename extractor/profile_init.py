@@ -640,7 +640,7 @@ def _with_facts(text: str, data: dict[str, Any], source: Schema, plan: Plan, pro
                 edits.insert(where, hints)
         elif len(s.path) == 4 and s.path[2] == "columns" and s.path[3] in table.column_names:
             col = table.column(s.path[3])
-            edits.after.setdefault(s.header, []).append(f"{MACHINE} {_column_facts(table, col)}")
+            edits.after.setdefault(s.header, []).append(f"{MACHINE} {_column_facts(table, col, planned.get(table.name))}")
     return edits.apply(t.free)
 
 
@@ -680,8 +680,13 @@ def _table_facts(table: Table, tp: Any, profile: Profile, rows: int, kept: int |
     return facts
 
 
-def _column_facts(table: Table, col: Column) -> str:
-    archive = "fil (binær verdi, egen fil under lob/)" if col.kind == "binary" else ADDML_TYPES[col.kind][0]
+def _column_facts(table: Table, col: Column, tp: Any = None) -> str:
+    if col.array is not None:
+        child = dict(tp.arrays).get(col.name) if tp is not None else None
+        archive = (f"egen tabell {child} (ett element per post, med indeks); her antall elementer" if child else
+                   f"kan ikke arkiveres som den er ({col.array.refused or 'se inspect'}); sett exclude med en grunn")
+    else:
+        archive = "fil (binær verdi, egen fil under lob/)" if col.kind == "binary" else ADDML_TYPES[col.kind][0]
     parts = [f"{col.native_type} -> {archive}"]
     if col.kind in ("string", "char") and col.length:
         parts.append(f"lengde {col.length}")
