@@ -57,15 +57,17 @@ def settle(plan: Plan, dialect: Any) -> Plan:
         moved = tuple(f"kolonnene {', '.join(c for o in g.occurrences for c in o)} (en gjentakende gruppe) er flyttet "
                       f"til tabellen {g.table}" for g in tp.groups)
         children = [_child(plan, tp, group, files) for group in tp.groups]
+        arrays = []
         for column, name in tp.arrays:
             child = _array_child(plan, tp, column, name, files, dialect)
             if isinstance(child, str):
                 refused.append(child)
-            else:
-                children.append(child)
-                moved += (f"elementene i arraykolonnen {column} er flyttet til tabellen {name}, og feltet "
-                          f"{_count_name(tp, column)} gir antallet",)
-        out.append(replace(tp, notes=(*tp.notes, *moved)))
+                continue
+            arrays.append((column, name))
+            children.append(child)
+            moved += (f"elementene i arraykolonnen {column} er flyttet til tabellen {name}, og feltet "
+                      f"{_count_name(tp, column)} gir antallet",)
+        out.append(replace(tp, notes=(*tp.notes, *moved), arrays=tuple(arrays)))
         out += children
     return replace(plan, tables=tuple(out), keys_settled=True, warnings=(*plan.warnings, *_address_columns(plan)),
                    refused=tuple(refused))

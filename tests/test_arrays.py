@@ -199,6 +199,8 @@ def test_postgresql_arrays_are_child_tables_read_back_element_by_element(pg_arra
                                                      [(["id"], "maaling", ["id"])])
         assert _keys(tables["logg__tall"]) == ([["uttrekk_lopenr", "indeks"]],
                                                [(["uttrekk_lopenr"], "logg", ["uttrekk_lopenr"])])
+        documented = (out / "documentation" / "beskrivelse.txt").read_text(encoding="latin-1")
+        assert "fra elementene i en arraykolonne flyttet til egen tabell" in documented
         described = (content / "addml.xml").read_text(encoding="utf-8")
         assert "Elementene i arraykolonnen tall (INTEGER[]) i tabellen logg" in described
         assert "cardinality(tall)" in described and "generate_subscripts" in described  # the queries that read them
@@ -267,6 +269,11 @@ def test_postgresql_array_query_and_mixed_dimensions(tmp_path):
         r = run("inspect", source, "--no-scan")
         assert r.exit_code == 0 and "refused (extract stops): blandet.a" in r.output, r.output
         assert "(elements in table blandet__f)" in r.output
+        r = run("profile", "init", source, "-o", tmp_path / "init.toml")
+        assert r.exit_code == 0, r.output
+        init = (tmp_path / "init.toml").read_text(encoding="utf-8")
+        assert "NEKTET av extract (its values have different numbers of dimensions (1, 2)" in init
+        assert "-> egen tabell blandet__f (ett element per post, med indeks)" in init
 
         prof = tmp_path / "p.toml"
         prof.write_text('[tables.blandet.columns.a]\nexclude = "Blandede dimensjoner."\n'
