@@ -11,9 +11,7 @@ uttrekk's server-side unnesting, and the extract is read back with ``tests/readb
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import re
-import uuid
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
@@ -108,6 +106,55 @@ def _keys(td: rb.TableDesc) -> tuple[list[list[str]], list[tuple[list[str], str 
     return pk, fks
 
 
+Arrays = dict[str, tuple[int | None, dict[tuple[int, ...], Any]]]
+"""Per array column of a source row: its number of elements (None: NULL) and {indices: element}."""
+
+
+def _of(value: Any, lowers: list[int]) -> tuple[int | None, dict[tuple[int, ...], Any]]:
+    found = elements(value, lowers)
+    return (None if value is None else len(found)), found
+
+
+def _extracted(source: str, tmp_path: Path, fmt: str) -> tuple[Path, dict[str, rb.TableDesc]]:
+    out = tmp_path / "o"
+    r = run("extract", source, "--out", out, "--format", fmt, "--charset", "UTF-8", "--date", DATE,
+            "--profile", _metadata(tmp_path), "-q")
+    assert r.exit_code == 0, r.output
+    return out, rb.read_addml(out / "content" / "addml.xml")
+
+
+def _compare_keyed(content: Path, tables: dict[str, rb.TableDesc], fmt: str, rows: list[tuple[Any, Arrays]]) -> int:
+    """maaling has a key: each count field and each child record (id, index per dimension, element)
+    against the source's rows; returns the number of elements compared."""
+    parent = {row["id"]: row for row in rb.read_table(content, tables["maaling"], fmt)}
+    checked = 0
+    for key, arrays in rows:
+        for column, (count, found) in arrays.items():
+            assert parent[str(key)][f"{column}_antall"] == (None if count is None else str(count)), (key, column)
+            child = _unnested(content, tables, f"maaling__{column}", fmt)
+            got = {k[1:]: v for k, v in child.items() if k[0] == str(key)}
+            want = {tuple(map(str, i)): _text(v, fmt) for i, v in found.items()}
+            assert got.keys() == want.keys(), (key, column, got, want)
+            for index, text in want.items():
+                assert _same(got[index], text), (key, column, index, got[index], text)
+                checked += 1
+    return checked
+
+
+def _compare_keyless(content: Path, tables: dict[str, rb.TableDesc], fmt: str, rows: list[tuple[Any, Arrays]]) -> None:
+    """logg has no key: its children hang on uttrekk_lopenr, and each array must go back to its own
+    row (the rows differ only in their arrays, so a wrong numbering shows)."""
+    child = _unnested(content, tables, "logg__tall", fmt)
+    rebuilt: Counter[tuple] = Counter()
+    for row in rb.read_table(content, tables["logg"], fmt):
+        found = tuple(sorted((k[1], v) for k, v in child.items() if k[0] == row["uttrekk_lopenr"]))
+        tekst = None if row["tekst"] is rb.BLANK else row["tekst"]
+        rebuilt[(tekst, row["tall_antall"], found)] += 1
+    assert rebuilt == Counter((tekst, None if n is None else str(n),
+                               tuple(sorted((str(i[0]), _text(v, fmt)) for i, v in found.items())))
+                              for tekst, arrays in rows for n, found in [arrays["tall"]])
+
+
 # -- PostgreSQL -------------------------------------------------------------------------------------
 
 
@@ -122,7 +169,7 @@ def pg_arrays():
         yield url
 
 
-def _pg_source(url: Any) -> dict[str, list[tuple[Any, dict[str, tuple[int | None, dict]]]]]:
+def _pg_source(url: Any) -> dict[str, list[tuple[Any, Arrays]]]:
     """Per table, per row: its plain values and, per array column, (number of elements or None,
     {indices: element}) as psycopg reads the array (lists) and ``array_lower`` its bounds."""
     import psycopg
@@ -136,10 +183,8 @@ def _pg_source(url: Any) -> dict[str, list[tuple[Any, dict[str, tuple[int | None
             for row in conn.execute(f"SELECT {plain}, {', '.join(arrays)}, {lowers} FROM {table}").fetchall():
                 values = {}
                 for i, a in enumerate(arrays):
-                    value = row[1 + i]
                     bounds = row[1 + len(arrays) + 2 * i: 3 + len(arrays) + 2 * i]
-                    found = elements(value, [b for b in bounds if b is not None])
-                    values[a] = (None if value is None else len(found), found)
+                    values[a] = _of(row[1 + i], [b for b in bounds if b is not None])
                 rows.append((row[0], values))
             out[table] = rows
     return out
@@ -147,50 +192,18 @@ def _pg_source(url: Any) -> dict[str, list[tuple[Any, dict[str, tuple[int | None
 
 @pytest.mark.parametrize("fmt", ["delimited", "fixed", "xml"])
 def test_postgresql_arrays_are_child_tables_read_back_element_by_element(pg_arrays, tmp_path, fmt):
-    out = tmp_path / "o"
-    r = run("extract", pg_arrays.render_as_string(hide_password=False), "--out", out, "--format", fmt,
-            "--charset", "UTF-8", "--date", DATE, "--profile", _metadata(tmp_path), "-q")
-    assert r.exit_code == 0, r.output
+    out, tables = _extracted(pg_arrays.render_as_string(hide_password=False), tmp_path, fmt)
     content = out / "content"
-    tables = rb.read_addml(content / "addml.xml")
     source = _pg_source(pg_arrays)
-
-    # maaling has a key: the children hold (id, index per dimension, element)
-    parent = {row["id"]: row for row in rb.read_table(content, tables["maaling"], fmt)}
     assert [f.name for f in tables["maaling"].fields] == ["id", "tall_antall", "navn_antall", "belop_antall",
                                                           "datoer_antall", "matrise_antall"]
-    checked = 0
-    for key, arrays in source["maaling"]:
-        for column, (count, found) in arrays.items():
-            assert parent[str(key)][f"{column}_antall"] == (None if count is None else str(count)), (key, column)
-            child = _unnested(content, tables, f"maaling__{column}", fmt)
-            got = {k[1:]: v for k, v in child.items() if k[0] == str(key)}
-            want = {tuple(map(str, i)): _text(v, fmt) for i, v in found.items()}
-            assert got.keys() == want.keys(), (key, column, got, want)
-            for index, text in want.items():
-                assert _same(got[index], text), (key, column, index, got[index], text)
-                checked += 1
-    assert checked == 30
+    assert _compare_keyed(content, tables, fmt, source["maaling"]) == 30
     assert (rb.read_table(content, tables["maaling__datoer"], fmt)[:1]
             == [{"id": "1", "indeks": "1", "datoer": "2020-02-29"}])  # index 1; id 2 starts at -1
     types = {c: tables[f"maaling__{c}"].field(c).data_type for c in PG_ARRAYS["maaling"]}
     assert types == {"tall": "integer", "navn": "string", "belop": "float", "datoer": "date", "matrise": "integer"}
     assert [f.name for f in tables["maaling__matrise"].fields] == ["id", "indeks1", "indeks2", "matrise"]
-
-    # logg has no key: the children hang on uttrekk_lopenr, and each array goes back to its own row
-    rebuilt = Counter()
-    logg = rb.read_table(content, tables["logg"], fmt)
-    child = _unnested(content, tables, "logg__tall", fmt)
-    for row in logg:
-        recno = row["uttrekk_lopenr"]
-        found = tuple(sorted((k[1], v) for k, v in child.items() if k[0] == recno))
-        count = row["tall_antall"]
-        assert count == (None if count is None else str(len(found)))
-        rebuilt[(None if row["tekst"] is rb.BLANK else row["tekst"], count, found)] += 1
-    want_logg = Counter((tekst, None if n is None else str(n), tuple(sorted((str(i[0]), _text(v, fmt))
-                                                                            for i, v in found.items())))
-                        for tekst, arrays in source["logg"] for n, found in [arrays["tall"]])
-    assert rebuilt == want_logg
+    _compare_keyless(content, tables, fmt, source["logg"])
 
     if fmt == "delimited":  # descriptions and keys as addml.xml's flat files give them
         assert "Navn på de som målte" in tables["maaling__navn"].field("navn").description
@@ -337,68 +350,46 @@ def fb_arrays():
     _drop_firebird(path)
 
 
-def _fb_source(path: str, url: Any) -> dict[str, list[tuple[Any, dict[str, Any]]]]:
+def _fb_source(path: str, url: Any) -> dict[str, list[tuple[Any, Arrays]]]:
     """The arrays as firebird-driver reads them itself (nested lists), indexed by the declared bounds."""
     from firebird.driver import connect
 
+    def lowers(column: str) -> list[int]:
+        return [lo for lo, _ in FB_BOUNDS[column]]
+
     dsn = f"{url.host}/{url.port}:{path}"
-    out: dict[str, list[Any]] = {"maaling": [], "logg": []}
+    columns = ("tall", "navn", "belop", "datoer", "matrise")
+    out: dict[str, list[Any]] = {}
     with connect(dsn, user=url.username, password=url.password, charset="UTF8") as con:
         cur = con.cursor()
-        cur.execute("SELECT id, tall, navn, belop, datoer, matrise FROM maaling ORDER BY id")
-        for row in cur.fetchall():
-            out["maaling"].append((row[0], {c: row[1 + i] for i, c in enumerate(("tall", "navn", "belop", "datoer",
-                                                                                  "matrise"))}))
+        cur.execute(f"SELECT id, {', '.join(columns)} FROM maaling ORDER BY id")
+        out["maaling"] = [(row[0], {c: _of(row[1 + i], lowers(c)) for i, c in enumerate(columns)})
+                          for row in cur.fetchall()]
         cur.execute("SELECT tekst, tall FROM logg")
-        out["logg"] = [(r[0], {"tall": r[1]}) for r in cur.fetchall()]
+        out["logg"] = [(r[0], {"tall": _of(r[1], lowers("tall"))}) for r in cur.fetchall()]
     with connect(dsn, user=url.username, password=url.password, charset="ISO8859_1") as con:
         cur = con.cursor()
         cur.execute("SELECT id, latin FROM maaling ORDER BY id")
         for (key, values), (same, latin) in zip(out["maaling"], cur.fetchall(), strict=True):
             assert key == same
-            values["latin"] = latin
+            values["latin"] = _of(latin, lowers("latin"))
     return out
 
 
 @pytest.mark.parametrize("fmt", ["delimited", "fixed", "xml"])
 def test_firebird_arrays_are_child_tables_read_back_element_by_element(fb_arrays, tmp_path, fmt):
     path, url = fb_arrays
-    out = tmp_path / "o"
-    r = run("extract", url.render_as_string(hide_password=False), "--out", out, "--format", fmt,
-            "--charset", "UTF-8", "--date", DATE, "--profile", _metadata(tmp_path), "-q")
-    assert r.exit_code == 0, r.output
+    out, tables = _extracted(url.render_as_string(hide_password=False), tmp_path, fmt)
     content = out / "content"
-    tables = rb.read_addml(content / "addml.xml")
     source = _fb_source(path, url)
-    parent = {row["id"]: row for row in rb.read_table(content, tables["maaling"], fmt)}
-    checked = 0
-    for key, arrays in source["maaling"]:
-        for column, value in arrays.items():
-            found = elements(value, [lo for lo, _ in FB_BOUNDS[column]])
-            count = parent[str(key)][f"{column}_antall"]
-            assert count == (None if value is None else str(len(found))), (key, column, count)
-            child = _unnested(content, tables, f"maaling__{column}", fmt)
-            got = {k[1:]: v for k, v in child.items() if k[0] == str(key)}
-            want = {tuple(map(str, i)): _text(v.rstrip(" ") if isinstance(v, str) else v, fmt) for i, v in found.items()}
-            assert got.keys() == want.keys(), (key, column, got, want)
-            for index, text in want.items():
-                assert _same(got[index], text), (key, column, index, got[index], text)
-                checked += 1
-    assert checked == 2 * 3 + 2 * 3 + 2 + 2 * 2 + 2 * 4 + 2
+    assert _compare_keyed(content, tables, fmt, source["maaling"]) == 2 * 3 + 2 * 3 + 2 + 2 * 2 + 2 * 4 + 2
+    _compare_keyless(content, tables, fmt, source["logg"])
     matrise = tables["maaling__matrise"]
     assert [f.name for f in matrise.fields] == ["id", "indeks1", "indeks2", "matrise"]
     assert matrise.field("matrise").not_null  # an element of a Firebird array is never NULL
     assert {c: tables[f"maaling__{c}"].field(c).data_type for c in FB_BOUNDS} == {
         "tall": "integer", "navn": "string", "belop": "float", "datoer": "date", "matrise": "integer",
         "latin": "string"}
-
-    rebuilt = Counter()
-    child = _unnested(content, tables, "logg__tall", fmt)
-    for row in rb.read_table(content, tables["logg"], fmt):
-        found = tuple(v for k, v in sorted(child.items()) if k[0] == row["uttrekk_lopenr"])
-        tekst = None if row["tekst"] is rb.BLANK else row["tekst"]
-        rebuilt[(tekst, row["tall_antall"], found)] += 1
-    assert rebuilt == Counter((t, None if v is None else "2", tuple(map(str, v or ()))) for t, v in FB_LOGG)
     if fmt == "delimited":
         assert "grensene [2:3, 0:1]" in matrise.field("indeks1").description
         assert _keys(matrise) == ([["id", "indeks1", "indeks2"]], [(["id"], "maaling", ["id"])])
