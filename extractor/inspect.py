@@ -8,7 +8,7 @@ from .keys import settle
 from .pipeline import Options, reflect_and_plan
 from .plan import ADDML_TYPES, filter_text
 from .profile import Profile
-from .scan import rows_of, scan
+from .scan import array_source, rows_of, scan
 
 
 def inspect_source(dialect: Any, profile: Profile, options: Options, run_scan: bool = True) -> dict[str, Any]:
@@ -20,7 +20,8 @@ def inspect_source(dialect: Any, profile: Profile, options: Options, run_scan: b
     if run_scan:
         found = scan(plan, rows_of(dialect))
     tables = []
-    for table in schema.tables:
+    unnested = [array_source(dialect, tp) for tp in plan.tables if tp.unpivot is not None and tp.unpivot.array]
+    for table in (*schema.tables, *unnested):  # an array column's child: the query that reads its elements
         entry: dict[str, Any] = {
             "table": table.name, "rows": dialect.count_rows(table), "extracted": table.name in planned,
             "primary_key": list(table.primary_key),

@@ -281,7 +281,7 @@ def test_postgresql_array_query_and_mixed_dimensions(tmp_path):
         assert not (tmp_path / "refused").exists() and not (tmp_path / ".refused.uttrekk-partial").exists()
         r = run("inspect", source, "--no-scan")
         assert r.exit_code == 0 and "refused (extract stops): blandet.a" in r.output, r.output
-        assert "(elements in table blandet__f)" in r.output
+        assert "(elements in table blandet__f)" in r.output and "\nblandet__f: 2 rows\n" in r.output
         r = run("profile", "init", source, "-o", tmp_path / "init.toml")
         assert r.exit_code == 0, r.output
         init = (tmp_path / "init.toml").read_text(encoding="utf-8")
