@@ -26,7 +26,7 @@ from .keys import check_relations, settle
 from .model import RowFilter, Schema
 from .output import Staging
 from .parallel import Workers, process_tables, workers_for
-from .plan import LOB_DIR, LOB_TABLE, Plan, child_names, filter_text, make_plan, missing_descriptions
+from .plan import LOB_DIR, LOB_TABLE, Plan, filter_text, make_plan, missing_descriptions
 from .profile import Profile, load_profile
 from .progress import Progress
 from .refine import finalize, refine_table
@@ -74,7 +74,8 @@ def reflect_and_plan(dialect: Any, profile: Profile, options: Options) -> tuple[
     """The source's tables (views the profile names, too) and the profile's queries as tables,
     planned; a query or filter the source refuses is a profile problem, listed with the rest."""
     schema = dialect.reflect(options.schema, options.views)
-    views = set(profile.tables) - set(schema.table_names) - child_names(schema, profile)
+    children = {g.table for tprof in profile.tables.values() for g in tprof.repeating_groups}
+    views = set(profile.tables) - set(schema.table_names) - children
     if views and not options.views:
         schema = dialect.reflect(options.schema, frozenset(views))
     if not schema.tables and not profile.queries:

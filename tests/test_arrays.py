@@ -229,7 +229,9 @@ def test_postgresql_arrays_with_a_filter_parallel_workers_and_resume(pg_arrays, 
 
     prof = tmp_path / "p.toml"
     prof.write_text('[tables.logg]\nwhere = "tekst <> \'b\'"\nfilter_reason = "Test."\n'
-                    '[tables.maaling]\nwhere = "id <> 3"\nfilter_reason = "Test."\n', encoding="utf-8")
+                    '[tables.maaling]\nwhere = "id <> 3"\nfilter_reason = "Test."\n'
+                    '[tables.maaling__navn]\ndescription = "Navnene, ett per post."\n'
+                    '[tables.maaling__navn.columns.indeks]\ndescription = "Plassen i listen."\n', encoding="utf-8")
     url = pg_arrays.render_as_string(hide_password=False)
     base = ["extract", url, "--profile", prof, "--charset", "UTF-8", "--date", DATE, "-q"]
     r = run(*base, "--out", tmp_path / "one")
@@ -238,6 +240,9 @@ def test_postgresql_arrays_with_a_filter_parallel_workers_and_resume(pg_arrays, 
     tables = rb.read_addml(content / "addml.xml")
     assert tables["logg"].count == 5 and tables["logg__tall"].count == 9  # a's 8 elements, c's 1
     assert {r["id"] for r in rb.read_table(content, tables["maaling__belop"], "delimited")} == {"1", "4"}
+    described = (content / "addml.xml").read_text(encoding="utf-8")  # a child is described like a table
+    assert "<description>Navnene, ett per post. Elementene i arraykolonnen navn" in described
+    assert tables["maaling__navn"].field("indeks").description.startswith("Plassen i listen. Elementets indeks")
     r = run(*base, "--out", tmp_path / "two", "--jobs", "2")
     assert r.exit_code == 0, r.output
     assert same_tree(tmp_path / "two" / "content", content) == []
