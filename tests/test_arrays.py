@@ -440,7 +440,6 @@ def test_firebird_filtered_table_without_key_and_a_too_long_array(fb_arrays, tmp
         fails(r, "stor.v", "300 elements", "primary_key", "[tables.stor.columns.v] exclude")
         assert not (tmp_path / "stor").exists()
     finally:
-        sa.create_engine(url).dispose()
         with connect(dsn, user=url.username, password=url.password) as con:
             con.cursor().execute("DROP TABLE stor")
             con.commit()
