@@ -3,6 +3,10 @@
 Engine adapters subclass ``Dialect`` and override only what differs (speed paths and quirks).
 Values are read raw from the driver (no SQLAlchemy result processing), so the extract sees what
 the database holds, not what an ORM type would make of it.
+
+Arrays: an array column is selected as its number of elements (``element_count``) and its elements
+are a child table made by the adapter (``array_elements``); an engine without such an adapter
+refuses its array columns (``array_refusal``) rather than write them as something else.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy import types as sat
 
 from extractor.errors import ConfigError, SourceError
-from extractor.model import Column, ForeignKey, Kind, Lookup, RowFilter, Schema, Table
+from extractor.model import ArrayType, Column, ForeignKey, Kind, Lookup, RowFilter, Schema, Table
 
 from .checks import in_list
 
@@ -67,6 +71,8 @@ def kind_of(satype: Any) -> tuple[Kind, dict[str, Any]]:
         return "string", facts
     if isinstance(satype, sat.LargeBinary | sat._Binary):
         return "binary", {"length": getattr(satype, "length", None)}
+    if isinstance(satype, sat.ARRAY):
+        return "array", {"item_type": satype.item_type}
     return "unknown", facts
 
 
@@ -96,6 +102,9 @@ class Dialect:
     capabilities = Capabilities()
     fetch_size = 5000
     lob_fetch_size = 50
+    array_refusal = ("uttrekk reads the elements of array columns only from PostgreSQL and Firebird, so this "
+                     "column cannot be archived faithfully from this engine")
+    """Why this adapter cannot archive array columns (empty: it can, as child tables)."""
 
     def __init__(self, engine: Engine, label: str) -> None:
         self.engine = engine
@@ -229,6 +238,7 @@ class Dialect:
                 length=facts.get("length"), precision=facts.get("precision"),
                 scale=facts.get("scale"), timezone=facts.get("timezone", False),
                 codes=tuple(codes), codes_source=source,
+                array=self.array_type(facts["item_type"]) if kind == "array" else None,
             ))
         fk_list = tuple(
             ForeignKey(tuple(fk["constrained_columns"]), fk["referred_table"],
@@ -245,6 +255,17 @@ class Dialect:
     def column_kind(self, satype: Any) -> tuple[Kind, dict[str, Any]]:
         """Kind of a reflected type and its facts (length, precision, ``codes``…); adapters add vendor types."""
         return kind_of(satype)
+
+    def array_type(self, item_type: Any) -> ArrayType:
+        """The elements of an array column from their reflected type; refused where this adapter
+        cannot read them (``array_refusal``) or they are arrays themselves."""
+        kind, facts = self.column_kind(item_type)
+        element = Column("", native_name(item_type, self.engine), kind, length=facts.get("length"),
+                         precision=facts.get("precision"), scale=facts.get("scale"),
+                         timezone=facts.get("timezone", False), codes=tuple(facts.get("codes", ())),
+                         codes_source=facts.get("codes_source", ""))
+        nested = "the elements are arrays themselves" if kind == "array" else ""
+        return ArrayType(element, refused=self.array_refusal or nested)
 
     def check_constraints(self, inspector: Any, schema: str | None) -> dict[Any, list[dict[str, Any]]]:
         """CHECK constraints per ``(schema, table)``: ``{"name", "sqltext"}`` each, in one query."""
@@ -378,11 +399,39 @@ class Dialect:
             if name in joined:
                 cols.append(joined[name])
                 continue
+            if table.column(name).array is not None:  # the elements are read into a child table
+                cols.append(self.element_count(table, name).label(name))
+                continue
             expr = self.column_expr(table, name)
             cols.append(expr if isinstance(expr, sa.sql.expression.ColumnClause) else expr.label(name))
         query = sa.select(*cols).select_from(source)
         keys = [key for name in order_by for key in self.order_keys(table, name)]
         return query.order_by(*keys) if keys else query
+
+    # -- arrays: each array column's elements are a child table ------------------------------------
+
+    def element_count(self, table: Table, name: str) -> Any:
+        """What the parent's file holds for an array column: the number of elements, NULL for a
+        NULL array. Here from the declared bounds, which every value of such a column has."""
+        array = table.column(name).array
+        assert array is not None
+        return sa.case((sa.column(name).is_(None), sa.null()), else_=sa.literal_column(str(array.size)))
+
+    def array_dimensions(self, table: Table, name: str) -> tuple[int, ...]:
+        """The numbers of dimensions the non-empty values of an array column have (one number
+        when they agree): the child table has one index field per dimension."""
+        array = table.column(name).array
+        assert array is not None
+        return (len(array.bounds),)
+
+    def array_elements(self, parent: Table, key: Sequence[str], order_by: Sequence[str], name: str,
+                       child: Table) -> Table:
+        """The child table of the array column ``name`` as a query on ``parent``: one row per element
+        with ``child``'s columns (the parent's ``key``, or its record number in ``order_by`` when
+        ``key`` is empty; one index per dimension, the source's own; the value). Read it with
+        ``iter_rows`` like any table."""
+        raise SourceError(f"{self.label}: {parent.name}.{name}: {self.array_refusal}; exclude the column in the "
+                          f"profile ([tables.{parent.name}.columns.{name}] exclude = \"…\")")
 
     addresses: dict[str, tuple[str, str]] = {}
     """Physical addresses this engine has: name -> (SQL for a row's own address, template turning

@@ -7,22 +7,63 @@ Types: NUMERIC/DECIMAL keep every digit; ``BLOB SUB_TYPE TEXT`` is text (long va
 like any text); ``BLOB SUB_TYPE BINARY`` goes to files; BOOLEAN (Firebird 3) is ``J/N``.
 Names are reflected in lower case (SQLAlchemy's convention for case-insensitive engines).
 
+Arrays (``INTEGER[5]``, ``VARCHAR(10)[0:3]``, ``NUMERIC(9,2)[2,3]``): sqlalchemy-firebird reflects
+them as their element type, so ``reflect`` finds them in the catalogue (``RDB$FIELDS.RDB$DIMENSIONS``,
+bounds from ``RDB$FIELD_DIMENSIONS``). Each becomes a child table, one record per element with the
+parent's key and one index per dimension within the declared bounds; the parent's field holds the
+number of elements (empty for a NULL array; a Firebird array that is not NULL always has every
+element, and an element cannot be NULL). The elements are read on the server as ``c[i, j]``, one
+scalar each, so they are loaded, transliterated and rendered like columns of their type:
+firebird-driver's own array reading (``isc_array_get_slice``) fails on text elements in a character
+set other than the connection's, and cuts text at a NUL. Subscripts work only on a table's own
+column: on a derived table's column Firebird ignores them and returns the whole array, and it
+cannot sort rows that carry an array. So a filtered table with arrays is read from the table itself
+with the filter in the WHERE clause (not from a filtered subquery), and the record numbers of a
+table without a key are numbered by ``RDB$DB_KEY`` and joined back to the table.
+
 Large blobs (a 200 KiB binary and a 100 000-character text are in the server tests) arrive whole
 through SQLAlchemy's fetch and are written to files. Gaps (issue 3): reading very large blobs in
-chunks instead of whole; domains and CHECK … IN as code lists.
+chunks instead of whole; domains and CHECK … IN as code lists. A table without a key is ordered by
+all its columns, an array by each element: Firebird sorts by at most 255 terms, so such a table
+with an array of more than 255 elements is refused with a message (give it a key in the profile, or
+exclude the column). Arrays in a profile query's result are refused (their bounds are known only
+for a table's column).
 """
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Collection, Sequence
+from dataclasses import replace
 from typing import Any
 
-from .base import Dialect
+import sqlalchemy as sa
+
+from extractor.errors import ConfigError, SourceError
+from extractor.model import ArrayType, Column, Schema, Table
+
+from .base import Dialect, _short
+
+ORDER_TERMS = 255
+"""Most ORDER BY terms Firebird accepts."""
+
+_ARRAYS = """
+SELECT TRIM(rf.RDB$RELATION_NAME), TRIM(rf.RDB$FIELD_NAME), d.RDB$DIMENSION, d.RDB$LOWER_BOUND, d.RDB$UPPER_BOUND
+FROM RDB$RELATION_FIELDS rf
+JOIN RDB$FIELDS f ON f.RDB$FIELD_NAME = rf.RDB$FIELD_SOURCE
+JOIN RDB$FIELD_DIMENSIONS d ON d.RDB$FIELD_NAME = f.RDB$FIELD_NAME
+WHERE f.RDB$DIMENSIONS > 0
+ORDER BY 1, 2, 3
+"""
+
+_DIGITS = " UNION ALL ".join(f"SELECT {d} AS ux_d FROM RDB$DATABASE" for d in range(10))
 
 
 class Firebird(Dialect):
     name = "firebird"
     addresses = {"rowid": ("RDB$DB_KEY", "{c}")}
     snapshot_note = "one SNAPSHOT transaction with read-only access for the whole run"
+    array_refusal = "arrays in a query's result cannot be read (their bounds are known only for a table's column)"
 
     def begin_snapshot(self, conn: Any) -> None:
         from firebird.driver import Isolation, TraAccessMode, tpb
@@ -32,3 +73,107 @@ class Firebird(Dialect):
             manager.rollback()  # start clean: the parameters apply to the next transaction
         manager.default_tpb = tpb(Isolation.SNAPSHOT, access_mode=TraAccessMode.READ)
         conn.begin()
+
+    # -- arrays ----------------------------------------------------------------------------------
+
+    def reflect(self, schema: str | None = None, views: bool | Collection[str] = False) -> Schema:
+        """The generic reflection, with array columns (reflected as their element type) made arrays."""
+        reflected = super().reflect(schema, views)
+        try:
+            with self.engine.connect() as conn:
+                rows = conn.exec_driver_sql(_ARRAYS).all()
+        except sa.exc.SQLAlchemyError as exc:
+            raise SourceError(f"{self.label}: cannot read array bounds from RDB$FIELD_DIMENSIONS: {_short(exc)}") from None
+        normalize = self.engine.dialect.normalize_name
+        bounds: dict[tuple[str, str], list[tuple[int, int]]] = {}
+        for table, column, _, lower, upper in rows:
+            bounds.setdefault((normalize(table), normalize(column)), []).append((int(lower), int(upper)))
+        tables = []
+        for t in reflected.tables:
+            cols = tuple(_as_array(c, tuple(bounds[(t.name, c.name)])) if (t.name, c.name) in bounds else c
+                         for c in t.columns)
+            tables.append(replace(t, columns=cols))
+        return replace(reflected, tables=tuple(tables))
+
+    def query_columns(self, conn: Any, cursor: Any, sql: str) -> list[Column]:
+        """The generic reading; an array in the result (firebird-driver says ``list``) is refused."""
+        out = super().query_columns(conn, cursor, sql)
+        return [replace(c, kind="array", native_type="ARRAY", array=ArrayType(Column("", "?", "unknown"),
+                                                                              refused=self.array_refusal))
+                if d[1] is list else c for c, d in zip(out, cursor.description, strict=True)]
+
+    def select_sql(self, table: Table, columns: Sequence[str], order_by: Sequence[str]) -> Any:
+        """A filtered table with arrays is read from the table itself, the filter in the WHERE
+        clause: Firebird sorts no row of a derived table that carries an array."""
+        if table.row_filter is None or table.query is not None or not _arrays(table):
+            return super().select_sql(table, columns, order_by)
+        query = super().select_sql(replace(table, row_filter=None), columns, order_by)
+        return query.where(self.filter_condition(table.row_filter))
+
+    def order_keys(self, table: Table, name: str) -> list[Any]:
+        """An array is ordered by its elements (Firebird cannot sort arrays)."""
+        array = table.column(name).array
+        if array is None:
+            return super().order_keys(table, name)
+        if array.size > ORDER_TERMS:
+            raise ConfigError(
+                f"{table.name}.{name}: the table has no key, so its records are ordered by every column, and Firebird "
+                f"cannot order by the {array.size} elements of this array (at most {ORDER_TERMS} terms). Give the "
+                f"table a key in the profile ([tables.{table.name}] primary_key = [...]), or exclude the column "
+                f"([tables.{table.name}.columns.{name}] exclude = \"…\").")
+        return [sa.literal_column(f"{self._quote(name)}[{', '.join(map(str, index))}]")
+                for index in _indices(array)]
+
+    def array_elements(self, parent: Table, key: Sequence[str], order_by: Sequence[str], name: str,
+                       child: Table) -> Table:
+        """Each element as ``t.c[i, j]`` with the indices from a generated set per dimension; the
+        subscripts refer to the table itself (see the module docstring)."""
+        array = parent.column(name).array
+        if parent.query is not None or array is None or array.refused:
+            return super().array_elements(parent, key, order_by, name, child)
+        table = self._quote(parent.name)
+        names = [self._quote(c.name) for c in child.columns]
+        where = [f"{table}.{self._quote(name)} IS NOT NULL"]
+        condition = self.sql_text(self.filter_condition(parent.row_filter)) if parent.row_filter is not None else ""
+        if key:
+            selected = [f"{table}.{self._quote(k)} AS {n}" for k, n in zip(key, names, strict=False)]
+            source = table
+            where += [f"({condition})"] if condition else []
+        else:
+            numbered = (f"SELECT {self.sql_text(self.record_number(parent, order_by))} AS ux_rn, RDB$DB_KEY AS ux_dbk "
+                        f"FROM {table}" + (f" WHERE {condition}" if condition else ""))
+            selected = [f"ux_p.ux_rn AS {names[0]}"]
+            source = f"({numbered}) AS ux_p JOIN {table} ON {table}.RDB$DB_KEY = ux_p.ux_dbk"
+        heads = len(selected)
+        indices = [f"ux_g{d}.ux_i" for d in range(1, len(array.bounds) + 1)]
+        selected += [f"{i} AS {n}" for i, n in zip(indices, names[heads:-1], strict=True)]
+        selected.append(f"{table}.{self._quote(name)}[{', '.join(indices)}] AS {names[-1]}")
+        sets = "".join(f" CROSS JOIN ({_index_set(lower, upper)}) AS ux_g{d}"
+                       for d, (lower, upper) in enumerate(array.bounds, 1))
+        return replace(child, query=f"SELECT {', '.join(selected)} FROM {source}{sets} WHERE {' AND '.join(where)}")
+
+
+def _as_array(col: Column, bounds: tuple[tuple[int, int], ...]) -> Column:
+    """A column reflected as its element type, made the array it is."""
+    element = replace(col, name="", nullable=False, comment=None)  # an element of a set array is never NULL
+    shape = ",".join(f"{lo}:{hi}" for lo, hi in bounds)
+    return replace(col, native_type=f"{col.native_type} [{shape}]", kind="array", length=None, precision=None,
+                   scale=None, codes=(), codes_source="", array=ArrayType(element, bounds))
+
+
+def _arrays(table: Table) -> bool:
+    return any(c.array is not None for c in table.columns)
+
+
+def _indices(array: ArrayType) -> Any:
+    """Every index of an array in row-major order (the last dimension fastest)."""
+    return itertools.product(*(range(lo, hi + 1) for lo, hi in array.bounds))
+
+
+def _index_set(lower: int, upper: int) -> str:
+    """SQL for the integers ``lower`` to ``upper`` as column ``ux_i``: one digit set per decimal place."""
+    n = upper - lower + 1
+    places = len(str(n - 1))
+    offset = " + ".join(f"{10 ** p} * ux_d{p}.ux_d" for p in range(places))
+    digits = " CROSS JOIN ".join(f"({_DIGITS}) AS ux_d{p}" for p in range(places))
+    return f"SELECT {lower} + {offset} AS ux_i FROM {digits} WHERE {offset} < {n}"

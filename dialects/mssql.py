@@ -50,6 +50,9 @@ sorted: where the plan orders by them, the order uses the converted text (SQL Se
 Gaps (issue 3): the ``bcp`` fast path; reading two tables at once on the one connection would need
 ``MARS_Connection=yes`` in the URL (uttrekk reads one table at a time); the base type of
 ``sql_variant`` values; alias types are archived as their base type.
+
+Arrays: SQL Server has no array column type (a table-valued type cannot be a column), so there is
+nothing to unnest; array-like data kept as delimited text or XML is archived as that text.
 """
 
 from __future__ import annotations

@@ -15,6 +15,9 @@ Code lists: ``ENUM`` columns and CHECK … IN constraints (table- or column-leve
 
 Gaps: zero dates could be declared as ADDML ``nullValues`` instead of archiving the column as text;
 rows are read through a streaming cursor (no faster bulk path is known for PyMySQL).
+
+Arrays: MySQL and MariaDB have no array column type; a JSON array in a ``JSON`` column is archived
+as its JSON text, like any JSON value, and ``SET`` values as their text.
 """
 
 from __future__ import annotations

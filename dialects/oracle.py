@@ -48,8 +48,12 @@ converts these on the server, and they arrive as exact text or exact numbers. Wh
   serialises it (binary XML storage does not keep the original). ``JSON`` (21c) and ``VECTOR`` (23ai) ->
   string: ``JSON_SERIALIZE(c RETURNING CLOB)``, ``FROM_VECTOR(c RETURNING CLOB)``.
 - ``BOOLEAN`` (23ai) -> boolean.
-- object and collection types (``SDO_GEOMETRY``, user types) -> text: JSON of the attributes, made in
-  ``iter_rows`` from python-oracledb's objects (noted).
+- object types (``SDO_GEOMETRY``, user types) -> text: JSON of the attributes, made in ``iter_rows``
+  from python-oracledb's objects (noted).
+- collection types (``VARRAY``, nested tables; found in ``ALL_COLL_TYPES``) are refused by column:
+  uttrekk archives an array only as a child table with each element's index, which it does not
+  read from Oracle yet, and JSON text in one field would not be the archive's types. ``extract``
+  stops and names each such column; exclude it in the profile (issue 12).
 
 SQLAlchemy does not know ``INTERVAL YEAR TO MONTH``, ``UROWID``, ``LONG RAW``, ``XMLTYPE`` or object
 types (it reflects them without a type); ``reflect`` reads their names from ``ALL_TAB_COLS`` in one
@@ -68,6 +72,7 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Callable, Collection, Iterator, Sequence
+from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -75,7 +80,7 @@ from sqlalchemy import types as sat
 from sqlalchemy.dialects import oracle
 
 from extractor.errors import SourceError
-from extractor.model import Column, Kind, Schema, Table
+from extractor.model import ArrayType, Column, Kind, Schema, Table
 
 from .base import NO_TYPE, Dialect, _short, kind_of, with_vendor_types
 
@@ -133,9 +138,10 @@ UNORDERABLE = frozenset({"BFILE", "LONG", "LONG RAW", "XMLTYPE", "JSON", "VECTOR
 """Types left out of ORDER BY (object types too: their ``native_type`` is ``OWNER.TYPE``)."""
 
 _VENDOR_TYPES = """
-SELECT table_name, column_name, data_type, data_type_owner
-FROM all_tab_cols
-WHERE owner = :owner AND hidden_column = 'NO'
+SELECT c.table_name, c.column_name, c.data_type, c.data_type_owner, t.coll_type
+FROM all_tab_cols c
+LEFT JOIN all_coll_types t ON t.owner = c.data_type_owner AND t.type_name = c.data_type
+WHERE c.owner = :owner AND c.hidden_column = 'NO'
 """
 
 
@@ -168,8 +174,8 @@ class Oracle(Dialect):
             except sa.exc.SQLAlchemyError as exc:
                 raise SourceError(f"{self.label}: cannot read the column types from ALL_TAB_COLS: {_short(exc)}") from None
             found = {(sa_dialect.normalize_name(r.table_name), sa_dialect.normalize_name(r.column_name)):
-                     vendor_type(r.data_type, r.data_type_owner) for r in rows}
-        return with_vendor_types(reflected, found, _note)
+                     vendor_type(r.data_type, r.data_type_owner, r.coll_type) for r in rows}
+        return collections_refused(with_vendor_types(reflected, found, _note))
 
     def column_kind(self, satype: Any) -> tuple[Kind, dict[str, Any]]:
         if isinstance(satype, oracle.NUMBER):  # NUMBER is both Numeric and Integer in SQLAlchemy
@@ -233,8 +239,11 @@ def base_type(native_type: str) -> str:
     return " ".join(re.sub(r"\([^)]*\)", " ", native_type).upper().split())
 
 
-def vendor_type(data_type: str, owner: str | None) -> tuple[str, Kind]:
-    """``native_type`` and kind for a type SQLAlchemy reflected without a type (from ALL_TAB_COLS)."""
+def vendor_type(data_type: str, owner: str | None, collection: str | None = None) -> tuple[str, Kind]:
+    """``native_type`` and kind for a type SQLAlchemy reflected without a type (from ALL_TAB_COLS;
+    ``collection`` is ALL_COLL_TYPES.COLL_TYPE, ``VARYING ARRAY`` or ``TABLE``, for a collection)."""
+    if collection:
+        return f"{owner}.{data_type} ({collection})", "array"
     base = base_type(data_type)
     if base in ("INTERVAL YEAR TO MONTH", "UROWID", "XMLTYPE"):
         return data_type, "string"
@@ -245,6 +254,19 @@ def vendor_type(data_type: str, owner: str | None) -> tuple[str, Kind]:
     return data_type, "unknown"
 
 
+COLLECTIONS_REFUSED = ("Oracle collection types (VARRAY, nested tables) are not read element by element, and "
+                       "uttrekk archives an array only as a table of its elements")
+
+
+def collections_refused(schema: Schema) -> Schema:
+    """Collection columns as refused arrays: ``extract`` stops and names them."""
+    def refused(col: Column) -> Column:
+        if col.kind != "array" or col.array is not None:
+            return col
+        return replace(col, array=ArrayType(Column("", "?", "unknown"), refused=COLLECTIONS_REFUSED))
+    return replace(schema, tables=tuple(replace(t, columns=tuple(refused(c) for c in t.columns)) for t in schema.tables))
+
+
 def _note(col: Column) -> str | None:
     base = base_type(col.native_type)
     if base == "BFILE":
@@ -252,6 +274,8 @@ def _note(col: Column) -> str | None:
                 "database and must be delivered separately")
     if base in ("ROWID", "UROWID"):
         return f"{base}: physical row addresses, meaningless outside this database"
+    if col.kind == "array":
+        return None  # refused (``collections_refused``)
     if _is_object(col):
         return f"object type {col.native_type}: archived as JSON text of its attributes"
     if col.kind == "unknown":

@@ -7,7 +7,7 @@ any write in it.
 Types: ``numeric`` without precision keeps every digit (``decimal``); ``money`` is selected as
 ``numeric`` (its text form depends on the server's locale); ``interval`` is selected as text in
 the session's ``iso_8601`` interval style (``1 year 2 mons`` stays ``P1Y2M``, where psycopg would
-make 425 days of it); ``json``/``jsonb`` and arrays become JSON text, ``uuid``/``inet`` their
+make 425 days of it); ``json``/``jsonb`` become JSON text, ``uuid``/``inet`` their
 standard text, all archived as ``string``; ``bytea`` goes to files like any binary value;
 ``timestamptz`` is written with its offset (the session's time zone, UTC unless the server says
 otherwise).
@@ -24,6 +24,20 @@ Invalid or out-of-range values never stop the run: ``NaN`` and ``±Infinity`` in
 columns, and ``infinity``, BC dates or years past 9999 in date and timestamp columns, are kept as
 written; the column is archived as text and the report names each one.
 
+Arrays (any element type, a domain over an array too): each array column becomes a child table,
+one record per element (NULL elements too) with the parent's key, one index per dimension and the
+element typed as a column of the element type would be; the parent's field holds the number of
+elements (``cardinality``: empty for a NULL array, 0 for an empty one). PostgreSQL declares neither
+the number of dimensions nor the bounds (``int[]`` may hold ``'[0:2]={1,2,3}'`` and ``'{{1,2}}'``):
+the index fields are as many as the values' dimensions (asked with ``array_ndims``; a column whose
+values differ in that is refused by column), and each element's indices are the value's own
+(``generate_subscripts``), so lower bounds other than 1 are kept. The elements are unnested on the
+server and read as scalars, so they take the same path as columns of their type (``money``,
+``interval``, ``bytea`` to files, ``infinity`` dates kept as text). A table without a key orders
+its rows by an array's text (``json[]`` has no order; equal-looking numbers can differ). Arrays of
+a composite or unknown type are archived element by element as PostgreSQL's text of them. Arrays
+in a profile query's result are handled the same way (the type named from ``pg_type``).
+
 Code lists: enum types, domains whose CHECK is an IN list, and CHECK … IN constraints on one
 column give the field an ADDML code list (the labels; explanations come from the profile).
 Domains are archived as their base type.
@@ -34,13 +48,14 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Collection, Iterator, Sequence
+from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 
 from extractor.errors import SourceError
-from extractor.model import Column, Kind, Schema, Table
+from extractor.model import ArrayType, Column, Kind, Schema, Table
 
 from .base import NO_TYPE, Capabilities, Dialect, _short, kind_of, native_name, with_vendor_types
 from .checks import in_list
@@ -55,6 +70,7 @@ class PostgreSQL(Dialect):
     snapshot_note = "one REPEATABLE READ, READ ONLY transaction for the whole run"
     use_copy = True
     """Read through ``COPY … TO STDOUT`` (the fast path); False reads through a server-side cursor."""
+    array_refusal = ""
 
     def __init__(self, engine: Any, label: str) -> None:
         super().__init__(engine, label)
@@ -95,14 +111,24 @@ class PostgreSQL(Dialect):
     def query_columns(self, conn: Any, cursor: Any, sql: str) -> list[Column]:
         """A query's columns from the types psycopg reports (``numeric(10,2)``, ``varchar(40)``,
         ``timestamptz``…), mapped like reflected columns. PostgreSQL does not say whether a result
-        column can be NULL (an outer join can make any column NULL), so every one may be."""
+        column can be NULL (an outer join can make any column NULL), so every one may be. A type
+        psycopg does not know (an enum or composite type, an array of one) is named from pg_type."""
+        unknown = [d.type_code for d in cursor.description if d.type_display.isdigit()]
+        named: dict[int, str] = {}
+        if unknown:
+            query = sa.text("SELECT oid, format_type(oid, NULL) FROM pg_type WHERE oid = ANY(:oids)")
+            named = {int(r[0]): str(r[1]) for r in conn.execute(query, {"oids": unknown})}
         out = []
         for d in cursor.description:
-            satype = _described_type(d.type_display)
+            display = named.get(d.type_code, d.type_display)
+            satype = _described_type(display)
             kind, facts = self.column_kind(satype)
-            out.append(Column(d.name, native_name(satype, self.engine) if satype is not None else d.type_display, kind,
+            array = _unknown_array(display) if satype is None else None
+            out.append(Column(d.name, native_name(satype, self.engine) if satype is not None else display,
+                              "array" if array else kind,
                               length=facts.get("length"), precision=facts.get("precision"), scale=facts.get("scale"),
-                              timezone=facts.get("timezone", False)))
+                              timezone=facts.get("timezone", False),
+                              array=array or (self.array_type(facts["item_type"]) if kind == "array" else None)))
         return out
 
     _domains: dict[str, tuple[str, ...]] = {}
@@ -124,7 +150,7 @@ class PostgreSQL(Dialect):
                     found = {(r[0], r[1]): (r[2], "unknown") for r in conn.execute(query, {"schema": schema})}
             except sa.exc.SQLAlchemyError as exc:
                 raise SourceError(f"{self.label}: cannot read column types from pg_attribute: {_short(exc)}") from None
-        return with_vendor_types(reflected, found, lambda c: None)
+        return _unknown_arrays(with_vendor_types(reflected, found, lambda c: None))
 
     def reflect_types(self, inspector: Any, schema: str | None) -> None:
         """Domains whose CHECK is an IN list give their columns a code list."""
@@ -143,9 +169,42 @@ class PostgreSQL(Dialect):
             return kind, facts
         if isinstance(satype, pg.MONEY):
             return "decimal", {"scale": None}
-        if isinstance(satype, pg.INTERVAL | pg.UUID | pg.JSON | pg.JSONB | pg.ARRAY):
+        if isinstance(satype, pg.INTERVAL | pg.UUID | pg.JSON | pg.JSONB):
             return "unknown", {}
         return kind_of(satype)
+
+    def order_keys(self, table: Table, name: str) -> list[Any]:
+        if table.column(name).array is not None:  # as text: json[] has no order, and bounds are kept
+            return [sa.cast(sa.column(name), sa.Text)]
+        return super().order_keys(table, name)
+
+    def element_count(self, table: Table, name: str) -> Any:
+        return sa.func.cardinality(sa.column(name))
+
+    def array_dimensions(self, table: Table, name: str) -> tuple[int, ...]:
+        """PostgreSQL does not hold an array column to its declared dimensions: ask the values."""
+        ndims = sa.func.array_ndims(sa.column(name))
+        rows = self._scalar_rows(sa.select(ndims).distinct().select_from(self._selectable(table))
+                                 .where(ndims.is_not(None)).order_by(ndims), f"reading the dimensions of {table.name}.{name}")
+        return tuple(int(r[0]) for r in rows)
+
+    def array_elements(self, parent: Table, key: Sequence[str], order_by: Sequence[str], name: str,
+                       child: Table) -> Table:
+        """``generate_subscripts`` per dimension gives each element's own indices (lower bounds
+        other than 1 are kept); the element is read as a scalar of its type, so it is loaded and
+        converted exactly like a column of that type. NULL and empty arrays give no rows."""
+        heads = list(key) or [child.columns[0].name]
+        dims = len(child.columns) - len(heads) - 1
+        inner: list[Any] = [sa.column(k) for k in key] or [self.record_number(parent, order_by).label(heads[0])]
+        parents = self.sql_text(sa.select(*inner, sa.column(name).label("ux_a")).select_from(self._selectable(parent)))
+        indices = [f"ux_g{d}.ux_i" for d in range(1, dims + 1)]
+        names = [self._quote(c.name) for c in child.columns]
+        selected = [f"ux_p.{self._quote(h)} AS {n}" for h, n in zip(heads, names, strict=False)]
+        selected += [f"{i} AS {n}" for i, n in zip(indices, names[len(heads):-1], strict=True)]
+        selected.append(f"ux_p.ux_a{''.join(f'[{i}]' for i in indices)} AS {names[-1]}")
+        subscripts = "".join(f" CROSS JOIN LATERAL generate_subscripts(ux_p.ux_a, {d}) AS ux_g{d}(ux_i)"
+                             for d in range(1, dims + 1))
+        return replace(child, query=f"SELECT {', '.join(selected)} FROM ({parents}) AS ux_p{subscripts}")
 
     def column_expr(self, table: Table, name: str) -> Any:
         native = table.column(name).native_type.upper()
@@ -166,10 +225,14 @@ _DISPLAYED = re.compile(r"^([a-z0-9_ ]+?)(?:\((\d+)(?:,(\d+))?\))?(\[\])?$")
 
 def _described_type(display: str) -> Any:
     """The SQLAlchemy type of a result column psycopg describes as ``display``; None when unknown
-    (an enum or extension type: its values are archived as their text)."""
+    (an enum or extension type: its values are archived as their text; an array of one, see
+    ``_unknown_array``)."""
     m = _DISPLAYED.match(display)
-    if m is None or m.group(4):
-        return None  # arrays and anything odd: text, like a reflected ARRAY column
+    if m is None:
+        return None
+    if m.group(4):
+        item = _described_type(display[:-2])
+        return pg.ARRAY(item) if item is not None else None
     name = _INTERNAL_NAMES.get(m.group(1), m.group(1))
     cls = pg.base.ischema_names.get(name)
     if cls is None:
@@ -180,6 +243,24 @@ def _described_type(display: str) -> Any:
     if name in ("character varying", "character", "numeric"):
         return cls(*args)
     return cls()
+
+
+def _unknown_array(native: str) -> ArrayType | None:
+    """An array of a type SQLAlchemy does not know (a composite or extension type, ``par[]``):
+    its elements are archived as PostgreSQL's text of them, like a column of that type."""
+    if not native.endswith("[]"):
+        return None
+    return ArrayType(Column("", native[:-2], "unknown"))
+
+
+def _unknown_arrays(schema: Schema) -> Schema:
+    """Columns whose catalogue type is an array of an unknown type, as array columns."""
+    tables = []
+    for t in schema.tables:
+        cols = tuple(replace(c, kind="array", array=array) if c.kind == "unknown" and (array := _unknown_array(c.native_type))
+                     else c for c in t.columns)
+        tables.append(replace(t, columns=cols))
+    return replace(schema, tables=tuple(tables))
 
 
 def _prepare_session(dbapi_conn: Any, _record: Any) -> None:

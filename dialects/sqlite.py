@@ -15,6 +15,8 @@ from a table column; it is read through a temporary view in a separate in-memory
 attaches the source read-only, so the source file is never written. A computed column
 (``count(*)``, ``a || b``) has no declared type: it is typed by the storage classes its values
 have (``typeof``), integer, real or text, and as text when they are mixed.
+
+Arrays: SQLite has no array type; a value that looks like one is text (or a BLOB) and is archived so.
 """
 
 from __future__ import annotations

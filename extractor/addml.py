@@ -336,7 +336,8 @@ def _flat_files(plan: Plan, files: dict[str, Any], queries: dict[str, str]) -> A
         record: list[Any] = []
         desc = tp.description
         if tp.source is not None:
-            extra = [f"Kildetabell: {tp.source.name}."] if tp.source.query is None else []
+            origin = tp.unpivot.parent if tp.unpivot is not None else tp.source  # a child: the table it came from
+            extra = [f"Kildetabell: {origin.name}."] if origin.query is None else []
             if tp.row_filter is not None:
                 extra.append(selection(tp))
             if tp.excluded_columns:

@@ -8,7 +8,7 @@ from .keys import settle
 from .pipeline import Options, reflect_and_plan
 from .plan import ADDML_TYPES, filter_text
 from .profile import Profile
-from .scan import rows_of, scan
+from .scan import array_source, rows_of, scan
 
 
 def inspect_source(dialect: Any, profile: Profile, options: Options, run_scan: bool = True) -> dict[str, Any]:
@@ -20,7 +20,8 @@ def inspect_source(dialect: Any, profile: Profile, options: Options, run_scan: b
     if run_scan:
         found = scan(plan, rows_of(dialect))
     tables = []
-    for table in schema.tables:
+    unnested = [array_source(dialect, tp) for tp in plan.tables if tp.unpivot is not None and tp.unpivot.array]
+    for table in (*schema.tables, *unnested):  # an array column's child: the query that reads its elements
         entry: dict[str, Any] = {
             "table": table.name, "rows": dialect.count_rows(table), "extracted": table.name in planned,
             "primary_key": list(table.primary_key),
@@ -36,11 +37,15 @@ def inspect_source(dialect: Any, profile: Profile, options: Options, run_scan: b
             entry["rows_kept"] = dialect.count_rows(tp.source)  # what the profile's filter keeps
             entry["filter"] = filter_text(tp.source.row_filter)
         ts = found.tables.get(table.name) if found else None
+        children = dict(tp.arrays) if tp is not None else {}
         for col in table.columns:
             kind = col.kind
             c: dict[str, Any] = {"name": col.name, "native_type": col.native_type, "kind": kind,
-                                 "addml_type": "file" if kind == "binary" else ADDML_TYPES[kind][0],
+                                 "addml_type": "file" if kind == "binary" else "table" if kind == "array"
+                                 else ADDML_TYPES[kind][0],
                                  "nullable": col.nullable and col.name not in table.primary_key}
+            if col.name in children:
+                c["child_table"] = children[col.name]
             if ts is not None and col.name in ts.columns:
                 st = ts.columns[col.name]
                 c.update(nulls=st.nulls, max_length=st.max_length, long_values=st.long_values)
@@ -64,6 +69,7 @@ def inspect_source(dialect: Any, profile: Profile, options: Options, run_scan: b
         "tables": tables,
         "excluded": [{"table": t, "reason": r} for t, r in plan.excluded_tables],
         "warnings": list(plan.warnings),
+        "refused": list(plan.refused),
         "unencodable_without_policy": found.unmappable_total if found else None,
     }
 
@@ -90,6 +96,8 @@ def format_inspection(info: dict[str, Any]) -> str:
             extra = ""
             if c.get("nonconforming"):
                 extra = f"  !! {c['nonconforming']} value(s) not {c['kind']}; archived as string ({c['examples'][0]})"
+            elif c.get("child_table"):
+                extra = f"  (elements in table {c['child_table']})"
             lines.append(f"  {c['name']:<24} {c['native_type']:<16} -> {c['addml_type']:<8}{null}{extra}")
         if t.get("characters"):
             lines.append(f"  characters outside {info['charset']} ({t['unencodable_values']} value(s); "
@@ -105,6 +113,8 @@ def format_inspection(info: dict[str, Any]) -> str:
         lines.append(f"left out: {e['table']} ({e['reason']})")
     for w in info["warnings"]:
         lines.append(f"warning: {w}")
+    for r in info["refused"]:
+        lines.append(f"refused (extract stops): {r}")
     n = info["unencodable_without_policy"]
     if n:
         lines.append(f"{n} value(s) cannot be written as {info['charset']} and no policy covers them: "

@@ -1,5 +1,5 @@
-"""Keys: every table gets a key, physical pointers become keys, repeating groups become child tables,
-and every relation is checked in the data.
+"""Keys: every table gets a key, physical pointers become keys, repeating groups and array columns
+become child tables, and every relation is checked in the data.
 
 ``settle`` runs after ``make_plan`` inside the run's snapshot, because choosing a key may need the
 data (a column proven unique) and the profile's keys are verified against it. ``check_relations``
@@ -17,7 +17,7 @@ from typing import Any
 
 from .errors import ProfileError
 from .model import Column, ForeignKey, Lookup, Table
-from .plan import CODE_KINDS, FieldPlan, Plan, TablePlan, Unpivot, safe_file_stem
+from .plan import CODE_KINDS, FieldPlan, Plan, TablePlan, Unpivot, array_refusal, safe_file_stem
 from .profile import ADDRESS_KINDS, RepeatingGroup
 from .report import DeviationLog
 from .scan import key_text
@@ -52,15 +52,25 @@ def settle(plan: Plan, dialect: Any) -> Plan:
     tables = _find_code_tables(tables)
     files = {tp.file_name.lower() for tp in tables}
     out: list[TablePlan] = []
+    refused = list(plan.refused)
     for tp in tables:
         moved = tuple(f"kolonnene {', '.join(c for o in g.occurrences for c in o)} (en gjentakende gruppe) er flyttet "
                       f"til tabellen {g.table}" for g in tp.groups)
-        out.append(replace(tp, notes=(*tp.notes, *moved)))
-        for group in tp.groups:
-            child = _child(plan, tp, group, files)
-            files.add(child.file_name.lower())
-            out.append(child)
-    return replace(plan, tables=tuple(out), keys_settled=True, warnings=(*plan.warnings, *_address_columns(plan)))
+        children = [_child(plan, tp, group, files) for group in tp.groups]
+        arrays = []
+        for column, name in tp.arrays:
+            child = _array_child(plan, tp, column, name, files, dialect)
+            if isinstance(child, str):
+                refused.append(child)
+                continue
+            arrays.append((column, name))
+            children.append(child)
+            moved += (f"elementene i arraykolonnen {column} er flyttet til tabellen {name}, og feltet "
+                      f"{_count_name(tp, column)} gir antallet",)
+        out.append(replace(tp, notes=(*tp.notes, *moved), arrays=tuple(arrays)))
+        out += children
+    return replace(plan, tables=tuple(out), keys_settled=True, warnings=(*plan.warnings, *_address_columns(plan)),
+                   refused=tuple(refused))
 
 
 ADDRESS_TYPES = re.compile(r"^(U?ROWID|TID)\b", re.IGNORECASE)
@@ -263,16 +273,29 @@ def _rewrite_pointers(plan: Plan, tp: TablePlan, by_name: dict[str, TablePlan], 
 
 # -- repeating groups ------------------------------------------------------------------------------
 
+def _parent_key(parent: TablePlan) -> tuple[tuple[Column, ...], tuple[str, ...]]:
+    """The key columns a child table takes from its parent, and the parent's columns read for them
+    (none when the parent's key is its record number)."""
+    assert parent.source is not None
+    if parent.surrogate:
+        return (Column(parent.surrogate, "(løpenummer)", "integer", nullable=False),), ()
+    return (tuple(replace(parent.source.column(c), nullable=False, codes=(), codes_source="")
+                  for c in parent.primary_key), parent.primary_key)
+
+
+def _child_file(name: str, files: set[str]) -> str:
+    stem = safe_file_stem(name)
+    while stem.lower() in files:
+        stem += "_"
+    files.add(stem.lower())
+    return stem
+
+
 def _child(plan: Plan, parent: TablePlan, group: RepeatingGroup, files: set[str]) -> TablePlan:
     """The child table of a repeating group: the parent's key, ``nr`` and one record per occurrence."""
     assert parent.source is not None
     src = parent.source
-    if parent.surrogate:
-        key_cols: tuple[Column, ...] = (Column(parent.surrogate, "(løpenummer)", "integer", nullable=False),)
-        read_key: tuple[str, ...] = ()
-    else:
-        key_cols = tuple(replace(src.column(c), nullable=False, codes=(), codes_source="") for c in parent.primary_key)
-        read_key = parent.primary_key
+    key_cols, read_key = _parent_key(parent)
     names = {c.name.lower() for c in key_cols} | {f.lower() for f in group.fields}
     nr = "nr"
     while nr.lower() in names:
@@ -297,9 +320,7 @@ def _child(plan: Plan, parent: TablePlan, group: RepeatingGroup, files: set[str]
                                  tprof.columns[c.name].description if c.name in tprof.columns else "", desc[c.name])
                                  if x))
                    for c in cols)
-    stem = safe_file_stem(group.table)
-    while stem.lower() in files:
-        stem += "_"
+    stem = _child_file(group.table, files)
     moved = ", ".join(c for o in group.occurrences for c in o)
     description = " ".join(x for x in (tprof.description, (
         f"Gjentakende gruppe flyttet ut av tabellen {parent.name} (kolonnene {moved}) av uttrekket: én post per "
@@ -312,6 +333,79 @@ def _child(plan: Plan, parent: TablePlan, group: RepeatingGroup, files: set[str]
         description=description, primary_key=table.primary_key, foreign_keys=(fk,), charset=parent.charset,
         unpivot=Unpivot(replace(src, lookups=()), parent.order_by, read_key, group.occurrences),
         notes=(f"tabellen er laget av uttrekket fra den gjentakende gruppen {moved} i {parent.name}",))
+
+
+# -- arrays ----------------------------------------------------------------------------------------
+
+def _count_name(parent: TablePlan, column: str) -> str:
+    return next(f.name for f in parent.fields if f.role == "value" and f.column == column)
+
+
+def _array_child(plan: Plan, parent: TablePlan, column: str, name: str, files: set[str],
+                 dialect: Any) -> TablePlan | str:
+    """The child table of an array column: the parent's key, one index per dimension and the
+    element, one record per element (NULL elements too). A refusal (text) when the values do not
+    all have the same number of dimensions, which no one set of index fields can hold."""
+    assert parent.source is not None
+    src = parent.source
+    col = src.column(column)
+    array = col.array
+    assert array is not None
+    found = dialect.array_dimensions(replace(src, lookups=()), column)
+    if len(found) > 1:
+        return array_refusal(src, col, f"its values have different numbers of dimensions "
+                                               f"({', '.join(map(str, found))}), which one table cannot hold")
+    dims = found[0] if found else max(len(array.bounds), 1)
+    key_cols, read_key = _parent_key(parent)
+    taken = {c.name.lower() for c in key_cols} | {column.lower()}
+    index_names = []
+    for d in range(1, dims + 1):
+        index = "indeks" if dims == 1 else f"indeks{d}"
+        while index.lower() in taken:
+            index += "_"
+        taken.add(index.lower())
+        index_names.append(index)
+    index_cols = tuple(Column(n, "(indeks)", "integer", nullable=False) for n in index_names)
+    element = replace(array.element, name=column, comment=None)
+    cols = (*key_cols, *index_cols, element)
+    table = Table(name, cols, tuple(c.name for c in (*key_cols, *index_cols)), schema=src.schema)
+    tprof = plan.profile.table(name)
+    declared = plan.profile.table(parent.name).columns.get(column)
+    about = (declared.description if declared else "") or (col.comment or "")
+    where = " og ".join(index_names) if dims > 1 else index_names[0]
+    if array.bounds:
+        bounds = ", ".join(f"{lo}:{hi}" for lo, hi in array.bounds)
+        numbering = f"kildens egne indekser innenfor de deklarerte grensene [{bounds}]"
+    else:
+        numbering = "kildens egne indekser; hver verdi har sine egne grenser, og den første indeksen er ikke alltid 1"
+    desc = {c.name: f"Nøkkelen til posten i {parent.name} som elementet hører til." for c in key_cols}
+    for d, index in enumerate(index_names, 1):
+        dimension = f" i dimensjon {d}" if dims > 1 else ""
+        desc[index] = f"Elementets indeks{dimension} i arrayen ({numbering})."
+    coded = f"Kodelisten er hentet fra {element.codes_source} i kildedatabasen." if element.codes else ""
+    desc[column] = " ".join(x for x in (about, (
+        f"Elementets verdi fra arraykolonnen {column} ({col.native_type}) i {parent.name}; tomt når elementet "
+        "er NULL."), coded) if x)
+    fields = tuple(FieldPlan(c.name, c.name, c.kind, not_null=not c.nullable, scale=c.scale, max_length=c.length,
+                             codes=tuple((v, "") for v in c.codes) if c.codes and c.kind in CODE_KINDS else (),
+                             description=" ".join(x for x in (
+                                 tprof.columns[c.name].description if c.name in tprof.columns else "", desc[c.name])
+                                 if x))
+                   for c in cols)
+    count = _count_name(parent, column)
+    description = " ".join(x for x in (tprof.description, (
+        f"Elementene i arraykolonnen {column} ({col.native_type}) i tabellen {parent.name}, flyttet ut av uttrekket: "
+        f"én post per element, med nøkkelen til posten i {parent.name} og elementets plass i arrayen i {where}. "
+        f"Feltet {count} i {parent.name} gir antall elementer: tomt når kolonnen var NULL, 0 når arrayen var "
+        "tom; da har posten ingen elementer her.")) if x)
+    fk = ForeignKey(tuple(c.name for c in key_cols), parent.name, parent.primary_key, f"FK_{name}_{parent.name}",
+                    origin="array")
+    return TablePlan(
+        name=name, file_name=_child_file(name, files), source=table, columns=tuple(c.name for c in cols),
+        fields=fields, description=description, primary_key=table.primary_key, order_by=table.primary_key,
+        foreign_keys=(fk,), charset=parent.charset,
+        unpivot=Unpivot(replace(src, lookups=()), parent.order_by, read_key, array=column),
+        notes=(f"tabellen er laget av uttrekket fra arraykolonnen {column} i {parent.name}",))
 
 
 # -- relations in the data -------------------------------------------------------------------------

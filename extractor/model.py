@@ -11,13 +11,13 @@ from typing import Literal
 
 Kind = Literal[
     "integer", "decimal", "float", "date", "timestamp", "time", "boolean",
-    "string", "char", "binary", "unknown",
+    "string", "char", "binary", "unknown", "array",
 ]
 """What a column holds, independent of the engine: the dialect maps native types onto this."""
 
 KINDS: tuple[str, ...] = (
     "integer", "decimal", "float", "date", "timestamp", "time", "boolean",
-    "string", "char", "binary", "unknown",
+    "string", "char", "binary", "unknown", "array",
 )
 
 
@@ -38,6 +38,31 @@ class Column:
     """Allowed values the source declares (an enum type, a CHECK … IN list), in declared order."""
     codes_source: str = ""
     """Where ``codes`` come from, in Norwegian for the field description (``enum-typen status``)."""
+    array: ArrayType | None = None
+    """Set when ``kind`` is ``array``: what the elements are. An array is never archived as a scalar."""
+
+
+@dataclass(frozen=True)
+class ArrayType:
+    """The elements of an array column: archived as a child table, one record per element, or
+    refused (``refused`` says why) so that the column must be excluded.
+    """
+
+    element: Column
+    """The elements' type (kind, native type, length, precision, scale, nullable); its name is unused."""
+    bounds: tuple[tuple[int, int], ...] = ()
+    """Declared (lower, upper) index bounds per dimension (Firebird); empty: every value has its own
+    (PostgreSQL, where neither the number of dimensions nor the bounds are declared)."""
+    refused: str = ""
+    """Why uttrekk cannot archive these elements faithfully (empty: it can)."""
+
+    @property
+    def size(self) -> int:
+        """Elements in a value of the declared bounds."""
+        n = 1
+        for lower, upper in self.bounds:
+            n *= upper - lower + 1
+        return n
 
 
 @dataclass(frozen=True)
@@ -50,7 +75,8 @@ class ForeignKey:
     name: str | None = None
     origin: str = "source"
     """Who says so: ``source`` (declared there), ``profile`` (confirmed by a person), ``pointer``
-    (a rewritten physical address), ``group`` (a repeating group's child) or ``lobs`` (a file path)."""
+    (a rewritten physical address), ``group`` (a repeating group's child), ``array`` (an array
+    column's child) or ``lobs`` (a file path)."""
 
     @property
     def checked_in_data(self) -> bool:

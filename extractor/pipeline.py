@@ -40,7 +40,7 @@ from .plan import LOB_DIR, LOB_TABLE, Plan, filter_text, make_plan, missing_desc
 from .profile import Profile, load_profile, parse_profile, with_metadata
 from .progress import Progress
 from .refine import finalize, refine_table
-from .scan import ScanResult, TableScanned, combine
+from .scan import ScanResult, TableScanned, array_source, combine
 from .workdir import WorkDir, fingerprint
 
 SHOWN_FINDINGS = 50
@@ -145,6 +145,14 @@ def check_descriptions(plan: Plan) -> None:
         raise ConfigError("--strict: nothing was written; " + "\n".join(parts))
 
 
+def check_arrays(plan: Plan) -> None:
+    """Refuse to extract while an array column cannot be archived faithfully (nothing is written)."""
+    if plan.refused:
+        raise UnwritableError(
+            f"{len(plan.refused)} array column(s) cannot be archived faithfully; nothing was written:\n"
+            + "\n".join(f"  - {r}" for r in plan.refused))
+
+
 def check_scan(plan: Plan, result: ScanResult) -> None:
     """Raise if values cannot be written and nothing in the profile covers them (nothing is published)."""
     bad = [f for t in result.tables.values() if not t.needs_utf8 for f in t.findings if not f.mapped]
@@ -206,6 +214,7 @@ def _build(staging: Staging, plan0: Plan, dialect: Any, profile: Profile, option
            started: dt.datetime, workers: Workers) -> ExtractSummary:
     """Scan, extract, describe and report into the staging folder, inside one read snapshot."""
     plan0 = settle(plan0, dialect)
+    check_arrays(plan0)
     counts = {tp.name: dialect.count_rows(tp.source) for tp in plan0.tables if tp.source is not None and tp.unpivot is None}
     left_out = {tp.name: dialect.count_rows(replace(tp.source, row_filter=None, lookups=())) - counts[tp.name]
                 for tp in plan0.tables if tp.source is not None and tp.row_filter is not None and tp.name in counts}
@@ -275,7 +284,10 @@ def _build(staging: Staging, plan0: Plan, dialect: Any, profile: Profile, option
 
 
 def _query(dialect: Any, tp: Any) -> str:
-    """The SELECT that read a table (for a repeating group's child: the parent's rows it came from)."""
+    """The SELECT that read a table (for a repeating group's child: the parent's rows it came from;
+    for an array column's child: the elements unnested from the parent)."""
+    if tp.unpivot is not None and tp.unpivot.array:
+        return dialect.sql_text(dialect.select_sql(array_source(dialect, tp), tp.columns, tp.order_by))
     if tp.unpivot is not None:
         u = tp.unpivot
         return dialect.sql_text(dialect.select_sql(u.parent, u.read, u.order_by))

@@ -80,14 +80,18 @@ class FieldPlan:
 
 @dataclass(frozen=True)
 class Unpivot:
-    """How a child table of a repeating group is read: the parent's rows, one record per occurrence."""
+    """How a child table is read from its parent's rows: a repeating group (one record per
+    occurrence) or an array column (one record per element)."""
 
     parent: Table
     order_by: tuple[str, ...]
     """The parent's record order (its surrogate numbers follow it)."""
     key: tuple[str, ...]
     """The parent's key columns read; empty when the parent's key is its record number."""
-    occurrences: tuple[tuple[str, ...], ...]
+    occurrences: tuple[tuple[str, ...], ...] = ()
+    array: str = ""
+    """The parent's array column whose elements are the records (the dialect unnests it on the
+    server); empty for a repeating group."""
 
     @property
     def read(self) -> tuple[str, ...]:
@@ -118,6 +122,9 @@ class TablePlan:
     """How the key was chosen when the source declares none (for the description)."""
     groups: tuple[RepeatingGroup, ...] = ()
     """Repeating groups moved out of this table into child tables (by the keys stage)."""
+    arrays: tuple[tuple[str, str], ...] = ()
+    """(array column, child table): array columns whose elements go to child tables (made by the
+    keys stage); the table's own field for the column holds the number of elements."""
     unpivot: Unpivot | None = None
     """Set on the child table of a repeating group."""
     code_table: tuple[str, str, bool | None] | None = None
@@ -155,6 +162,9 @@ class Plan:
     warnings: tuple[str, ...] = ()
     keys_settled: bool = False
     """Keys, pointers and repeating groups decided (``keys.settle``, which reads the data)."""
+    refused: tuple[str, ...] = ()
+    """Array columns that cannot be archived faithfully, each with why and what to do: ``extract``
+    refuses to run while there are any (``inspect`` and ``profile init`` show them)."""
     finalized: bool = False
     addml_version: str = "8.3"
     addml_version_reason: str = ""
@@ -180,6 +190,31 @@ class Plan:
         return pairs
 
 
+def array_children(schema: Schema, profile: Profile) -> dict[tuple[str, str], str]:
+    """(table, array column) -> the name of the column's child table: ``TABLE__COLUMN``, with ``_``
+    added while a table of the source or a repeating group's child has the name. Computed over
+    the whole source, so a name does not depend on which tables are extracted."""
+    taken = {t.name.lower() for t in schema.tables}
+    taken |= {g.table.lower() for tprof in profile.tables.values() for g in tprof.repeating_groups}
+    out = {}
+    for table in schema.tables:
+        for col in table.columns:
+            if col.array is not None:
+                name = f"{table.name}__{col.name}"
+                while name.lower() in taken:
+                    name += "_"
+                taken.add(name.lower())
+                out[(table.name, col.name)] = name
+    return out
+
+
+def child_names(schema: Schema, profile: Profile) -> set[str]:
+    """Tables the extract makes from other tables: repeating groups' and array columns' children
+    (a profile may describe them like tables of the source)."""
+    groups = {g.table for tprof in profile.tables.values() for g in tprof.repeating_groups}
+    return groups | set(array_children(schema, profile).values())
+
+
 def safe_file_stem(name: str) -> str:
     """An ASCII file-name stem for a table name (æ→ae, ø→o, å→a, anything odd → ``_``)."""
     text = name.replace("æ", "ae").replace("Æ", "AE").replace("ø", "o").replace("Ø", "O")
@@ -201,15 +236,16 @@ def make_plan(schema: Schema, profile: Profile, *, fmt: str | None = None,
     fmt = fmt or profile.format
     known = set(schema.table_names)
     in_source = {t.name for t in schema.tables if t.query is None}
-    children = {g.table for tprof in profile.tables.values() for g in tprof.repeating_groups}
+    unnested = array_children(schema, profile)
+    children = child_names(schema, profile)
     described = [(f"tables.{n}", n, t) for n, t in profile.tables.items()]
     described += [(f"queries.{n}", n, q.table) for n, q in profile.queries.items() if n in known and n not in in_source]
     for where, tname, tprof in described:
         if tname in children and tname not in known:
             if tprof.filtered:
-                parent = next(n for n, t in profile.tables.items() for g in t.repeating_groups if g.table == tname)
-                found.append(f"{where}: the rows of a repeating group's child come from {parent}; filter that "
-                             "table instead")
+                parent = next((n for n, t in profile.tables.items() for g in t.repeating_groups if g.table == tname),
+                              None) or next(t for (t, _), child in unnested.items() if child == tname)
+                found.append(f"{where}: the rows of a child table come from {parent}; filter that table instead")
             continue  # described in the profile, made by the keys stage
         if tname not in known:
             found.append(f"{where}: no such table in the source (tables: {', '.join(sorted(known)) or 'none'})")
@@ -230,7 +266,7 @@ def make_plan(schema: Schema, profile: Profile, *, fmt: str | None = None,
         if qname in in_source and qname not in profile.tables:  # else reported with the profile
             found.append(f"queries.{qname}: the source has a table named {qname}; give the query another name")
         elif qname in children:
-            found.append(f"queries.{qname}: a repeating group's child table is named {qname}; give the query "
+            found.append(f"queries.{qname}: a child table the extract makes is named {qname}; give the query "
                          "another name")
     for tname in tables:
         if tname not in known:
@@ -249,6 +285,7 @@ def make_plan(schema: Schema, profile: Profile, *, fmt: str | None = None,
     kept_names = {t.name for t in chosen}
     plans: list[TablePlan] = []
     warnings: list[str] = list(schema.notes)
+    refused: list[str] = []
     used_files: dict[str, str] = {}
     for table in chosen:
         tprof = profile.table(table.name)
@@ -268,8 +305,18 @@ def make_plan(schema: Schema, profile: Profile, *, fmt: str | None = None,
             problems.append(f"tables.{table.name}.repeating_groups: column {c} is excluded or part of the key")
         for c in sorted(grouped & set(tprof.pointers)):
             problems.append(f"tables.{table.name}.repeating_groups: column {c} is also a pointer")
-        kept_cols = tuple(c for c in table.columns if c.name not in dropped)
+        arrays = {c.name: c for c in table.columns if c.array is not None and c.name not in dropped}
+        problems += _array_problems(table, tprof, arrays)
+        for c in arrays.values():
+            if c.array and c.array.refused:
+                refused.append(array_refusal(table, c, c.array.refused))
+            elif c.name in table.primary_key:
+                refused.append(array_refusal(table, c, "the column is part of the table's primary key, and a key "
+                                                           "of array values cannot be written"))
+        rejected = {n for n, c in arrays.items() if c.array and c.array.refused or n in table.primary_key}
+        kept_cols = tuple(c for c in table.columns if c.name not in dropped | rejected)
         columns = tuple(c for c in kept_cols if c.name not in grouped)
+        unnest = tuple((n, unnested[(table.name, n)]) for n in arrays if n not in rejected)
         if not columns:
             problems.append(f"tables.{table.name}: every column is excluded; exclude the table instead")
             continue
@@ -277,7 +324,7 @@ def make_plan(schema: Schema, profile: Profile, *, fmt: str | None = None,
         while stem.lower() in used_files or stem.upper() == LOB_TABLE:
             stem += "_"
         used_files[stem.lower()] = table.name
-        fields = _fields(table, columns, tprof, warnings)
+        fields = _fields(table, columns, tprof, warnings, dict(unnest))
         fks = []
         declared = [ForeignKey(d.columns, d.references, d.ref_columns or _target_key(schema, profile, d.references),
                                f"FK_{table.name}_{'_'.join(d.columns)}", origin="profile")
@@ -295,10 +342,13 @@ def make_plan(schema: Schema, profile: Profile, *, fmt: str | None = None,
             elif set(fk.columns) & (dropped | grouped):
                 warnings.append(f"{table.name}: relation {', '.join(fk.columns)} -> {fk.ref_table} not "
                                 "described because a column in it is excluded")
+            elif set(fk.columns) & set(arrays):
+                warnings.append(f"{table.name}: relation {', '.join(fk.columns)} -> {fk.ref_table} not "
+                                "described because a column in it is an array (its elements are a table of their own)")
             else:
                 fks.append(fk)
         alternates = tuple(u for u in dict.fromkeys(table.unique_keys)
-                           if u != table.primary_key and not set(u) & (dropped | grouped))
+                           if u != table.primary_key and not set(u) & (dropped | grouped | set(arrays)))
         key_note = ""
         if tprof.primary_key and table.primary_key == tprof.primary_key and not schema.table(table.name).primary_key:
             key_note = (f"Kildetabellen har ingen deklarert primærnøkkel; {', '.join(tprof.primary_key)} er brukt som "
@@ -314,7 +364,7 @@ def make_plan(schema: Schema, profile: Profile, *, fmt: str | None = None,
                                              f"(Hentet fra visningen {table.name}.)" if table.view else "") if x),
             primary_key=table.primary_key, alternate_keys=alternates, foreign_keys=tuple(fks),
             order_by=_order_by(table, kept_cols), charset=policy.encoding,
-            excluded_columns=excluded_cols, key_note=key_note, groups=tprof.repeating_groups,
+            excluded_columns=excluded_cols, key_note=key_note, groups=tprof.repeating_groups, arrays=unnest,
             code_table=(tprof.code_table.code, tprof.code_table.explanation, tprof.code_table.inline)
             if tprof.code_table else None, notes=notes,
             row_filter=row_filter, filter_reason=tprof.filter_reason,
@@ -322,7 +372,28 @@ def make_plan(schema: Schema, profile: Profile, *, fmt: str | None = None,
     if problems:
         raise ProfileError(profile.path or "profile", profile.placed(problems))
     return Plan(tuple(plans), profile, fmt, policy, profile.long_text_limit, schema.source_label,
-                schema.engine, tuple(excluded), tuple(warnings))
+                schema.engine, tuple(excluded), tuple(warnings), refused=tuple(refused))
+
+
+def array_refusal(table: Table, col: Column, why: str) -> str:
+    """One refused array column: where, why, and what to do."""
+    if table.query is not None:
+        todo = f"Leave the column out of the query's SELECT (queries.{table.name}.sql)"
+    else:
+        todo = (f"Exclude the column in the profile: [tables.{table.name}.columns.{col.name}] "
+                "exclude = \"<why it is left out>\"")
+    return f"{table.name}.{col.name} ({col.native_type}): {why}. {todo}"
+
+
+def _array_problems(table: Table, tprof: TableProfile, arrays: dict[str, Column]) -> list[str]:
+    """An array column cannot be a profile key, a pointer or a repeating group's member."""
+    where = f"tables.{table.name}"
+    found = [f"{where}.primary_key: {c} is an array column; its elements become a table of their own"
+             for c in tprof.primary_key if c in arrays]
+    found += [f"{where}.pointers.{c}: {c} is an array column, not an address" for c in tprof.pointers if c in arrays]
+    found += [f"{where}.repeating_groups: {c} is an array column; its elements become a table of their own"
+              for g in tprof.repeating_groups for o in g.occurrences for c in o if c in arrays]
+    return found
 
 
 def _with_key(table: Table, key: tuple[str, ...]) -> Table:
@@ -446,7 +517,8 @@ def _key_problems(schema: Schema, profile: Profile, tname: str, where: str = "")
     return problems
 
 
-def _fields(table: Table, columns: tuple[Column, ...], tprof, warnings: list[str]) -> tuple[FieldPlan, ...]:
+def _fields(table: Table, columns: tuple[Column, ...], tprof, warnings: list[str],
+            unnest: dict[str, str]) -> tuple[FieldPlan, ...]:
     single_unique = {u[0] for u in table.unique_keys if len(u) == 1}
     if len(table.primary_key) == 1:
         single_unique.add(table.primary_key[0])
@@ -462,6 +534,9 @@ def _fields(table: Table, columns: tuple[Column, ...], tprof, warnings: list[str
         seen[name.lower()] = col.name
         desc = tprof.columns.get(col.name).description if col.name in tprof.columns else ""
         desc = desc or (col.comment or "")
+        if col.name in unnest:
+            out.append(_count_field(table, col, desc, unnest[col.name], seen))
+            continue
         codes: tuple[tuple[str, str], ...] = ()
         if col.codes and col.kind in CODE_KINDS:
             codes = tuple((v, "") for v in col.codes)
@@ -474,6 +549,21 @@ def _fields(table: Table, columns: tuple[Column, ...], tprof, warnings: list[str
             scale=col.scale, max_length=col.length, codes=codes,
         ))
     return tuple(out)
+
+
+def _count_field(table: Table, col: Column, desc: str, child: str, seen: dict[str, str]) -> FieldPlan:
+    """The parent's field for an array column: its number of elements, which keeps a NULL array
+    (empty field) apart from an empty one (0); the elements are in ``child``."""
+    name = f"{col.name}_antall"
+    taken = {c.name.lower() for c in table.columns} | set(seen)
+    while name.lower() in taken:
+        name += "_"
+    seen[name.lower()] = col.name
+    return FieldPlan(
+        name=name, column=col.name, kind="integer", not_null=not col.nullable,
+        description=" ".join(x for x in (desc, (
+            f"Antall elementer i arrayen i kolonnen {col.name} ({col.native_type}); elementene står i tabellen "
+            f"{child}, én post per element. Tomt når kolonnen er NULL (ingen array), 0 når arrayen er tom.")) if x))
 
 
 def _order_by(table: Table, columns: tuple[Column, ...]) -> tuple[str, ...]:

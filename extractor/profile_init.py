@@ -645,7 +645,9 @@ def _with_facts(text: str, data: dict[str, Any], source: Schema, plan: Plan, pro
                 edits.insert(where, hints)
         elif len(s.path) == 4 and s.path[2] == "columns" and s.path[3] in table.column_names:
             col = table.column(s.path[3])
-            edits.after.setdefault(s.header, []).append(f"{MACHINE} {_column_facts(table, col)}")
+            refused = next((r for r in plan.refused if r.startswith(f"{table.name}.{col.name} (")), "")
+            facts = _column_facts(table, col, planned.get(table.name), refused)
+            edits.after.setdefault(s.header, []).append(f"{MACHINE} {facts}")
     return edits.apply(t.free)
 
 
@@ -744,8 +746,15 @@ def _table_facts(table: Table, tp: Any, profile: Profile, rows: int, kept: int |
     return facts
 
 
-def _column_facts(table: Table, col: Column) -> str:
-    archive = "fil (binær verdi, egen fil under lob/)" if col.kind == "binary" else ADDML_TYPES[col.kind][0]
+def _column_facts(table: Table, col: Column, tp: Any = None, refused: str = "") -> str:
+    """One line of facts on a column; ``refused``: why ``extract`` refuses it (an array column)."""
+    if col.array is not None:
+        child = dict(tp.arrays).get(col.name) if tp is not None else None
+        why = refused.split("): ", 1)[-1].split(". ", 1)[0] if refused else "se uttrekk inspect"
+        archive = (f"egen tabell {child} (ett element per post, med indeks); her antall elementer" if child else
+                   f"NEKTET av extract ({why}); sett exclude med en grunn")
+    else:
+        archive = "fil (binær verdi, egen fil under lob/)" if col.kind == "binary" else ADDML_TYPES[col.kind][0]
     parts = [f"{col.native_type} -> {archive}"]
     if col.kind in ("string", "char") and col.length:
         parts.append(f"lengde {col.length}")

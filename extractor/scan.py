@@ -142,10 +142,14 @@ def rows_of(dialect: Any) -> RowSource:
 
 
 def unpivoted(dialect: Any, tp: TablePlan, columns: tuple[str, ...]) -> Iterator[tuple[Any, ...]]:
-    """A repeating group's child rows: the parent's rows in the parent's order, one row per
-    occurrence that is not wholly NULL (parent key, occurrence number, values)."""
+    """A child table's rows. An array column's: its elements, unnested on the server. A repeating
+    group's: the parent's rows in the parent's order, one row per occurrence that is not wholly
+    NULL (parent key, occurrence number, values)."""
     u = tp.unpivot
     assert u is not None
+    if u.array:
+        yield from dialect.iter_rows(array_source(dialect, tp), columns, tp.order_by)
+        return
     width = len(u.occurrences[0])
     k = len(u.key)
     pick = [tp.columns.index(c) for c in columns]
@@ -157,6 +161,13 @@ def unpivoted(dialect: Any, tp: TablePlan, columns: tuple[str, ...]) -> Iterator
             if any(v is not None for v in values):
                 full = (*key, j + 1, *values)
                 yield full if whole else tuple(full[i] for i in pick)
+
+
+def array_source(dialect: Any, tp: TablePlan) -> Any:
+    """What an array column's child table is read from: a query on its parent, made by the dialect."""
+    u = tp.unpivot
+    assert u is not None and tp.source is not None
+    return dialect.array_elements(u.parent, u.key, u.order_by, u.array, tp.source)
 
 
 def row_key(tp: TablePlan, row: tuple[Any, ...], recno: int) -> str:

@@ -99,6 +99,7 @@ class RelationDoc:
         return {"source": "deklarert i kildedatabasen", "profile": "bekreftet i profilen",
                 "pointer": "fra en peker (fysisk adresse) omskrevet til nøkkelen",
                 "group": "fra en gjentakende gruppe flyttet til egen tabell",
+                "array": "fra elementene i en arraykolonne flyttet til egen tabell",
                 "lobs": f"sti til en fil listet i {LOB_TABLE}"}.get(self.origin, self.origin)
 
 
@@ -233,6 +234,11 @@ def _code_table_text(tp: TablePlan) -> str:
     return f"feltet {names.get(code, code)} er koden og feltet {names.get(explanation, explanation)} forklaringen."
 
 
+def _origin(tp: TablePlan) -> Any:
+    """The source table a table's records come from (a child table's: its parent's)."""
+    return tp.unpivot.parent if tp.unpivot is not None else tp.source
+
+
 def _table_doc(plan: Plan, tp: TablePlan, number: int, fr: Any, referenced_by: tuple[RelationDoc, ...]) -> TableDoc:
     fixed = plan.format == "fixed"
     names = field_names(tp)
@@ -253,7 +259,7 @@ def _table_doc(plan: Plan, tp: TablePlan, number: int, fr: Any, referenced_by: t
     return TableDoc(
         number=number, anchor=f"tabell-{number}", name=tp.name, file_name=fr.name, records=fr.records, size=fr.size,
         sha256=fr.sha256, charset=tp.charset, description=tp.description,
-        source_table=tp.source.name if tp.source is not None and tp.source.query is None else "",
+        source_table=_origin(tp).name if tp.source is not None and _origin(tp).query is None else "",
         query=(tp.source.query or "") if tp.source is not None else "",
         fields=tuple(fields), primary_key=pk, alternate_keys=aks, foreign_keys=fks, referenced_by=referenced_by,
         code_table=_code_table_text(tp), excluded_columns=tp.excluded_columns, row_filter=selection(tp),
