@@ -27,6 +27,15 @@ written; the column is archived as text and the report names each one.
 Code lists: enum types, domains whose CHECK is an IN list, and CHECK … IN constraints on one
 column give the field an ADDML code list (the labels; explanations come from the profile).
 Domains are archived as their base type.
+
+Profile SQL (``[queries]`` and ``where``) is refused before anything runs when it would do more
+than read (``pg_calls``): the server parses and analyses the statement as the run will send it,
+never plans or runs it, and every function it calls (directly, behind an operator, an aggregate,
+an argument default or a view) is matched against ``pg_proc``: VOLATILE functions but a short
+allow-list, functions in untrusted languages, ``txid_current()``, foreign tables and row locks are
+refused by name. The parse sends its tree as a LOG notice (``debug_print_rewritten``), so the
+server's log gets one LOG line per profile statement. Gap: a function the database declares STABLE
+or IMMUTABLE is taken at its word, as the planner takes it.
 """
 
 from __future__ import annotations
@@ -44,6 +53,7 @@ from extractor.model import Column, Kind, Schema, Table
 
 from .base import NO_TYPE, Capabilities, Dialect, _short, kind_of, native_name, with_vendor_types
 from .checks import in_list
+from .pg_calls import Unparsable, refused_calls
 
 _SNAPSHOT_ID = re.compile(r"[0-9A-Fa-f]+-[0-9A-Fa-f]+(-[0-9]+)?")
 
@@ -91,6 +101,20 @@ class PostgreSQL(Dialect):
                         yield from copy.rows()
         except (psycopg.Error, sa.exc.SQLAlchemyError) as exc:
             raise SourceError(f"{self.label}: reading table {table.name} failed: {_short(exc)}") from None
+
+    def refused_calls(self, table: Table) -> list[str]:
+        """Functions the profile's query or filter calls that do more than read, as the server
+        resolves them (``pg_calls``); the statement is parsed, never planned or run."""
+        import psycopg
+
+        statement = self.probe_sql(table)
+        try:
+            with self.snapshot(), self._connection() as conn:
+                return refused_calls(conn.connection.driver_connection, statement)
+        except Unparsable as exc:
+            raise SourceError(str(exc)) from None
+        except (psycopg.Error, sa.exc.SQLAlchemyError) as exc:
+            raise SourceError(f"cannot check what the SQL calls: {_short(exc)}") from None
 
     def query_columns(self, conn: Any, cursor: Any, sql: str) -> list[Column]:
         """A query's columns from the types psycopg reports (``numeric(10,2)``, ``varchar(40)``,

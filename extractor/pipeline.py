@@ -23,7 +23,7 @@ from .documentation import FOLDER, source_details, write_documentation
 from .errors import ConfigError, ExtractionError, ExtractorError, SourceError, UnencodableError, UnwritableError
 from .extract import ExtractResult, TableDone, extracted_tables, finish, layout
 from .keys import check_relations, settle
-from .model import RowFilter, Schema
+from .model import RowFilter, Schema, Table
 from .output import Staging
 from .parallel import Workers, process_tables, workers_for
 from .plan import LOB_DIR, LOB_TABLE, Plan, filter_text, make_plan, missing_descriptions
@@ -85,13 +85,16 @@ def reflect_and_plan(dialect: Any, profile: Profile, options: Options) -> tuple[
     for name, query in profile.queries.items():
         if name not in schema.table_names:  # a name clash is reported by make_plan
             try:
-                queries.append(dialect.reflect_query(name, query.sql))
+                if not _side_effects(dialect, Table(name, (), query=query.sql), f"queries.{name}.sql", problems):
+                    queries.append(dialect.reflect_query(name, query.sql))
             except SourceError as exc:
                 problems.append(f"queries.{name}.sql: the source refuses the query: {exc}")
     for name, tprof in profile.tables.items():
         if tprof.where and name in schema.table_names and not tprof.exclude:
+            filtered = replace(schema.table(name), row_filter=RowFilter(tprof.where))
             try:
-                dialect.check_filter(replace(schema.table(name), row_filter=RowFilter(tprof.where)))
+                if not _side_effects(dialect, filtered, f"tables.{name}.where", problems):
+                    dialect.check_filter(filtered)
             except SourceError as exc:
                 problems.append(f"tables.{name}.where: the source refuses the condition: {exc}")
     schema = replace(schema, tables=(*schema.tables, *queries))
@@ -100,6 +103,16 @@ def reflect_and_plan(dialect: Any, profile: Profile, options: Options) -> tuple[
     if not plan.tables:
         raise ExtractorError("every table is excluded; nothing to extract")
     return schema, plan
+
+
+def _side_effects(dialect: Any, table: Table, where: str, problems: list[str]) -> bool:
+    """Profile SQL is hostile input: refuse a query or filter that would do more than read (run a
+    program, read a server file, lock, sleep, reach the network…), asked of the source before it
+    runs; True when refused."""
+    calls = dialect.refused_calls(table)
+    if calls:
+        problems.append(f"{where}: {'; '.join(calls)}; nothing was read (profile SQL may only read)")
+    return bool(calls)
 
 
 def check_descriptions(plan: Plan) -> None:
