@@ -33,6 +33,8 @@ class Capabilities:
     comments: bool = True
     shared_snapshot: bool = False
     """Other connections can join this run's snapshot (needed for ``--jobs`` above 1)."""
+    large_objects: bool = False
+    """Rows may refer to large objects stored apart from them (``dialects.pg_large_objects``)."""
 
 
 def kind_of(satype: Any) -> tuple[Kind, dict[str, Any]]:

@@ -23,6 +23,7 @@ from .documentation import FOLDER, source_details, write_documentation
 from .errors import ConfigError, ExtractionError, ExtractorError, SourceError, UnencodableError, UnwritableError
 from .extract import ExtractResult, TableDone, extracted_tables, finish, layout
 from .keys import check_relations, settle
+from .large_objects import orphans, report_missing, settle_large_objects
 from .model import RowFilter, Schema, Table
 from .output import Staging
 from .parallel import Workers, process_tables, workers_for
@@ -178,7 +179,7 @@ def run_extract(source: str, out: Path, profile_path: str | Path | None, options
 def _build(staging: Staging, plan0: Plan, dialect: Any, profile: Profile, options: Options,
            started: dt.datetime, workers: Workers) -> ExtractSummary:
     """Scan, extract, describe and report into the staging folder, inside one read snapshot."""
-    plan0 = settle(plan0, dialect)
+    plan0 = settle_large_objects(settle(plan0, dialect), dialect)
     counts = {tp.name: dialect.count_rows(tp.source) for tp in plan0.tables if tp.source is not None and tp.unpivot is None}
     left_out = {tp.name: dialect.count_rows(replace(tp.source, row_filter=None, lookups=())) - counts[tp.name]
                 for tp in plan0.tables if tp.source is not None and tp.row_filter is not None and tp.name in counts}
@@ -218,6 +219,9 @@ def _build(staging: Staging, plan0: Plan, dialect: Any, profile: Profile, option
     plan = replace(plan, tables=tuple(replace(tp, rows_left_out=left_out[tp.name]) if tp.name in left_out else tp
                                       for tp in plan.tables))
     relations, dangling = check_relations(plan, dialect, work.path)
+    dangling += report_missing(plan, dialect, work.path, relations)
+    unreferenced, orphan_report = orphans(dialect)
+    warnings += unreferenced
     result = finish(plan, done, staging.content, work.path, staging.report / "deviations.tsv", relations)
     queries = {tp.name: _query(dialect, tp) for tp in plan.tables if tp.source is not None}
     files: dict[str, Any] = dict(result.files)
@@ -239,7 +243,7 @@ def _build(staging: Staging, plan0: Plan, dialect: Any, profile: Profile, option
             "the other tables in this one. Relations between them hold as long as the source did not change in "
             "between; run without --resume for one snapshot.")
     warnings = list(plan.warnings) + warnings + dangling + expected_arkade_deviations(plan, result)
-    _write_reports(staging, plan, result, warnings, dialect, started, date, session)
+    _write_reports(staging, plan, result, warnings, dialect, started, date, session, orphan_report)
     return ExtractSummary(staging.out, plan, result, result.deviation_total, warnings, reused)
 
 
@@ -286,7 +290,7 @@ def _period_reason(tp: Any) -> str:
 
 
 def _write_reports(staging: Staging, plan: Plan, result: ExtractResult, warnings: list[str], dialect: Any,
-                   started: dt.datetime, date: str, session: str) -> None:
+                   started: dt.datetime, date: str, session: str, orphan_report: dict[str, Any] | None = None) -> None:
     source = dialect.label
     finished = dt.datetime.now(dt.UTC)
     tables = []
@@ -316,6 +320,8 @@ def _write_reports(staging: Staging, plan: Plan, result: ExtractResult, warnings
         "deviations": {f"{t}:{a}": n for (t, a), n in sorted(result.deviations.items())},
         "warnings": warnings,
     }
+    if orphan_report is not None:
+        data["orphan_large_objects"] = orphan_report
     (staging.report / "extraction.json").write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n",
                                                     encoding="utf-8")
     lines = [f"uttrekk {__version__}: extract of {source}", f"started {data['started']}, finished {data['finished']}",
