@@ -5,17 +5,20 @@ read server files, create large objects, change the session, sleep or connect el
 statement is parsed and analysed by the server itself, never planned or run: it is sent as an
 extended-protocol Parse (one statement only, so a ``;`` cannot smuggle in a second one) while
 ``debug_print_rewritten`` hands the analysed, rewritten tree back as a LOG notice. That tree names
-every function by its oid after name resolution, overloads, defaults, operators and views, so
+every function by its oid after name resolution and overload choice, with views expanded, so
 schema qualification, quoting, case, subqueries, CTEs, lateral and set-returning FROM items,
-``VALUES``, operators, argument defaults and view bodies cannot hide a call. The oids are then
-matched against ``pg_proc`` (operators through ``pg_operator``, aggregates' support functions
-through ``pg_aggregate``) and foreign tables against ``pg_class``.
+``VALUES``, operators and view bodies cannot hide a call. The oids are matched against
+``pg_proc`` (operators through ``pg_operator``, aggregates' support functions through
+``pg_aggregate``), the argument defaults of every function found are followed the same way (the
+planner adds them to a call that leaves arguments out), and foreign tables are found in
+``pg_class``.
 
 Refused: every VOLATILE function but the harmless ones in ``ALLOWED``; every function in an
-untrusted procedural language (it can run programs, whatever volatility it declares); the few
-STABLE functions in ``DENIED`` (they assign a transaction id); and foreign tables (they read files
-or reach other servers). The check leaves one LOG entry per statement in the server's log (the
-tree) when the server logs LOG messages, which it does by default.
+untrusted procedural language (it can run programs, whatever volatility it declares); the STABLE
+functions ``DENIED`` matches (they assign a transaction id, or run queries of their own on whole
+tables and views); foreign tables (they read files or reach other servers); row locks. The check
+leaves one LOG entry per statement (the tree) in the server's log, which takes LOG messages by
+default.
 
 Trusted: a function of the source declared STABLE or IMMUTABLE in a trusted language is taken at
 its word, as PostgreSQL takes it; so are type input functions of literals (they run while parsing).
@@ -32,8 +35,9 @@ ALLOWED = frozenset({
 })
 """VOLATILE functions of ``pg_catalog`` that only read (the time, random numbers, a large object)."""
 
-DENIED = frozenset({"txid_current", "pg_current_xact_id"})
-"""STABLE functions of ``pg_catalog`` that still change something: they assign a transaction id."""
+DENIED = re.compile(r"^(txid_current|pg_current_xact_id|(table|schema|database)_to_xml(_and_xmlschema)?)$")
+"""STABLE functions of ``pg_catalog`` that still do more than read what the statement names: assign
+a transaction id, or run queries of their own on whole tables, views included."""
 
 WHY: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), w) for p, w in (
     (r"^lo_(import|export)$", "reads or writes a file on the database server"),
@@ -46,6 +50,7 @@ WHY: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), w) for p, w
     (r"advisory", "takes a lock"),
     (r"^pg_notify$", "sends a notification"),
     (r"^(query_to_xml\w*|cursor_to_xml\w*|ts_stat|ts_rewrite)$", "runs SQL given as text (that SQL cannot be checked)"),
+    (r"^(table|schema|database)_to_xml", "runs queries of its own on whole tables and views (they cannot be checked)"),
     (r"^(txid_current|pg_current_xact_id)$", "assigns a transaction id"),
     (r"^pg_(cancel|terminate)_backend$", "ends other sessions"),
 ))
@@ -119,7 +124,7 @@ def _reason(schema: str, name: str, volatility: str, language: str, untrusted: b
     if untrusted:
         return f"is written in the untrusted language {language} and can run programs on the database server"
     system = schema == "pg_catalog"
-    if system and name in DENIED:
+    if system and DENIED.match(name):
         return _known(name) or "changes the transaction"
     if volatility != "v" or (system and name in ALLOWED):
         return ""

@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 import tests.readback as rb
-from tests.conftest import fails, fresh_database, run
+from tests.conftest import fails, fresh_database, run, run_sql
 from tests.test_parallel_resume import same_tree
 
 DATE = "2026-01-31"
@@ -48,10 +48,9 @@ def _lo(conn, data: bytes) -> int:
 @pytest.fixture(scope="module")
 def source():
     with fresh_database("postgresql", "uttrekk_lo") as url:
+        run_sql(url, SEED)
         eng = sa.create_engine(url)
         with eng.begin() as conn:
-            for stmt in SEED:
-                conn.exec_driver_sql(stmt)
             high, low = _lo(conn, b"\xff high"), _lo(conn, b"\x00 low")  # the number order is not the byte order
             dok = [(1, "alle byteverdier", _lo(conn, EVERY_BYTE), _lo(conn, b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")),
                    (2, "tom", _lo(conn, b""), None),

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 import tests.readback as rb
-from tests.conftest import fails, fresh_database, run
+from tests.conftest import fails, fresh_database, run, run_sql
 
 PG_SETUP = [
     "CREATE TABLE sak (id integer PRIMARY KEY, tittel text)",
@@ -50,6 +50,8 @@ PG_ATTACKS = {
     "text_sql": ("SELECT query_to_xml('SELECT lo_import(''/etc/hostname'')', true, false, '') AS x",
                  "calls query_to_xml(), which runs SQL given as text"),
     "xid": ("SELECT txid_current() AS x", "calls txid_current(), which assigns a transaction id"),
+    "own_queries": ("SELECT table_to_xml('lurevisning', true, false, '') AS x",
+                    "calls table_to_xml(), which runs queries of its own on whole tables and views"),
     "row_lock": ("SELECT id FROM sak FOR SHARE", "locks the rows it reads"),
 }
 
@@ -73,11 +75,7 @@ def _state(url: sa.engine.URL) -> tuple[int, int]:
 @pytest.fixture(scope="module")
 def pg_source():
     with fresh_database("postgresql", "uttrekk_se") as url:
-        eng = sa.create_engine(url)
-        with eng.begin() as conn:
-            for stmt in PG_SETUP:
-                conn.exec_driver_sql(stmt)
-        eng.dispose()
+        run_sql(url, PG_SETUP)
         yield url
 
 
@@ -101,8 +99,8 @@ def test_a_second_statement_cannot_be_smuggled_into_a_filter_or_query(pg_source,
         {"dollar": "SELECT $a$ ' $a$ AS x; SELECT lo_import('/etc/hostname') AS y --'"},
         where="1=1)) AS sak; SELECT lo_import('/etc/hostname'); SELECT * FROM (SELECT ((1"), encoding="utf-8")
     r = run("inspect", pg_source.render_as_string(hide_password=False), "--profile", prof, "--no-scan")
-    fails(r, "queries.q_dollar.sql", "tables.sak.where: the source refuses the condition")
-    assert "lo_import" not in r.output.split("tables.sak.where")[1]
+    fails(r, 'queries.q_dollar.sql: the source refuses the query: syntax error at or near ";"',
+          "tables.sak.where: the source refuses the condition: syntax error")
     assert _state(pg_source) == before
 
 
@@ -142,12 +140,9 @@ MARIADB_ATTACKS = {
 @pytest.fixture(scope="module")
 def mariadb_source():
     with fresh_database("mariadb", "uttrekk_se") as url:
-        eng = sa.create_engine(url)
-        with eng.begin() as conn:
-            conn.exec_driver_sql("CREATE TABLE sak (id integer PRIMARY KEY, tittel text) CHARACTER SET utf8mb4")
-            conn.exec_driver_sql("INSERT INTO sak VALUES (1, 'Søknad'), (2, 'Klage')")
-            conn.exec_driver_sql("CREATE FUNCTION vent() RETURNS integer DETERMINISTIC RETURN SLEEP(0)")
-        eng.dispose()
+        run_sql(url, ["CREATE TABLE sak (id integer PRIMARY KEY, tittel text) CHARACTER SET utf8mb4",
+                      "INSERT INTO sak VALUES (1, 'Søknad'), (2, 'Klage')",
+                      "CREATE FUNCTION vent() RETURNS integer DETERMINISTIC RETURN SLEEP(0)"])
         yield url
 
 
