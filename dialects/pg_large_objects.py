@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from extractor.errors import SourceError
 from extractor.model import Column, Table
 
 from .base import Dialect
@@ -89,7 +90,13 @@ class LargeObjects(Dialect):
         measured = sa.select(rows, sa.literal_column(size_sql("ux_r.ux_o")).label("ux_size")).where(
             sa.literal_column(exists_sql("ux_r.ux_o"))).subquery("ux_z")
         query = sa.select(measured).where(measured.c.ux_size > size).order_by(measured.c.ux_rn).limit(limit)
-        return [tuple(r) for r in self._scalar_rows(query, f"measuring the large objects of {table.name}.{column}")]
+        try:
+            return [tuple(r) for r in self._scalar_rows(query, f"measuring the large objects of {table.name}.{column}")]
+        except SourceError as exc:
+            if "permission denied" not in str(exc):
+                raise
+            raise SourceError(f"{exc}. The role must be able to read every large object the column names: grant it "
+                              "SELECT on them (GRANT SELECT ON LARGE OBJECT …) or run as their owner") from None
 
     def missing_large_objects(self, table: Table, column: str, order_by: Sequence[str],
                               pk: Sequence[str]) -> Iterator[tuple[Any, ...]]:

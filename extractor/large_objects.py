@@ -176,8 +176,10 @@ def orphans(dialect: Any) -> tuple[list[str], dict[str, Any] | None]:
     if count:
         shown = ", ".join(f"{oid} ({'size unknown' if size is None else f'{size} bytes'})"
                           for oid, size in listed[:ORPHANS_SHOWN])
+        unknown = sum(size is None for _, size in listed)
+        size = f"{total} bytes" + (f" and {unknown} this role may not read (size unknown)" if unknown else "")
         warnings.append(
-            f"{count} large object(s), {total} bytes, are referred to by no oid or lo column of any table in the "
+            f"{count} large object(s), {size}, are referred to by no oid or lo column of any table in the "
             f"database and were not archived (usually left behind by deleted rows): {shown}"
             f"{' …' if count > ORPHANS_SHOWN else ''}. report/extraction.json lists them (orphan_large_objects); a "
             "profile query can archive them: SELECT oid, lo_get(oid) AS innhold FROM pg_largeobject_metadata WHERE …")
