@@ -118,7 +118,8 @@ def test_harmless_postgresql_queries_and_filters_are_extracted(pg_source, tmp_pa
     tables = rb.read_addml(content / "addml.xml")
     rows = rb.read_table(content, tables["q_tid"], "delimited")
     assert [row["tekst"] for row in rows] == ["SELECT lo_import('/etc/passwd')"] * 2
-    assert rb.read_table(content, tables["q_antall"], "delimited") == [{"uttrekk_lopenr": "1", "n": "2", "titler": "Søknad, Klage"}]
+    assert rb.read_table(content, tables["q_antall"], "delimited") == [
+        {"uttrekk_lopenr": "1", "n": "2", "titler": "Søknad, Klage"}]
     assert len(rb.read_table(content, tables["sak"], "delimited")) == 2
 
 
