@@ -38,6 +38,8 @@ class Capabilities:
     comments: bool = True
     shared_snapshot: bool = False
     """Other connections can join this run's snapshot (needed for ``--jobs`` above 1)."""
+    large_objects: bool = False
+    """Rows may refer to large objects stored apart from them (``dialects.pg_large_objects``)."""
 
 
 def kind_of(satype: Any) -> tuple[Kind, dict[str, Any]]:
@@ -365,6 +367,18 @@ class Dialect:
                 conn.execute(query).close()
         except sa.exc.SQLAlchemyError as exc:
             raise SourceError(_short(exc)) from None
+
+    def refused_calls(self, table: Table) -> list[str]:
+        """What reading ``table`` (a profile query, or a table with the profile's filter) would do
+        besides reading, each as ``calls f(), which …``; asked before any row is read, since a
+        read-only session still runs functions. The generic adapter knows no engine's functions
+        and relies on the read-only session alone."""
+        return []
+
+    def probe_sql(self, table: Table) -> str:
+        """The SQL text that reads ``table`` as every statement of the run embeds it (the profile's
+        query or filter in place), for checks that must see exactly what the server will."""
+        return self.sql_text(sa.select(sa.literal_column("*")).select_from(self._selectable(table)))
 
     def sql_text(self, query: Any) -> str:
         """A statement as SQL text with its values written in (what a person reads in addml.xml;

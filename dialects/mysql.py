@@ -13,8 +13,15 @@ Code lists: ``ENUM`` columns and CHECK … IN constraints (table- or column-leve
 (``sql_mode=''``) stores a bad ENUM value as ``''``: it is kept and reported as outside the list.
 ``SET`` columns hold several members per value and get no code list (the members are in the type).
 
+Profile SQL (``[queries]`` and ``where``) is read token by token before anything runs
+(``mysql_calls``), since MySQL cannot tell which functions have side effects: ``LOAD_FILE``,
+``SLEEP``, ``BENCHMARK``, lock and replication-wait functions, sequences, ``SELECT … INTO``, ``:=``,
+locking reads, a second statement and calls of stored functions are refused by name.
+
 Gaps: zero dates could be declared as ADDML ``nullValues`` instead of archiving the column as text;
-rows are read through a streaming cursor (no faster bulk path is known for PyMySQL).
+rows are read through a streaming cursor (no faster bulk path is known for PyMySQL); a loadable
+function (UDF, ``CREATE FUNCTION … SONAME``) is not recognised as one: the server's administrator
+decides which are installed.
 
 Arrays: MySQL and MariaDB have no array column type; a JSON array in a ``JSON`` column is archived
 as its JSON text, like any JSON value, and ``SET`` values as their text.
@@ -27,9 +34,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
+from extractor.errors import SourceError
 from extractor.model import Column, Kind, Table
 
-from .base import Dialect, kind_of
+from .base import Dialect, _short, kind_of
+from .mysql_calls import FUNCTIONS, called, refused
 
 BINARY_CHARSET = 63
 """The character set number MySQL gives binary strings and BLOBs."""
@@ -121,3 +130,23 @@ class MySQL(Dialect):
         if table.column(name).native_type.upper().startswith("BIT"):
             return sa.cast(sa.column(name), mysql.INTEGER(unsigned=True))
         return sa.column(name)
+
+    def refused_calls(self, table: Table) -> list[str]:
+        """What the profile's query or filter would do besides reading, from its tokens
+        (``mysql_calls``), plus calls of the database's stored functions, whose effects MySQL
+        cannot tell."""
+        statement = self.probe_sql(table)
+        found = refused(statement)
+        names = sorted(called(statement) - set(FUNCTIONS))
+        if names:
+            query = sa.text("SELECT DISTINCT LOWER(ROUTINE_NAME) FROM information_schema.ROUTINES WHERE "
+                            "ROUTINE_TYPE = 'FUNCTION' AND LOWER(ROUTINE_NAME) IN :names "
+                            "ORDER BY 1").bindparams(sa.bindparam("names", expanding=True))
+            try:
+                with self.snapshot(), self._connection() as conn:
+                    stored = conn.execute(query, {"names": names}).all()
+            except sa.exc.SQLAlchemyError as exc:
+                raise SourceError(f"cannot check what the SQL calls: {_short(exc)}") from None
+            found += [f"calls {name}(), a stored function, which MySQL cannot tell is free of side effects"
+                      for (name,) in stored]
+        return found

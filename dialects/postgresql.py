@@ -9,12 +9,24 @@ Types: ``numeric`` without precision keeps every digit (``decimal``); ``money`` 
 the session's ``iso_8601`` interval style (``1 year 2 mons`` stays ``P1Y2M``, where psycopg would
 make 425 days of it); ``json``/``jsonb`` become JSON text, ``uuid``/``inet`` their
 standard text, all archived as ``string``; ``bytea`` goes to files like any binary value;
+large objects too (below);
 ``timestamptz`` is written with its offset (the session's time zone, UTC unless the server says
 otherwise).
 
 Parallel workers (``--jobs N``): the run's transaction exports its snapshot
 (``pg_export_snapshot()``) and each worker's REPEATABLE READ, READ ONLY transaction starts with
 ``SET TRANSACTION SNAPSHOT``, so every table is read at the same moment.
+
+Large objects (``pg_large_objects``, decided by ``extractor.large_objects``): a column of the
+``lo`` extension's type, one the profile declares ``large_object = true``, or an ``oid`` column
+whose every non-NULL value names an existing large object is selected as the object's bytes
+(``lo_get`` in the SELECT, so COPY and the cursor read them alike, inside the run's snapshot); a
+number naming no object gives NULL and is reported. Memory: an object is read whole, so the cursor
+path holds at most ``lob_fetch_size`` (50) rows of them and COPY one row; an object over 500 MiB
+stops the run before anything is written (``lo_get`` returns one ``bytea``, whose hex text must
+stay below 1 GB). Objects no ``oid``/``lo`` column of the database refers to are listed with their
+sizes (measured with ``lo_open``/``lo_lseek64``, not read), not archived. Reading an object needs
+SELECT on it (``GRANT SELECT ON LARGE OBJECT``); a refusal stops the run naming the column.
 
 Fast path: rows are read with ``COPY (SELECT …) TO STDOUT`` in text format, parsed by psycopg's C
 loaders chosen from the query's result types: the same Python values as a cursor's fetch (the same
@@ -41,6 +53,17 @@ in a profile query's result are handled the same way (the type named from ``pg_t
 Code lists: enum types, domains whose CHECK is an IN list, and CHECK … IN constraints on one
 column give the field an ADDML code list (the labels; explanations come from the profile).
 Domains are archived as their base type.
+
+Profile SQL (``[queries]`` and ``where``) is refused before anything runs when it would do more
+than read (``pg_calls``): the server parses and analyses the statement as the run will send it,
+never plans or runs it, and every function it calls (directly, behind an operator, an aggregate,
+an argument default or a view) is matched against ``pg_proc``: VOLATILE functions but a short
+allow-list, functions in untrusted languages, ``txid_current()``, foreign tables and row locks are
+refused by name. The parse sends its tree as a LOG notice (``debug_print_rewritten``), so the
+server's log gets one LOG line per profile statement. Gaps: a function the database declares STABLE
+or IMMUTABLE is taken at its word, as the planner takes it; large objects are not streamed in
+chunks (hence the 500 MiB limit), and a large-object column inside a repeating group or a profile
+query keeps its numbers (a query can select ``lo_get(oid)`` itself).
 """
 
 from __future__ import annotations
@@ -59,14 +82,16 @@ from extractor.model import ArrayType, Column, Kind, Schema, Table
 
 from .base import NO_TYPE, Capabilities, Dialect, _short, kind_of, native_name, with_vendor_types
 from .checks import in_list
+from .pg_calls import Unparsable, refused_calls
+from .pg_large_objects import LargeObjects
 
 _SNAPSHOT_ID = re.compile(r"[0-9A-Fa-f]+-[0-9A-Fa-f]+(-[0-9]+)?")
 
 
-class PostgreSQL(Dialect):
+class PostgreSQL(LargeObjects, Dialect):
     name = "postgresql"
     addresses = {"ctid": ("CAST(ctid AS text)", "CAST({c} AS text)")}
-    capabilities = Capabilities(shared_snapshot=True)
+    capabilities = Capabilities(shared_snapshot=True, large_objects=True)
     snapshot_note = "one REPEATABLE READ, READ ONLY transaction for the whole run"
     use_copy = True
     """Read through ``COPY … TO STDOUT`` (the fast path); False reads through a server-side cursor."""
@@ -107,6 +132,20 @@ class PostgreSQL(Dialect):
                         yield from copy.rows()
         except (psycopg.Error, sa.exc.SQLAlchemyError) as exc:
             raise SourceError(f"{self.label}: reading table {table.name} failed: {_short(exc)}") from None
+
+    def refused_calls(self, table: Table) -> list[str]:
+        """Functions the profile's query or filter calls that do more than read, as the server
+        resolves them (``pg_calls``); the statement is parsed, never planned or run."""
+        import psycopg
+
+        statement = self.probe_sql(table)
+        try:
+            with self.snapshot(), self._connection() as conn:
+                return refused_calls(conn.connection.driver_connection, statement)
+        except Unparsable as exc:
+            raise SourceError(str(exc)) from None
+        except (psycopg.Error, sa.exc.SQLAlchemyError) as exc:
+            raise SourceError(f"cannot check what the SQL calls: {_short(exc)}") from None
 
     def query_columns(self, conn: Any, cursor: Any, sql: str) -> list[Column]:
         """A query's columns from the types psycopg reports (``numeric(10,2)``, ``varchar(40)``,
@@ -207,6 +246,8 @@ class PostgreSQL(Dialect):
         return replace(child, query=f"SELECT {', '.join(selected)} FROM ({parents}) AS ux_p{subscripts}")
 
     def column_expr(self, table: Table, name: str) -> Any:
+        if name in table.large_objects:
+            return self.large_object_bytes(table, name)
         native = table.column(name).native_type.upper()
         if native == "MONEY":
             return sa.cast(sa.column(name), sa.Numeric)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .keys import settle
+from .large_objects import settle_large_objects
 from .pipeline import Options, reflect_and_plan
 from .plan import ADDML_TYPES, filter_text
 from .profile import Profile
@@ -14,7 +15,7 @@ from .scan import array_source, rows_of, scan
 def inspect_source(dialect: Any, profile: Profile, options: Options, run_scan: bool = True) -> dict[str, Any]:
     """Tables, counts, columns with native and archive types, keys, and the pre-flight findings."""
     schema, plan = reflect_and_plan(dialect, profile, options)
-    plan = settle(plan, dialect)
+    plan = settle_large_objects(settle(plan, dialect), dialect)
     planned = {tp.name: tp for tp in plan.tables}
     found = None
     if run_scan:
@@ -38,8 +39,9 @@ def inspect_source(dialect: Any, profile: Profile, options: Options, run_scan: b
             entry["filter"] = filter_text(tp.source.row_filter)
         ts = found.tables.get(table.name) if found else None
         children = dict(tp.arrays) if tp is not None else {}
+        read_as_bytes = tp.source.large_objects if tp is not None and tp.source is not None else ()
         for col in table.columns:
-            kind = col.kind
+            kind = "binary" if col.name in read_as_bytes else col.kind
             c: dict[str, Any] = {"name": col.name, "native_type": col.native_type, "kind": kind,
                                  "addml_type": "file" if kind == "binary" else "table" if kind == "array"
                                  else ADDML_TYPES[kind][0],

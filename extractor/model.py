@@ -146,6 +146,9 @@ class Table:
     """A view (or materialized view) of the source, extracted as a table."""
     query: str | None = None
     """The SELECT (from the profile) whose result is this table; ``None``: a table or view of the source."""
+    large_objects: tuple[str, ...] = ()
+    """Columns holding references to large objects stored apart from the rows (PostgreSQL ``oid``
+    and ``lo``), read as the objects' bytes (set by the large-objects stage)."""
 
     def column(self, name: str) -> Column:
         for col in self.columns:

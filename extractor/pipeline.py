@@ -33,7 +33,8 @@ from .errors import (
 )
 from .extract import ExtractResult, TableDone, extracted_tables, finish, layout
 from .keys import check_relations, settle
-from .model import RowFilter, Schema
+from .large_objects import orphans, report_missing, settle_large_objects
+from .model import RowFilter, Schema, Table
 from .output import Staging, refuse_source_inside
 from .parallel import Workers, process_tables, workers_for
 from .plan import LOB_DIR, LOB_TABLE, Plan, filter_text, make_plan, missing_descriptions
@@ -109,13 +110,16 @@ def reflect_and_plan(dialect: Any, profile: Profile, options: Options) -> tuple[
     for name, query in profile.queries.items():
         if name not in schema.table_names:  # a name clash is reported by make_plan
             try:
-                queries.append(dialect.reflect_query(name, query.sql))
+                if not _side_effects(dialect, Table(name, (), query=query.sql), f"queries.{name}.sql", problems):
+                    queries.append(dialect.reflect_query(name, query.sql))
             except SourceError as exc:
                 problems.append(f"queries.{name}.sql: the source refuses the query: {exc}")
     for name, tprof in profile.tables.items():
         if tprof.where and name in schema.table_names and not tprof.exclude:
+            filtered = replace(schema.table(name), row_filter=RowFilter(tprof.where))
             try:
-                dialect.check_filter(replace(schema.table(name), row_filter=RowFilter(tprof.where)))
+                if not _side_effects(dialect, filtered, f"tables.{name}.where", problems):
+                    dialect.check_filter(filtered)
             except SourceError as exc:
                 problems.append(f"tables.{name}.where: the source refuses the condition: {exc}")
     schema = replace(schema, tables=(*schema.tables, *queries))
@@ -124,6 +128,16 @@ def reflect_and_plan(dialect: Any, profile: Profile, options: Options) -> tuple[
     if not plan.tables:
         raise ExtractorError("every table is excluded; nothing to extract")
     return schema, plan
+
+
+def _side_effects(dialect: Any, table: Table, where: str, problems: list[str]) -> bool:
+    """Profile SQL is hostile input: refuse a query or filter that would do more than read (run a
+    program, read a server file, lock, sleep, reach the network…), asked of the source before it
+    runs; True when refused."""
+    calls = dialect.refused_calls(table)
+    if calls:
+        problems.append(f"{where}: {'; '.join(calls)}; nothing was read (profile SQL may only read)")
+    return bool(calls)
 
 
 def check_descriptions(plan: Plan) -> None:
@@ -213,7 +227,7 @@ def run_extract(source: str, out: Path, profile_path: str | Path | None, options
 def _build(staging: Staging, plan0: Plan, dialect: Any, profile: Profile, options: Options,
            started: dt.datetime, workers: Workers) -> ExtractSummary:
     """Scan, extract, describe and report into the staging folder, inside one read snapshot."""
-    plan0 = settle(plan0, dialect)
+    plan0 = settle_large_objects(settle(plan0, dialect), dialect)
     check_arrays(plan0)
     counts = {tp.name: dialect.count_rows(tp.source) for tp in plan0.tables if tp.source is not None and tp.unpivot is None}
     left_out = {tp.name: dialect.count_rows(replace(tp.source, row_filter=None, lookups=())) - counts[tp.name]
@@ -258,6 +272,9 @@ def _build(staging: Staging, plan0: Plan, dialect: Any, profile: Profile, option
     plan = replace(plan, tables=tuple(replace(tp, rows_left_out=left_out[tp.name]) if tp.name in left_out else tp
                                       for tp in plan.tables))
     relations, dangling = check_relations(plan, dialect, work.path)
+    dangling += report_missing(plan, dialect, work.path, relations)
+    unreferenced, orphan_report = orphans(dialect)
+    warnings += unreferenced
     result = finish(plan, done, staging.content, work.path, staging.report / "deviations.tsv", relations)
     queries = {tp.name: _query(dialect, tp) for tp in plan.tables if tp.source is not None}
     files: dict[str, Any] = dict(result.files)
@@ -279,7 +296,7 @@ def _build(staging: Staging, plan0: Plan, dialect: Any, profile: Profile, option
             "the other tables in this one. Relations between them hold as long as the source did not change in "
             "between; run without --resume for one snapshot.")
     warnings = list(plan.warnings) + warnings + dangling + expected_arkade_deviations(plan, result)
-    _write_reports(staging, plan, result, warnings, dialect, started, date, session)
+    _write_reports(staging, plan, result, warnings, dialect, started, date, session, orphan_report)
     return ExtractSummary(staging.out, plan, result, result.deviation_total, warnings, reused)
 
 
@@ -329,7 +346,7 @@ def _period_reason(tp: Any) -> str:
 
 
 def _write_reports(staging: Staging, plan: Plan, result: ExtractResult, warnings: list[str], dialect: Any,
-                   started: dt.datetime, date: str, session: str) -> None:
+                   started: dt.datetime, date: str, session: str, orphan_report: dict[str, Any] | None = None) -> None:
     source = dialect.label
     finished = dt.datetime.now(dt.UTC)
     tables = []
@@ -360,6 +377,8 @@ def _write_reports(staging: Staging, plan: Plan, result: ExtractResult, warnings
         "warnings": warnings,
         "depot_needs": [{"item": n.what, "fix": n.fix, "why": n.why} for n in missing(plan.profile.metadata)],
     }
+    if orphan_report is not None:
+        data["orphan_large_objects"] = orphan_report
     (staging.report / "extraction.json").write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n",
                                                     encoding="utf-8")
     lines = [f"uttrekk {__version__}: extract of {source}", f"started {data['started']}, finished {data['finished']}",

@@ -46,7 +46,7 @@ _CODE_TABLE_KEYS = ("code", "explanation", "inline")
 _FOREIGN_KEY_KEYS = ("columns", "references", "ref_columns", "confirmed", "evidence")
 _POINTER_KEYS = ("references", "address", "keep_original", "recno_order", "recno_start")
 _GROUP_KEYS = ("table", "columns", "fields")
-_COLUMN_KEYS = ("description", "exclude")
+_COLUMN_KEYS = ("description", "exclude", "large_object")
 
 
 @dataclass(frozen=True)
@@ -115,6 +115,9 @@ class RepeatingGroup:
 class ColumnProfile:
     description: str = ""
     exclude: str | None = None
+    large_object: bool | None = None
+    """The column refers to large objects (PostgreSQL ``oid``): archive the objects (True) or the
+    numbers (False); ``None``: the type and the data decide."""
 
 
 @dataclass(frozen=True)
@@ -348,7 +351,8 @@ def parse_profile(data: dict[str, Any], shown: str = "<profile>", defer: bool = 
             cdata = _table_section(p, cwhere, cdata)
             p.unknown_keys(cwhere, cdata, _COLUMN_KEYS)
             columns[cname] = ColumnProfile(_text(p, f"{cwhere}.description", cdata.get("description", "")),
-                                           _reason(p, cwhere, cdata, "column"))
+                                           _reason(p, cwhere, cdata, "column"),
+                                           _flag(p, f"{cwhere}.large_object", cdata.get("large_object"), None))
         primary_key = _names(p, f"{where}.primary_key", tdata["primary_key"]) if "primary_key" in tdata else ()
         tables[tname] = TableProfile(_text(p, f"{where}.description", tdata.get("description", "")),
                                      exclude, code_table, columns, primary_key,

@@ -20,10 +20,10 @@ def _clean(text: str) -> str:
 class DeviationLog:
     """Append-only log of what was done to values, written as it happens."""
 
-    def __init__(self, path: Path, header: bool = True) -> None:
+    def __init__(self, path: Path, header: bool = True, append: bool = False) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh = path.open("w", encoding="utf-8", newline="")
+        self._fh = path.open("a" if append else "w", encoding="utf-8", newline="")
         if header:
             self._fh.write("\t".join(HEADER) + "\n")
         self.counts: Counter[tuple[str, str]] = Counter()

@@ -56,6 +56,15 @@ def fresh_database(engine: str, prefix: str = "uttrekk_t") -> Iterator[sa.engine
         eng.dispose()
 
 
+def run_sql(url: sa.engine.URL, statements: list[str]) -> None:
+    """Run statements on a test database, in one transaction."""
+    eng = sa.create_engine(url)
+    with eng.begin() as conn:
+        for stmt in statements:
+            conn.exec_driver_sql(stmt)
+    eng.dispose()
+
+
 @contextmanager
 def seeded_source(engine: str, seed, tmp_path_factory, prefix: str) -> Iterator[str]:
     """A source for ``engine`` (a new SQLite file, or a fresh database on the PostgreSQL or MariaDB

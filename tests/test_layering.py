@@ -8,7 +8,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent / "extractor"
 
 ORDER = ["errors", "model", "plaindata", "values", "charset", "profile_files", "profile", "deliverable", "lobs", "plan",
-         "scan", "refine", "report", "keys",
+         "scan", "refine", "report", "keys", "large_objects",
          "writers", "extract", "addml", "documentation", "output", "workdir", "progress", "parallel", "pipeline", "relations",
          "inspect", "profile_init", "console", "validation", "dias", "cli"]
 """Modules in flow order; each may import only modules before it (``writers`` is one unit)."""

@@ -132,6 +132,7 @@ PG_SEED = [
          data bytea, aktiv boolean)""",
     "CREATE TABLE c_logg (id bigserial PRIMARY KEY, sak_id integer REFERENCES b_sak, hendelse text)",
     "CREATE TABLE d_rare (id integer PRIMARY KEY, tall numeric, flyt double precision, dato date, tid timestamp)",
+    "CREATE TABLE e_dok (id integer PRIMARY KEY, fil oid)",  # PostgreSQL large objects, read with lo_get
 ]
 
 
@@ -166,6 +167,9 @@ def _seeded(url):
                              "FROM generate_series(1, 30000) AS id")
         conn.exec_driver_sql("INSERT INTO d_rare VALUES (1, 'NaN', 'Infinity', 'infinity', '-infinity'), "
                              "(2, 1.5, 2.5, '2020-01-01', '2020-01-01 10:00'), (3, NULL, '-Infinity', '0044-03-15 BC', NULL)")
+        conn.exec_driver_sql("INSERT INTO e_dok SELECT i, CASE WHEN mod(i, 10) <> 0 THEN lo_from_bytea(0, "
+                             "decode(repeat(lpad(to_hex(i), 2, '0'), i * 97), 'hex')) END FROM generate_series(1, 120) AS i")
+        conn.execute(sa.text("INSERT INTO e_dok VALUES (0, lo_from_bytea(0, :b))"), {"b": bytes(range(256)) * 9})
     src.dispose()
     return url
 
@@ -189,6 +193,8 @@ def test_copy_fast_path_and_cursor_path_write_the_same_bytes(pg_db, pg_whole, tm
     r = run("extract", _url(pg_db), "--out", tmp_path / "o", "--date", DATE, "--charset", "UTF-8", "-q")
     assert r.exit_code == 0, r.output
     assert same_tree(tmp_path / "o" / "content", pg_whole / "content") == []
+    objects = pg_whole / "content" / "lob" / "e_dok" / "fil"  # the large objects, several cursor fetches of them
+    assert len(list(objects.iterdir())) == 109 and (objects / "1.bin").read_bytes() == bytes(range(256)) * 9
 
 
 def test_vendor_values_that_python_cannot_hold_are_kept_and_reported(pg_whole):
