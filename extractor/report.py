@@ -1,7 +1,9 @@
 """The extraction report: every change to a value, named by table, column and row key.
 
 ``deviations.tsv`` (UTF-8, tab-separated, one line per change) is streamed to disk, so a million
-substitutions cost no memory; the summary counts them.
+substitutions cost no memory; the summary counts them. A backslash, tab, CR or LF inside a field is
+written ``\\``, ``\t``, ``\r``, ``\n`` (``unescape`` reverses it), so every row key reads back
+exactly.
 """
 
 from __future__ import annotations
@@ -13,8 +15,30 @@ from pathlib import Path
 HEADER = ("table", "column", "row_key", "action", "detail")
 
 
+_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\r": "\\r", "\n": "\\n"}
+_UNESCAPES = {v[1]: k for k, v in _ESCAPES.items()}
+
+
 def _clean(text: str) -> str:
-    return text.replace("\t", " ").replace("\r", "\\r").replace("\n", "\\n")
+    if not any(c in text for c in _ESCAPES):
+        return text
+    return "".join(_ESCAPES.get(c, c) for c in text)
+
+
+def unescape(field: str) -> str:
+    """A deviations.tsv field as it was before ``_clean``."""
+    if "\\" not in field:
+        return field
+    out, i = [], 0
+    while i < len(field):
+        c = field[i]
+        if c == "\\" and i + 1 < len(field) and field[i + 1] in _UNESCAPES:
+            out.append(_UNESCAPES[field[i + 1]])
+            i += 2
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
 
 
 class DeviationLog:

@@ -739,8 +739,20 @@ def read_deviations(path: Path) -> list[Deviation]:
     for ln in lines[1:]:
         parts = ln.split("\t")
         assert len(parts) == 5, f"deviations.tsv line with {len(parts)} fields: {ln!r}"
-        out.append(Deviation(*parts))
+        out.append(Deviation(*(_tsv_field(p) for p in parts)))
     return out
+
+
+_TSV_ESCAPE = re.compile(r"\\(.?)")
+_TSV_CHARS = {"\\": "\\", "t": "\t", "r": "\r", "n": "\n"}
+
+
+def _tsv_field(text: str) -> str:
+    """docs/format.md: a backslash, tab, CR and LF in a field are written \\\\, \\t, \\r, \\n."""
+    def one(m: re.Match[str]) -> str:
+        assert m.group(1) in _TSV_CHARS, f"deviations.tsv: unknown escape {m.group(0)!r} in {text!r}"
+        return _TSV_CHARS[m.group(1)]
+    return _TSV_ESCAPE.sub(one, text)
 
 
 def row_key_text(pk: list[str], row: dict[str, Any], recno: int) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..addml import selection
 from ..plan import LOB_DIR, LOB_TABLE, FieldPlan, Plan, TablePlan
+from ..report import unescape
 
 FORMAT_NAMES = {"delimited": "semikolonseparerte tekstfiler", "fixed": "tekstfiler med faste feltlengder",
                 "xml": "XML-filer med XML-skjema"}
@@ -279,7 +280,7 @@ def count_deviations(path: Path) -> Counter[tuple[str, str, str]]:
         for line in fh:
             parts = line.rstrip("\n").split("\t")
             if len(parts) >= 4 and parts[3] != "table_note":  # those are the tables' notes, shown with them
-                counts[(parts[0], parts[1], parts[3])] += 1
+                counts[(unescape(parts[0]), unescape(parts[1]), parts[3])] += 1
     return counts
 
 
