@@ -24,6 +24,7 @@ from sqlalchemy import types as sat
 
 from extractor.errors import ConfigError, SourceError
 from extractor.model import ArrayType, Column, ForeignKey, Kind, Lookup, RowFilter, Schema, Table
+from extractor.values import SINGLE
 
 from .checks import in_list
 
@@ -50,7 +51,7 @@ def kind_of(satype: Any) -> tuple[Kind, dict[str, Any]]:
     if isinstance(satype, sat.Integer):
         return "integer", facts
     if isinstance(satype, sat.Float):
-        return "float", facts
+        return "float", {"float_bits": float_bits(satype)}
     if isinstance(satype, sat.Numeric):
         facts = {"precision": satype.precision, "scale": satype.scale}
         if satype.scale == 0 and satype.precision is not None:
@@ -76,6 +77,14 @@ def kind_of(satype: Any) -> tuple[Kind, dict[str, Any]]:
     if isinstance(satype, sat.ARRAY):
         return "array", {"item_type": satype.item_type}
     return "unknown", facts
+
+
+def float_bits(satype: Any) -> int:
+    """A binary float type's significant bits by the SQL standard's ``FLOAT(p)``: up to 24 is single
+    precision, anything else (no precision given: ``DOUBLE``, ``FLOAT``) a double. Engines whose names
+    mean otherwise (PostgreSQL ``real``, MySQL and Firebird ``FLOAT``) say so in their ``column_kind``."""
+    precision = getattr(satype, "precision", None)
+    return SINGLE if precision is not None and precision <= SINGLE else 53
 
 
 def native_name(satype: Any, engine: Engine) -> str:
@@ -238,7 +247,7 @@ class Dialect:
                 name=c["name"], native_type=native_name(c["type"], self.engine), kind=kind,
                 nullable=bool(c.get("nullable", True)), comment=c.get("comment"),
                 length=facts.get("length"), precision=facts.get("precision"),
-                scale=facts.get("scale"), timezone=facts.get("timezone", False),
+                scale=facts.get("scale"), float_bits=facts.get("float_bits"), timezone=facts.get("timezone", False),
                 codes=tuple(codes), codes_source=source,
                 array=self.array_type(facts["item_type"]) if kind == "array" else None,
             ))

@@ -21,6 +21,12 @@ cannot sort rows that carry an array. So a filtered table with arrays is read fr
 with the filter in the WHERE clause (not from a filtered subquery), and the record numbers of a
 table without a key are numbered by ``RDB$DB_KEY`` and joined back to the table.
 
+Floats: ``FLOAT`` (and ``REAL``) is single precision; the driver gives its exact value, written with
+the shortest digits that read back as the same float32 (``0.1``; ``isql-fb`` shows 8 digits,
+``0.10000000``, which is not always enough to tell two float32 values apart). ``DOUBLE PRECISION`` (and
+``FLOAT(p)`` with p over 24 on Firebird 4) the shortest that read back as the same double. Firebird
+refuses subnormal values and ``NaN``/``Infinity`` on input.
+
 Large blobs (a 200 KiB binary and a 100 000-character text are in the server tests) arrive whole
 through SQLAlchemy's fetch and are written to files. Gaps (issue 3): reading very large blobs in
 chunks instead of whole; domains and CHECK … IN as code lists. A table without a key is ordered by
@@ -38,11 +44,13 @@ from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import types as sat
 
 from extractor.errors import ConfigError, SourceError
-from extractor.model import ArrayType, Column, Schema, Table
+from extractor.model import ArrayType, Column, Kind, Schema, Table
+from extractor.values import SINGLE
 
-from .base import Dialect, _short
+from .base import Dialect, _short, kind_of
 
 ORDER_TERMS = 255
 """Most ORDER BY terms Firebird accepts."""
@@ -73,6 +81,11 @@ class Firebird(Dialect):
             manager.rollback()  # start clean: the parameters apply to the next transaction
         manager.default_tpb = tpb(Isolation.SNAPSHOT, access_mode=TraAccessMode.READ)
         conn.begin()
+
+    def column_kind(self, satype: Any) -> tuple[Kind, dict[str, Any]]:
+        if isinstance(satype, sat.Float) and not isinstance(satype, sat.Double):  # FLOAT, REAL: 32 bits
+            return "float", {"float_bits": SINGLE}
+        return kind_of(satype)
 
     # -- arrays ----------------------------------------------------------------------------------
 

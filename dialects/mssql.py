@@ -39,7 +39,10 @@ these on the server, and they arrive as exact text or exact numbers:
   ``'SRID=' + c.STSrid + ';' + c.ToString()``, extended WKT with Z and M. Other CLR types:
   ``c.ToString()``.
 - ``image``, ``binary``, ``varbinary`` -> binary (files); ``bit`` -> boolean; ``tinyint`` and the other
-  integers -> integer; ``float``, ``real`` -> float: as they are.
+  integers -> integer; ``float``, ``real`` -> float: as they are (pyodbc reads both as a C double, so
+  a ``real`` arrives with its exact value). ``real`` (``float(n)`` with n up to 24, which SQL Server
+  stores as ``real``) is single precision and written with the shortest digits that read back as the
+  same float32 (``0.1``), ``float`` the shortest for a double.
 
 SQLAlchemy does not know the CLR types (it reflects them without a type); ``reflect`` looks their
 names up in ``sys.types`` in one query, and lists in ``Schema.notes`` the ``sql_variant`` columns and

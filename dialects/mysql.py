@@ -8,6 +8,15 @@ as text and reported); ``BIT(1)`` as boolean and ``BIT(n)`` as an integer (selec
 ``CAST(… AS UNSIGNED)``); ``YEAR`` as integer; ``BIGINT UNSIGNED`` keeps its full range. Zero
 dates (``0000-00-00``) are kept as written and the column is archived as text (reported).
 
+Floats: ``FLOAT`` is single precision and is sent by the server rounded to 6 digits (the ``mariadb``
+client shows ``0.333333`` for the float32 0.33333334), so it is selected as ``c * 1E0``: a DOUBLE
+with its exact value (``CAST … AS DOUBLE`` would need MySQL 8.0.17), written with the shortest digits
+that read back as the same float32. ``DOUBLE`` is sent in its shortest exact digits. ``FLOAT(M,D)``
+and ``DOUBLE(M,D)`` are selected as ``CAST(c AS CHAR)``: the server's own text with exactly D
+decimals, as its client shows them (the server rounds a value to D decimals when it stores it, and
+formats the stored binary value with D decimals); such a column is ordered by its number, not that
+text. ``FLOAT(p)`` with p over 24 is a DOUBLE in the catalogue.
+
 Code lists: ``ENUM`` columns and CHECK … IN constraints (table- or column-level, read from
 ``information_schema`` in one query) give the field an ADDML code list. A lax server
 (``sql_mode=''``) stores a bad ENUM value as ``''``: it is kept and reported as outside the list.
@@ -36,12 +45,16 @@ from sqlalchemy.dialects import mysql
 
 from extractor.errors import SourceError
 from extractor.model import Column, Kind, Table
+from extractor.values import SINGLE
 
 from .base import Dialect, _short, kind_of
 from .mysql_calls import FUNCTIONS, called, refused
 
 BINARY_CHARSET = 63
 """The character set number MySQL gives binary strings and BLOBs."""
+
+NOT_FIXED_DEC = 31
+"""The decimals the wire protocol reports for a float without a declared scale."""
 
 _FIELD_TYPES: dict[int, tuple[str, Kind]] = {
     0: ("DECIMAL", "decimal"), 246: ("DECIMAL", "decimal"), 1: ("TINYINT", "integer"), 2: ("SMALLINT", "integer"),
@@ -108,6 +121,11 @@ class MySQL(Dialect):
                 native = f"{native}(1)"
             elif native == "BIT":
                 native = f"BIT({length})"
+            elif kind == "float":
+                facts = {"float_bits": SINGLE if native == "FLOAT" else 53}
+                if scale is not None and scale < NOT_FIXED_DEC:
+                    facts |= {"precision": length, "scale": scale}
+                    native = f"{native}({length},{scale})"
             elif native == "DECIMAL":
                 precision = (length or 0) - (1 if scale else 0) - 1
                 facts = {"precision": precision, "scale": scale}
@@ -124,11 +142,21 @@ class MySQL(Dialect):
             return ("boolean" if (satype.length or 1) == 1 else "integer"), {}
         if isinstance(satype, mysql.YEAR):
             return "integer", {}
+        if isinstance(satype, mysql.FLOAT | mysql.DOUBLE | mysql.REAL):
+            facts = {"float_bits": SINGLE if isinstance(satype, mysql.FLOAT) else 53}
+            if satype.scale is not None:
+                facts |= {"precision": satype.precision, "scale": satype.scale}
+            return "float", facts
         return kind_of(satype)
 
     def column_expr(self, table: Table, name: str) -> Any:
-        if table.column(name).native_type.upper().startswith("BIT"):
+        col = table.column(name)
+        if col.native_type.upper().startswith("BIT"):
             return sa.cast(sa.column(name), mysql.INTEGER(unsigned=True))
+        if col.kind == "float" and col.scale is not None:  # the server's text: exactly its decimals
+            return self.converted("CAST({c} AS CHAR)", name)
+        if col.float_bits == SINGLE:  # the exact float32 as a DOUBLE (the column alone is sent in 6 digits)
+            return self.converted("{c} * 1E0", name)
         return sa.column(name)
 
     def refused_calls(self, table: Table) -> list[str]:
@@ -150,3 +178,10 @@ class MySQL(Dialect):
             found += [f"calls {name}(), a stored function, which MySQL cannot tell is free of side effects"
                       for (name,) in stored]
         return found
+
+    def order_keys(self, table: Table, name: str) -> list[Any]:
+        """A ``FLOAT(M,D)`` is ordered by its number: the bare name would mean the text it is selected as."""
+        col = table.column(name)
+        if col.kind == "float" and col.scale is not None:
+            return [sa.literal_column(f"{self._quote(table.name)}.{self._quote(name)}")]
+        return [sa.column(name)]

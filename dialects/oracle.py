@@ -22,8 +22,9 @@ converts these on the server, and they arrive as exact text or exact numbers. Wh
   decimal with scale s. ``NUMBER(p,-s)`` and ``NUMBER(*,s)`` are selected as ``CAST(c AS NUMBER)``:
   the driver would otherwise read them through a binary float.
 - ``FLOAT(b)``, ``DOUBLE PRECISION``, ``REAL`` -> float, selected as ``CAST(c AS NUMBER)``: they are
-  decimal numbers of up to 38 digits, which a binary float would round. ``BINARY_FLOAT`` and
-  ``BINARY_DOUBLE`` are IEEE values and read as they are.
+  decimal numbers of up to 38 digits, which a binary float would round (no ``float_bits``: every
+  digit is kept). ``BINARY_FLOAT`` and ``BINARY_DOUBLE`` are IEEE values and read as they are, written
+  with the shortest digits that read back as the same float32 (``0.1``) or double.
 - ``DATE`` -> timestamp (an Oracle date carries a time of day): ``TO_CHAR(c, 'SYYYY-MM-DD"T"HH24:MI:SS')``.
 - ``TIMESTAMP`` -> timestamp: ``TO_CHAR`` with ``.FF9``, all nine fraction digits.
 - ``TIMESTAMP WITH TIME ZONE`` -> timestamp with offset: ``TO_CHAR`` with ``.FF9TZH:TZM``, because
@@ -81,6 +82,7 @@ from sqlalchemy.dialects import oracle
 
 from extractor.errors import SourceError
 from extractor.model import ArrayType, Column, Kind, Schema, Table
+from extractor.values import SINGLE
 
 from .base import NO_TYPE, Dialect, _short, kind_of, with_vendor_types
 
@@ -195,6 +197,10 @@ class Oracle(Dialect):
             return "string", {}
         if type(satype).__name__ == "VECTOR":  # SQLAlchemy 2.0.41+
             return "string", {}
+        if isinstance(satype, oracle.BINARY_FLOAT):
+            return "float", {"float_bits": SINGLE}
+        if isinstance(satype, sat.Float) and not isinstance(satype, oracle.BINARY_DOUBLE):
+            return "float", {}  # FLOAT(b), REAL, DOUBLE PRECISION: decimal NUMBERs, read exactly
         return kind_of(satype)
 
     # -- data -----------------------------------------------------------------------------------

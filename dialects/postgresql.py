@@ -32,6 +32,13 @@ Fast path: rows are read with ``COPY (SELECT …) TO STDOUT`` in text format, pa
 loaders chosen from the query's result types: the same Python values as a cursor's fetch (the same
 text loaders), without cursor round trips. A test checks both paths give byte-identical files.
 
+Floats: ``real`` (float4) is single precision, written with the shortest digits that read back as
+the same float4 (``0.1``, not the ``0.10000000149011612`` of its double); ``double precision`` the
+shortest that read back as the same float8. Every session sets ``extra_float_digits = 3``: from
+PostgreSQL 12 any value above 0 sends the shortest exact text (Ryu), before 12 the value 3 sends 9
+and 17 digits, also exact; a server, database or role set to 0 would send real rounded to 6 digits
+and lose the rest. COPY and the cursor read the same text.
+
 Invalid or out-of-range values never stop the run: ``NaN`` and ``±Infinity`` in numeric and float
 columns, and ``infinity``, BC dates or years past 9999 in date and timestamp columns, are kept as
 written; the column is archived as text and the report names each one.
@@ -79,6 +86,7 @@ from sqlalchemy.dialects import postgresql as pg
 
 from extractor.errors import SourceError
 from extractor.model import ArrayType, Column, Kind, Schema, Table
+from extractor.values import SINGLE
 
 from .base import NO_TYPE, Capabilities, Dialect, _short, kind_of, native_name, with_vendor_types
 from .checks import in_list
@@ -166,7 +174,7 @@ class PostgreSQL(LargeObjects, Dialect):
             out.append(Column(d.name, native_name(satype, self.engine) if satype is not None else display,
                               "array" if array else kind,
                               length=facts.get("length"), precision=facts.get("precision"), scale=facts.get("scale"),
-                              timezone=facts.get("timezone", False),
+                              float_bits=facts.get("float_bits"), timezone=facts.get("timezone", False),
                               array=array or (self.array_type(facts["item_type"]) if kind == "array" else None)))
         return out
 
@@ -208,6 +216,8 @@ class PostgreSQL(LargeObjects, Dialect):
             return kind, facts
         if isinstance(satype, pg.MONEY):
             return "decimal", {"scale": None}
+        if isinstance(satype, pg.REAL):  # float4; float(p) with p <= 24 is stored as real too
+            return "float", {"float_bits": SINGLE}
         if isinstance(satype, pg.INTERVAL | pg.UUID | pg.JSON | pg.JSONB):
             return "unknown", {}
         return kind_of(satype)
@@ -305,9 +315,12 @@ def _unknown_arrays(schema: Schema) -> Schema:
 
 
 def _prepare_session(dbapi_conn: Any, _record: Any) -> None:
-    """Every connection: intervals as ISO 8601 text; out-of-range dates read as text, not an error."""
+    """Every connection: intervals as ISO 8601 text; floats in digits that give back the exact value
+    whatever the server's or role's ``extra_float_digits`` (0 rounds real to 6 digits); out-of-range
+    dates read as text, not an error."""
     with dbapi_conn.cursor() as cur:
         cur.execute("SET intervalstyle = 'iso_8601'")
+        cur.execute("SET extra_float_digits = 3")
     dbapi_conn.commit()
     for name in ("date", "timestamp", "timestamptz"):
         _lenient_loader(dbapi_conn, name)

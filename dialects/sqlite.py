@@ -7,7 +7,8 @@ Types: SQLite stores any value in any column (type affinity only); the pre-fligh
 every value against the declared type (as it does on every engine) and archives a column with
 values that do not fit as text, with a report line.
 Dates and timestamps are normally text (``YYYY-MM-DD``, ``YYYY-MM-DD HH:MM:SS[.fff]``);
-DECIMAL columns hold REAL values, written with the shortest digits that round-trip.
+DECIMAL columns hold REAL values, written with the shortest digits that round-trip. A REAL value is
+always a double (8 bytes), whatever the declared type (``FLOAT``, ``REAL``, ``FLOAT(10)``).
 Gaps: dates stored as Julian day numbers or Unix times are archived as numbers/text, with a report.
 
 Profile queries: SQLite tells the declared type of a result column only when it comes straight
@@ -29,9 +30,9 @@ from urllib.parse import quote
 import sqlalchemy as sa
 
 from extractor.errors import SourceError
-from extractor.model import Column
+from extractor.model import Column, Kind
 
-from .base import Capabilities, Dialect, _short, native_name
+from .base import Capabilities, Dialect, _short, kind_of, native_name
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
@@ -121,8 +122,14 @@ class SQLite(Dialect):
             satype = resolve(decl.upper()) if decl else sa.types.NULLTYPE
             kind, facts = self.column_kind(satype)
             out.append(Column(name, native_name(satype, self.engine), kind, length=facts.get("length"),
-                              precision=facts.get("precision"), scale=facts.get("scale")))
+                              precision=facts.get("precision"), scale=facts.get("scale"),
+                              float_bits=facts.get("float_bits")))
         return out
+
+    def column_kind(self, satype: Any) -> tuple[Kind, dict[str, Any]]:
+        """A REAL value is a double whatever the declared type (``FLOAT(10)``, ``REAL``) says."""
+        kind, facts = kind_of(satype)
+        return kind, ({"float_bits": 53} if kind == "float" else facts)
 
     def _probe(self) -> None:
         try:

@@ -29,6 +29,7 @@ from .scan import (
     TableScanned,
     carry_widened,
     code_pairs,
+    column_renderer,
     record_finding,
     row_key,
     scan_table,
@@ -36,7 +37,7 @@ from .scan import (
     widened_columns,
     xml_invalid,
 )
-from .values import Nonconforming, hex_text, renderer_for
+from .values import Nonconforming, hex_text
 from .writers.flatfile import delimited_record, fixed_record
 from .writers.hashing import HashingFile, write_file
 from .writers.xmlfile import XmlTableWriter, xsd_document
@@ -324,9 +325,8 @@ def _compile(plan: Plan, tp: TablePlan, content: Path, log: DeviationLog, spool:
         if main.role == "lobpath":
             steps.append(_binary_step(tp, column, main.name, i, content, log, spool, watch))
         else:
-            scale = tp.source.column(column).scale if tp.source else None
             codes = frozenset(c for c, _ in main.codes) | (frozenset() if main.not_null else {""}) if main.codes else None
-            steps.append(_value_step(plan, tp, column, main.kind, renderer_for(main.kind, style, scale), i,
+            steps.append(_value_step(plan, tp, column, main.kind, column_renderer(tp, column, main.kind, style), i,
                                      "textfile" in companions, "length" in companions, content, log, spool,
                                      watch, codes))
         if tp.source is not None:

@@ -247,7 +247,8 @@ def _rewrite_pointers(plan: Plan, tp: TablePlan, by_name: dict[str, TablePlan], 
         i = columns.index(column)
         new_cols[[c.name for c in new_cols].index(column)] = replace(
             original, native_type=f"{original.native_type} (peker til {target.name})", kind=key_col.kind,
-            length=key_col.length, precision=key_col.precision, scale=key_col.scale, codes=(), codes_source="")
+            length=key_col.length, precision=key_col.precision, scale=key_col.scale, float_bits=key_col.float_bits,
+            codes=(), codes_source="")
         new_cols.append(replace(original, name=keep_as, nullable=True))
         what = ADDRESS_NAMES.get(ptr.address, f"verdien i kolonnen {ptr.address}")
         j = next(n for n, f in enumerate(fields) if f.role == "value" and f.column == column)

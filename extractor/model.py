@@ -32,6 +32,11 @@ class Column:
     length: int | None = None
     precision: int | None = None
     scale: int | None = None
+    float_bits: int | None = None
+    """A binary float's significant bits: 24 single precision (float4), 53 double; ``None`` for other
+    kinds and for decimal floats (Oracle ``FLOAT``). Values are written with the shortest digits that
+    read back as the same float of this precision; ``scale`` set on a float (MySQL ``FLOAT(M,D)``) means
+    the source shows it with that many decimals."""
     comment: str | None = None
     timezone: bool = False
     codes: tuple[str, ...] = ()

@@ -11,9 +11,10 @@ from dataclasses import replace
 from typing import Any
 
 from .charset import UTF8
-from .model import ForeignKey
+from .model import Column, ForeignKey
 from .plan import ADDML_TYPES, LOB_TABLE, FieldPlan, Plan, TablePlan
 from .scan import ScanResult, TableScanned
+from .values import SINGLE
 
 
 def finalize(plan: Plan, scan: ScanResult) -> Plan:
@@ -72,6 +73,8 @@ def _finalize_table(plan: Plan, tp: TablePlan, scan: ScanResult) -> TablePlan:
         desc = f.description
         if kind == "char":
             desc = _join(desc, "Blanke tegn som fylte ut CHAR-verdien bakerst, er fjernet.")
+        if f.kind == "float" and tp.source is not None:
+            desc = _join(desc, _float_note(tp.source.column(f.column or "")))
         if kind == "binary":
             fields.append(replace(
                 f, kind="binary", role="lobpath", field_format=None, max_length=st.max_length or None,
@@ -117,6 +120,16 @@ def _finalize_table(plan: Plan, tp: TablePlan, scan: ScanResult) -> TablePlan:
 
 def _join(a: str, b: str) -> str:
     return f"{a} {b}".strip() if b else a
+
+
+def _float_note(col: Column) -> str:
+    """How a float is written where it is not the shortest text of a double: a reader needs to know."""
+    if col.scale is not None:
+        return f"Flyttall ({col.native_type}) skrevet med {col.scale} desimaler, slik kildedatabasen viser det."
+    if col.float_bits == SINGLE:
+        return ("Flyttall med enkel presisjon (32 bit) i kilden, skrevet med de færreste sifrene som leses "
+                "tilbake som det samme 32-bits flyttallet.")
+    return ""
 
 
 def _code_lists(plan: Plan, scan: ScanResult) -> dict[tuple[str, str], tuple[tuple[str, str], ...]]:

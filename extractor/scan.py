@@ -19,7 +19,7 @@ from typing import Any
 from .charset import LATIN1, CharsetPolicy, apply_mapping, codepoints, foreign_chars
 from .lobs import as_bytes, describe_kind, lob_path, sniff
 from .plan import LOB_DIR, Plan, TablePlan
-from .values import FLAT_STYLE, XML_STYLE, Nonconforming, Renderer, hex_text, render_any_as_text, renderer_for
+from .values import FLAT_STYLE, XML_STYLE, Nonconforming, Renderer, Style, hex_text, render_any_as_text, renderer_for
 
 FINDINGS_KEPT = 1000
 """Findings kept per table for display; counts are always complete."""
@@ -191,6 +191,12 @@ def style_for(plan: Plan):
     return XML_STYLE if plan.format == "xml" else FLAT_STYLE
 
 
+def column_renderer(tp: TablePlan, name: str, kind: str, style: Style) -> Renderer:
+    """The renderer of one column in its archive kind, with the source's declared scale and float precision."""
+    col = tp.source.column(name) if tp.source else None
+    return renderer_for(kind, style, col.scale if col else None, col.float_bits if col else None)
+
+
 LOB_FIELDS = ("fil", "tabell", "felt", "post", "bytes", "innhold")
 
 
@@ -264,7 +270,7 @@ def code_pairs(plan: Plan, tp: TablePlan, rows: RowSource, count: int) -> tuple[
     if inline is False or (inline is None and count > plan.profile.code_list_limit):
         return None
     kind = next(f.kind for f in tp.fields if f.column == code_col and f.role == "value")
-    render = renderer_for(kind, style_for(plan), tp.source.column(code_col).scale if tp.source else None)
+    render = column_renderer(tp, code_col, kind, style_for(plan))
     pairs = []
     for code, explan in rows(tp, (code_col, explan_col)):
         if code is None:
@@ -308,9 +314,8 @@ def _scan_table(plan: Plan, tp: TablePlan, kinds: dict[str | None, str], rows: R
         if name not in kinds:
             continue  # read but not written (a pointer's original address)
         kind = kinds[name]
-        scale = tp.source.column(name).scale if tp.source else None
-        cols.append((i, name, kind, None if kind == "binary" else renderer_for(kind, style, scale), ts.columns[name],
-                     code_sets.get(name)))
+        cols.append((i, name, kind, None if kind == "binary" else column_renderer(tp, name, kind, style),
+                     ts.columns[name], code_sets.get(name)))
     lobs = _LobWidths()
     tick = progress(f"scan {tp.name}", None) if progress else None
     recno = 0

@@ -6,7 +6,8 @@ A column with nonconforming values is archived as text instead, and the report s
 is never coerced, rounded or dropped.
 
 Numbers never pass through a binary float on the way out: exact numerics keep every digit,
-floats are written with the shortest digits that read back as the same double.
+floats are written with the shortest digits that read back as the same float in the source's own
+precision (``float_bits``: 24 for single precision, 53 for double; see ``float_digits``).
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ import datetime as dt
 import json
 import math
 import re
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,126 @@ def plain_number(d: Decimal, scale: int | None = None, separator: str = ".") -> 
     return text if separator == "." else text.replace(".", separator)
 
 
+SINGLE = 24
+"""``float_bits`` of IEEE 754 single precision (PostgreSQL ``real``, MySQL and Firebird ``FLOAT``, SQL Server
+``REAL``, Oracle ``BINARY_FLOAT``): 24 significant bits. Any other value means a double (53)."""
+
+ARKADE_DECIMAL_MAX = 2**96 - 1
+"""The largest whole part Arkade 5 reads in a ``float`` field (it parses numbers as .NET ``decimal``:
+79228162514264337593543950335); a float beyond it does not fit the archive type."""
+
+_EXACT = Context(prec=200)
+"""Exact sums of float32 values and their midpoints (2**-150 has 105 significant digits)."""
+
+_ROUNDED = {(p, mode): Context(prec=p, rounding=mode)
+            for p in range(1, 10) for mode in (ROUND_HALF_EVEN, ROUND_FLOOR, ROUND_CEILING)}
+_FLOAT32_INFINITY = 0x7F800000
+
+
+def float32(x: float) -> float:
+    """The single-precision value nearest ``x`` (ties to even), as a double; ``OverflowError`` past its range."""
+    return struct.unpack("<f", struct.pack("<f", x))[0]  # type: ignore[no-any-return]
+
+
+def shortest_float32(f: float) -> Decimal:
+    """The shortest decimal that reads back as the float32 ``f`` (positive, finite, exactly a float32),
+    the closest to ``f`` of those (of two as close, the one ending in an even digit): what PostgreSQL
+    12+ (Ryu) writes for a ``real``.
+
+    It lies strictly between the midpoints to ``f``'s neighbours, never on one: a midpoint reads back
+    only through round-half-even parsing, and PostgreSQL leaves it out too. This is decided exactly
+    (``_inside``), not by parsing the decimal as a float32 through a double, which can round twice. For
+    a power of two, whose lower half-interval is narrower, ``_shortest_exact`` tries both sides.
+    """
+    bits = _bits(f)
+    if bits & 0x7FFFFF == 0:
+        return _shortest_exact(f, bits)
+    low, high = (f + _float(bits - 1)) / 2, (f + _above(bits)) / 2  # exact: 25 significant bits
+    fewest, most = 1, 9  # nine digits always read back; a nearer decimal (more digits) does if a farther one does
+    while fewest < most:
+        digits = (fewest + most) // 2
+        if _inside(f"{f:.{digits - 1}e}", low, high):  # the decimal of that many digits nearest f (a tie: the even one)
+            most = digits
+        else:
+            fewest = digits + 1
+    return Decimal(f"{f:.{most - 1}e}")
+
+
+def _inside(text: str, low: float, high: float) -> bool:
+    """Whether the decimal ``text`` lies strictly between two doubles: its correctly rounded double
+    says so, as rounding keeps order, except where it lands on one of them; there the digits decide."""
+    x = float(text)
+    if x == low:
+        return Decimal(text) > Decimal(low)
+    if x == high:
+        return Decimal(text) < Decimal(high)
+    return low < x < high
+
+
+def _shortest_exact(f: float, bits: int) -> Decimal:
+    """``shortest_float32`` in exact decimals, trying the nearest p-digit decimals on both sides of ``f``."""
+    exact = Decimal(f)
+    low = _EXACT.divide(_EXACT.add(exact, Decimal(_float(bits - 1))), 2)
+    high = _EXACT.divide(_EXACT.add(exact, Decimal(_above(bits))), 2)
+    for p in range(1, 10):
+        near = _ROUNDED[p, ROUND_HALF_EVEN].plus(exact)
+        if low < near < high:
+            return near
+        other = _ROUNDED[p, ROUND_FLOOR if near > exact else ROUND_CEILING].plus(exact)
+        if low < other < high:
+            return other
+    raise AssertionError(f"no decimal of 9 digits reads back as {f!r}")  # pragma: no cover - 9 always do
+
+
+def _bits(f: float) -> int:
+    return struct.unpack("<I", struct.pack("<f", f))[0]  # type: ignore[no-any-return]
+
+
+def _float(bits: int) -> float:
+    return struct.unpack("<f", struct.pack("<I", bits))[0]  # type: ignore[no-any-return]
+
+
+def _above(bits: int) -> float:
+    """The next float32 up; past the largest, 2**128, where rounding to infinity starts from."""
+    return 2.0**128 if bits + 1 == _FLOAT32_INFINITY else _float(bits + 1)
+
+
+def float_digits(value: float, float_bits: int | None = None) -> Decimal:
+    """The number a source float stands for: the shortest decimal that reads back as the same float
+    in the column's precision (``SINGLE``: float32; otherwise a double, by ``repr``), with no trailing
+    ``.0``; ``-0`` keeps its sign.
+
+    A single-precision column yields a float32, or the double a driver parsed from the server's text of
+    it (its shortest digits; nine digits from PostgreSQL before 12). Any other double would be changed by
+    writing it as a float32, so it is ``Nonconforming`` (the column is then archived as text).
+    """
+    if math.isnan(value) or math.isinf(value):
+        raise Nonconforming(f"{value!r} is not a finite number")
+    if value == 0:
+        return Decimal("-0") if math.copysign(1.0, value) < 0 else Decimal(0)
+    if float_bits != SINGLE:
+        return _trimmed(Decimal(repr(value)))
+    try:
+        f = float32(value)
+    except OverflowError:
+        raise Nonconforming(f"{value!r} is beyond the range of a single-precision float") from None
+    if f == 0:
+        raise Nonconforming(f"{value!r} is below the smallest single-precision float")
+    d = shortest_float32(abs(f)).copy_negate() if f < 0 else shortest_float32(f)
+    if value != f and value != float(d) and value != float(f"{f:.9g}"):
+        raise Nonconforming(f"{value!r} is no single-precision float (the nearest is {d})")
+    return d
+
+
+def _trimmed(d: Decimal) -> Decimal:
+    """``652090.0`` -> ``652090``: ``repr`` marks a whole float with ``.0``, which is no digit of its value."""
+    sign, digits, exponent = d.as_tuple()
+    assert isinstance(exponent, int)
+    while exponent < 0 and len(digits) > 1 and digits[-1] == 0:
+        digits, exponent = digits[:-1], exponent + 1
+    return Decimal((sign, digits, exponent))
+
+
 def render_integer(value: object) -> str:
     if isinstance(value, bool):
         return "1" if value else "0"
@@ -102,6 +224,21 @@ def make_number_renderer(scale: int | None, style: Style) -> Renderer:
 
     def render(value: object) -> str:
         return plain_number(exact_decimal(value), scale, sep)
+
+    return render
+
+
+def make_float_renderer(scale: int | None, style: Style, float_bits: int | None) -> Renderer:
+    """Floats by ``float_digits`` in the column's precision; exact numbers and text (a server's own
+    spelling, as MySQL's ``FLOAT(M,D)`` is read) digit for digit; zeros added up to a declared scale."""
+    sep = style.decimal_separator
+
+    def render(value: object) -> str:
+        d = float_digits(value, float_bits) if isinstance(value, float) else exact_decimal(value)
+        if d.copy_abs() > ARKADE_DECIMAL_MAX:
+            raise Nonconforming(f"{_show(value)} is beyond {ARKADE_DECIMAL_MAX}, the largest number Arkade 5 "
+                                "reads in a float field")
+        return plain_number(d, scale, sep)
 
     return render
 
@@ -264,7 +401,7 @@ def render_any_as_text(value: object) -> str:
     if isinstance(value, float):
         if math.isnan(value) or math.isinf(value):
             return str(Decimal(value))  # NaN, Infinity, -Infinity: as SQL engines and Decimal spell them
-        return plain_number(Decimal(repr(value)))
+        return format(float_digits(value), "f")
     if isinstance(value, Decimal):
         return format(value, "f") if value.is_finite() else str(value)
     if isinstance(value, dt.datetime):
@@ -280,6 +417,23 @@ def render_any_as_text(value: object) -> str:
     if isinstance(value, dict | list | tuple):
         return json.dumps(value, ensure_ascii=False, default=_json_default)
     return str(value)
+
+
+def make_text_renderer(float_bits: int | None) -> Renderer:
+    """``render_any_as_text`` for a column archived as text; a single-precision column's floats keep
+    their float32 digits (a value that is no float32 keeps its double's)."""
+    if float_bits != SINGLE:
+        return render_any_as_text
+
+    def render(value: object) -> str:
+        if isinstance(value, float) and math.isfinite(value):
+            try:
+                return format(float_digits(value, SINGLE), "f")
+            except Nonconforming:
+                pass
+        return render_any_as_text(value)
+
+    return render
 
 
 def hex_text(value: object) -> str:
@@ -301,16 +455,19 @@ _FIXED_RENDERERS: dict[str, Renderer] = {
     "time": render_time,
     "string": render_string,
     "char": render_char,
-    "unknown": render_any_as_text,
 }
 
 
-def renderer_for(kind: str, style: Style = FLAT_STYLE, scale: int | None = None) -> Renderer:
-    """The strict renderer for a column kind in an output style."""
+def renderer_for(kind: str, style: Style = FLAT_STYLE, scale: int | None = None,
+                 float_bits: int | None = None) -> Renderer:
+    """The strict renderer for a column kind in an output style, with the column's declared scale and
+    float precision (``model.Column.float_bits``)."""
     if kind == "decimal":
         return make_number_renderer(scale, style)
     if kind == "float":
-        return make_number_renderer(None, style)
+        return make_float_renderer(scale, style, float_bits)
     if kind == "boolean":
         return make_boolean_renderer(style)
+    if kind == "unknown":
+        return make_text_renderer(float_bits)
     return _FIXED_RENDERERS[kind]

@@ -86,7 +86,8 @@ def one_column(native: str, kind: str = "string", name: str = "c", **facts: Any)
     ("VARBINARY(max)", "binary", {}, "c"),
     ("BIT", "boolean", {}, "c"),
     ("TINYINT", "integer", {}, "c"),
-    ("FLOAT", "float", {}, "c"),
+    ("FLOAT", "float", {"float_bits": 53}, "c"),
+    ("REAL", "float", {"float_bits": 24}, "c"),  # pyodbc reads it as a C double: its exact value
     ("(no type)", "unknown", {}, "c"),
 ])
 def test_mssql_selects_each_type_exactly(ms, native, kind, facts, selected):
@@ -159,7 +160,11 @@ def test_mssql_unknown_type_is_left_out_of_order_by(ms):
     (mssql.NVARCHAR(None), "string", {"length": None}),
     (mssql.VARBINARY(None), "binary", {}),
     (mssql.DECIMAL(12, 2), "decimal", {"precision": 12, "scale": 2}),
-    (mssql.REAL(), "float", {}),
+    (mssql.REAL(), "float", {"float_bits": 24}),  # real and float(n <= 24): single precision
+    (mssql.FLOAT(precision=24), "float", {"float_bits": 24}),
+    (mssql.FLOAT(precision=53), "float", {"float_bits": 53}),
+    (mssql.FLOAT(), "float", {"float_bits": 53}),
+    (mssql.DOUBLE_PRECISION(), "float", {"float_bits": 53}),
     (sa.types.NullType(), "unknown", {}),
 ])
 def test_mssql_column_kind(ms, satype, kind, facts):
@@ -262,8 +267,8 @@ TS = 'SYYYY-MM-DD"T"HH24:MI:SS'
     ("FLOAT(50)", "float", {}, "CAST(c AS NUMBER) AS c"),
     ("DOUBLE PRECISION", "float", {}, "CAST(c AS NUMBER) AS c"),
     ("REAL", "float", {}, "CAST(c AS NUMBER) AS c"),
-    ("BINARY_DOUBLE", "float", {}, "c"),
-    ("BINARY_FLOAT", "float", {}, "c"),
+    ("BINARY_DOUBLE", "float", {"float_bits": 53}, "c"),
+    ("BINARY_FLOAT", "float", {"float_bits": 24}, "c"),  # python-oracledb gives its exact value
     ("RAW(16)", "string", {"length": 32}, "RAWTOHEX(c) AS c"),
     ("ROWID", "string", {"length": 18}, "ROWIDTOCHAR(c) AS c"),
     ("UROWID", "string", {}, "CAST(c AS VARCHAR2(4000)) AS c"),
@@ -356,9 +361,12 @@ def test_oracle_table_of_unsortable_columns_only_has_no_order_by(ora):
     (oracle.NUMBER(12, 2), "decimal", {"precision": 12, "scale": 2}),
     (oracle.NUMBER(None, 2), "decimal", {"scale": 2}),
     (sa.INTEGER(), "integer", {}),
-    (oracle.FLOAT(binary_precision=126), "float", {}),
-    (oracle.BINARY_DOUBLE(), "float", {}),
-    (oracle.BINARY_FLOAT(), "float", {}),
+    (oracle.FLOAT(binary_precision=126), "float", {"float_bits": None}),  # decimal NUMBERs: every digit
+    (oracle.FLOAT(binary_precision=10), "float", {"float_bits": None}),
+    (sa.REAL(), "float", {"float_bits": None}),
+    (sa.DOUBLE_PRECISION(), "float", {"float_bits": None}),
+    (oracle.BINARY_DOUBLE(), "float", {"float_bits": 53}),
+    (oracle.BINARY_FLOAT(), "float", {"float_bits": 24}),
     (oracle.DATE(), "timestamp", {}),
     (oracle.TIMESTAMP(), "timestamp", {"timezone": False}),
     (oracle.TIMESTAMP(timezone=True), "timestamp", {"timezone": True}),

@@ -129,9 +129,10 @@ PG_SEED = [
     "CREATE TABLE a_kode (kode varchar(4) PRIMARY KEY, tekst text NOT NULL)",
     """CREATE TABLE b_sak (id integer PRIMARY KEY, kode varchar(4) REFERENCES a_kode, tittel text, belop numeric(12,2),
          tall numeric, flyt double precision, dato date, tid timestamp(6), tidtz timestamptz, varighet interval,
-         data bytea, aktiv boolean)""",
+         data bytea, aktiv boolean, enkel real)""",
     "CREATE TABLE c_logg (id bigserial PRIMARY KEY, sak_id integer REFERENCES b_sak, hendelse text)",
-    "CREATE TABLE d_rare (id integer PRIMARY KEY, tall numeric, flyt double precision, dato date, tid timestamp)",
+    "CREATE TABLE d_rare (id integer PRIMARY KEY, tall numeric, flyt double precision, dato date, tid timestamp, "
+    "enkel real)",
     "CREATE TABLE e_dok (id integer PRIMARY KEY, fil oid)",  # PostgreSQL large objects, read with lo_get
 ]
 
@@ -144,7 +145,8 @@ def _pg_rows(n: int) -> list[dict]:
                         dato=dt.date(2000, 1, 1) + dt.timedelta(days=i), tid=dt.datetime(2020, 1, 1, 0, 0, 0, i % 1000000),
                         tidtz=dt.datetime(2020, 6, 1, 12, tzinfo=dt.UTC) + dt.timedelta(seconds=i),
                         varighet="1 year 2 mons 3 days 04:05:06.5" if i == 1 else dt.timedelta(seconds=i),
-                        data=b"%PDF-1.4\x00" + bytes([i % 256]) if i % 1000 == 0 else None, aktiv=bool(i % 2)))
+                        data=b"%PDF-1.4\x00" + bytes([i % 256]) if i % 1000 == 0 else None, aktiv=bool(i % 2),
+                        enkel=i / 7 if i % 5 else -i * 1e-30))
     return out
 
 
@@ -160,13 +162,14 @@ def _seeded(url):
         for stmt in PG_SEED:
             conn.exec_driver_sql(stmt)
         conn.execute(sa.text("INSERT INTO a_kode VALUES ('A', 'Åpen'), ('L', 'Lukket')"))
-        cols = "id, kode, tittel, belop, tall, flyt, dato, tid, tidtz, varighet, data, aktiv"
+        cols = "id, kode, tittel, belop, tall, flyt, dato, tid, tidtz, varighet, data, aktiv, enkel"
         conn.execute(sa.text(f"INSERT INTO b_sak ({cols}) VALUES ({', '.join(':' + c.strip() for c in cols.split(','))})"),
                      _pg_rows(20_000))
         conn.exec_driver_sql("INSERT INTO c_logg (sak_id, hendelse) SELECT mod(id, 20000) + 1, 'hendelse ' || id "
                              "FROM generate_series(1, 30000) AS id")
-        conn.exec_driver_sql("INSERT INTO d_rare VALUES (1, 'NaN', 'Infinity', 'infinity', '-infinity'), "
-                             "(2, 1.5, 2.5, '2020-01-01', '2020-01-01 10:00'), (3, NULL, '-Infinity', '0044-03-15 BC', NULL)")
+        conn.exec_driver_sql("INSERT INTO d_rare VALUES (1, 'NaN', 'Infinity', 'infinity', '-infinity', 'NaN'), "
+                             "(2, 1.5, 2.5, '2020-01-01', '2020-01-01 10:00', 0.1), "
+                             "(3, NULL, '-Infinity', '0044-03-15 BC', NULL, '-Infinity')")
         conn.exec_driver_sql("INSERT INTO e_dok SELECT i, CASE WHEN mod(i, 10) <> 0 THEN lo_from_bytea(0, "
                              "decode(repeat(lpad(to_hex(i), 2, '0'), i * 97), 'hex')) END FROM generate_series(1, 120) AS i")
         conn.execute(sa.text("INSERT INTO e_dok VALUES (0, lo_from_bytea(0, :b))"), {"b": bytes(range(256)) * 9})
@@ -206,12 +209,15 @@ def test_vendor_values_that_python_cannot_hold_are_kept_and_reported(pg_whole):
     assert [r["flyt"] for r in rare] == ["Infinity", "2.5", "-Infinity"]
     assert [r["dato"] for r in rare] == ["infinity", "2020-01-01", "0044-03-15 BC"]
     assert [r["tid"] for r in rare] == ["-infinity", "2020-01-01T10:00:00", None]
+    assert [r["enkel"] for r in rare] == ["NaN", "0.1", "-Infinity"]  # a float4's digits, as text
     devs = (pg_whole / "report" / "deviations.tsv").read_text(encoding="utf-8")
-    for col in ("tall", "flyt", "dato", "tid"):
+    for col in ("tall", "flyt", "dato", "tid", "enkel"):
         assert f"d_rare\t\t\ttable_note\tkolonne {col}:" in devs, col
     sak = rb.read_table(content, tables["b_sak"], "delimited")
     assert sak[0]["varighet"] == "P1Y2M3DT4H5M6.5S"  # months stay months
     assert sak[1]["varighet"] == "PT2S"
+    assert [(sak[i]["enkel"], sak[i]["flyt"]) for i in (0, 2, 4)] == [  # float4 and float8 digits
+        ("0,14285715", "0,3333333333333333"), ("0,42857143", "1"), ("-0,000000000000000000000000000005", "1,6666666666666667")]
 
 
 def test_jobs_give_the_same_bytes_from_one_shared_snapshot(pg_db, pg_whole, tmp_path):
