@@ -265,8 +265,8 @@ class Dialect:
         base = sa.table(table.name, schema=table.schema)
         if table.row_filter is None:
             return base.alias(alias) if alias else base
-        return (sa.select(sa.literal_column("*")).select_from(base).where(self.filter_condition(table.row_filter))
-                .subquery(alias or table.name))
+        return (sa.select(sa.literal_column("*")).select_from(base)
+                .where(self.filter_condition(table.row_filter, table)).subquery(alias or table.name))
 
     def _query_source(self, sql: str, name: str, columns: Sequence[str] = ()) -> Any:
         """A profile's SELECT as a subquery. Colons are escaped (``:x`` is no bind parameter here),
@@ -274,14 +274,14 @@ class Dialect:
         text = sa.text(sql.replace(":", "\\:") + "\n")
         return text.columns(*[sa.column(c) for c in columns]).subquery(name)
 
-    def filter_condition(self, row_filter: RowFilter) -> Any:
+    def filter_condition(self, row_filter: RowFilter, table: Table | None = None) -> Any:
         """The profile's filter as one condition: its ``where`` as written, and the period on
-        ``period_column`` as [start, end + 1 day), so a timestamp on the last day is inside."""
+        ``period_column`` (of ``table``) as [start, end + 1 day), so a timestamp on the last day is inside."""
         parts: list[Any] = []
         if row_filter.where:
             parts.append(sa.literal_column(f"({row_filter.where})"))
         if row_filter.period_column:
-            column: Any = sa.column(row_filter.period_column)
+            column: Any = self.column_ref(table, row_filter.period_column) if table else sa.column(row_filter.period_column)
             if row_filter.start:
                 parts.append(column >= self.date_literal(dt.date.fromisoformat(row_filter.start)))
             if row_filter.end:
@@ -354,7 +354,21 @@ class Dialect:
 
     def column_expr(self, table: Table, name: str) -> Any:
         """How one column is selected; adapters cast vendor types the driver would return oddly."""
-        return sa.column(name)
+        return self.column_ref(table, name)
+
+    def column_ref(self, table: Table, name: str) -> Any:
+        """A column of ``table`` in a statement, quoted as the engine needs whatever its name holds.
+
+        The name is taken from the table's reflected column: for Firebird and Oracle SQLAlchemy
+        marks there a name the engine stores in lower case (``quoted_name``); the same name from
+        the profile is a plain string, which would be sent unquoted and read in upper case.
+        """
+        return sa.column(self.reflected_name(table, name))
+
+    @staticmethod
+    def reflected_name(table: Table, name: str) -> str:
+        """``name`` as ``table``'s reflected column carries it (see ``column_ref``)."""
+        return next((c.name for c in table.columns if c.name == name), name)
 
     def select_sql(self, table: Table, columns: Sequence[str], order_by: Sequence[str]) -> Any:
         """SELECT of raw values (untyped columns, so no SQLAlchemy result processing).
@@ -366,7 +380,7 @@ class Dialect:
         source = self._selectable(table)
         joined: dict[str, Any] = {}
         for i, lk in enumerate(table.lookups):
-            sub, on = self._lookup(lk, i)
+            sub, on = self._lookup(table, lk, i)
             source = source.outerjoin(sub, on)
             joined[lk.column] = sub.c.ux_k.label(f"ux_v{i}")
             if lk.keep_as:
@@ -392,17 +406,18 @@ class Dialect:
         keys = [k for name in order for k in self.order_keys(table, name)]
         return sa.over(sa.literal_column("ROW_NUMBER()"), order_by=keys)  # type: ignore[arg-type]  # Firebird drops func ()
 
-    def _lookup(self, lk: Lookup, i: int) -> tuple[Any, Any]:
+    def _lookup(self, table: Table, lk: Lookup, i: int) -> tuple[Any, Any]:
         """The target's (address, key) pairs as a subquery, and the join condition."""
-        stored: Any = sa.column(lk.column)
+        column = self.reflected_name(replace(table, columns=(*table.columns, lk.original)), lk.column)
+        stored: Any = sa.column(column)
         if lk.address == "recno":
             address: Any = self.record_number(lk.target, lk.order) + (lk.start - 1)
         elif lk.address in self.addresses:
             own, template = self.addresses[lk.address]
             address = sa.literal_column(own)
-            stored = self.converted(template, lk.column)
+            stored = self.converted(template, column)
         elif lk.address in lk.target.column_names:
-            address = sa.column(lk.address)
+            address = self.column_ref(lk.target, lk.address)
         else:
             known = ", ".join([*self.addresses, "recno"])
             raise ConfigError(f"pointer {lk.column} -> {lk.target.name}: {self.name} has no address '{lk.address}' "
@@ -415,18 +430,17 @@ class Dialect:
             every = sa.select(address.label("ux_a"), sa.literal_column(f"{self._quote(lk.target.name)}.*")).select_from(
                 sa.table(lk.target.name, schema=lk.target.schema)).subquery(lk.target.name)
             sub = sa.select(every.c.ux_a, key.label("ux_k")).select_from(every).where(
-                self.filter_condition(lk.target.row_filter)).subquery(f"ux_l{i}")
+                self.filter_condition(lk.target.row_filter, lk.target)).subquery(f"ux_l{i}")
         return sub, stored == sub.c.ux_a
 
     def order_keys(self, table: Table, name: str) -> list[Any]:
         """ORDER BY terms for one column of the stable order; adapters replace types the engine cannot sort."""
-        return [sa.column(name)]
+        return [self.column_ref(table, name)]
 
     def converted(self, template: str, name: str) -> Any:
-        """A server-side conversion of one column (``{c}`` is the quoted name), untyped so the
-        driver's value is read raw."""
-        quoted = str(self.engine.dialect.identifier_preparer.quote(name))
-        return sa.type_coerce(sa.literal_column(template.replace("{c}", quoted)), sat.NULLTYPE)
+        """A server-side conversion of one column (``{c}`` is the quoted name; give the reflected
+        name, ``reflected_name``), untyped so the driver's value is read raw."""
+        return sa.type_coerce(sa.literal_column(template.replace("{c}", self._quote(name))), sat.NULLTYPE)
 
     def count_rows(self, table: Table) -> int:
         query = sa.select(sa.func.count()).select_from(self._selectable(table))
@@ -453,7 +467,7 @@ class Dialect:
         leaves its field for a file of its own, so neither can be a key."""
         parts: list[Any] = [sa.func.count()]
         for name in columns:
-            col: Any = sa.column(name)
+            col: Any = self.column_ref(table, name)
             usable = sa.func.count(col)
             if name in texts and text_limit is not None:
                 length = sa.func.char_length(col)
@@ -466,7 +480,7 @@ class Dialect:
     def key_violations(self, table: Table, key: Sequence[str], limit: int = 10) -> tuple[int, list[tuple[Any, ...]]]:
         """Rows with a NULL in ``key``, and up to ``limit`` key values held by more than one row
         (each with its count): what keeps ``key`` from being a primary key."""
-        cols: list[Any] = [sa.column(c) for c in key]
+        cols: list[Any] = [self.column_ref(table, c) for c in key]
         nulls = self._scalar_rows(sa.select(sa.func.count()).select_from(self._selectable(table))
                                   .where(sa.or_(*[c.is_(None) for c in cols])), f"checking the key of {table.name}")
         dupes = self._scalar_rows(sa.select(*cols, sa.func.count()).select_from(self._selectable(table))
@@ -492,17 +506,23 @@ class Dialect:
                      ref_columns: Sequence[str], pk: Sequence[str]) -> Any:
         rn = self.record_number(table, order_by).label("ux_rn")
         wanted = list(dict.fromkeys([*pk, *columns]))
-        inner = sa.select(rn, *[sa.column(c).label(f"ux_c{i}") for i, c in enumerate(wanted)]).select_from(
+        inner = sa.select(rn, *[self.column_ref(table, c).label(f"ux_c{i}") for i, c in enumerate(wanted)]).select_from(
             self._selectable(table)).subquery("ux_s")
         own = {c: inner.c[f"ux_c{i}"] for i, c in enumerate(wanted)}
         tgt = self._selectable(target, "ux_t")
-        match = sa.exists().where(sa.and_(*[sa.literal_column(f"ux_t.{self._quote(r)}") == own[c]
+        ref = {r: sa.literal_column(f"ux_t.{self._quote(self.reflected_name(target, r))}") for r in ref_columns}
+        match = sa.exists().where(sa.and_(*[ref[r] == own[c]
                                             for c, r in zip(columns, ref_columns, strict=True)])).select_from(tgt)
         return (sa.select(inner.c.ux_rn, *[own[c] for c in pk], *[own[c] for c in columns])
                 .where(sa.and_(*[own[c].is_not(None) for c in columns]), ~match).order_by(inner.c.ux_rn))
 
     def _quote(self, name: str) -> str:
-        return str(self.engine.dialect.identifier_preparer.quote(name))
+        """``name`` quoted for SQL text (``literal_column``, a driver statement). SQLAlchemy's quoting
+        doubles ``%`` for drivers with ``%`` parameters, and so does its compiler for literal text,
+        so here it is undone: a ``%`` in a name reaches the server once."""
+        preparer = self.engine.dialect.identifier_preparer
+        quoted = str(preparer.quote(name))
+        return quoted.replace("%%", "%") if preparer._double_percents else quoted
 
     def fetch_rows(self, table: Table, columns: Sequence[str]) -> int:
         """Rows per fetch: fewer where a row may carry a large value, so memory stays bounded by
@@ -553,6 +573,11 @@ def with_vendor_types(reflected: Schema, found: dict[tuple[str, str], tuple[str,
 
 
 def _short(exc: BaseException) -> str:
+    """The driver's message in one line. Firebird gives the reason on lines of their own after the
+    first (``Dynamic SQL Error`` / ``-Column unknown`` / ``-PEKER``); they are joined to it."""
     orig = getattr(exc, "orig", None)
-    text = str(orig if orig is not None else exc)
-    return text.splitlines()[0] if text else type(exc).__name__
+    lines = str(orig if orig is not None else exc).splitlines()
+    if not lines:
+        return type(exc).__name__
+    more = [line.lstrip("-").strip() for line in lines[1:] if line.startswith("-")]
+    return "; ".join([lines[0], *more])

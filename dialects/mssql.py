@@ -217,8 +217,8 @@ class MSSQL(Dialect):
             unicode = "NCHAR" if base == "CHAR" and n is not None and n <= 4000 else "NVARCHAR"
             template = f"CAST({{c}} AS {unicode}({n if n is not None and n <= 4000 else 'max'}))"
         if template is None:
-            return sa.column(name)
-        return self.converted(template, name)
+            return self.column_ref(table, name)
+        return self.converted(template, col.name)
 
     def order_keys(self, table: Table, name: str) -> list[Any]:
         """ORDER BY terms for one column; ``image`` cannot be sorted, its bytes as varbinary(max) can.
@@ -231,7 +231,7 @@ class MSSQL(Dialect):
             return [self.converted("CAST({c} AS VARBINARY(max))", name)]
         if native == NO_TYPE:
             return []
-        return [sa.column(name)]
+        return [self.column_ref(table, name)]
 
 
 def base_type(native_type: str) -> str:

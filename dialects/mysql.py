@@ -19,14 +19,18 @@ rows are read through a streaming cursor (no faster bulk path is known for PyMyS
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Collection
+from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
-from extractor.model import Column, Kind, Table
+from extractor.errors import SourceError
+from extractor.model import Column, ForeignKey, Kind, Schema, Table
 
-from .base import Dialect, kind_of
+from .base import Dialect, _short, kind_of
 
 BINARY_CHARSET = 63
 """The character set number MySQL gives binary strings and BLOBs."""
@@ -52,6 +56,29 @@ class MySQL(Dialect):
         conn.begin()
         conn.exec_driver_sql("COMMIT")  # end SQLAlchemy's implicit transaction start on the DBAPI side
         conn.exec_driver_sql("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
+
+    def reflect(self, schema: str | None = None, views: bool | Collection[str] = False) -> Schema:
+        """The generic reflection; where a name holds a backtick, names and foreign keys are taken
+        from ``information_schema``. SQLAlchemy reads them from ``SHOW CREATE TABLE``, keeps a
+        backtick in a column name doubled and drops a foreign key whose table or columns hold one."""
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "Unknown schema content", sa.exc.SAWarning)
+            reflected = super().reflect(schema, views)
+        if not any("`" in t.name or any("`" in c for c in t.column_names) for t in reflected.tables):
+            return reflected
+        columns: dict[str, list[str]] = {}
+        fks: dict[str, dict[str, ForeignKey]] = {}
+        try:
+            with self._connection() as conn:
+                for table, column in conn.execute(sa.text(_COLUMN_NAMES), {"schema": schema}):
+                    columns.setdefault(table, []).append(column)
+                for table, name, column, ref_table, ref_column in conn.execute(sa.text(_FOREIGN_KEYS), {"schema": schema}):
+                    fk = fks.setdefault(table, {}).setdefault(name, ForeignKey((), ref_table, (), name))
+                    fks[table][name] = replace(fk, columns=(*fk.columns, column), ref_columns=(*fk.ref_columns, ref_column))
+        except sa.exc.SQLAlchemyError as exc:
+            raise SourceError(f"{self.label}: cannot read the database catalogue: {_short(exc)}") from None
+        return replace(reflected, tables=tuple(_named(t, columns.get(t.name, []), fks.get(t.name, {}))
+                                               for t in reflected.tables))
 
     def check_constraints(self, inspector: Any, schema: str | None) -> dict[Any, list[dict[str, Any]]]:
         """Table- and column-level CHECKs from the catalogue in one query (SQLAlchemy's parser of
@@ -118,3 +145,21 @@ class MySQL(Dialect):
         if table.column(name).native_type.upper().startswith("BIT"):
             return sa.cast(sa.column(name), mysql.INTEGER(unsigned=True))
         return sa.column(name)
+
+
+_COLUMN_NAMES = ("SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.COLUMNS "
+                 "WHERE TABLE_SCHEMA = COALESCE(:schema, DATABASE()) ORDER BY TABLE_NAME, ORDINAL_POSITION")
+_FOREIGN_KEYS = ("SELECT TABLE_NAME, CONSTRAINT_NAME, COLUMN_NAME, REFERENCED_TABLE_NAME, REFERENCED_COLUMN_NAME "
+                 "FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = COALESCE(:schema, DATABASE()) "
+                 "AND REFERENCED_TABLE_NAME IS NOT NULL ORDER BY TABLE_NAME, CONSTRAINT_NAME, ORDINAL_POSITION")
+
+
+def _named(table: Table, names: list[str], fks: dict[str, ForeignKey]) -> Table:
+    """``table`` with the catalogue's column names (matched by position) and foreign keys."""
+    if len(names) != len(table.columns):
+        return table
+    real = dict(zip(table.column_names, names, strict=True))
+    return replace(table, columns=tuple(replace(c, name=real[c.name]) for c in table.columns),
+                   primary_key=tuple(real[c] for c in table.primary_key),
+                   unique_keys=tuple(tuple(real[c] for c in u) for u in table.unique_keys),
+                   foreign_keys=tuple(fks.values()))

@@ -200,18 +200,18 @@ class Oracle(Dialect):
         if template is None and base == "NUMBER" and _inexact_number(col):
             template = "CAST({c} AS NUMBER)"
         if template is None:
-            return sa.column(name)
-        return self.converted(template, name)
+            return self.column_ref(table, name)
+        return self.converted(template, col.name)
 
     def order_keys(self, table: Table, name: str) -> list[Any]:
         col = table.column(name)
         base = base_type(col.native_type)
         if base in LOB_ORDER:
-            return [self.converted("DBMS_LOB.GETLENGTH({c})", name),
-                    self.converted(f"DBMS_LOB.SUBSTR({{c}}, {LOB_ORDER[base]}, 1)", name)]
+            return [self.converted("DBMS_LOB.GETLENGTH({c})", col.name),
+                    self.converted(f"DBMS_LOB.SUBSTR({{c}}, {LOB_ORDER[base]}, 1)", col.name)]
         if base in UNORDERABLE or _is_object(col):
             return []
-        return [sa.column(name)]
+        return [self.column_ref(table, name)]
 
     def iter_rows(self, table: Table, columns: Sequence[str], order_by: Sequence[str]) -> Iterator[tuple[Any, ...]]:
         """Rows as the base reads them; BFILE locators, LOB objects and object types become plain values."""

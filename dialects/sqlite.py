@@ -20,6 +20,8 @@ have (``typeof``), integer, real or text, and as text when they are mixed.
 from __future__ import annotations
 
 import sqlite3
+import warnings
+from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -27,7 +29,7 @@ from urllib.parse import quote
 import sqlalchemy as sa
 
 from extractor.errors import SourceError
-from extractor.model import Column
+from extractor.model import Column, Schema
 
 from .base import Capabilities, Dialect, _short, native_name
 
@@ -76,6 +78,14 @@ class SQLite(Dialect):
         return cls.from_path(Path(url.database))
 
     path: Path | None = None
+
+    def reflect(self, schema: str | None = None, views: bool | Collection[str] = False) -> Schema:
+        """The generic reflection, without SQLAlchemy's warning that it could not match a foreign
+        key it parsed from ``CREATE TABLE`` (a quoted name holding ``"``): the key itself comes
+        from ``PRAGMA foreign_key_list`` and is complete."""
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "WARNING: SQL-parsed foreign key constraint", sa.exc.SAWarning)
+            return super().reflect(schema, views)
 
     def _storage_classes(self, conn: Any, sql: str, names: list[str]) -> list[str]:
         """The storage classes (``typeof``) of each named column's non-NULL values, sorted, comma-joined."""
