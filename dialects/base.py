@@ -25,6 +25,8 @@ from .checks import in_list
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL, Engine
 
+    from .locate import Location
+
 
 @dataclass(frozen=True)
 class Capabilities:
@@ -100,6 +102,7 @@ class Dialect:
         self.engine = engine
         self.label = label
         self._conn: Any = None
+        self._located: dict[tuple[str | None, bool], Location] = {}
 
     # -- session --------------------------------------------------------------------------------
 
@@ -155,8 +158,70 @@ class Dialect:
 
     @classmethod
     def from_url(cls, url: URL) -> Dialect:
+        cls.check_url(url)
         engine = sa.create_engine(url)
-        return cls(engine, url_label(url))
+        dialect = cls(engine, url_label(url))
+        try:
+            dialect.check_database()
+        except BaseException:
+            engine.dispose()
+            raise
+        return dialect
+
+    @classmethod
+    def check_url(cls, url: URL) -> None:
+        """``SourceError`` for a URL that lacks what the engine must have before it can connect
+        (Firebird's database file, Oracle's service), saying how to write it."""
+
+    def check_database(self) -> None:
+        """``SourceError`` listing the server's databases when the URL names none, or one the server
+        does not have (``dialects.locate.no_database``); adapters of servers with several databases
+        check, the generic base does not."""
+
+    def server_databases(self, url: URL | None = None) -> dict[str, int | None]:
+        """The server's databases this login can see, without system databases, each with its
+        number of tables where that is cheap to know; read through ``url`` (default: the source's)."""
+        return {}
+
+    # -- where the tables are ---------------------------------------------------------------------
+
+    schemas_are_databases = False
+    """A schema is a database of its own on the server (MySQL): never read one the URL did not name."""
+
+    def schemas_with_tables(self, views: bool = False) -> dict[str, int] | None:
+        """Every schema (not the engine's own) holding tables, or views too, with how many; ``None``
+        when the engine has no schemas (SQLite, Firebird) or the adapter cannot tell (the generic base)."""
+        return None
+
+    def database_name(self) -> str | None:
+        """The database the session reads (the URL's, or the server's default when it names none)."""
+        return self.engine.url.database
+
+    def default_schema(self) -> str | None:
+        """The schema read when none is given (PostgreSQL's ``current_schema()``, MySQL's database…)."""
+        return sa.inspect(self.engine).default_schema_name  # type: ignore[no-any-return]
+
+    def locate(self, schema: str | None = None, views: bool = False) -> Location:
+        """Which schema to read and what to say about it (``dialects.locate.Location``; the rules are
+        in that module's docstring); asked once per run, so every stage reads the same schema."""
+        from .locate import choose
+
+        if (schema, views) not in self._located:
+            try:
+                found = self.schemas_with_tables(views)
+                default = self.default_schema() if found is not None and schema is None else None
+            except sa.exc.SQLAlchemyError as exc:  # a help, not a step: the default schema is read as before
+                self._located[schema, views] = replace(
+                    choose(self.engine.url, schema, None, None, False),
+                    note=f"could not look for tables in other schemas: {_short(exc)}")
+                return self._located[schema, views]
+            server, here = None, None
+            if found is not None and not found and schema is None and not self.schemas_are_databases:
+                here = self.database_name()
+                server = {n: c for n, c in self.server_databases().items() if n != here}
+            self._located[schema, views] = choose(self.engine.url, schema, default, found,
+                                                  self.schemas_are_databases, server, here)
+        return self._located[schema, views]
 
     @property
     def engine_name(self) -> str:
@@ -165,6 +230,9 @@ class Dialect:
 
     # -- reflection ---------------------------------------------------------------------------
 
+    schema_read: str | None = None
+    """The schema ``reflect`` last read when it was not the connection's default (for the report)."""
+
     def reflect(self, schema: str | None = None, views: bool | Collection[str] = False) -> Schema:
         """Tables (and with ``views`` views, extracted as tables) of one schema, in bulk queries.
 
@@ -172,11 +240,17 @@ class Dialect:
         """
         from sqlalchemy.engine.reflection import ObjectKind
 
+        from .locate import counted
+
+        self.schema_read = schema
+
         try:
             inspector = sa.inspect(self.engine)
             if schema is not None and schema not in inspector.get_schema_names():
-                known = ", ".join(inspector.get_schema_names())
-                raise SourceError(f"{self.label}: no schema '{schema}' (schemas: {known})")
+                with_tables = self.schemas_with_tables(bool(views))
+                known = (", ".join(inspector.get_schema_names()) if with_tables is None
+                         else f"schemas with tables: {counted(with_tables)}")
+                raise SourceError(f"{self.label}: no schema '{schema}' ({known}); choose one with --schema NAME")
             names = inspector.get_table_names(schema=schema)
             view_names: list[str] = []
             if views:
@@ -547,6 +621,23 @@ class Dialect:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def read_catalogue(url: URL, sql: str, **params: Any) -> list[tuple[Any, ...]]:
+    """Rows of a catalogue query through a connection of its own (the server's list of databases
+    is read from another database than the one the URL names); empty when it cannot be read."""
+    statement = sa.text(sql)
+    for name, value in params.items():
+        if isinstance(value, tuple):
+            statement = statement.bindparams(sa.bindparam(name, expanding=True))
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(statement, params)]
+    except sa.exc.SQLAlchemyError:
+        return []
+    finally:
+        engine.dispose()
 
 
 NO_TYPE = "(no type)"

@@ -1,5 +1,11 @@
 """MySQL and MariaDB adapter (PyMySQL). Tested on MariaDB 10.11.
 
+URL: ``mysql://USER@HOST/DATABASE`` (or ``mariadb://``). A URL without a database, or with one the
+server does not have (or the login may not open), stops with the databases the login can see,
+their table counts and the nearest named. A database without tables is never swapped for another:
+a MySQL schema is a database of its own, often another system, so uttrekk names the databases that
+have tables and the URL (or ``--schema``) to give (``dialects/locate.py``).
+
 Session: ``START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY`` at ``REPEATABLE READ``: one
 InnoDB snapshot for the scan and every table; the server refuses writes in it.
 
@@ -22,7 +28,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Collection
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
@@ -30,7 +36,28 @@ from sqlalchemy.dialects import mysql
 from extractor.errors import SourceError
 from extractor.model import Column, ForeignKey, Kind, Schema, Table
 
-from .base import Dialect, _short, kind_of
+from .base import Dialect, _short, kind_of, read_catalogue
+from .locate import no_database
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
+
+UNKNOWN_DATABASE = 1049
+NO_ACCESS_TO_DATABASE = 1044
+"""The server's error numbers for a database it does not have, and for one the login may not open
+(the server tells such a login no more: the database may not exist at all)."""
+
+SYSTEM_DATABASES = ("information_schema", "mysql", "performance_schema", "sys")
+TABLE_TYPES = ("BASE TABLE", "SYSTEM VERSIONED")
+"""``information_schema.TABLES.TABLE_TYPE`` of what uttrekk extracts as tables (MariaDB's versioned tables too)."""
+
+_DATABASES = (
+    "SELECT s.SCHEMA_NAME, COUNT(t.TABLE_NAME) FROM information_schema.SCHEMATA s "
+    "LEFT JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = s.SCHEMA_NAME AND t.TABLE_TYPE IN :types "
+    f"WHERE s.SCHEMA_NAME NOT IN ({', '.join(repr(n) for n in SYSTEM_DATABASES)}) "
+    "GROUP BY s.SCHEMA_NAME ORDER BY s.SCHEMA_NAME")
+"""The databases this login can see (MySQL shows only those it has a privilege on), each with its
+number of tables of the given ``TABLE_TYPE``s."""
 
 BINARY_CHARSET = 63
 """The character set number MySQL gives binary strings and BLOBs."""
@@ -50,6 +77,33 @@ _FIELD_TYPES: dict[int, tuple[str, Kind]] = {
 class MySQL(Dialect):
     name = "mysql"
     snapshot_note = "one REPEATABLE READ transaction WITH CONSISTENT SNAPSHOT, READ ONLY"
+    schemas_are_databases = True
+
+    def check_database(self) -> None:
+        """A URL without a database, or with one the server does not have or the login may not open,
+        lists the databases this login can see, with their table counts."""
+        url = self.engine.url
+        if not url.database:
+            raise no_database(url, self.server_databases(), None)
+        try:
+            with self.engine.connect():
+                pass
+        except sa.exc.DBAPIError as exc:
+            code = exc.orig.args[0] if exc.orig is not None and exc.orig.args else None
+            if code not in (UNKNOWN_DATABASE, NO_ACCESS_TO_DATABASE):
+                raise SourceError(f"{self.label}: cannot connect: {_short(exc)}") from None
+            why = " that this login may open" if code == NO_ACCESS_TO_DATABASE else ""
+            raise no_database(url, self.server_databases(url._replace(database=None)), url.database, why) from None
+
+    def server_databases(self, url: URL | None = None) -> dict[str, int | None]:
+        rows = read_catalogue(url or self.engine.url, _DATABASES, types=TABLE_TYPES)
+        return {str(name): int(n) for name, n in rows}
+
+    def schemas_with_tables(self, views: bool = False) -> dict[str, int] | None:
+        types = (*TABLE_TYPES, *(("VIEW",) if views else ()))
+        with self._connection() as conn:
+            rows = conn.execute(sa.text(_DATABASES).bindparams(sa.bindparam("types", expanding=True)), {"types": types})
+            return {str(name): int(n) for name, n in rows if n}
 
     def begin_snapshot(self, conn: Any) -> None:
         conn.execution_options(isolation_level="REPEATABLE READ")
