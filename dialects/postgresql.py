@@ -178,7 +178,8 @@ class PostgreSQL(Dialect):
             if missing is None:  # (psycopg gives no SQLSTATE for a refused connection)
                 raise SourceError(f"{self.label}: cannot connect: {_short(exc)}") from None
             url = self.engine.url
-            why = "" if url.database else " (the URL names none, so PostgreSQL looked for its default: $PGDATABASE, else the user's name)"
+            why = "" if url.database else (" (the URL names none, so PostgreSQL looked for its default: $PGDATABASE, "
+                                           "else the user's name)")
             found = (self.server_databases(url.set(database="postgres"))
                      or self.server_databases(url.set(database="template1")))
             raise no_database(url, found, missing.group(1), why) from None
