@@ -167,7 +167,8 @@ class MSSQL(Dialect):
     def check_url(cls, url: URL) -> None:
         """A host URL without a database (SQLAlchemy would take the host for an ODBC data source
         name) lists the server's databases, read through ``master``."""
-        if not url.database and "driver" in url.query and not {"odbc_connect", "dsn"} & set(url.query):
+        keys = {k.lower() for k in url.query}
+        if not url.database and "driver" in keys and not {"odbc_connect", "dsn"} & keys:
             found = {str(r[0]): None for r in read_catalogue(url.set(database="master"), _DATABASES)}
             raise no_database(url, found, None)
 
