@@ -32,7 +32,7 @@ from .base import url_label
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
 
-SHOWN = 20
+SHOWN = 40
 """Names listed in one message; the rest are counted."""
 
 
