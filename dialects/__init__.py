@@ -13,6 +13,7 @@ from pathlib import Path
 from extractor.errors import ConfigError, SourceError
 
 from .base import Dialect
+from .drivers import with_driver
 
 REGISTRY: dict[str, str] = {
     "sqlite": "dialects.sqlite:SQLite",
@@ -73,6 +74,7 @@ def open_source(source: str, password: str | None = None) -> Dialect:
         secret = password if password is not None else os.environ.get(PASSWORD_ENV)
         if secret:
             url = url.set(password=secret)
+    url = with_driver(url)
     cls = dialect_class(url.get_backend_name())
     try:
         return cls.from_url(url)

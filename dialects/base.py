@@ -31,6 +31,8 @@ from .checks import in_list
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL, Engine
 
+    from .locate import Location
+
 
 @dataclass(frozen=True)
 class Capabilities:
@@ -121,6 +123,7 @@ class Dialect:
         self.engine = engine
         self.label = label
         self._conn: Any = None
+        self._located: dict[tuple[str | None, bool], Location] = {}
 
     # -- session --------------------------------------------------------------------------------
 
@@ -176,8 +179,70 @@ class Dialect:
 
     @classmethod
     def from_url(cls, url: URL) -> Dialect:
+        cls.check_url(url)
         engine = sa.create_engine(url)
-        return cls(engine, url_label(url))
+        dialect = cls(engine, url_label(url))
+        try:
+            dialect.check_database()
+        except BaseException:
+            engine.dispose()
+            raise
+        return dialect
+
+    @classmethod
+    def check_url(cls, url: URL) -> None:
+        """``SourceError`` for a URL that lacks what the engine must have before it can connect
+        (Firebird's database file, Oracle's service), saying how to write it."""
+
+    def check_database(self) -> None:
+        """``SourceError`` listing the server's databases when the URL names none, or one the server
+        does not have (``dialects.locate.no_database``); adapters of servers with several databases
+        check, the generic base does not."""
+
+    def server_databases(self, url: URL | None = None) -> dict[str, int | None]:
+        """The server's databases this login can see, without system databases, each with its
+        number of tables where that is cheap to know; read through ``url`` (default: the source's)."""
+        return {}
+
+    # -- where the tables are ---------------------------------------------------------------------
+
+    schemas_are_databases = False
+    """A schema is a database of its own on the server (MySQL): never read one the URL did not name."""
+
+    def schemas_with_tables(self, views: bool = False) -> dict[str, int] | None:
+        """Every schema (not the engine's own) holding tables, or views too, with how many; ``None``
+        when the engine has no schemas (SQLite, Firebird) or the adapter cannot tell (the generic base)."""
+        return None
+
+    def database_name(self) -> str | None:
+        """The database the session reads (the URL's, or the server's default when it names none)."""
+        return self.engine.url.database
+
+    def default_schema(self) -> str | None:
+        """The schema read when none is given (PostgreSQL's ``current_schema()``, MySQL's database…)."""
+        return sa.inspect(self.engine).default_schema_name  # type: ignore[no-any-return]
+
+    def locate(self, schema: str | None = None, views: bool = False) -> Location:
+        """Which schema to read and what to say about it (``dialects.locate.Location``; the rules are
+        in that module's docstring); asked once per run, so every stage reads the same schema."""
+        from .locate import choose
+
+        if (schema, views) not in self._located:
+            try:
+                found = self.schemas_with_tables(views)
+                default = self.default_schema() if found is not None and schema is None else None
+            except sa.exc.SQLAlchemyError as exc:  # a help, not a step: the default schema is read as before
+                self._located[schema, views] = replace(
+                    choose(self.engine.url, schema, None, None, False),
+                    note=f"could not look for tables in other schemas: {_short(exc)}")
+                return self._located[schema, views]
+            server, here = None, None
+            if found is not None and not found and schema is None and not self.schemas_are_databases:
+                here = self.database_name()
+                server = {n: c for n, c in self.server_databases().items() if n != here}
+            self._located[schema, views] = choose(self.engine.url, schema, default, found,
+                                                  self.schemas_are_databases, server, here)
+        return self._located[schema, views]
 
     @property
     def engine_name(self) -> str:
@@ -186,6 +251,9 @@ class Dialect:
 
     # -- reflection ---------------------------------------------------------------------------
 
+    schema_read: str | None = None
+    """The schema ``reflect`` last read when it was not the connection's default (for the report)."""
+
     def reflect(self, schema: str | None = None, views: bool | Collection[str] = False) -> Schema:
         """Tables (and with ``views`` views, extracted as tables) of one schema, in bulk queries.
 
@@ -193,11 +261,17 @@ class Dialect:
         """
         from sqlalchemy.engine.reflection import ObjectKind
 
+        from .locate import counted
+
+        self.schema_read = schema
+
         try:
             inspector = sa.inspect(self.engine)
             if schema is not None and schema not in inspector.get_schema_names():
-                known = ", ".join(inspector.get_schema_names())
-                raise SourceError(f"{self.label}: no schema '{schema}' (schemas: {known})")
+                with_tables = self.schemas_with_tables(bool(views))
+                known = (", ".join(inspector.get_schema_names()) if with_tables is None
+                         else f"schemas with tables: {counted(with_tables)}")
+                raise SourceError(f"{self.label}: no schema '{schema}' ({known}); choose one with --schema NAME")
             names = inspector.get_table_names(schema=schema)
             view_names: list[str] = []
             if views:
@@ -298,8 +372,8 @@ class Dialect:
         base = sa.table(table.name, schema=table.schema)
         if table.row_filter is None:
             return base.alias(alias) if alias else base
-        return (sa.select(sa.literal_column("*")).select_from(base).where(self.filter_condition(table.row_filter))
-                .subquery(alias or table.name))
+        return (sa.select(sa.literal_column("*")).select_from(base)
+                .where(self.filter_condition(table.row_filter, table)).subquery(alias or table.name))
 
     def _query_source(self, sql: str, name: str, columns: Sequence[str] = ()) -> Any:
         """A profile's SELECT as a subquery. Colons are escaped (``:x`` is no bind parameter here),
@@ -307,14 +381,14 @@ class Dialect:
         text = sa.text(sql.replace(":", "\\:") + "\n")
         return text.columns(*[sa.column(c) for c in columns]).subquery(name)
 
-    def filter_condition(self, row_filter: RowFilter) -> Any:
+    def filter_condition(self, row_filter: RowFilter, table: Table | None = None) -> Any:
         """The profile's filter as one condition: its ``where`` as written, and the period on
-        ``period_column`` as [start, end + 1 day), so a timestamp on the last day is inside."""
+        ``period_column`` (of ``table``) as [start, end + 1 day), so a timestamp on the last day is inside."""
         parts: list[Any] = []
         if row_filter.where:
             parts.append(sa.literal_column(f"({row_filter.where})"))
         if row_filter.period_column:
-            column: Any = sa.column(row_filter.period_column)
+            column: Any = self.column_ref(table, row_filter.period_column) if table else sa.column(row_filter.period_column)
             if row_filter.start:
                 parts.append(column >= self.date_literal(dt.date.fromisoformat(row_filter.start)))
             if row_filter.end:
@@ -399,7 +473,21 @@ class Dialect:
 
     def column_expr(self, table: Table, name: str) -> Any:
         """How one column is selected; adapters cast vendor types the driver would return oddly."""
-        return sa.column(name)
+        return self.column_ref(table, name)
+
+    def column_ref(self, table: Table, name: str) -> Any:
+        """A column of ``table`` in a statement, quoted as the engine needs whatever its name holds.
+
+        The name is taken from the table's reflected column: for Firebird and Oracle SQLAlchemy
+        marks there a name the engine stores in lower case (``quoted_name``); the same name from
+        the profile is a plain string, which would be sent unquoted and read in upper case.
+        """
+        return sa.column(self.reflected_name(table, name))
+
+    @staticmethod
+    def reflected_name(table: Table, name: str) -> str:
+        """``name`` as ``table``'s reflected column carries it (see ``column_ref``)."""
+        return next((c.name for c in table.columns if c.name == name), name)
 
     def select_sql(self, table: Table, columns: Sequence[str], order_by: Sequence[str]) -> Any:
         """SELECT of raw values (untyped columns, so no SQLAlchemy result processing).
@@ -411,7 +499,7 @@ class Dialect:
         source = self._selectable(table)
         joined: dict[str, Any] = {}
         for i, lk in enumerate(table.lookups):
-            sub, on = self._lookup(lk, i)
+            sub, on = self._lookup(table, lk, i)
             source = source.outerjoin(sub, on)
             joined[lk.column] = sub.c.ux_k.label(f"ux_v{i}")
             if lk.keep_as:
@@ -465,17 +553,18 @@ class Dialect:
         keys = [k for name in order for k in self.order_keys(table, name)]
         return sa.over(sa.literal_column("ROW_NUMBER()"), order_by=keys)  # type: ignore[arg-type]  # Firebird drops func ()
 
-    def _lookup(self, lk: Lookup, i: int) -> tuple[Any, Any]:
+    def _lookup(self, table: Table, lk: Lookup, i: int) -> tuple[Any, Any]:
         """The target's (address, key) pairs as a subquery, and the join condition."""
-        stored: Any = sa.column(lk.column)
+        column = self.reflected_name(replace(table, columns=(*table.columns, lk.original)), lk.column)
+        stored: Any = sa.column(column)
         if lk.address == "recno":
             address: Any = self.record_number(lk.target, lk.order) + (lk.start - 1)
         elif lk.address in self.addresses:
             own, template = self.addresses[lk.address]
             address = sa.literal_column(own)
-            stored = self.converted(template, lk.column)
+            stored = self.converted(template, column)
         elif lk.address in lk.target.column_names:
-            address = sa.column(lk.address)
+            address = self.column_ref(lk.target, lk.address)
         else:
             known = ", ".join([*self.addresses, "recno"])
             raise ConfigError(f"pointer {lk.column} -> {lk.target.name}: {self.name} has no address '{lk.address}' "
@@ -488,18 +577,17 @@ class Dialect:
             every = sa.select(address.label("ux_a"), sa.literal_column(f"{self._quote(lk.target.name)}.*")).select_from(
                 sa.table(lk.target.name, schema=lk.target.schema)).subquery(lk.target.name)
             sub = sa.select(every.c.ux_a, key.label("ux_k")).select_from(every).where(
-                self.filter_condition(lk.target.row_filter)).subquery(f"ux_l{i}")
+                self.filter_condition(lk.target.row_filter, lk.target)).subquery(f"ux_l{i}")
         return sub, stored == sub.c.ux_a
 
     def order_keys(self, table: Table, name: str) -> list[Any]:
         """ORDER BY terms for one column of the stable order; adapters replace types the engine cannot sort."""
-        return [sa.column(name)]
+        return [self.column_ref(table, name)]
 
     def converted(self, template: str, name: str) -> Any:
-        """A server-side conversion of one column (``{c}`` is the quoted name), untyped so the
-        driver's value is read raw."""
-        quoted = str(self.engine.dialect.identifier_preparer.quote(name))
-        return sa.type_coerce(sa.literal_column(template.replace("{c}", quoted)), sat.NULLTYPE)
+        """A server-side conversion of one column (``{c}`` is the quoted name; give the reflected
+        name, ``reflected_name``), untyped so the driver's value is read raw."""
+        return sa.type_coerce(sa.literal_column(template.replace("{c}", self._quote(name))), sat.NULLTYPE)
 
     def count_rows(self, table: Table) -> int:
         query = sa.select(sa.func.count()).select_from(self._selectable(table))
@@ -526,7 +614,7 @@ class Dialect:
         leaves its field for a file of its own, so neither can be a key."""
         parts: list[Any] = [sa.func.count()]
         for name in columns:
-            col: Any = sa.column(name)
+            col: Any = self.column_ref(table, name)
             usable = sa.func.count(col)
             if name in texts and text_limit is not None:
                 length = sa.func.char_length(col)
@@ -556,7 +644,7 @@ class Dialect:
     def key_violations(self, table: Table, key: Sequence[str], limit: int = 10) -> tuple[int, list[tuple[Any, ...]]]:
         """Rows with a NULL in ``key``, and up to ``limit`` key values held by more than one row
         (each with its count): what keeps ``key`` from being a primary key."""
-        cols: list[Any] = [sa.column(c) for c in key]
+        cols: list[Any] = [self.column_ref(table, c) for c in key]
         nulls = self._scalar_rows(sa.select(sa.func.count()).select_from(self._selectable(table))
                                   .where(sa.or_(*[c.is_(None) for c in cols])), f"checking the key of {table.name}")
         dupes = self._scalar_rows(sa.select(*cols, sa.func.count()).select_from(self._selectable(table))
@@ -582,17 +670,23 @@ class Dialect:
                      ref_columns: Sequence[str], pk: Sequence[str]) -> Any:
         rn = self.record_number(table, order_by).label("ux_rn")
         wanted = list(dict.fromkeys([*pk, *columns]))
-        inner = sa.select(rn, *[sa.column(c).label(f"ux_c{i}") for i, c in enumerate(wanted)]).select_from(
+        inner = sa.select(rn, *[self.column_ref(table, c).label(f"ux_c{i}") for i, c in enumerate(wanted)]).select_from(
             self._selectable(table)).subquery("ux_s")
         own = {c: inner.c[f"ux_c{i}"] for i, c in enumerate(wanted)}
         tgt = self._selectable(target, "ux_t")
-        match = sa.exists().where(sa.and_(*[sa.literal_column(f"ux_t.{self._quote(r)}") == own[c]
+        ref = {r: sa.literal_column(f"ux_t.{self._quote(self.reflected_name(target, r))}") for r in ref_columns}
+        match = sa.exists().where(sa.and_(*[ref[r] == own[c]
                                             for c, r in zip(columns, ref_columns, strict=True)])).select_from(tgt)
         return (sa.select(inner.c.ux_rn, *[own[c] for c in pk], *[own[c] for c in columns])
                 .where(sa.and_(*[own[c].is_not(None) for c in columns]), ~match).order_by(inner.c.ux_rn))
 
     def _quote(self, name: str) -> str:
-        return str(self.engine.dialect.identifier_preparer.quote(name))
+        """``name`` quoted for SQL text (``literal_column``, a driver statement). SQLAlchemy's quoting
+        doubles ``%`` for drivers with ``%`` parameters, and so does its compiler for literal text,
+        so here it is undone: a ``%`` in a name reaches the server once."""
+        preparer = self.engine.dialect.identifier_preparer
+        quoted = str(preparer.quote(name))
+        return quoted.replace("%%", "%") if preparer._double_percents else quoted
 
     def fetch_rows(self, table: Table, columns: Sequence[str]) -> int:
         """Rows per fetch: fewer where a row may carry a large value, so memory stays bounded by
@@ -624,6 +718,23 @@ class Dialect:
         self.engine.dispose()
 
 
+def read_catalogue(url: URL, sql: str, **params: Any) -> list[tuple[Any, ...]]:
+    """Rows of a catalogue query through a connection of its own (the server's list of databases
+    is read from another database than the one the URL names); empty when it cannot be read."""
+    statement = sa.text(sql)
+    for name, value in params.items():
+        if isinstance(value, tuple):
+            statement = statement.bindparams(sa.bindparam(name, expanding=True))
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(statement, params)]
+    except sa.exc.SQLAlchemyError:
+        return []
+    finally:
+        engine.dispose()
+
+
 NO_TYPE = "(no type)"
 """``native_type`` of a column SQLAlchemy reflected without a type."""
 
@@ -648,6 +759,11 @@ def with_vendor_types(reflected: Schema, found: dict[tuple[str, str], tuple[str,
 
 
 def _short(exc: BaseException) -> str:
+    """The driver's message in one line. Firebird gives the reason on lines of their own after the
+    first (``Dynamic SQL Error`` / ``-Column unknown`` / ``-PEKER``); they are joined to it."""
     orig = getattr(exc, "orig", None)
-    text = str(orig if orig is not None else exc)
-    return text.splitlines()[0] if text else type(exc).__name__
+    lines = str(orig if orig is not None else exc).splitlines()
+    if not lines:
+        return type(exc).__name__
+    more = [line.lstrip("-").strip() for line in lines[1:] if line.startswith("-")]
+    return "; ".join([lines[0], *more])

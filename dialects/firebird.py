@@ -1,5 +1,10 @@
 """Firebird adapter (firebird-driver + sqlalchemy-firebird). Tested on Firebird 3.0.
 
+URL: ``firebird://USER@HOST:3050//path/on/the/server/file.fdb`` (two slashes before an absolute
+path) or ``…/ALIAS`` from the server's ``databases.conf``. A Firebird server cannot list its
+databases, so a URL without one, or with a file the server cannot open, stops with the form to
+give (and says when a path is relative, the usual slip).
+
 Session: one SNAPSHOT (concurrency) transaction with read-only access for the whole run: the scan
 and every table see the same data, and the server refuses writes in it.
 
@@ -41,7 +46,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Collection, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy import types as sat
@@ -50,7 +55,15 @@ from extractor.errors import ConfigError, SourceError
 from extractor.model import ArrayType, Column, Kind, Schema, Table
 from extractor.values import SINGLE
 
-from .base import Dialect, _short, kind_of
+from .base import Dialect, _short, kind_of, url_label
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
+
+IO_ERROR = 335544344
+"""Firebird's error code (isc_io_error) for a database file it cannot open."""
+
+EXAMPLE_PATH = "/path/to/file.fdb"
 
 ORDER_TERMS = 255
 """Most ORDER BY terms Firebird accepts."""
@@ -72,6 +85,28 @@ class Firebird(Dialect):
     addresses = {"rowid": ("RDB$DB_KEY", "{c}")}
     snapshot_note = "one SNAPSHOT transaction with read-only access for the whole run"
     array_refusal = "arrays in a query's result cannot be read (their bounds are known only for a table's column)"
+
+    @classmethod
+    def check_url(cls, url: URL) -> None:
+        """A URL without a database file says what to give: a Firebird server cannot list its
+        databases, so the path (or alias) must come from whoever runs it."""
+        if not url.database:
+            raise SourceError(f"{url_label(url)}: the URL names no database; give the database file: {_form(url)}. "
+                              "A Firebird server cannot list its databases: ask whoever runs it for the path")
+
+    def check_database(self) -> None:
+        """A database the server cannot open says what to give (see ``check_url``)."""
+        url = self.engine.url
+        try:
+            with self.engine.connect():
+                pass
+        except sa.exc.DBAPIError as exc:
+            if IO_ERROR not in (getattr(exc.orig, "gds_codes", None) or ()):
+                raise SourceError(f"{self.label}: cannot connect: {_short(exc)}") from None
+            relative = "" if url.database.startswith("/") or ":" in url.database else (
+                f"; '{url.database}' is no alias the server knows, and as a path it is relative")
+            raise SourceError(f"{self.label}: the server cannot open the database '{url.database}' ({_short(exc)})"
+                              f"{relative}; give the database file: {_form(url)}") from None
 
     def begin_snapshot(self, conn: Any) -> None:
         from firebird.driver import Isolation, TraAccessMode, tpb
@@ -121,7 +156,7 @@ class Firebird(Dialect):
         if table.row_filter is None or table.query is not None or not _arrays(table):
             return super().select_sql(table, columns, order_by)
         query = super().select_sql(replace(table, row_filter=None), columns, order_by)
-        return query.where(self.filter_condition(table.row_filter))
+        return query.where(self.filter_condition(table.row_filter, table))
 
     def order_keys(self, table: Table, name: str) -> list[Any]:
         """An array is ordered by its elements (Firebird cannot sort arrays)."""
@@ -134,8 +169,8 @@ class Firebird(Dialect):
                 f"cannot order by the {array.size} elements of this array (at most {ORDER_TERMS} terms). Give the "
                 f"table a key in the profile ([tables.{table.name}] primary_key = [...]), or exclude the column "
                 f"([tables.{table.name}.columns.{name}] exclude = \"…\").")
-        return [sa.literal_column(f"{self._quote(name)}[{', '.join(map(str, index))}]")
-                for index in _indices(array)]
+        column = self._quote(self.reflected_name(table, name))
+        return [sa.literal_column(f"{column}[{', '.join(map(str, index))}]") for index in _indices(array)]
 
     def array_elements(self, parent: Table, key: Sequence[str], order_by: Sequence[str], name: str,
                        child: Table) -> Table:
@@ -146,10 +181,13 @@ class Firebird(Dialect):
             return super().array_elements(parent, key, order_by, name, child)
         table = self._quote(parent.name)
         names = [self._quote(c.name) for c in child.columns]
-        where = [f"{table}.{self._quote(name)} IS NOT NULL"]
-        condition = self.sql_text(self.filter_condition(parent.row_filter)) if parent.row_filter is not None else ""
+        column = self._quote(self.reflected_name(parent, name))
+        where = [f"{table}.{column} IS NOT NULL"]
+        condition = (self.sql_text(self.filter_condition(parent.row_filter, parent)) if parent.row_filter is not None
+                     else "")
         if key:
-            selected = [f"{table}.{self._quote(k)} AS {n}" for k, n in zip(key, names, strict=False)]
+            selected = [f"{table}.{self._quote(self.reflected_name(parent, k))} AS {n}"
+                        for k, n in zip(key, names, strict=False)]
             source = table
             where += [f"({condition})"] if condition else []
         else:
@@ -160,7 +198,7 @@ class Firebird(Dialect):
         heads = len(selected)
         indices = [f"ux_g{d}.ux_i" for d in range(1, len(array.bounds) + 1)]
         selected += [f"{i} AS {n}" for i, n in zip(indices, names[heads:-1], strict=True)]
-        selected.append(f"{table}.{self._quote(name)}[{', '.join(indices)}] AS {names[-1]}")
+        selected.append(f"{table}.{column}[{', '.join(indices)}] AS {names[-1]}")
         sets = "".join(f" CROSS JOIN ({_index_set(lower, upper)}) AS ux_g{d}"
                        for d, (lower, upper) in enumerate(array.bounds, 1))
         return replace(child, query=f"SELECT {', '.join(selected)} FROM {source}{sets} WHERE {' AND '.join(where)}")
@@ -190,3 +228,7 @@ def _index_set(lower: int, upper: int) -> str:
     offset = " + ".join(f"{10 ** p} * ux_d{p}.ux_d" for p in range(places))
     digits = " CROSS JOIN ".join(f"({_DIGITS}) AS ux_d{p}" for p in range(places))
     return f"SELECT {lower} + {offset} AS ux_i FROM {digits} WHERE {offset} < {n}"
+
+def _form(url: URL) -> str:
+    return (f"{url_label(url.set(database=EXAMPLE_PATH))} (the path on the server's machine, after two slashes), "
+            "or an alias from the server's databases.conf")

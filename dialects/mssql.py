@@ -3,6 +3,11 @@
 URL: ``mssql+pyodbc://USER@HOST:1433/DATABASE?driver=ODBC+Driver+18+for+SQL+Server&TrustServerCertificate=yes``.
 FreeTDS works too (``driver=FreeTDS&TDS_Version=7.4``). pyodbc needs unixODBC at run time (Debian:
 ``apt-get install unixodbc``) and an ODBC driver; without them the run stops with that advice.
+A host URL without a database (which SQLAlchemy would read as an ODBC data source name) stops with
+the databases the login can open (read through ``master``). When the default schema (``dbo``) has
+no tables and one other schema has, that one is read and the report says so (``dialects/locate.py``).
+These two, and a database the server does not have (its own error, no list), have not yet run
+against a server.
 
 Session: when the database has ``ALLOW_SNAPSHOT_ISOLATION ON`` (``sys.databases.snapshot_isolation_state``),
 the whole run is one ``SNAPSHOT`` transaction: the scan and every table see the data as of the run's
@@ -71,7 +76,8 @@ from sqlalchemy.dialects import mssql
 from extractor.errors import SourceError
 from extractor.model import Column, Kind, Schema, Table
 
-from .base import NO_TYPE, Dialect, _short, kind_of, with_vendor_types
+from .base import NO_TYPE, Dialect, _short, kind_of, read_catalogue, with_vendor_types
+from .locate import no_database
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
@@ -133,6 +139,12 @@ _SESSION_FACTS = (
     "FROM sys.databases WHERE name = DB_NAME()"
 )
 
+_DATABASES = "SELECT name FROM sys.databases WHERE database_id > 4 AND HAS_DBACCESS(name) = 1 ORDER BY name"
+"""The databases this login can open, without master, tempdb, model and msdb."""
+
+_SCHEMAS = ("SELECT s.name, COUNT(*) FROM sys.objects AS o JOIN sys.schemas AS s ON s.schema_id = o.schema_id "
+            "WHERE o.type IN :types AND o.is_ms_shipped = 0 GROUP BY s.name ORDER BY s.name")
+
 NO_READ_ONLY = ("SQL Server has no read-only session: uttrekk only reads, and the server refuses writes only "
                 "if the login has no write permission or the URL says ApplicationIntent=ReadOnly to a read-only replica")
 
@@ -154,6 +166,23 @@ class MSSQL(Dialect):
                 f"pyodbc is installed but cannot load unixODBC ({exc}); install it (Debian: apt-get install "
                 "unixodbc) and an ODBC driver for SQL Server (Microsoft's ODBC Driver 18, or tdsodbc for FreeTDS)"
             ) from None
+
+    # -- where the tables are (dialects.locate; not yet run against a server) ---------------------
+
+    @classmethod
+    def check_url(cls, url: URL) -> None:
+        """A host URL without a database (SQLAlchemy would take the host for an ODBC data source
+        name) lists the server's databases, read through ``master``."""
+        keys = {k.lower() for k in url.query}
+        if not url.database and "driver" in keys and not {"odbc_connect", "dsn"} & keys:
+            found = {str(r[0]): None for r in read_catalogue(url.set(database="master"), _DATABASES)}
+            raise no_database(url, found, None)
+
+    def schemas_with_tables(self, views: bool = False) -> dict[str, int] | None:
+        types = ("U", *(("V",) if views else ()))
+        query = sa.text(_SCHEMAS).bindparams(sa.bindparam("types", expanding=True))
+        with self._connection() as conn:
+            return {str(name): int(n) for name, n in conn.execute(query, {"types": types})}
 
     # -- session --------------------------------------------------------------------------------
 
@@ -223,8 +252,8 @@ class MSSQL(Dialect):
             unicode = "NCHAR" if base == "CHAR" and n is not None and n <= 4000 else "NVARCHAR"
             template = f"CAST({{c}} AS {unicode}({n if n is not None and n <= 4000 else 'max'}))"
         if template is None:
-            return sa.column(name)
-        return self.converted(template, name)
+            return self.column_ref(table, name)
+        return self.converted(template, col.name)
 
     def order_keys(self, table: Table, name: str) -> list[Any]:
         """ORDER BY terms for one column; ``image`` cannot be sorted, its bytes as varbinary(max) can.
@@ -237,7 +266,7 @@ class MSSQL(Dialect):
             return [self.converted("CAST({c} AS VARBINARY(max))", name)]
         if native == NO_TYPE:
             return []
-        return [sa.column(name)]
+        return [self.column_ref(table, name)]
 
 
 def base_type(native_type: str) -> str:

@@ -1,5 +1,11 @@
 """MySQL and MariaDB adapter (PyMySQL). Tested on MariaDB 10.11.
 
+URL: ``mysql://USER@HOST/DATABASE`` (or ``mariadb://``). A URL without a database, or with one the
+server does not have (or the login may not open), stops with the databases the login can see,
+their table counts and the nearest named. A database without tables is never swapped for another:
+a MySQL schema is a database of its own, often another system, so uttrekk names the databases that
+have tables and the URL (or ``--schema``) to give (``dialects/locate.py``).
+
 Session: ``START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY`` at ``REPEATABLE READ``: one
 InnoDB snapshot for the scan and every table; the server refuses writes in it.
 
@@ -38,17 +44,41 @@ as its JSON text, like any JSON value, and ``SET`` values as their text.
 
 from __future__ import annotations
 
-from typing import Any
+import warnings
+from collections.abc import Collection
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
 from extractor.errors import SourceError
-from extractor.model import Column, Kind, Table
+from extractor.model import Column, ForeignKey, Kind, Schema, Table
 from extractor.values import SINGLE
 
-from .base import Dialect, _short, kind_of
+from .base import Dialect, _short, kind_of, read_catalogue
+from .locate import no_database
 from .mysql_calls import FUNCTIONS, called, refused
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
+
+UNKNOWN_DATABASE = 1049
+NO_ACCESS_TO_DATABASE = 1044
+"""The server's error numbers for a database it does not have, and for one the login may not open
+(the server tells such a login no more: the database may not exist at all)."""
+
+SYSTEM_DATABASES = ("information_schema", "mysql", "performance_schema", "sys")
+TABLE_TYPES = ("BASE TABLE", "SYSTEM VERSIONED")
+"""``information_schema.TABLES.TABLE_TYPE`` of what uttrekk extracts as tables (MariaDB's versioned tables too)."""
+
+_DATABASES = (
+    "SELECT s.SCHEMA_NAME, COUNT(t.TABLE_NAME) FROM information_schema.SCHEMATA s "
+    "LEFT JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = s.SCHEMA_NAME AND t.TABLE_TYPE IN :types "
+    f"WHERE s.SCHEMA_NAME NOT IN ({', '.join(repr(n) for n in SYSTEM_DATABASES)}) "
+    "GROUP BY s.SCHEMA_NAME ORDER BY s.SCHEMA_NAME")
+"""The databases this login can see (MySQL shows only those it has a privilege on), each with its
+number of tables of the given ``TABLE_TYPE``s."""
 
 BINARY_CHARSET = 63
 """The character set number MySQL gives binary strings and BLOBs."""
@@ -71,12 +101,62 @@ _FIELD_TYPES: dict[int, tuple[str, Kind]] = {
 class MySQL(Dialect):
     name = "mysql"
     snapshot_note = "one REPEATABLE READ transaction WITH CONSISTENT SNAPSHOT, READ ONLY"
+    schemas_are_databases = True
+
+    def check_database(self) -> None:
+        """A URL without a database, or with one the server does not have or the login may not open,
+        lists the databases this login can see, with their table counts."""
+        url = self.engine.url
+        if not url.database:
+            raise no_database(url, self.server_databases(), None)
+        try:
+            with self.engine.connect():
+                pass
+        except sa.exc.DBAPIError as exc:
+            code = exc.orig.args[0] if exc.orig is not None and exc.orig.args else None
+            if code not in (UNKNOWN_DATABASE, NO_ACCESS_TO_DATABASE):
+                raise SourceError(f"{self.label}: cannot connect: {_short(exc)}") from None
+            why = " that this login may open" if code == NO_ACCESS_TO_DATABASE else ""
+            raise no_database(url, self.server_databases(url._replace(database=None)), url.database, why) from None
+
+    def server_databases(self, url: URL | None = None) -> dict[str, int | None]:
+        rows = read_catalogue(url or self.engine.url, _DATABASES, types=TABLE_TYPES)
+        return {str(name): int(n) for name, n in rows}
+
+    def schemas_with_tables(self, views: bool = False) -> dict[str, int] | None:
+        types = (*TABLE_TYPES, *(("VIEW",) if views else ()))
+        with self._connection() as conn:
+            rows = conn.execute(sa.text(_DATABASES).bindparams(sa.bindparam("types", expanding=True)), {"types": types})
+            return {str(name): int(n) for name, n in rows if n}
 
     def begin_snapshot(self, conn: Any) -> None:
         conn.execution_options(isolation_level="REPEATABLE READ")
         conn.begin()
         conn.exec_driver_sql("COMMIT")  # end SQLAlchemy's implicit transaction start on the DBAPI side
         conn.exec_driver_sql("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
+
+    def reflect(self, schema: str | None = None, views: bool | Collection[str] = False) -> Schema:
+        """The generic reflection; where a name holds a backtick, names and foreign keys are taken
+        from ``information_schema``. SQLAlchemy reads them from ``SHOW CREATE TABLE``, keeps a
+        backtick in a column name doubled and drops a foreign key whose table or columns hold one."""
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "Unknown schema content", sa.exc.SAWarning)
+            reflected = super().reflect(schema, views)
+        if not any("`" in t.name or any("`" in c for c in t.column_names) for t in reflected.tables):
+            return reflected
+        columns: dict[str, list[str]] = {}
+        fks: dict[str, dict[str, ForeignKey]] = {}
+        try:
+            with self._connection() as conn:
+                for table, column in conn.execute(sa.text(_COLUMN_NAMES), {"schema": schema}):
+                    columns.setdefault(table, []).append(column)
+                for table, name, column, ref_table, ref_column in conn.execute(sa.text(_FOREIGN_KEYS), {"schema": schema}):
+                    fk = fks.setdefault(table, {}).setdefault(name, ForeignKey((), ref_table, (), name))
+                    fks[table][name] = replace(fk, columns=(*fk.columns, column), ref_columns=(*fk.ref_columns, ref_column))
+        except sa.exc.SQLAlchemyError as exc:
+            raise SourceError(f"{self.label}: cannot read the database catalogue: {_short(exc)}") from None
+        return replace(reflected, tables=tuple(_named(t, columns.get(t.name, []), fks.get(t.name, {}))
+                                               for t in reflected.tables))
 
     def check_constraints(self, inspector: Any, schema: str | None) -> dict[Any, list[dict[str, Any]]]:
         """Table- and column-level CHECKs from the catalogue in one query (SQLAlchemy's parser of
@@ -185,3 +265,20 @@ class MySQL(Dialect):
         if col.kind == "float" and col.scale is not None:
             return [sa.literal_column(f"{self._quote(table.name)}.{self._quote(name)}")]
         return [sa.column(name)]
+
+_COLUMN_NAMES = ("SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.COLUMNS "
+                 "WHERE TABLE_SCHEMA = COALESCE(:schema, DATABASE()) ORDER BY TABLE_NAME, ORDINAL_POSITION")
+_FOREIGN_KEYS = ("SELECT TABLE_NAME, CONSTRAINT_NAME, COLUMN_NAME, REFERENCED_TABLE_NAME, REFERENCED_COLUMN_NAME "
+                 "FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = COALESCE(:schema, DATABASE()) "
+                 "AND REFERENCED_TABLE_NAME IS NOT NULL ORDER BY TABLE_NAME, CONSTRAINT_NAME, ORDINAL_POSITION")
+
+
+def _named(table: Table, names: list[str], fks: dict[str, ForeignKey]) -> Table:
+    """``table`` with the catalogue's column names (matched by position) and foreign keys."""
+    if len(names) != len(table.columns):
+        return table
+    real = dict(zip(table.column_names, names, strict=True))
+    return replace(table, columns=tuple(replace(c, name=real[c.name]) for c in table.columns),
+                   primary_key=tuple(real[c] for c in table.primary_key),
+                   unique_keys=tuple(tuple(real[c] for c in u) for u in table.unique_keys),
+                   foreign_keys=tuple(fks.values()))

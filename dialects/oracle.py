@@ -1,7 +1,10 @@
 """Oracle adapter (python-oracledb in thin mode: pure Python, no Oracle client). Written for Oracle
 12.2 and later (the compose file runs 23ai Free); the SQL below uses nothing newer except where noted.
 
-URL: ``oracle+oracledb://USER@HOST:1521/?service_name=FREEPDB1``. Extract as the schema owner or a
+URL: ``oracle+oracledb://USER@HOST:1521/?service_name=FREEPDB1``; without a service (or SID) the run
+stops with that form (a listener does not tell a client its services). A user whose own schema has
+no tables reads the one other schema (not Oracle's own) with tables it can see, said in the report;
+with several, uttrekk names them (``dialects/locate.py``; not yet run against a server). Extract as the schema owner or a
 user with SELECT on it, not as SYS (Oracle does not give SYS read-only transactions). Names Oracle
 stores in upper case are reflected in lower case (SQLAlchemy's convention) and quoted only where
 needed, so ``kode`` reads ``KODE`` and a column created as ``"Æøå navn"`` keeps its spelling.
@@ -74,7 +77,7 @@ import re
 import warnings
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy import types as sat
@@ -84,7 +87,10 @@ from extractor.errors import SourceError
 from extractor.model import ArrayType, Column, Kind, Schema, Table
 from extractor.values import SINGLE
 
-from .base import NO_TYPE, Dialect, _short, kind_of, with_vendor_types
+from .base import NO_TYPE, Dialect, _short, kind_of, url_label, with_vendor_types
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
 
 """``native_type`` of a column SQLAlchemy reflected without a type (``base.native_name``)."""
 
@@ -146,12 +152,38 @@ LEFT JOIN all_coll_types t ON t.owner = c.data_type_owner AND t.type_name = c.da
 WHERE c.owner = :owner AND c.hidden_column = 'NO'
 """
 
+_SCHEMAS = """
+SELECT o.owner, COUNT(*) FROM all_objects o JOIN all_users u ON u.username = o.owner
+WHERE u.oracle_maintained = 'N' AND o.object_type IN :types AND o.object_name NOT LIKE 'BIN$%'
+GROUP BY o.owner ORDER BY o.owner
+"""
+
 
 class Oracle(Dialect):
     name = "oracle"
     addresses = {"rowid": ("ROWIDTOCHAR(ROWID)", "CAST({c} AS VARCHAR2(18))")}
     snapshot_note = ("one SET TRANSACTION READ ONLY transaction for the whole run: every query sees the data as of "
                      "its start, and the server refuses writes")
+
+    # -- where the tables are (dialects.locate; not yet run against a server) ---------------------
+
+    @classmethod
+    def check_url(cls, url: URL) -> None:
+        """A URL without a service (or SID, or a DSN) says how to give one: a listener does not tell
+        a client which services it has."""
+        if url.host and not url.database and not {"service_name", "sid", "dsn"} & set(url.query):
+            raise SourceError(f"{url_label(url)}: the URL names no database service; give it as "
+                              f"{url_label(url.set(query={**url.query, 'service_name': 'NAME'}))} (or the SID as the "
+                              "path: /SID). The listener does not tell a client its services: ask the DBA (lsnrctl services)")
+
+    def schemas_with_tables(self, views: bool = False) -> dict[str, int] | None:
+        """Schemas (users) that are not Oracle's own (``ORACLE_MAINTAINED``, 12c) holding tables this
+        login can see; names in SQLAlchemy's lower case, as ``--schema`` takes them."""
+        types = ("TABLE", *(("VIEW", "MATERIALIZED VIEW") if views else ()))
+        query = sa.text(_SCHEMAS).bindparams(sa.bindparam("types", expanding=True))
+        normalize = self.engine.dialect.normalize_name
+        with self._connection() as conn:
+            return {str(normalize(owner)): int(n) for owner, n in conn.execute(query, {"types": types})}
 
     # -- session --------------------------------------------------------------------------------
 
@@ -212,18 +244,18 @@ class Oracle(Dialect):
         if template is None and base == "NUMBER" and _inexact_number(col):
             template = "CAST({c} AS NUMBER)"
         if template is None:
-            return sa.column(name)
-        return self.converted(template, name)
+            return self.column_ref(table, name)
+        return self.converted(template, col.name)
 
     def order_keys(self, table: Table, name: str) -> list[Any]:
         col = table.column(name)
         base = base_type(col.native_type)
         if base in LOB_ORDER:
-            return [self.converted("DBMS_LOB.GETLENGTH({c})", name),
-                    self.converted(f"DBMS_LOB.SUBSTR({{c}}, {LOB_ORDER[base]}, 1)", name)]
+            return [self.converted("DBMS_LOB.GETLENGTH({c})", col.name),
+                    self.converted(f"DBMS_LOB.SUBSTR({{c}}, {LOB_ORDER[base]}, 1)", col.name)]
         if base in UNORDERABLE or _is_object(col):
             return []
-        return [sa.column(name)]
+        return [self.column_ref(table, name)]
 
     def iter_rows(self, table: Table, columns: Sequence[str], order_by: Sequence[str]) -> Iterator[tuple[Any, ...]]:
         """Rows as the base reads them; BFILE locators, LOB objects and object types become plain values."""

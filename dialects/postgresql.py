@@ -1,5 +1,11 @@
 """PostgreSQL adapter (psycopg 3). Tested on PostgreSQL 15; any version SQLAlchemy 2 supports.
 
+URL: ``postgresql://USER@HOST/DATABASE``. Without a database PostgreSQL opens its default (named
+like the user); a database the server does not have stops with the server's databases listed
+(``pg_database``, names only) and the nearest named. When the default schema (``public``) has no
+tables and one other schema has (a restored ``pg_dump``), that schema is read and the report says
+so; with several, uttrekk names them with their table counts (``dialects/locate.py``).
+
 Session: one ``REPEATABLE READ, READ ONLY`` transaction for the whole run, so the scan and every
 table see the same snapshot and foreign keys hold while the system is in use; PostgreSQL refuses
 any write in it.
@@ -79,7 +85,7 @@ import re
 import warnings
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
@@ -88,10 +94,14 @@ from extractor.errors import SourceError
 from extractor.model import ArrayType, Column, Kind, Schema, Table
 from extractor.values import SINGLE
 
-from .base import NO_TYPE, Capabilities, Dialect, _short, kind_of, native_name, with_vendor_types
+from .base import NO_TYPE, Capabilities, Dialect, _short, kind_of, native_name, read_catalogue, with_vendor_types
 from .checks import in_list
+from .locate import no_database
 from .pg_calls import Unparsable, refused_calls
 from .pg_large_objects import LargeObjects
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
 
 _SNAPSHOT_ID = re.compile(r"[0-9A-Fa-f]+-[0-9A-Fa-f]+(-[0-9]+)?")
 
@@ -265,6 +275,46 @@ class PostgreSQL(LargeObjects, Dialect):
             return sa.cast(sa.column(name), sa.Text)
         return sa.column(name)
 
+    # -- where the tables are (dialects.locate) ---------------------------------------------------
+
+    def check_database(self) -> None:
+        """A database the server does not have (a URL without one means the one named like the
+        user) lists the server's databases, read through the ``postgres`` database."""
+        try:
+            with self.engine.connect():
+                pass
+        except sa.exc.DBAPIError as exc:
+            missing = re.search(r'database "(.*)" does not exist', str(exc.orig))
+            if missing is None:  # (psycopg gives no SQLSTATE for a refused connection)
+                raise SourceError(f"{self.label}: cannot connect: {_short(exc)}") from None
+            url = self.engine.url
+            why = "" if url.database else (" (the URL names none, so PostgreSQL looked for its default: $PGDATABASE, "
+                                           "else the user's name)")
+            found = (self.server_databases(url.set(database="postgres"))
+                     or self.server_databases(url.set(database="template1")))
+            raise no_database(url, found, missing.group(1), why) from None
+
+    def database_name(self) -> str | None:
+        with self._connection() as conn:
+            return str(conn.exec_driver_sql("SELECT current_database()").scalar_one())
+
+    def server_databases(self, url: URL | None = None) -> dict[str, int | None]:
+        """Names only: a table count would need a connection to each database."""
+        return {str(r[0]): None for r in read_catalogue(url or self.engine.url, _DATABASES)}
+
+    def schemas_with_tables(self, views: bool = False) -> dict[str, int] | None:
+        kinds = ("r", "p", *(("v", "m") if views else ()))
+        query = sa.text(_SCHEMAS).bindparams(sa.bindparam("kinds", expanding=True))
+        with self._connection() as conn:
+            return {str(name): int(n) for name, n in conn.execute(query, {"kinds": kinds})}
+
+
+_DATABASES = "SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY datname"
+_SCHEMAS = (
+    "SELECT n.nspname, count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE c.relkind IN :kinds AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%' "
+    "AND has_schema_privilege(n.oid, 'USAGE') GROUP BY n.nspname ORDER BY n.nspname")
+"""Schemas this login may use that hold tables (``relkind`` r, p; with views v, m), not the catalogue's own."""
 
 _INTERNAL_NAMES = {"int2": "smallint", "int4": "integer", "int8": "bigint", "float4": "real",
                    "float8": "double precision", "bool": "boolean", "varchar": "character varying",

@@ -23,6 +23,8 @@ Arrays: SQLite has no array type; a value that looks like one is text (or a BLOB
 from __future__ import annotations
 
 import sqlite3
+import warnings
+from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -30,7 +32,7 @@ from urllib.parse import quote
 import sqlalchemy as sa
 
 from extractor.errors import SourceError
-from extractor.model import Column, Kind
+from extractor.model import Column, Kind, Schema
 
 from .base import Capabilities, Dialect, _short, kind_of, native_name
 
@@ -85,6 +87,14 @@ class SQLite(Dialect):
         if self.path is None:
             return ()
         return (self.path, *(self.path.with_name(self.path.name + end) for end in ("-wal", "-shm", "-journal")))
+
+    def reflect(self, schema: str | None = None, views: bool | Collection[str] = False) -> Schema:
+        """The generic reflection, without SQLAlchemy's warning that it could not match a foreign
+        key it parsed from ``CREATE TABLE`` (a quoted name holding ``"``): the key itself comes
+        from ``PRAGMA foreign_key_list`` and is complete."""
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "WARNING: SQL-parsed foreign key constraint", sa.exc.SAWarning)
+            return super().reflect(schema, views)
 
     def _storage_classes(self, conn: Any, sql: str, names: list[str]) -> list[str]:
         """The storage classes (``typeof``) of each named column's non-NULL values, sorted, comma-joined."""

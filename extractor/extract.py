@@ -375,7 +375,7 @@ def _binary_step(tp: TablePlan, column: str, field_name: str, i: int, content: P
             log.add(tp.name, column, row_key(tp, row, recno), "text_in_binary_column",
                     "text value in a binary column; its UTF-8 bytes were written to the file")
         ext = sniff(data)
-        rel = lob_path(LOB_DIR, tp.file_name, column, recno, ext)
+        rel = lob_path(LOB_DIR, tp.file_name, tp.columns, column, recno, ext)
         size, digest = write_file(content / rel, data)
         spool.add({"fil": rel, "tabell": tp.name, "felt": field_name, "post": str(recno),
                    "bytes": str(size), "sha256": digest, "innhold": describe_kind(ext, None)})
@@ -457,13 +457,13 @@ def _value_step(plan: Plan, tp: TablePlan, column: str, kind: str, render: Calla
                     st.edge_blank = True
                 if len(seen) > limit:
                     st.long_values += 1
-                    path_len = len(lob_path(LOB_DIR, tp.file_name, column, recno, "txt"))
+                    path_len = len(lob_path(LOB_DIR, tp.file_name, tp.columns, column, recno, "txt"))
                     if path_len > st.textfile_path_length:
                         st.textfile_path_length = path_len
             if textfile and len(text) > limit:
-                rel = lob_path(LOB_DIR, tp.file_name, column, recno, "txt")
+                rel = lob_path(LOB_DIR, tp.file_name, tp.columns, column, recno, "txt")
                 size, digest = write_file(content / rel, text.encode(codec))
-                spool.add({"fil": rel, "tabell": tp.name, "felt": f"{column}_fil", "post": str(recno),
+                spool.add({"fil": rel, "tabell": tp.name, "felt": tp.companion(column, "_fil"), "post": str(recno),
                            "bytes": str(size), "sha256": digest, "innhold": describe_kind("txt", encoding)})
                 out.append(None)
                 out.append(rel)

@@ -7,6 +7,8 @@ files. The format guess reads only the first bytes, for the LOBFILER list; bytes
 from __future__ import annotations
 
 import re
+import unicodedata
+from functools import lru_cache
 
 _SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"%PDF-", "pdf"),
@@ -37,13 +39,35 @@ def describe_kind(ext: str, charset: str | None) -> str:
     return f"binaer {ext if ext != 'bin' else 'ukjent'}"
 
 
-def path_part(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "felt"
+def ascii_stem(name: str, fallback: str) -> str:
+    """An ASCII file or folder name for a source name (æ→ae, ø→o, å→a, accents dropped, anything
+    else odd → ``_``); ``fallback`` when nothing is left."""
+    text = name.replace("æ", "ae").replace("Æ", "AE").replace("ø", "o").replace("Ø", "O")
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("._") or fallback
 
 
-def lob_path(lob_dir: str, file_stem: str, field: str, recno: int, ext: str) -> str:
-    """Relative path (from ``content/``) of the file for one value."""
-    return f"{lob_dir}/{file_stem}/{path_part(field)}/{recno}.{ext}"
+@lru_cache(maxsize=256)
+def lob_folders(columns: tuple[str, ...]) -> dict[str, str]:
+    """The folder of each column's files: an ASCII name of its own. Names that would be the same
+    (``a b`` and ``a_b``, ``Bilde`` and ``bilde`` on a file system that ignores case) are told
+    apart by a number, in column order, so no file of one column can overwrite one of another."""
+    folders: dict[str, str] = {}
+    taken: set[str] = set()
+    for column in columns:
+        base = folder = ascii_stem(column, "felt")
+        n = 2
+        while folder.lower() in taken:
+            folder, n = f"{base}_{n}", n + 1
+        taken.add(folder.lower())
+        folders[column] = folder
+    return folders
+
+
+def lob_path(lob_dir: str, file_stem: str, columns: tuple[str, ...], column: str, recno: int, ext: str) -> str:
+    """Relative path (from ``content/``) of the file for one value of ``column`` (one of the table's
+    ``columns``)."""
+    return f"{lob_dir}/{file_stem}/{lob_folders(columns)[column]}/{recno}.{ext}"
 
 
 def as_bytes(value: object) -> bytes:

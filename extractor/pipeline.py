@@ -98,13 +98,16 @@ def open_profile(path: str | Path | None, metadata: dict[str, tuple[str, str]] |
 def reflect_and_plan(dialect: Any, profile: Profile, options: Options) -> tuple[Schema, Plan]:
     """The source's tables (views the profile names, too) and the profile's queries as tables,
     planned; a query or filter the source refuses is a profile problem, listed with the rest."""
-    schema = dialect.reflect(options.schema, options.views)
+    where = dialect.locate(options.schema, options.views)  # which schema holds the tables (dialects.locate)
+    schema = dialect.reflect(where.schema, options.views)
     children = {g.table for tprof in profile.tables.values() for g in tprof.repeating_groups}
     views = set(profile.tables) - set(schema.table_names) - children
     if views and not options.views:
-        schema = dialect.reflect(options.schema, frozenset(views))
+        schema = dialect.reflect(where.schema, frozenset(views))
     if not schema.tables and not profile.queries:
-        raise ExtractorError(f"{dialect.label}: the database has no tables to extract")
+        raise SourceError(where.nothing)
+    if where.note:
+        schema = replace(schema, notes=(where.note, *schema.notes))
     problems: list[str] = []
     queries = []
     for name, query in profile.queries.items():

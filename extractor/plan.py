@@ -6,13 +6,12 @@ function; ``refine.finalize`` completes it with what the pre-flight scan found i
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from .charset import CharsetPolicy
 from .errors import ProfileError
+from .lobs import ascii_stem
 from .model import Column, ForeignKey, RowFilter, Schema, Table
 from .profile import ADDRESS_KINDS, Profile, RepeatingGroup, TableProfile
 
@@ -146,6 +145,17 @@ class TablePlan:
     def record_length(self) -> int:
         return sum(f.width or 0 for f in self.fields)
 
+    def companion(self, column: str, suffix: str) -> str:
+        """The name of a field the extract adds beside ``column``'s (``_fil``, ``_lengde``): its
+        field's name and the suffix, with ``_`` added while another field has that name (a source
+        column ``x_fil`` beside a long text ``x``). The same whether or not companions were added."""
+        own = [f for f in self.fields if f.role not in ("textfile", "length")]
+        name = next((f.name for f in own if f.column == column), column) + suffix
+        taken = {f.name.lower() for f in own}
+        while name.lower() in taken:
+            name += "_"
+        return name
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -217,10 +227,7 @@ def child_names(schema: Schema, profile: Profile) -> set[str]:
 
 def safe_file_stem(name: str) -> str:
     """An ASCII file-name stem for a table name (æ→ae, ø→o, å→a, anything odd → ``_``)."""
-    text = name.replace("æ", "ae").replace("Æ", "AE").replace("ø", "o").replace("Ø", "O")
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    text = re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("._") or "tabell"
-    return text
+    return ascii_stem(name, "tabell")
 
 
 def make_plan(schema: Schema, profile: Profile, *, fmt: str | None = None,

@@ -111,6 +111,9 @@ def init_profile(dialect: Any, existing: str | None = None, *, path: Path | None
     data = _parse(text, shown)
     source = _source(dialect, data, options)
     result = InitResult("", len(source.tables), sum(len(t.columns) for t in source.tables), updated=merging)
+    located = dialect.locate(schema, views)  # said when another schema than the default is read
+    if located.note:
+        result.notes.append(located.note)
     text = _strip_and_retire(text, data, source, today, result)
     data = _parse(text, shown)
     inherited = _load(text, data, shown, path) if path is not None else Profile()
@@ -135,7 +138,7 @@ def _source(dialect: Any, data: dict[str, Any], options: Options) -> Schema:
                 if isinstance(g, dict)}
     named = set(data.get("tables", {})) - set(source.table_names) - children
     if named and not options.views:
-        source = dialect.reflect(options.schema, frozenset(named))
+        source = dialect.reflect(dialect.locate(options.schema, options.views).schema, frozenset(named))
     return source
 
 

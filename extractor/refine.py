@@ -85,7 +85,7 @@ def _finalize_table(plan: Plan, tp: TablePlan, scan: ScanResult) -> TablePlan:
         limit_note = ""
         if st.long_values:
             limit_note = (f"Verdier lengre enn {plan.long_text_limit} tegn er lagret som tekstfiler, og feltet "
-                          f"er da tomt (NULL); se feltet {f.name}_fil.")
+                          f"er da tomt (NULL); se feltet {tp.companion(f.column, '_fil')}.")
         max_length = f.max_length
         if kind in ("string", "char", "unknown"):
             max_length = max(max_length or 0, st.max_length) or None
@@ -100,14 +100,14 @@ def _finalize_table(plan: Plan, tp: TablePlan, scan: ScanResult) -> TablePlan:
                               has_null=st.nulls > 0 or st.long_values > 0))
         if st.long_values:
             fields.append(FieldPlan(
-                name=f"{f.name}_fil", column=f.column, kind="string", role="textfile",
+                name=tp.companion(f.column, "_fil"), column=f.column, kind="string", role="textfile",
                 description=(f"Sti relativt til content/ til tekstfilen som inneholder verdien av {f.name} "
                              f"når den er lengre enn {plan.long_text_limit} tegn (se {LOB_TABLE}); ellers tomt."),
                 max_length=st.textfile_path_length, width=max(st.textfile_path_length, 1),
                 has_null=st.nulls > 0 or st.values > st.long_values))
         if plan.format == "fixed" and kind in ("string", "char", "unknown") and st.fixed_ambiguous:
             fields.append(FieldPlan(
-                name=f"{f.name}_lengde", column=f.column, kind="integer", role="length",
+                name=tp.companion(f.column, "_lengde"), column=f.column, kind="integer", role="length",
                 description=(f"Eksakt lengde i tegn av {f.name}; tomt når {f.name} er NULL. Lagt til fordi "
                              f"utfylling med blanke ikke skiller tom tekst, NULL og blanke tegn i kantene."),
                 width=max(len(str(st.max_length)), 1), has_null=st.nulls > 0 or st.long_values > 0))

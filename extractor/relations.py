@@ -430,11 +430,14 @@ def find_relations(dialect: Any, profile: Profile | None = None, schema: str | N
     started = time.monotonic()
     profile = profile or Profile()
     say = progress or (lambda _message: None)
-    reflected = dialect.reflect(schema, views)
+    where = dialect.locate(schema, views)
+    reflected = dialect.reflect(where.schema, views)
     engine = reflected.engine or dialect.engine_name
     tables = [t for t in reflected.tables if not profile.table(t.name).exclude]
+    if not reflected.tables:
+        raise SourceError(where.nothing)
     if not tables:
-        raise SourceError(f"{dialect.label}: the database has no tables to look at")
+        raise SourceError(f"{dialect.label}: the profile excludes every table; nothing to look at")
     by_name = {t.name: t for t in tables}
     profile_pks, known = _profile_facts(profile, {t.name: t for t in reflected.tables})
     for t in tables:
@@ -446,6 +449,8 @@ def find_relations(dialect: Any, profile: Profile | None = None, schema: str | N
         return not (cp and cp.exclude)
 
     result = Relations(dialect.label, engine, len(tables), 0, 0, 0, 0, 0, 0, 0.0)
+    if where.note:
+        result.notes.append(where.note)
     with dialect.snapshot(), dialect._connection() as conn:
         server = _Server(dialect, conn)
         stats: dict[tuple[str, str], ColumnStats] = {}

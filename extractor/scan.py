@@ -334,7 +334,7 @@ def _scan_table(plan: Plan, tp: TablePlan, kinds: dict[str | None, str], rows: R
                 except TypeError:
                     st.note_nonconforming(f"{row_key(tp, row, recno)}: text in a binary column")
                     data, ext = str(value).encode("utf-8"), "bin"
-                path = lob_path(LOB_DIR, tp.file_name, name, recno, ext)
+                path = lob_path(LOB_DIR, tp.file_name, tp.columns, name, recno, ext)
                 st.max_length = max(st.max_length, len(path))
                 lobs.add({"fil": path, "tabell": tp.name, "felt": name, "post": str(recno),
                              "bytes": str(len(data)), "innhold": describe_kind(ext, None)})
@@ -365,9 +365,9 @@ def _scan_table(plan: Plan, tp: TablePlan, kinds: dict[str | None, str], rows: R
                     st.edge_blank = True
                 if len(text) > limit:
                     st.long_values += 1
-                    path = lob_path(LOB_DIR, tp.file_name, name, recno, "txt")
+                    path = lob_path(LOB_DIR, tp.file_name, tp.columns, name, recno, "txt")
                     st.textfile_path_length = max(st.textfile_path_length, len(path))
-                    lobs.add({"fil": path, "tabell": tp.name, "felt": f"{name}_fil", "post": str(recno),
+                    lobs.add({"fil": path, "tabell": tp.name, "felt": tp.companion(name, "_fil"), "post": str(recno),
                                  "bytes": str(len(text.encode("utf-8"))),
                                  "innhold": describe_kind("txt", LATIN1)})  # the longer label
                     continue

@@ -509,7 +509,7 @@ def test_open_source_oracle():
     try:
         import oracledb  # noqa: F401
     except ImportError:
-        with pytest.raises(SourceError, match=r"install uttrekk\[oracle\]"):
+        with pytest.raises(SourceError, match=r"pip install 'uttrekk\[oracle\]'"):
             open_source("oracle+oracledb://scott@db.example:1521/?service_name=FREEPDB1")
         return
     d = open_source("oracle+oracledb://scott@db.example:1521/?service_name=FREEPDB1")  # no connection yet
@@ -524,7 +524,7 @@ def test_open_source_mssql_or_a_clear_message_when_the_odbc_library_is_missing()
     try:
         import pyodbc  # noqa: F401
     except ImportError as exc:
-        hint = "unixODBC" if "libodbc" in str(exc) else r"install uttrekk\[mssql\]"
+        hint = "unixODBC" if "libodbc" in str(exc) else r"pip install 'uttrekk\[mssql\]'"
         with pytest.raises(SourceError, match=hint):
             open_source(url)
         return

@@ -31,7 +31,8 @@ def source_details(dialect: Any) -> dict[str, str]:
     if path is not None:  # a database file (SQLite): the file and the machine that read it
         return {"engine": engine, "file": str(Path(path).expanduser().resolve()), "machine": os.uname().nodename}
     return {"engine": engine, "host": str(url.host or ""), "port": str(url.port or ""),
-            "database": str(url.database or ""), "user": str(url.username or "")}
+            "database": str(url.database or ""), "schema": str(getattr(dialect, "schema_read", None) or ""),
+            "user": str(url.username or "")}
 
 
 def write_documentation(folder: Path, plan: Plan, result: Any, report: dict[str, Any], deviations: Path) -> None:
