@@ -12,6 +12,8 @@ from . import __version__
 from .console import report_errors
 from .profile import FORMATS
 
+SCHEMA_DEFAULT = ("(default: the connection's default schema, or the only other schema that holds tables when it "
+                  "holds none)")
 CHARSET_CHOICE = click.Choice(["ISO-8859-1", "UTF-8"], case_sensitive=False)
 
 
@@ -39,7 +41,7 @@ def cli() -> None:
 @click.option("--write-profile", "write_path", type=click.Path(dir_okay=False, path_type=Path),
               help="With --keys: add the relations found to this profile as foreign_keys with confirmed = false "
                    "(created if missing; comments and existing entries are kept).")
-@click.option("--schema", help="Database schema to inspect (default: the connection's default schema, or the only other schema that holds tables when it holds none).")
+@click.option("--schema", help=f"Database schema to inspect {SCHEMA_DEFAULT}.")
 @click.option("--views", is_flag=True, help="Include views (and materialized views).")
 @click.option("--ask-password", is_flag=True, help="Prompt for the database password (else URL, $UTTREKK_PASSWORD, .pgpass).")
 @_errors
@@ -113,7 +115,7 @@ def inspect(source: str, profile_path: str | None, charset: str | None, as_json:
 @click.option("--format", "fmt", type=click.Choice(FORMATS), help="Table file format (default: delimited).")
 @click.option("--charset", type=CHARSET_CHOICE, help="Charset of the table files (default: ISO-8859-1).")
 @click.option("--table", "tables", multiple=True, help="Extract only this table (repeatable).")
-@click.option("--schema", help="Database schema to extract (default: the connection's default schema, or the only other schema that holds tables when it holds none).")
+@click.option("--schema", help=f"Database schema to extract {SCHEMA_DEFAULT}.")
 @click.option("--views", is_flag=True, help="Also extract views (and materialized views) as tables.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing, non-empty --out directory.")
 @click.option("--date", "extraction_date", help="Extraction date written to addml.xml (YYYY-MM-DD; default today).")
@@ -218,7 +220,7 @@ def profile_group() -> None:
 @click.option("--keys", is_flag=True,
               help="Also add the relations the data show (as inspect --keys finds them) as foreign_keys with "
                    "confirmed = false.")
-@click.option("--schema", help="Database schema to read (default: the connection's default schema, or the only other schema that holds tables when it holds none).")
+@click.option("--schema", help=f"Database schema to read {SCHEMA_DEFAULT}.")
 @click.option("--views", is_flag=True, help="Include views (and materialized views).")
 @click.option("--ask-password", is_flag=True, help="Prompt for the database password (else URL, $UTTREKK_PASSWORD, .pgpass).")
 @report_errors("nothing was written")
