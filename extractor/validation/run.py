@@ -24,17 +24,15 @@ from .controls import ControlForeignKey
 from .dias_checks import check_package
 from .findings import ERROR, INFO, WARNING, FileSummary, Findings, Report
 from .flatfile_read import HASHES, BadRecord, FlatFileReader, Record
-from .keystore import DEFAULT_MEMORY_KEYS, KeyStore
+from .extra_files import check_extra_or_missing
+from .keystore import DEFAULT_MEMORY_KEYS, KeyStore, ValueSet
 from .own_checks import Charset, ForeignKeys, KeyCollector, NullAndEmpty
 from .processes import FileCtx, Process, RunState
 from .profile_rules import check_profile
 from .safety import parse_xml
-from .source import ADDML, ADDML_XSD, Source, TarSource, open_source
+from .source import ADDML, Source, TarSource, open_source
 from .xml_data import check_xml_extract
 from .xsd import check_schema
-
-KNOWN_FILES = (ADDML, ADDML_XSD, "NOARKIH.XML")
-"""Files under content/ that AH.02 never asks about (Arkade's list)."""
 
 RecordCall = Callable[[Record], None]
 BATCH = 1024
@@ -158,7 +156,7 @@ class Engine:
             fdef = flat.definition
             if fdef is None or not fdef.readable or flat.path is None or fdef.ftype is None:
                 continue
-            entry = self.source.entries.get(flat.path)
+            entry = self.source.entry(flat.path)
             if entry is None:
                 continue  # AH.02 reports it
             if not entry.regular:
@@ -249,33 +247,15 @@ class Engine:
         return any(self._fixed(r) for d in self.doc.definitions.values() for r in d.records if id(r) == rid)
 
     def _extra_or_missing(self) -> None:
-        self.findings.ran("AH.02")
         described = {f.path for f in self.doc.flat_files if f.path}
-        present = {n for n in self.source.entries if n not in KNOWN_FILES}
-        for name in sorted(described - present):
-            self.findings.add("AH.02", ERROR, "Present in ADDML but missing from archive", file=name)
-        extra = sorted(present - described)
-        if not extra:
-            return
-        keyed = {}
-        candidates = set(extra)
+        keyed: list[tuple[str, ValueSet]] = []
         for (rid, idx, strip), values in self.state.pk_sets.items():
-            if len(idx) != 1 or not candidates or (not strip and self._fixed_id(rid)):
+            if len(idx) != 1 or (not strip and self._fixed_id(rid)):
                 continue
             rdef = next((r for d in self.doc.definitions.values() for r in d.records if id(r) == rid), None)
-            if rdef is None:
-                continue
-            for name in list(candidates):
-                if name in values:
-                    keyed[name] = f"{rdef.file}/{rdef.fields[idx[0]].name}"
-                    candidates.discard(name)
-        for name in extra:
-            if name in keyed:
-                self.findings.add("AH.02", WARNING, f"Present in archive but missing from ADDML: described as a value of "
-                                                    f"{keyed[name]} (Arkade 5 counts only flat files and reports it)",
-                                  file=name)
-            else:
-                self.findings.add("AH.02", ERROR, "Present in archive but missing from ADDML", file=name)
+            if rdef is not None:
+                keyed.append((f"{rdef.file}/{rdef.fields[idx[0]].name}", values))
+        check_extra_or_missing(self.source, described, keyed, self.findings, report_keyed=True)
 
 
 def _definition_problems(problems: list[Problem], notes: list[str], findings: Findings, root_encoding: str | None) -> None:
@@ -297,7 +277,7 @@ def validate_path(path: str | Path, *, examples: int = 25, memory_keys: int = DE
     """
     started = time.monotonic()
     findings = Findings(limit=examples)
-    with open_source(path) as source, KeyStore(memory_keys, tmpdir) as keys:
+    with KeyStore(memory_keys, tmpdir) as keys, open_source(path, keys) as source:
         tree, notes = parse_xml(source.read_small(ADDML), "content/addml.xml")
         doc = read_addml(tree.getroot())
         encoding = tree.docinfo.encoding
