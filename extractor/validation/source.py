@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from ..errors import UnreadableInputError
+from .compressed import refuse_compressed
 from .file_index import FILE, FOLDER, OTHER, DuplicateName, FileIndex
 from .keystore import KeyStore
 from .safety import MAX_ADDML_BYTES, check_member, prescan_tar
@@ -281,7 +282,10 @@ def open_source(path: str | Path, keys: KeyStore) -> Iterator[Source]:
         else:
             raise UnreadableInputError(f"{p}: neither {p / 'content' / ADDML} nor {p / ADDML} exists; "
                                        "give an extract folder, its content folder or a .tar")
-    elif p.is_file() and _looks_like_tar(p):
+    elif p.is_file():
+        refuse_compressed(p)
+        if not _looks_like_tar(p):
+            raise UnreadableInputError(f"{p}: not a folder or a tar file")
         source = TarSource(p, keys)
     else:
         raise UnreadableInputError(f"{p}: not a folder or a tar file")
