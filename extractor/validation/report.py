@@ -44,6 +44,10 @@ def format_summary(report: Report, examples: int = 3) -> str:
             lines.append(f"          {f.severity}: {_example(f)}")
         if c.deviations > examples:
             lines.append(f"          ... {c.deviations - min(examples, len(c.examples))} more (see --json/--html)")
+    if report.files:
+        lines.append("Records per file and record definition:")
+        width = min(40, max(len(f.file) for f in report.files))
+        lines += [f"  {f.file:<{width}} {f.records:>13,}  {f.breakdown()}" for f in report.files]
     lines += [f"note: {n}" for n in report.notes]
     verdict = "errors found" if report.errors else "no errors"
     lines.append(f"Result: {verdict}: {report.errors} error(s), {report.warnings} warning(s) "
@@ -97,9 +101,9 @@ def render_html(report: Report) -> str:
     parts.append("</table>")
     if report.files:
         parts.append("<h2>Files</h2><table><tr><th>file</th><th>format</th><th>charset</th><th>records</th>"
-                     "<th>bytes</th></tr>")
+                     "<th>records per record definition</th><th>bytes</th></tr>")
         parts += [f"<tr><td>{_e(f.file)}</td><td>{_e(f.format)}</td><td>{_e(f.charset)}</td><td>{f.records}</td>"
-                  f"<td>{f.bytes}</td></tr>" for f in report.files]
+                  f"<td>{_e(f.breakdown())}</td><td>{f.bytes}</td></tr>" for f in report.files]
         parts.append("</table>")
     for c in report.checks:
         parts.append(f"<h2 id='{_e(c.id)}'>{_e(c.id)} {_e(c.info.name)} "

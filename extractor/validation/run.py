@@ -43,6 +43,8 @@ BATCH = 1024
 class _RecordPlan:
     record_calls: list[RecordCall] = field(default_factory=list)
     columns: list[tuple[int, FieldDef, list[Process]]] = field(default_factory=list)
+    records: int = 0
+    """Records of this definition read in the file (for the report's summary, whatever processes run)."""
 
     def flush(self, recs: list[Record]) -> None:
         # One transposition in C: the records of one type all have the same number of fields.
@@ -193,8 +195,9 @@ class Engine:
             if flat.declared_records != records:
                 self.findings.add("U.07", ERROR, f"numberOfOccurrences is {flat.declared_records}, the file has "
                                                  f"{records} records", file=fc.name)
+        per_definition = [(r.name, plans[id(r)].records) for r in fdef.records]
         self.summaries.append(FileSummary(fc.name, "fixed" if ftype.fixed else "delimited", ftype.charset, records,
-                                          reader.bytes))
+                                          reader.bytes, per_definition, records - sum(n for _, n in per_definition)))
         self.state.current = None
 
     def _stream(self, flat: FlatFile, fdef: FlatFileDef, fc: FileCtx, plans: dict[int, _RecordPlan],
@@ -213,6 +216,7 @@ class Engine:
                     self._bad(item)
                     continue
                 plan = plans[id(item.rdef)]
+                plan.records += 1
                 for rcall in plan.record_calls:
                     rcall(item)
                 if item.suspect:

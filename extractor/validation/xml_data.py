@@ -232,7 +232,8 @@ class XmlExtract:
             elif obj.declared_records != reader.records:
                 self.findings.add("U.07", ERROR, f"numberOfOccurrences is {obj.declared_records}, the file has "
                                                  f"{reader.records} records", file=obj.path)
-        self.summaries.append(FileSummary(obj.path, "xml", obj.charset or "", reader.records, size))
+        self.summaries.append(FileSummary(obj.path, "xml", obj.charset or "", reader.records, size,
+                                          [(t.rdef.name, reader.records)]))
         self.state.current = None
 
     def _extra_or_missing(self) -> None:
