@@ -30,6 +30,8 @@ from operator import lt
 from pathlib import Path
 from typing import Any
 
+from ..errors import OutputError
+
 DEFAULT_MEMORY_KEYS = 2_000_000
 """Key entries kept in memory across all sets before the largest set spills to disk."""
 _BATCH = 50_000
@@ -164,9 +166,18 @@ class KeyStore:
         self._side.append(db)
         return db
 
+    @property
+    def folder(self) -> str:
+        """Where the temporary databases go (for messages)."""
+        return self.tmpdir or tempfile.gettempdir()
+
     def _connect(self, name: str, cache_kib: int) -> sqlite3.Connection:
         if self._dir is None:
-            self._dir = tempfile.TemporaryDirectory(prefix="uttrekk-validate-", dir=self.tmpdir)
+            try:
+                self._dir = tempfile.TemporaryDirectory(prefix="uttrekk-validate-", dir=self.tmpdir)
+            except OSError as exc:
+                raise OutputError(f"{self.folder}: cannot make a temporary folder for validation: "
+                                  f"{exc.strerror or exc}; give --tmpdir a folder you can write to") from None
         db = sqlite3.connect(Path(self._dir.name) / name, isolation_level=None)
         for pragma in ("journal_mode=OFF", "synchronous=OFF", "temp_store=FILE", f"cache_size=-{cache_kib}",
                        f"temp_store_directory='{self._dir.name}'"):

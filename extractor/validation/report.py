@@ -1,15 +1,19 @@
 """The validation report as terminal text, JSON, and one self-contained HTML page.
 
 Every value in a report comes from the extract, so the HTML escapes all of it and loads nothing
-from outside (inline CSS, no scripts).
+from outside (inline CSS, no scripts). A report file is written whole or not at all (a temporary
+file beside it, synced and renamed), so a full disk or a killed run never leaves half a report.
 """
 
 from __future__ import annotations
 
 import html
+import io
 import json
 from pathlib import Path
+from typing import BinaryIO
 
+from ..output import write_stream_atomically
 from .findings import CheckResult, Finding, Report
 
 STATUS_WORD = {"error": "ERROR", "warning": "WARN", "ok": "OK"}
@@ -56,7 +60,13 @@ def format_summary(report: Report, examples: int = 3) -> str:
 
 
 def write_json(report: Report, path: str | Path) -> None:
-    Path(path).write_text(json.dumps(report.to_dict(), indent=2, ensure_ascii=False), encoding="utf-8")
+    """The report as JSON, written whole or not at all (``OutputError`` names the file otherwise)."""
+    def write(fh: BinaryIO) -> None:
+        text = io.TextIOWrapper(fh, encoding="utf-8", newline="")
+        json.dump(report.to_dict(), text, indent=2, ensure_ascii=False)
+        text.flush()
+        text.detach()
+    write_stream_atomically(Path(path), write, what="the JSON report")
 
 
 _CSS = """
@@ -121,4 +131,6 @@ def render_html(report: Report) -> str:
 
 
 def write_html(report: Report, path: str | Path) -> None:
-    Path(path).write_text(render_html(report), encoding="utf-8")
+    """The report as one HTML page, written whole or not at all."""
+    page = render_html(report).encode("utf-8")
+    write_stream_atomically(Path(path), lambda fh: fh.write(page), what="the HTML report")

@@ -9,13 +9,14 @@ ride along in the same pass.
 
 from __future__ import annotations
 
+import sqlite3
 import tarfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import UnreadableInputError
+from ..errors import OutputError, UnreadableInputError
 from .addml_model import Addml, FieldDef, FlatFile, FlatFileDef, Problem, RecordDef, kid
 from .addml_read import read_addml
 from .arkade import PROCESSES
@@ -280,8 +281,20 @@ def validate_path(path: str | Path, *, examples: int = 25, memory_keys: int = DE
     Raises ``UnreadableInputError`` (exit code 2) when the input cannot be read safely.
     """
     started = time.monotonic()
+    with KeyStore(memory_keys, tmpdir) as keys:
+        try:
+            report = _validate(path, keys, examples)
+        except sqlite3.OperationalError as exc:  # only the temporary databases are SQLite
+            raise OutputError(f"{keys.folder}: the temporary database of the validation cannot be written "
+                              f"({exc}); give --tmpdir a folder on a disk with room; no report was written") from None
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _validate(path: str | Path, keys: KeyStore, examples: int) -> Report:
     findings = Findings(limit=examples)
-    with KeyStore(memory_keys, tmpdir) as keys, open_source(path, keys) as source:
+    memory_keys = keys.memory_keys
+    with open_source(path, keys) as source:
         tree, notes = parse_xml(source.read_small(ADDML), "content/addml.xml")
         doc = read_addml(tree.getroot())
         encoding = tree.docinfo.encoding
@@ -302,6 +315,5 @@ def validate_path(path: str | Path, *, examples: int = 25, memory_keys: int = DE
         report = Report(str(path), source.kind, version, findings.sorted(), summaries)
         if keys.spilled:
             report.notes.append(f"{keys.spilled} key set(s) larger than {memory_keys:,} entries were kept on disk")
-    report.seconds = time.monotonic() - started
     return report
 
