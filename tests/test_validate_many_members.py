@@ -19,7 +19,7 @@ import pytest
 from lxml import etree
 
 from extractor.validation import dias_checks, file_index, source
-from tests.test_validate_dias import METS, UUID, edit_mets, package, reseal_info, rewrite
+from tests.test_validate_dias import METS, edit_mets, package, reseal_info, rewrite
 from tests.test_validate_hostile import GOOD, make_tar, member, run
 from tests.test_validate_support import error_ids, make_extract, validate
 
@@ -65,7 +65,8 @@ def test_a_tar_with_many_members_is_checked_in_full_without_a_list_of_them(
         group = root.find(".//m:fileGrp", METS)
         for n, (name, data) in enumerate([*listed, ("content/extra/gone.txt", b"")]):
             f = etree.SubElement(group, f"{{{METS['m']}}}file", ID=f"extra_{n}", MIMETYPE="text/plain",
-                                 SIZE=str(len(data)), CREATED="2024-05-17T12:00:00+00:00", CHECKSUM=hashlib.sha256(data).hexdigest(), CHECKSUMTYPE="SHA-256")
+                                 SIZE=str(len(data)), CREATED="2024-05-17T12:00:00+00:00",
+                                 CHECKSUM=hashlib.sha256(data).hexdigest(), CHECKSUMTYPE="SHA-256")
             etree.SubElement(f, f"{{{METS['m']}}}FLocat", LOCTYPE="URL",
                              attrib={f"{{{METS['xlink']}}}href": f"file:{name}", f"{{{METS['xlink']}}}type": "simple"})
     rewrite(tar, edit_mets(add_listings), extra=tuple(files))

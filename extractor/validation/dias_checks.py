@@ -28,10 +28,10 @@ from lxml import etree
 
 from ..errors import UnreadableInputError
 from ..schemas import schema as dias_schema
+from .file_index import FILE, FOLDER, IndexedFile, blob, prefix_range, text
 from .findings import ERROR, WARNING, Findings
 from .flatfile_read import HASHES
 from .safety import MAX_ADDML_BYTES, _xml_text_for_scan, parse_xml
-from .file_index import FILE, FOLDER, IndexedFile, blob, prefix_range, text
 from .source import TarSource
 from .xml_read import dtd_in_prolog
 

@@ -23,9 +23,9 @@ from .arkade import PROCESSES
 from .checksum import report_checksum
 from .controls import ControlForeignKey
 from .dias_checks import check_package
+from .extra_files import check_extra_or_missing
 from .findings import ERROR, INFO, WARNING, FileSummary, Findings, Report
 from .flatfile_read import HASHES, BadRecord, FlatFileReader, Record
-from .extra_files import check_extra_or_missing
 from .keystore import DEFAULT_MEMORY_KEYS, KeyStore, ValueSet
 from .own_checks import Charset, ForeignKeys, KeyCollector, NullAndEmpty
 from .processes import FileCtx, Process, RunState

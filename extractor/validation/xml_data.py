@@ -21,11 +21,11 @@ from ..errors import UnreadableInputError
 from ..writers.xmlfile import ROW, xml_name
 from .addml_model import Addml, FieldDef, FileType, FlatFile, FlatFileDef, KeyDef, Problem, RecordDef
 from .checksum import report_checksum
+from .extra_files import check_extra_or_missing
 from .findings import ERROR, WARNING, FileSummary, Findings
 from .flatfile_read import HASHES
 from .own_checks import ForeignKeys, KeyCollector
 from .processes import FileCtx, RunState
-from .extra_files import check_extra_or_missing
 from .source import Source
 from .xml_describe import DataObject, read_data_objects
 from .xml_read import Table, TableKey, TableReader, codec_name
