@@ -16,7 +16,7 @@ import lxml.html
 from click.testing import CliRunner
 
 from extractor.cli import cli
-from tests.test_validate_reading import FIELDS, delim_addml, make_fixed
+from tests.test_validate_reading import FIELDS, delim_addml, make_fixed, record_types
 
 
 def run_validate(extract: Path, tmp_path: Path) -> tuple[str, dict, lxml.html.HtmlElement]:
@@ -59,16 +59,7 @@ def test_delimited_file_with_two_record_types_an_unused_one_and_a_broken_record(
     content = tmp_path / "x" / "content"
     content.mkdir(parents=True)
     (content / "T.txt").write_bytes(data)
-    xml = delim_addml(data, FIELDS, count=4).decode()
-    xml = xml.replace('<flatFileDefinition name="T" typeReference="ft">',
-                      '<flatFileDefinition name="T" typeReference="ft"><recordDefinitionFieldIdentifier>a'
-                      '</recordDefinitionFieldIdentifier>')
-    xml = xml.replace('<recordDefinition name="T">', '<recordDefinition name="T"><recordDefinitionFieldValue>A'
-                      '</recordDefinitionFieldValue>')
-    other = ('<recordDefinition name="{0}"><recordDefinitionFieldValue>{1}</recordDefinitionFieldValue><fieldDefinitions>'
-             '<fieldDefinition name="a" typeReference="tekst"/><fieldDefinition name="n" typeReference="heltall"/>'
-             '</fieldDefinitions></recordDefinition>')
-    xml = xml.replace("</recordDefinitions>", other.format("U", "B") + other.format("V", "D") + "</recordDefinitions>")
+    xml = record_types(delim_addml(data, FIELDS, count=4).decode(), {"U": "B", "V": "D"})
     assert "Analyse_Count" not in xml
     (content / "addml.xml").write_text(xml, encoding="utf-8")
 
