@@ -176,5 +176,6 @@ def write_stream_atomically(path: Path, write: Callable[[BinaryIO], object], lab
             Path(tmp).unlink(missing_ok=True)
             raise
     except OSError as exc:
-        raise OutputError(f"{shown}: cannot write {what}: {exc.strerror or exc}; nothing was written") from None
+        raise OutputError(f"{shown}: cannot write {what}: {exc.strerror or exc}; nothing was written (make room "
+                          "there, or choose a place you can write to)") from None
 

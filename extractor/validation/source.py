@@ -2,7 +2,9 @@
 
 All three look the same to the checks: the files under ``content/`` by their path relative to it,
 with a way to open one as a byte stream. A tar is never unpacked: its members are read straight
-from the tar file, after every header has passed ``safety``.
+from the tar file, after every header has passed ``safety``. The list of files (a tar may hold
+millions of members) is a table on disk (``file_index``), never a list in memory; a compressed
+tar is refused before anything else (``compressed``).
 """
 
 from __future__ import annotations
