@@ -14,6 +14,7 @@ import bz2
 import gzip
 import lzma
 from collections.abc import Callable
+from io import BufferedIOBase
 from pathlib import Path
 from shlex import quote
 from typing import BinaryIO, NamedTuple
@@ -25,7 +26,7 @@ class _Kind(NamedTuple):
     name: str
     """With its article: 'a gzip', 'an xz'."""
     magic: bytes
-    opener: Callable[[BinaryIO], BinaryIO] | None
+    opener: Callable[[BinaryIO], BufferedIOBase] | None
     """Opens the decompressed stream (None: not in Python's standard library)."""
     tool: str
     suffixes: tuple[str, ...]
