@@ -191,14 +191,7 @@ def render(rows: int, runs: list[tuple[Measurement, Measurement, int]], cmd: str
         f"`uttrekk validate X -q` on its result (exit code 0 required); runs: {len(runs)} (median, range in "
         "brackets). Wall time, CPU (user + system) and peak RSS from `os.wait4` through the bare launcher of "
         "`bench/extract_bench.py`.", "",
-        "| | |", "| --- | --- |",
-        f"| cores | {os.cpu_count()} |",
-        f"| CPU | {cpu_model()} |",
-        f"| RAM | {ram_text()} |",
-        f"| OS | {platform.platform(terse=True)} |",
-        f"| Python | {platform.python_version()} |",
-        f"| load average (1 min) | {load[0]} at the start, {load[1]} at the end |",
-        f"| uttrekk commit | {commit_label()} |", "",
+        *machine_table(load, "uttrekk commit", commit_label()), "",
         "| command | seconds | rows/s | MB/s | CPU s | peak RSS MB |",
         "| --- | ---: | ---: | ---: | ---: | ---: |",
         row("uttrekk extract", ext),
@@ -207,6 +200,18 @@ def render(rows: int, runs: list[tuple[Measurement, Measurement, int]], cmd: str
         f"Target (issue 5: validation at least as fast as extraction, ratio ≤ 1.00): {verdict}.",
     ]
     return "\n".join(lines) + "\n"
+
+
+def machine_table(load: tuple[str, str], code_label: str, code: str) -> list[str]:
+    """The machine facts of a benchmark block as markdown table lines, the code measured last."""
+    return ["| | |", "| --- | --- |",
+            f"| cores | {os.cpu_count()} |",
+            f"| CPU | {cpu_model()} |",
+            f"| RAM | {ram_text()} |",
+            f"| OS | {platform.platform(terse=True)} |",
+            f"| Python | {platform.python_version()} |",
+            f"| load average (1 min) | {load[0]} at the start, {load[1]} at the end |",
+            f"| {code_label} | {code} |"]
 
 
 MB = 1_000_000

@@ -13,8 +13,9 @@ import os
 import shutil
 import stat
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import BinaryIO
 
 from .errors import ConfigError, OutputError
 
@@ -143,17 +144,38 @@ def _umask() -> int:
 def write_atomically(path: Path, text: str, label: str = "") -> None:
     """Write a text file the user keeps (a profile) whole or not at all: a temporary file beside
     it, renamed over it, keeping its permissions; the text is written exactly, line ends included."""
-    folder = path.parent if str(path.parent) else Path(".")
+    write_stream_atomically(path, lambda fh: fh.write(text.encode("utf-8")), label, "the profile")
+
+
+def write_stream_atomically(path: Path, write: Callable[[BinaryIO], object], label: str = "",
+                            what: str = "the file") -> None:
+    """Write ``path`` whole or not at all: ``write`` fills a temporary file beside it, which is synced
+    and renamed over it (an existing file keeps its permissions). Any failure, a full disk included,
+    removes the temporary file, leaves an old file untouched and raises ``OutputError``. A device or
+    pipe (``/dev/null``) is written to directly; a link is followed."""
+    shown = label or path
     try:
+        if path.exists() and not path.is_file():  # a device or pipe (/dev/null, /dev/stdout): nothing to replace
+            with open(path, "wb") as fh:
+                write(fh)
+            return
+        path = path.resolve() if path.is_symlink() else path  # replace the file a link points at, not the link
+        folder = path.parent if str(path.parent) else Path(".")
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
         try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-                fh.write(text)
+            with os.fdopen(fd, "wb") as fh:
+                write(fh)
+                fh.flush()
+                os.fsync(fh.fileno())
             if path.exists():
                 os.chmod(tmp, path.stat().st_mode & 0o777)
+            else:
+                os.chmod(tmp, 0o666 & ~_umask())
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
     except OSError as exc:
-        raise OutputError(f"{label or path}: cannot write the profile: {exc}") from None
+        raise OutputError(f"{shown}: cannot write {what}: {exc.strerror or exc}; nothing was written (make room "
+                          "there, or choose a place you can write to)") from None
+

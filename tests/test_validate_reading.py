@@ -343,21 +343,26 @@ def test_iso_8859_1_addml_with_wrong_declaration_is_read(tmp_path: Path) -> None
     assert any("ISO-8859-1" in f.message for f in findings(report, "U.06", "warning"))
 
 
-def test_several_record_types_in_a_delimited_file(tmp_path: Path) -> None:
-    data = b"A;1;x\r\nB;2\r\nA;3;y\r\n"
-    content = tmp_path / "content"
-    content.mkdir()
-    (content / "T.txt").write_bytes(data)
-    xml = delim_addml(data, FIELDS, count=3).decode()
+def record_types(xml: str, others: dict[str, str]) -> str:
+    """delim_addml's text with record type T told apart by field a (value A), plus one type per
+    ``others`` entry (name -> value of a) with the fields a, n."""
     xml = xml.replace('<flatFileDefinition name="T" typeReference="ft">',
                       '<flatFileDefinition name="T" typeReference="ft"><recordDefinitionFieldIdentifier>a'
                       '</recordDefinitionFieldIdentifier>')
     xml = xml.replace('<recordDefinition name="T">', '<recordDefinition name="T"><recordDefinitionFieldValue>A'
                       '</recordDefinitionFieldValue>')
-    xml = xml.replace("</recordDefinitions>", '<recordDefinition name="U"><recordDefinitionFieldValue>B'
-                      '</recordDefinitionFieldValue><fieldDefinitions><fieldDefinition name="a" typeReference="tekst"/>'
-                      '<fieldDefinition name="n" typeReference="heltall"/></fieldDefinitions></recordDefinition>'
-                      "</recordDefinitions>")
-    (content / "addml.xml").write_text(xml)
+    more = "".join(f'<recordDefinition name="{name}"><recordDefinitionFieldValue>{value}</recordDefinitionFieldValue>'
+                   '<fieldDefinitions><fieldDefinition name="a" typeReference="tekst"/>'
+                   '<fieldDefinition name="n" typeReference="heltall"/></fieldDefinitions></recordDefinition>'
+                   for name, value in others.items())
+    return xml.replace("</recordDefinitions>", more + "</recordDefinitions>")
+
+
+def test_several_record_types_in_a_delimited_file(tmp_path: Path) -> None:
+    data = b"A;1;x\r\nB;2\r\nA;3;y\r\n"
+    content = tmp_path / "content"
+    content.mkdir()
+    (content / "T.txt").write_bytes(data)
+    (content / "addml.xml").write_text(record_types(delim_addml(data, FIELDS, count=3).decode(), {"U": "B"}))
     recs = [r for r in records_of(content) if isinstance(r, Record)]
     assert [(r.rdef.name, r.values) for r in recs] == [("T", ["A", "1", "x"]), ("U", ["B", "2"]), ("T", ["A", "3", "y"])]

@@ -28,10 +28,11 @@ from lxml import etree
 
 from ..errors import UnreadableInputError
 from ..schemas import schema as dias_schema
+from .file_index import FILE, FOLDER, IndexedFile, blob, prefix_range, text
 from .findings import ERROR, WARNING, Findings
 from .flatfile_read import HASHES
 from .safety import MAX_ADDML_BYTES, _xml_text_for_scan, parse_xml
-from .source import TarMember, TarSource
+from .source import TarSource
 from .xml_read import dtd_in_prolog
 
 DIAS_METS = "http://arkivverket.no/standarder/METS"
@@ -46,6 +47,8 @@ CHUNK = 1 << 20
 MAX_LINES_BYTES = 100 * 1024 * 1024
 """dias-mets.xml up to this size is parsed a second time, whole, to give its schema errors line numbers."""
 SHOWN_ERRORS = 200
+LISTING_BATCH = 10_000
+"""Listed files (and digests) gathered before they are written to the listings table."""
 
 
 @dataclass
@@ -67,71 +70,97 @@ class Listing:
 
 
 class PackageCheck:
-    """One DIAS package: its members relative to the root folder, and the findings."""
+    """One DIAS package: its members relative to the root folder, and the findings.
+
+    What dias-mets.xml and the info file list goes to a table beside the tar's member table
+    (``listings``), with the digests the one pass over the tar computes (``digests``); the checks
+    are joins of the three, so a package of a million files is checked in flat memory.
+    """
 
     def __init__(self, source: TarSource, findings: Findings) -> None:
         self.source = source
         self.findings = findings
         self.stem = source.path.stem
         self.root = source.root
-        self.files: dict[str, TarMember] = {}
-        self.folders: set[str] = set()
-        for m in source.tar_members:
-            if self.root and not m.name.startswith(self.root):
-                continue
-            rel = m.name[len(self.root):]
-            if m.folder:
-                self.folders.add(rel)
-            elif rel:
-                self.files[rel] = m
-            parts = rel.split("/")
-            self.folders.update("/".join(parts[:i]) for i in range(1, len(parts)))
+        self.index = source.index
+        self.db = source.index.db
+        self.db.execute("CREATE TABLE listings (seq INTEGER PRIMARY KEY, chk TEXT, label TEXT, place TEXT, href TEXT, "
+                        "path BLOB, size TEXT, checksum TEXT, ctype TEXT, alg TEXT)")
+        self.db.execute("CREATE TABLE digests (path BLOB, alg TEXT, hex TEXT, PRIMARY KEY (path, alg)) WITHOUT ROWID")
+        self._rows: list[tuple[str, str, str, str, bytes | None, str | None, str | None, str | None, str | None]] = []
+
+    def _file(self, rel: str) -> IndexedFile | None:
+        """The member at ``rel`` (relative to the package root) when it is a file."""
+        found = self.index.get(self.root + rel)
+        return found if found is not None and found.kind == FILE else None
+
+    def _exists(self, rel: str) -> bool:
+        return self.index.get(self.root + rel) is not None or self.index.is_folder(self.root + rel)
 
     # --- D.01 ---
 
     def structure(self) -> bool:
         """D.01; False when the tar is not a DIAS package at all (the other D checks are then not run)."""
         self.findings.ran("D.01")
-        if METS_FILE not in self.files and PREMIS_FILE not in self.files:
+        if self._file(METS_FILE) is None and self._file(PREMIS_FILE) is None:
             self.findings.add("D.01", WARNING, f"no {METS_FILE} or {PREMIS_FILE}: not a DIAS package, so its METS and "
                                                "PREMIS were not checked (a depot takes a DIAS package, see docs/package.md)")
             return False
-        members = self.source.tar_members
-        first = members[0] if members else None
+        first = self.source.first
         if first is None or not first.folder or first.name != self.stem:
             shown = f"{first.name}{'/' if first.folder else ''}" if first else "nothing"
             self.findings.add("D.01", ERROR, f"the first entry is {shown!r}, not the folder {self.stem + '/'!r}: Arkade "
                                              "takes the package UUID from the tar's name and strips a first-entry root "
                                              "folder of that name")
-        outside = [m.name for m in members if first is not None and m is not first and
-                   not m.name.startswith(first.name + "/")]
-        if first is not None and first.folder and outside:
-            self.findings.add("D.01", ERROR, f"{len(outside)} entries lie outside the root folder {first.name + '/'!r}, "
-                                             f"e.g. {outside[0]!r}")
+        if first is not None and first.folder and self.source.outside:
+            self.findings.add("D.01", ERROR, f"{self.source.outside} entries lie outside the root folder "
+                                             f"{first.name + '/'!r}, e.g. {self.source.outside_example!r}")
         try:
             uuidlib.UUID(self.stem)
         except ValueError:
             self.findings.add("D.01", WARNING, f"the tar's name {self.stem!r} is not a UUID; DIAS names the package, its "
                                                "root folder and its info file by the package UUID")
         for name in REQUIRED:
-            if name not in self.files and name not in self.folders:
+            if not self._exists(name):
                 self.findings.add("D.01", ERROR, f"{name} is missing; DIAS requires it in every package", file=name)
         return True
 
+    # --- what dias-mets.xml and the info file list ---
+
+    def _list(self, check: str, label: str, listing: Listing) -> None:
+        """Remember one listed file (in the listings table) for the checksum pass and the comparison."""
+        path = self._path(listing.path)
+        self._rows.append((check, label, listing.where, listing.path, None if path is None else blob(self.root + path),
+                           listing.size, listing.checksum, listing.checksum_type, _algorithm(listing)))
+        if len(self._rows) >= LISTING_BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        rows, self._rows = self._rows, []
+        self.db.executemany("INSERT INTO listings (chk, label, place, href, path, size, checksum, ctype, alg) "
+                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
     # --- D.02: dias-mets.xml, streamed ---
 
-    def mets(self) -> list[Listing] | None:
-        """Validate dias-mets.xml while reading its inventory; None when it cannot be read to the end."""
+    def mets(self) -> bool:
+        """Validate dias-mets.xml while listing its inventory; False when it cannot be read to the end
+        (nothing it lists is then compared with the tar)."""
         self.findings.ran("D.02")
-        member = self.files.get(METS_FILE)
+        member = self._file(METS_FILE)
         if member is None:
-            return None
+            return False
+        listed = self._mets(member)
+        if not listed:
+            self._rows = []
+            self.db.execute("DELETE FROM listings WHERE chk = 'D.04'")
+        return listed
+
+    def _mets(self, member: IndexedFile) -> bool:
         tags = [f"{{{ns}}}{n}" for ns in (DIAS_METS, LOC_METS) for n in ("mets", "file", "mdRef")]
         # "internal", not False: with a schema attached, lxml 6.1's pull parser with resolve_entities=False
         # accepts a document cut short without an error. External entities stay unresolved either way.
         parser = etree.XMLPullParser(events=("start", "end"), tag=tags, schema=dias_schema("DIAS_METS.xsd"),
                                      resolve_entities="internal", load_dtd=False, no_network=True, huge_tree=False)
-        listings: list[Listing] = []
         state = _MetsState()
         try:
             with self.source.open_at(member.offset, member.size) as stream:
@@ -143,7 +172,7 @@ class PackageCheck:
                     if state.refused:
                         break
                     parser.feed(chunk)
-                    self._inventory(parser.read_events(), listings, state)
+                    self._inventory(parser.read_events(), state)
                 if not state.refused:
                     schema_errors = [e for e in parser.feed_error_log if e.domain_name == "SCHEMASV"]
                     try:
@@ -151,32 +180,32 @@ class PackageCheck:
                     except etree.XMLSyntaxError:
                         if not state.ended:
                             raise  # not schema errors (those leave the document whole): it is cut short or broken
-                    self._inventory(parser.read_events(), listings, state)
+                    self._inventory(parser.read_events(), state)
         except etree.XMLSyntaxError as exc:
             line, column = exc.position if exc.position else (exc.lineno, 0)
             self.findings.add("D.02", ERROR, f"dias-mets.xml is not well-formed XML at line {line}, column {column}: "
                                              f"{exc.msg}; the files it lists were not compared with the tar",
                               file=METS_FILE)
-            return None
+            return False
         if state.refused:
             self.findings.add("D.02", ERROR, "dias-mets.xml has a document type declaration (DTD or entities); refused, "
                                              "not read", file=METS_FILE)
-            return None
+            return False
         root_ns = state.namespace
         if root_ns is None:
             self.findings.add("D.02", ERROR, "dias-mets.xml is not a METS document (its root element is not mets in "
                                              f"{DIAS_METS}); the files it lists were not compared with the tar",
                               file=METS_FILE)
-            return None
+            return False
         if root_ns == LOC_METS:
             self.findings.add("D.02", WARNING, "dias-mets.xml is in the loc.gov METS namespace (as Arkade wrote it until "
                                                f"about 2020), not DIAS's {DIAS_METS}; not validated against DIAS_METS.xsd",
                               file=METS_FILE)
         elif schema_errors:
             self._schema_errors(member, schema_errors)
-        return listings
+        return True
 
-    def _inventory(self, events: Iterator[tuple[str, Any]], listings: list[Listing], state: _MetsState) -> None:
+    def _inventory(self, events: Iterator[tuple[str, Any]], state: _MetsState) -> None:
         for event, el in events:
             name = etree.QName(el).localname
             if name == "mets":
@@ -200,13 +229,14 @@ class PackageCheck:
                 self.findings.add("D.04", ERROR, f"a {name} element ({where}, ID {el.get('ID')!r}) has no xlink:href; "
                                                  "its file cannot be found", file=METS_FILE)
             else:
-                listings.append(Listing(href, el.get("SIZE"), el.get("CHECKSUM"), el.get("CHECKSUMTYPE"), where))
+                self._list("D.04", METS_FILE, Listing(href, el.get("SIZE"), el.get("CHECKSUM"), el.get("CHECKSUMTYPE"),
+                                                      where))
             if name == "file":
                 el.clear(keep_tail=True)
                 while el.getprevious() is not None:
                     del el.getparent()[0]
 
-    def _schema_errors(self, member: TarMember, streamed: list[Any]) -> None:
+    def _schema_errors(self, member: IndexedFile, streamed: list[Any]) -> None:
         """Report schema errors, with line numbers from a whole-document parse when the file is small enough."""
         located: list[Any] = []
         if member.size <= MAX_LINES_BYTES:
@@ -242,7 +272,7 @@ class PackageCheck:
 
     def premis(self) -> None:
         self.findings.ran("D.03")
-        member = self.files.get(PREMIS_FILE)
+        member = self._file(PREMIS_FILE)
         if member is None:
             return
         if member.size > MAX_ADDML_BYTES:
@@ -255,11 +285,12 @@ class PackageCheck:
         if tree is not None and etree.QName(tree.getroot()).namespace != "http://arkivverket.no/standarder/PREMIS":
             self.findings.add("D.03", WARNING, "dias-premis.xml is not in DIAS's PREMIS namespace", file=PREMIS_FILE)
 
-    def info_file(self) -> tuple[list[Listing], list[Listing]] | None:
-        """D.06, first part: the info file's validity; what it lists for the tar and for members of it.
+    def info_file(self) -> list[Listing] | None:
+        """D.06, first part: the info file's validity; what it lists for the tar (returned) and for
+        members of it (to the listings table, relative to the package root like dias-mets.xml's:
+        ``file:{uuid}/dias-mets.xml`` -> ``dias-mets.xml``).
 
-        None when there is no info file or it cannot be parsed. Member paths are made relative to
-        the package root, like dias-mets.xml's (``file:{uuid}/dias-mets.xml`` -> ``dias-mets.xml``).
+        None when there is no info file or it cannot be parsed.
         """
         self.findings.ran("D.06")
         path = self.source.path.with_name(f"{self.stem}.xml")
@@ -275,7 +306,6 @@ class PackageCheck:
         if tree is None:
             return None
         tar_rows: list[Listing] = []
-        member_rows: list[Listing] = []
         for el in tree.getroot().iter(f"{{{LOC_METS}}}file"):
             locat = el.find(f"{{{LOC_METS}}}FLocat")
             href = (locat.get(XLINK_HREF) if locat is not None else None) or ""
@@ -284,13 +314,14 @@ class PackageCheck:
             if name == self.source.path.name:
                 tar_rows.append(row)
             elif self.root and name.startswith(self.root):
-                member_rows.append(Listing(name[len(self.root):], row.size, row.checksum, row.checksum_type, label))
+                self._list("D.06", label, Listing(name[len(self.root):], row.size, row.checksum, row.checksum_type,
+                                                  label))
             elif name:
-                member_rows.append(row)
+                self._list("D.06", label, row)
         if not tar_rows:
             self.findings.add("D.06", ERROR, f"{label} does not list the tar (file:{self.source.path.name}) with its "
                                              "size and checksum", file=label)
-        return tar_rows, member_rows
+        return tar_rows
 
     # --- checksums: one pass over the tar ---
 
@@ -301,47 +332,59 @@ class PackageCheck:
             name = name[2:]
         if name.startswith("/") or ".." in name.split("/") or "://" in name:
             return None
-        if name not in self.files and unquote(name) in self.files:
-            name = unquote(name)
+        plain = unquote(name)
+        if plain != name and self._file(name) is None and self._file(plain) is not None:
+            name = plain
         return name
 
-    def hash_members(self, wanted: dict[str, set[str]], whole: set[str]) -> tuple[dict[tuple[str, str], str],
-                                                                                 dict[str, str]]:
-        """Digest per (member, hashlib name) for ``wanted``, and of the whole tar for each algorithm in ``whole``."""
-        jobs = sorted(((self.files[p], p, algs) for p, algs in wanted.items() if p in self.files),
-                      key=lambda j: j[0].offset)
-        digests: dict[tuple[str, str], str] = {}
+    def hash_members(self, whole: set[str]) -> dict[str, str]:
+        """Hash every listed member with each algorithm it is listed with (into the digests table), and
+        the whole tar with each algorithm in ``whole`` (returned), in one pass in tar order."""
+        self._flush()
+        self.db.execute("CREATE INDEX listings_path ON listings (path)")
+        jobs = self.db.execute("SELECT m.name, m.offset, m.size, group_concat(DISTINCT l.alg) FROM listings l "
+                               "JOIN members m ON m.name = l.path AND m.kind = ? WHERE l.alg IS NOT NULL "
+                               "GROUP BY m.name ORDER BY m.offset", (FILE,))
         tar_hashers = [hashlib.new(a) for a in sorted(whole)]
+        done: list[tuple[bytes, str, str]] = []
         with open(self.source.path, "rb") as fh:
             pos = 0
-            for member, path, algs in jobs:
+            for name, offset, size, algs in jobs:
                 if tar_hashers:
-                    _copy(fh, member.offset - pos, tar_hashers)
+                    _copy(fh, offset - pos, tar_hashers)
                 else:
-                    fh.seek(member.offset)
-                hashers = {a: hashlib.new(a) for a in algs}
-                _copy(fh, member.size, [*hashers.values(), *tar_hashers])
-                pos = member.offset + member.size
-                for a, h in hashers.items():
-                    digests[(path, a)] = h.hexdigest()
+                    fh.seek(offset)
+                hashers = {a: hashlib.new(a) for a in algs.split(",")}
+                _copy(fh, size, [*hashers.values(), *tar_hashers])
+                pos = offset + size
+                done += [(name, a, h.hexdigest()) for a, h in hashers.items()]
+                if len(done) >= LISTING_BATCH:
+                    self.db.executemany("INSERT INTO digests VALUES (?, ?, ?)", done)
+                    done = []
             if tar_hashers:
                 _copy(fh, -1, tar_hashers)
-        return digests, {a: h.hexdigest() for a, h in zip(sorted(whole), tar_hashers, strict=True)}
+        self.db.executemany("INSERT INTO digests VALUES (?, ?, ?)", done)
+        return {a: h.hexdigest() for a, h in zip(sorted(whole), tar_hashers, strict=True)}
 
     # --- D.04, D.05, D.06 ---
 
-    def compare(self, check: str, listing: Listing, digests: dict[tuple[str, str], str], label: str) -> None:
-        path = self._path(listing.path)
-        if path is None:
-            self.findings.add(check, ERROR, f"{label} lists {listing.path!r}, which is not a path inside the package",
-                              file=listing.path)
-            return
-        member = self.files.get(path)
-        if member is None:
-            what = "a folder, not a file" if path in self.folders else "not in the tar"
-            self.findings.add(check, ERROR, f"listed in {label} ({listing.where}) but {what}", file=path)
-            return
-        self._match(check, listing, path, member.size, digests.get((path, _algorithm(listing) or "")), label)
+    def compare(self, check: str) -> None:
+        """Every file listed for ``check`` against the member at its path, in the order they were listed."""
+        rows = self.db.execute("SELECT l.label, l.place, l.href, l.path, l.size, l.checksum, l.ctype, m.kind, m.size, "
+                               "d.hex FROM listings l LEFT JOIN members m ON m.name = l.path LEFT JOIN digests d "
+                               "ON d.path = l.path AND d.alg = l.alg WHERE l.chk = ? ORDER BY l.seq", (check,))
+        for label, place, href, full, size, checksum, ctype, kind, real_size, digest in rows:
+            listing = Listing(href, size, checksum, ctype, place)
+            if full is None:
+                self.findings.add(check, ERROR, f"{label} lists {href!r}, which is not a path inside the package",
+                                  file=href)
+                continue
+            path = text(full)[len(self.root):]
+            if kind != FILE:
+                what = "a folder, not a file" if kind == FOLDER or self.index.is_folder(self.root + path) else "not in the tar"
+                self.findings.add(check, ERROR, f"listed in {label} ({place}) but {what}", file=path)
+                continue
+            self._match(check, listing, path, real_size, digest, label)
 
     def _match(self, check: str, listing: Listing, path: str, size: int, digest: str | None, label: str) -> None:
         if listing.size is None or listing.size.strip() != str(size):
@@ -354,21 +397,25 @@ class PackageCheck:
             self.findings.add(check, ERROR, f"{label} ({listing.where}) gives {listing.checksum_type} {listing.checksum!r}, "
                                             f"the file's is {digest}", file=path, value=listing.checksum)
 
-    def unlisted(self, listings: list[Listing]) -> None:
+    def unlisted(self) -> None:
+        """D.05: files under the package root that dias-mets.xml does not list, by name."""
         self.findings.ran("D.05")
-        listed = {p for p in (self._path(x.path) for x in listings) if p is not None}
-        for path in sorted(self.files):
-            if path != METS_FILE and path not in listed:
-                self.findings.add("D.05", ERROR, f"in the tar but not listed in {METS_FILE}", file=path)
+        where, params = "", [FILE, blob(self.root + METS_FILE)]
+        if self.root:
+            where = "AND m.name >= ? AND m.name < ? "
+            params += prefix_range(self.root)
+        rows = self.db.execute("SELECT m.name FROM members m WHERE m.kind = ? AND m.name != ? " + where +
+                               "AND NOT EXISTS (SELECT 1 FROM listings l WHERE l.path = m.name AND l.chk = 'D.04') "
+                               "ORDER BY m.name", params)
+        for (name,) in rows:
+            self.findings.add("D.05", ERROR, f"in the tar but not listed in {METS_FILE}", file=text(name)[len(self.root):])
 
-    def info_matches(self, tar_rows: list[Listing], member_rows: list[Listing], digests: dict[tuple[str, str], str],
-                     tar_digests: dict[str, str]) -> None:
+    def info_matches(self, tar_rows: list[Listing], tar_digests: dict[str, str]) -> None:
         label = f"{self.stem}.xml"
         size = os.stat(self.source.path).st_size
         for x in tar_rows:
             self._match("D.06", x, self.source.path.name, size, tar_digests.get(_algorithm(x) or ""), label)
-        for x in member_rows:
-            self.compare("D.06", x, digests, label)
+        self.compare("D.06")
 
 
 def _algorithm(listing: Listing) -> str | None:
@@ -395,21 +442,14 @@ def check_package(source: TarSource, findings: Findings) -> None:
     pkg = PackageCheck(source, findings)
     if not pkg.structure():
         return
-    listings = pkg.mets()
+    listed = pkg.mets()
     findings.ran("D.04")
     pkg.premis()
-    info = pkg.info_file()
-    tar_rows, member_rows = info if info is not None else ([], [])
-    wanted: dict[str, set[str]] = {}
-    for x in [*(listings or []), *member_rows]:
-        path, algorithm = pkg._path(x.path), _algorithm(x)
-        if path is not None and algorithm is not None:
-            wanted.setdefault(path, set()).add(algorithm)
-    whole = {a for a in (_algorithm(x) for x in tar_rows) if a is not None}
-    digests, tar_digests = pkg.hash_members(wanted, whole)
-    if listings is not None:
-        for x in listings:
-            pkg.compare("D.04", x, digests, METS_FILE)
-        pkg.unlisted(listings)
-    if info is not None:
-        pkg.info_matches(tar_rows, member_rows, digests, tar_digests)
+    tar_rows = pkg.info_file()
+    whole = {a for a in (_algorithm(x) for x in tar_rows or []) if a is not None}
+    tar_digests = pkg.hash_members(whole)
+    if listed:
+        pkg.compare("D.04")
+        pkg.unlisted()
+    if tar_rows is not None:
+        pkg.info_matches(tar_rows, tar_digests)

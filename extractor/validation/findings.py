@@ -134,11 +134,29 @@ class Findings:
 
 @dataclass
 class FileSummary:
+    """One data file read: its records in all, and per record definition (in addml.xml's order, unused
+    ones with 0), whether or not addml.xml names Arkade's counting processes (A.01, A.04)."""
+
     file: str
     format: str
     charset: str
     records: int
     bytes: int
+    record_definitions: list[tuple[str, int]] = field(default_factory=list)
+    delimiter_errors: int = 0
+    """Records cut wrongly (AH.03), counted in ``records`` but under no definition."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "format": self.format, "charset": self.charset, "records": self.records,
+                "bytes": self.bytes, "record_definitions": [{"name": n, "records": c} for n, c in self.record_definitions],
+                "records_with_delimiter_errors": self.delimiter_errors}
+
+    def breakdown(self) -> str:
+        """'SAK 200, JOURNAL 13' (and the records no definition took)."""
+        parts = [f"{n} {c:,}" for n, c in self.record_definitions]
+        if self.delimiter_errors:
+            parts.append(f"{self.delimiter_errors:,} with delimiter errors (AH.03)")
+        return ", ".join(parts)
 
 
 @dataclass
@@ -172,4 +190,4 @@ class Report:
         return {"path": self.path, "input": self.kind, "addml_version": self.addml_version,
                 "result": "errors" if self.errors else "ok", "errors": self.errors, "warnings": self.warnings,
                 "exit_code": self.exit_code, "seconds": round(self.seconds, 3), "notes": self.notes,
-                "files": [vars(f) for f in self.files], "checks": [c.to_dict() for c in self.checks]}
+                "files": [f.to_dict() for f in self.files], "checks": [c.to_dict() for c in self.checks]}

@@ -4,7 +4,8 @@ Uniqueness, primary keys, foreign-key values and frequency lists are the only th
 must remember across records. Each set lives in a dict until the store's budget of in-memory
 entries is spent; then the largest set moves to a table in one temporary SQLite file (appended
 in batches, indexed once at the end), so a 100-million-row extract validates in bounded memory.
-The temporary folder is removed when the store closes.
+The temporary folder is removed when the store closes; it also holds the side databases
+(``side_db``) of tables that are not key sets, such as a tar's member list (file_index.py).
 
 Keys are mostly integers written in increasing order (the extract is sorted by its key). Such
 values are kept as a compact run: two arrays of 64-bit integers (value, first record), 16 bytes
@@ -28,6 +29,8 @@ from itertools import islice
 from operator import lt
 from pathlib import Path
 from typing import Any
+
+from ..errors import OutputError
 
 DEFAULT_MEMORY_KEYS = 2_000_000
 """Key entries kept in memory across all sets before the largest set spills to disk."""
@@ -111,6 +114,7 @@ class KeyStore:
         self.tmpdir = tmpdir
         self._dir: tempfile.TemporaryDirectory[str] | None = None
         self._db: sqlite3.Connection | None = None
+        self._side: list[sqlite3.Connection] = []
         self._sets: list[_Spillable] = []
         self._tables = 0
         self.in_memory = 0
@@ -152,16 +156,37 @@ class KeyStore:
     @property
     def db(self) -> sqlite3.Connection:
         if self._db is None:
-            self._dir = tempfile.TemporaryDirectory(prefix="uttrekk-validate-", dir=self.tmpdir)
-            self._db = sqlite3.connect(Path(self._dir.name) / "keys.sqlite", isolation_level=None)
-            for pragma in ("journal_mode=OFF", "synchronous=OFF", "temp_store=FILE", "cache_size=-65536",
-                           f"temp_store_directory='{self._dir.name}'"):
-                try:
-                    self._db.execute(f"PRAGMA {pragma}")
-                except sqlite3.DatabaseError:
-                    pass
-            self._db.execute("BEGIN")
+            self._db = self._connect("keys.sqlite", 65536)
         return self._db
+
+    def side_db(self, name: str, cache_kib: int = 8192) -> sqlite3.Connection:
+        """Another database in the run's temporary folder, with a small page cache: for tables that are
+        not key sets (a tar's member list), so they neither share the key sets' cache nor grow memory."""
+        db = self._connect(f"{name}.sqlite", cache_kib)
+        self._side.append(db)
+        return db
+
+    @property
+    def folder(self) -> str:
+        """Where the temporary databases go (for messages)."""
+        return self.tmpdir or tempfile.gettempdir()
+
+    def _connect(self, name: str, cache_kib: int) -> sqlite3.Connection:
+        if self._dir is None:
+            try:
+                self._dir = tempfile.TemporaryDirectory(prefix="uttrekk-validate-", dir=self.tmpdir)
+            except OSError as exc:
+                raise OutputError(f"{self.folder}: cannot make a temporary folder for validation: "
+                                  f"{exc.strerror or exc}; give --tmpdir a folder you can write to") from None
+        db = sqlite3.connect(Path(self._dir.name) / name, isolation_level=None)
+        for pragma in ("journal_mode=OFF", "synchronous=OFF", "temp_store=FILE", f"cache_size=-{cache_kib}",
+                       f"temp_store_directory='{self._dir.name}'"):
+            try:
+                db.execute(f"PRAGMA {pragma}")
+            except sqlite3.DatabaseError:
+                pass
+        db.execute("BEGIN")
+        return db
 
     def new_table(self, columns: str) -> str:
         self._tables += 1
@@ -170,6 +195,9 @@ class KeyStore:
         return name
 
     def close(self) -> None:
+        for db in self._side:
+            db.close()
+        self._side = []
         if self._db is not None:
             self._db.close()
             self._db = None

@@ -5,7 +5,10 @@ numberOfOccurrences and a SHA-256 checksum; charsets ISO-8859-1, ISO-8859-4 or U
 types and formats it lists; alignment left/right/center; context with agents and system type,
 content with archival period and dataset; CRLF (or nothing, for fixed width) between records;
 numbering from 1. What the profile allows only "by agreement" is a warning, the rest an error.
-Each message starts with the profile rule it comes from (§1.4.n in docs/validate.md).
+Each message starts with the profile rule it comes from (§1.4.n in docs/validate.md). A finding
+about missing depot metadata (creator, system, period, dataset) ends with its fix in uttrekk's
+terms: the profile's ``[metadata]`` key and the ``extract`` option where there is one, since every
+extract made without a profile lacks them.
 """
 
 from __future__ import annotations
@@ -14,6 +17,23 @@ from lxml import etree
 
 from .addml_model import Addml, charset_codec, kid, kids, local, text
 from .findings import ERROR, WARNING, Findings
+
+FIX_CREATOR = "fix: set [metadata] archive_creator in the profile, or extract with --archive-creator NAME"
+FIX_SYSTEM_NAME = "fix: set [metadata] system_name in the profile, or extract with --system-name NAME"
+FIX_SYSTEM_TYPE = ("fix: set [metadata] system_type in the profile to Noark-3, Noark-4, Noark 5 or Fagsystem (uttrekk's "
+                   "default)")
+FIX_PERIOD = ("fix: set [metadata] period_start and period_end in the profile, or extract with --period START..END "
+              "(dates YYYY-MM-DD)")
+FIX_DATE = "fix: set [metadata] extraction_date in the profile, or extract with --date YYYY-MM-DD"
+FIX_REFERENCE = ("fix: extract with uttrekk, which writes context and content from the profile's "
+                 "[metadata] archive_creator (--archive-creator NAME), [metadata] system_name (--system-name NAME), "
+                 "[metadata] period_start and period_end (--period START..END, dates YYYY-MM-DD)")
+FIX_AGENT_NAME = {
+    ("recordCreator", "institution"): FIX_CREATOR,
+    ("recordCreator", "individual"): "fix: set [metadata] responsible_person in the profile",
+    ("deliver", "institution"): "fix: set [metadata] submitter in the profile",
+}
+"""How uttrekk names each agent it writes; the others (its own producer agent) always have a name."""
 
 CHARSETS = ("ISO-8859-1", "ISO-8859-4", "UTF-8")
 DATA_TYPES = ("string", "integer", "decimal", "float", "date", "boolean", "link")
@@ -68,43 +88,53 @@ def check_profile(doc: Addml, findings: Findings) -> None:
 
 
 def _reference(doc: Addml, add) -> None:  # type: ignore[no-untyped-def]
+    """§1.4.6 and §1.4.7: the depot metadata; each finding says which profile key (and option) gives it."""
     reference = kid(doc.dataset, "reference")
     if reference is None:
-        add(ERROR, "§1.4.6", "dataset has no reference (context and content are required)")
+        add(ERROR, "§1.4.6", f"dataset has no reference (context and content are required); {FIX_REFERENCE}")
         return
     context = kid(reference, "context")
     elements = _elements(context)
     agents = [a for a in kids(kid(elements.get("agents"), "additionalElements"), "additionalElement")
               if a.get("name") == "agent"]
     if not agents:
-        add(ERROR, "§1.4.6", "context has no agents/agent")
+        add(ERROR, "§1.4.6", f"context has no agents/agent; {FIX_CREATOR}")
+    roles = []
     for agent in agents:
         props = {p.get("name"): text(p, "value") for p in kids(kid(agent, "properties"), "property")}
         role, kind = props.get("role"), props.get("type")
+        roles.append(role)
         if role not in ROLES:
             add(ERROR, "§1.4.6", f"agent role {role!r} is not one of {', '.join(ROLES)}")
         if kind not in AGENT_TYPES:
             add(ERROR, "§1.4.6", f"agent type {kind!r} is not one of {', '.join(AGENT_TYPES)}")
         if not _value(agent, "name"):
-            add(WARNING, "§1.4.6", f"agent ({role}) has no name")
+            fix = FIX_AGENT_NAME.get((role or "", kind or ""))
+            add(WARNING, "§1.4.6", f"agent ({role}) has no name" + (f"; {fix}" if fix else ""))
+    if agents and "recordCreator" not in roles:
+        add(WARNING, "§1.4.6", f"no agent with role recordCreator: the archive creator (arkivskaper) is not named, "
+                               f"which a depot and Arkade's report need; {FIX_CREATOR}")
     system = elements.get("system")
     if system is None:
-        add(ERROR, "§1.4.6", "context has no system")
+        add(ERROR, "§1.4.6", f"context has no system; {FIX_SYSTEM_NAME} (and, for another system type, "
+                             f"{FIX_SYSTEM_TYPE.removeprefix('fix: ')})")
     else:
         system_type = _value(system, "systemType")
         if system_type not in SYSTEM_TYPES:
-            add(ERROR, "§1.4.6", f"system/systemType {system_type!r} is not one of {', '.join(SYSTEM_TYPES)}")
+            add(ERROR, "§1.4.6", f"system/systemType {system_type!r} is not one of {', '.join(SYSTEM_TYPES)}; "
+                                 f"{FIX_SYSTEM_TYPE}")
         if not _value(system, "name"):
-            add(WARNING, "§1.4.6", "system has no name")
+            add(WARNING, "§1.4.6", f"system has no name; {FIX_SYSTEM_NAME}")
     content = _elements(kid(reference, "content"))
     period = content.get("archivalPeriod")
     if period is None or not _value(period, "startDate") or not _value(period, "endDate"):
-        add(ERROR, "§1.4.7", "content/archivalPeriod with startDate and endDate is required")
+        add(ERROR, "§1.4.7", f"content/archivalPeriod with startDate and endDate is required; {FIX_PERIOD}")
     ds = content.get("archivalDataset")
     if ds is None or not _value(ds, "date"):
-        add(ERROR, "§1.4.7", "content/archivalDataset with the extraction date is required")
+        add(ERROR, "§1.4.7", f"content/archivalDataset with the extraction date is required; {FIX_DATE}")
     elif _value(ds, "type") not in SYSTEM_TYPES:
-        add(ERROR, "§1.4.7", f"archivalDataset/type {_value(ds, 'type')!r} is not one of {', '.join(SYSTEM_TYPES)}")
+        add(ERROR, "§1.4.7", f"archivalDataset/type {_value(ds, 'type')!r} is not one of {', '.join(SYSTEM_TYPES)}; "
+                             f"{FIX_SYSTEM_TYPE}")
 
 
 def _flat_file(ff: etree._Element, add) -> None:  # type: ignore[no-untyped-def]

@@ -1,15 +1,19 @@
 """The validation report as terminal text, JSON, and one self-contained HTML page.
 
 Every value in a report comes from the extract, so the HTML escapes all of it and loads nothing
-from outside (inline CSS, no scripts).
+from outside (inline CSS, no scripts). A report file is written whole or not at all (a temporary
+file beside it, synced and renamed), so a full disk or a killed run never leaves half a report.
 """
 
 from __future__ import annotations
 
 import html
+import io
 import json
 from pathlib import Path
+from typing import BinaryIO
 
+from ..output import write_stream_atomically
 from .findings import CheckResult, Finding, Report
 
 STATUS_WORD = {"error": "ERROR", "warning": "WARN", "ok": "OK"}
@@ -44,6 +48,10 @@ def format_summary(report: Report, examples: int = 3) -> str:
             lines.append(f"          {f.severity}: {_example(f)}")
         if c.deviations > examples:
             lines.append(f"          ... {c.deviations - min(examples, len(c.examples))} more (see --json/--html)")
+    if report.files:
+        lines.append("Records per file and record definition:")
+        width = min(40, max(len(f.file) for f in report.files))
+        lines += [f"  {f.file:<{width}} {f.records:>13,}  {f.breakdown()}" for f in report.files]
     lines += [f"note: {n}" for n in report.notes]
     verdict = "errors found" if report.errors else "no errors"
     lines.append(f"Result: {verdict}: {report.errors} error(s), {report.warnings} warning(s) "
@@ -52,7 +60,13 @@ def format_summary(report: Report, examples: int = 3) -> str:
 
 
 def write_json(report: Report, path: str | Path) -> None:
-    Path(path).write_text(json.dumps(report.to_dict(), indent=2, ensure_ascii=False), encoding="utf-8")
+    """The report as JSON, written whole or not at all (``OutputError`` names the file otherwise)."""
+    def write(fh: BinaryIO) -> None:
+        text = io.TextIOWrapper(fh, encoding="utf-8", newline="")
+        json.dump(report.to_dict(), text, indent=2, ensure_ascii=False)
+        text.flush()
+        text.detach()
+    write_stream_atomically(Path(path), write, what="the JSON report")
 
 
 _CSS = """
@@ -97,9 +111,9 @@ def render_html(report: Report) -> str:
     parts.append("</table>")
     if report.files:
         parts.append("<h2>Files</h2><table><tr><th>file</th><th>format</th><th>charset</th><th>records</th>"
-                     "<th>bytes</th></tr>")
+                     "<th>records per record definition</th><th>bytes</th></tr>")
         parts += [f"<tr><td>{_e(f.file)}</td><td>{_e(f.format)}</td><td>{_e(f.charset)}</td><td>{f.records}</td>"
-                  f"<td>{f.bytes}</td></tr>" for f in report.files]
+                  f"<td>{_e(f.breakdown())}</td><td>{f.bytes}</td></tr>" for f in report.files]
         parts.append("</table>")
     for c in report.checks:
         parts.append(f"<h2 id='{_e(c.id)}'>{_e(c.id)} {_e(c.info.name)} "
@@ -117,4 +131,6 @@ def render_html(report: Report) -> str:
 
 
 def write_html(report: Report, path: str | Path) -> None:
-    Path(path).write_text(render_html(report), encoding="utf-8")
+    """The report as one HTML page, written whole or not at all."""
+    page = render_html(report).encode("utf-8")
+    write_stream_atomically(Path(path), lambda fh: fh.write(page), what="the HTML report")

@@ -9,32 +9,31 @@ ride along in the same pass.
 
 from __future__ import annotations
 
+import sqlite3
 import tarfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import UnreadableInputError
+from ..errors import OutputError, UnreadableInputError
 from .addml_model import Addml, FieldDef, FlatFile, FlatFileDef, Problem, RecordDef, kid
 from .addml_read import read_addml
 from .arkade import PROCESSES
 from .checksum import report_checksum
 from .controls import ControlForeignKey
 from .dias_checks import check_package
+from .extra_files import check_extra_or_missing
 from .findings import ERROR, INFO, WARNING, FileSummary, Findings, Report
 from .flatfile_read import HASHES, BadRecord, FlatFileReader, Record
-from .keystore import DEFAULT_MEMORY_KEYS, KeyStore
+from .keystore import DEFAULT_MEMORY_KEYS, KeyStore, ValueSet
 from .own_checks import Charset, ForeignKeys, KeyCollector, NullAndEmpty
 from .processes import FileCtx, Process, RunState
 from .profile_rules import check_profile
 from .safety import parse_xml
-from .source import ADDML, ADDML_XSD, Source, TarSource, open_source
+from .source import ADDML, Source, TarSource, open_source
 from .xml_data import check_xml_extract
 from .xsd import check_schema
-
-KNOWN_FILES = (ADDML, ADDML_XSD, "NOARKIH.XML")
-"""Files under content/ that AH.02 never asks about (Arkade's list)."""
 
 RecordCall = Callable[[Record], None]
 BATCH = 1024
@@ -45,6 +44,8 @@ BATCH = 1024
 class _RecordPlan:
     record_calls: list[RecordCall] = field(default_factory=list)
     columns: list[tuple[int, FieldDef, list[Process]]] = field(default_factory=list)
+    records: int = 0
+    """Records of this definition read in the file (for the report's summary, whatever processes run)."""
 
     def flush(self, recs: list[Record]) -> None:
         # One transposition in C: the records of one type all have the same number of fields.
@@ -158,7 +159,7 @@ class Engine:
             fdef = flat.definition
             if fdef is None or not fdef.readable or flat.path is None or fdef.ftype is None:
                 continue
-            entry = self.source.entries.get(flat.path)
+            entry = self.source.entry(flat.path)
             if entry is None:
                 continue  # AH.02 reports it
             if not entry.regular:
@@ -195,8 +196,9 @@ class Engine:
             if flat.declared_records != records:
                 self.findings.add("U.07", ERROR, f"numberOfOccurrences is {flat.declared_records}, the file has "
                                                  f"{records} records", file=fc.name)
+        per_definition = [(r.name, plans[id(r)].records) for r in fdef.records]
         self.summaries.append(FileSummary(fc.name, "fixed" if ftype.fixed else "delimited", ftype.charset, records,
-                                          reader.bytes))
+                                          reader.bytes, per_definition, records - sum(n for _, n in per_definition)))
         self.state.current = None
 
     def _stream(self, flat: FlatFile, fdef: FlatFileDef, fc: FileCtx, plans: dict[int, _RecordPlan],
@@ -215,6 +217,7 @@ class Engine:
                     self._bad(item)
                     continue
                 plan = plans[id(item.rdef)]
+                plan.records += 1
                 for rcall in plan.record_calls:
                     rcall(item)
                 if item.suspect:
@@ -249,33 +252,15 @@ class Engine:
         return any(self._fixed(r) for d in self.doc.definitions.values() for r in d.records if id(r) == rid)
 
     def _extra_or_missing(self) -> None:
-        self.findings.ran("AH.02")
         described = {f.path for f in self.doc.flat_files if f.path}
-        present = {n for n in self.source.entries if n not in KNOWN_FILES}
-        for name in sorted(described - present):
-            self.findings.add("AH.02", ERROR, "Present in ADDML but missing from archive", file=name)
-        extra = sorted(present - described)
-        if not extra:
-            return
-        keyed = {}
-        candidates = set(extra)
+        keyed: list[tuple[str, ValueSet]] = []
         for (rid, idx, strip), values in self.state.pk_sets.items():
-            if len(idx) != 1 or not candidates or (not strip and self._fixed_id(rid)):
+            if len(idx) != 1 or (not strip and self._fixed_id(rid)):
                 continue
             rdef = next((r for d in self.doc.definitions.values() for r in d.records if id(r) == rid), None)
-            if rdef is None:
-                continue
-            for name in list(candidates):
-                if name in values:
-                    keyed[name] = f"{rdef.file}/{rdef.fields[idx[0]].name}"
-                    candidates.discard(name)
-        for name in extra:
-            if name in keyed:
-                self.findings.add("AH.02", WARNING, f"Present in archive but missing from ADDML: described as a value of "
-                                                    f"{keyed[name]} (Arkade 5 counts only flat files and reports it)",
-                                  file=name)
-            else:
-                self.findings.add("AH.02", ERROR, "Present in archive but missing from ADDML", file=name)
+            if rdef is not None:
+                keyed.append((f"{rdef.file}/{rdef.fields[idx[0]].name}", values))
+        check_extra_or_missing(self.source, described, keyed, self.findings, report_keyed=True)
 
 
 def _definition_problems(problems: list[Problem], notes: list[str], findings: Findings, root_encoding: str | None) -> None:
@@ -296,8 +281,20 @@ def validate_path(path: str | Path, *, examples: int = 25, memory_keys: int = DE
     Raises ``UnreadableInputError`` (exit code 2) when the input cannot be read safely.
     """
     started = time.monotonic()
+    with KeyStore(memory_keys, tmpdir) as keys:
+        try:
+            report = _validate(path, keys, examples)
+        except sqlite3.OperationalError as exc:  # only the temporary databases are SQLite
+            raise OutputError(f"{keys.folder}: the temporary database of the validation cannot be written "
+                              f"({exc}); give --tmpdir a folder on a disk with room; no report was written") from None
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _validate(path: str | Path, keys: KeyStore, examples: int) -> Report:
     findings = Findings(limit=examples)
-    with open_source(path) as source, KeyStore(memory_keys, tmpdir) as keys:
+    memory_keys = keys.memory_keys
+    with open_source(path, keys) as source:
         tree, notes = parse_xml(source.read_small(ADDML), "content/addml.xml")
         doc = read_addml(tree.getroot())
         encoding = tree.docinfo.encoding
@@ -318,6 +315,5 @@ def validate_path(path: str | Path, *, examples: int = 25, memory_keys: int = DE
         report = Report(str(path), source.kind, version, findings.sorted(), summaries)
         if keys.spilled:
             report.notes.append(f"{keys.spilled} key set(s) larger than {memory_keys:,} entries were kept on disk")
-    report.seconds = time.monotonic() - started
     return report
 

@@ -18,8 +18,6 @@ from ..errors import UnreadableInputError
 
 MAX_ADDML_BYTES = 100 * 1024 * 1024
 """addml.xml larger than this is refused (real ones are a few MB)."""
-MAX_TAR_MEMBERS = 2_000_000
-"""A tar with more members than this is refused (the member list is kept in memory)."""
 MAX_MEMBER_BYTES = 1 << 40
 """No member may declare more than 1 TiB (the depot limit for a whole package)."""
 MAX_META_BYTES = 1 << 20
@@ -60,8 +58,6 @@ def prescan_tar(fh: BinaryIO, total: int, label: str) -> int:
         size = _octal_size(header[124:136])
         kind = header[156:157]
         count += 1
-        if count > MAX_TAR_MEMBERS:
-            raise UnreadableInputError(f"{label}: more than {MAX_TAR_MEMBERS:,} members; refusing to read it")
         if kind == b"S":
             raise UnreadableInputError(f"{label}: contains a sparse member; refusing to read it")
         if kind in (b"x", b"g", b"L", b"K") and size > MAX_META_BYTES:

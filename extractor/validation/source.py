@@ -2,7 +2,9 @@
 
 All three look the same to the checks: the files under ``content/`` by their path relative to it,
 with a way to open one as a byte stream. A tar is never unpacked: its members are read straight
-from the tar file, after every header has passed ``safety``.
+from the tar file, after every header has passed ``safety``. The list of files (a tar may hold
+millions of members) is a table on disk (``file_index``), never a list in memory; a compressed
+tar is refused before anything else (``compressed``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from ..errors import UnreadableInputError
+from .compressed import refuse_compressed
+from .file_index import FILE, FOLDER, OTHER, DuplicateName, FileIndex
+from .keystore import KeyStore
 from .safety import MAX_ADDML_BYTES, check_member, prescan_tar
 
 ADDML = "addml.xml"
@@ -34,20 +39,34 @@ class Entry:
 
 
 class Source:
-    """Files under content/ by relative path (``/``-separated)."""
+    """Files under content/ by relative path (``/``-separated), looked up in a ``FileIndex`` on disk."""
 
     kind = ""
     label = ""
 
-    def __init__(self) -> None:
-        self.entries: dict[str, Entry] = {}
+    def __init__(self, index: FileIndex, prefix: str = "") -> None:
+        self.index = index
+        self.prefix = prefix
+        """Where content/ is in the index ('' when the index holds only content/)."""
         self.notes: list[str] = []
+
+    def entry(self, name: str) -> Entry | None:
+        """The file content/``name``, or None when there is none (a folder is none)."""
+        found = self.index.get(self.prefix + name)
+        if found is None or found.kind == FOLDER:
+            return None
+        return Entry(name, found.size, found.kind == FILE)
+
+    def content_files(self) -> Iterator[str]:
+        """The path of every file under content/ (any depth), relative to it, sorted."""
+        cut = len(self.prefix)
+        return (f.name[cut:] for f in self.index.under(self.prefix) if f.kind != FOLDER)
 
     def open(self, name: str) -> BinaryIO:
         raise NotImplementedError
 
     def read_small(self, name: str, limit: int = MAX_ADDML_BYTES) -> bytes:
-        entry = self.entries.get(name)
+        entry = self.entry(name)
         if entry is None:
             raise UnreadableInputError(f"{self.label}: no content/{name}")
         if not entry.regular:
@@ -56,7 +75,7 @@ class Source:
             raise UnreadableInputError(f"{self.label}: content/{name} is {entry.size:,} bytes, over the "
                                        f"{limit // 2**20} MB limit; refusing to read it")
         with self.open(name) as fh:
-            data = fh.read(limit + 1)
+            data = fh.read(min(entry.size, limit) + 1)
         if len(data) > limit:
             raise UnreadableInputError(f"{self.label}: content/{name} is over the {limit // 2**20} MB limit")
         return data
@@ -65,25 +84,42 @@ class Source:
         pass
 
 
+def _walk(folder: Path) -> Iterator[tuple[str, int, bool]]:
+    """(path relative to ``folder``, size, regular) of every non-folder under it; links are not followed.
+
+    One folder's listing at a time (``os.scandir``), not every name of the tree as ``os.walk`` keeps it.
+    """
+    pending = [""]
+    while pending:
+        rel_dir = pending.pop()
+        try:
+            with os.scandir(folder / rel_dir if rel_dir else folder) as it:
+                for e in it:
+                    rel = f"{rel_dir}/{e.name}" if rel_dir else e.name
+                    if e.is_dir(follow_symlinks=False):
+                        pending.append(rel)
+                    else:
+                        st = e.stat(follow_symlinks=False)
+                        yield rel, st.st_size, stat.S_ISREG(st.st_mode)
+        except OSError:
+            continue  # an unreadable sub-folder: its files are not there for the checks (AH.02 names the missing)
+
+
 class FolderSource(Source):
     kind = "directory"
 
-    def __init__(self, content: Path, label: str, kind: str) -> None:
-        super().__init__()
+    def __init__(self, content: Path, label: str, kind: str, keys: KeyStore) -> None:
+        super().__init__(FileIndex(keys.side_db("files")))
         self.content = content
         self.label = label
         self.kind = kind
-        for root, dirs, files in os.walk(content, followlinks=False):
-            rel_root = Path(root).relative_to(content)
-            for name in files + [d for d in dirs if (Path(root) / d).is_symlink()]:
-                path = Path(root) / name
-                st = path.lstat()
-                rel = (rel_root / name).as_posix()
-                self.entries[rel] = Entry(rel, st.st_size, stat.S_ISREG(st.st_mode))
+        for rel, size, regular in _walk(content):
+            self.index.add(rel, FILE if regular else OTHER, 0, size)
+        self.index.done()
 
     def open(self, name: str) -> BinaryIO:
-        entry = self.entries[name]
-        if not entry.regular:
+        entry = self.entry(name)
+        if entry is None or not entry.regular:
             raise UnreadableInputError(f"{self.label}: content/{name} is not a regular file")
         path = self.content / name
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
@@ -135,16 +171,21 @@ class TarMember:
 
 
 class TarSource(Source):
+    """A tar read in place: one pass over its headers fills the index (every member, names normalised);
+    only what the checks need of the whole is kept in memory: the first member, how many lie outside it
+    (with one example), and whether every member shares one top folder."""
+
     kind = "tar"
 
-    def __init__(self, path: Path) -> None:
-        super().__init__()
+    def __init__(self, path: Path, keys: KeyStore) -> None:
+        super().__init__(FileIndex(keys.side_db("members"), "members"))
         self.label = path.name
         self.path = path
-        self.members: dict[str, tuple[int, int]] = {}
-        self.tar_members: list[TarMember] = []
-        """Every member in tar order, names normalised (the DIAS checks need the whole package, not only content/)."""
         self.root = ""
+        self.first: TarMember | None = None
+        self.outside = 0
+        """Members neither the first one nor under it."""
+        self.outside_example = ""
         self._fh = path.open("rb")
         try:
             total = os.fstat(self._fh.fileno()).st_size
@@ -159,50 +200,54 @@ class TarSource(Source):
             raise
 
     def _list(self) -> None:
-        names: set[str] = set()
-        files: list[tuple[str, int, int]] = []
-        first: tuple[str, bool] | None = None
-        while True:
-            try:
-                member = self._tar.next()
-            except tarfile.TarError as exc:
-                raise UnreadableInputError(f"{self.label}: unreadable tar header: {exc}") from None
-            if member is None:
-                break
-            self._tar.members = []  # type: ignore[attr-defined]  # keep only what is needed, not every TarInfo
-            name = check_member(member, self.label)
-            if name in ("", "."):
-                continue
-            if name in names:
-                raise UnreadableInputError(f"{self.label}: member {name!r} occurs twice; refusing to read the tar")
-            names.add(name)
-            self.tar_members.append(TarMember(name, member.isdir(), member.offset_data, member.size))
-            if first is None:
-                first = (name, member.isdir())
-            parts = name.split("/", 2)
-            if member.isfile() and "content" in parts[:2]:
-                files.append((name, member.offset_data, member.size))
-        root = ""
-        top = {n.split("/", 1)[0] for n in names}
-        if first and first[1] and all(n == first[0] or n.startswith(first[0] + "/") for n in names):
-            root = first[0] + "/"  # Arkade strips a root folder that holds everything
-        elif len(top) == 1 and f"{next(iter(top))}/content/{ADDML}" in names:
-            root = next(iter(top)) + "/"
-            self.notes.append(f"{self.label}: the root folder {root!r} is not the first entry of the tar; Arkade 5 "
-                              "looks for content/ at the top of such a tar")
-        self.root = root
-        prefix = root + "content/"
-        for name, offset, size in files:
-            if name.startswith(prefix):
-                rel = name[len(prefix):]
-                self.members[rel] = (offset, size)
-                self.entries[rel] = Entry(rel, size)
-        if ADDML not in self.entries:
-            raise UnreadableInputError(f"{self.label}: no {prefix}{ADDML} in the tar; not an ADDML extract package")
+        top: str | None = None
+        one_top = True
+        try:
+            while True:
+                try:
+                    member = self._tar.next()
+                except tarfile.TarError as exc:
+                    raise UnreadableInputError(f"{self.label}: unreadable tar header: {exc}") from None
+                if member is None:
+                    break
+                self._tar.members = []  # type: ignore[attr-defined]  # tarfile would keep every TarInfo
+                name = check_member(member, self.label)
+                if name in ("", "."):
+                    continue
+                folder = member.isdir()
+                self.index.add(name, FOLDER if folder else FILE, member.offset_data, member.size)
+                first = self.first
+                if first is None:
+                    self.first = TarMember(name, folder, member.offset_data, member.size)
+                elif not name.startswith(first.name + "/"):
+                    self.outside += 1
+                    self.outside_example = self.outside_example or name
+                head = name.split("/", 1)[0]
+                top = head if top is None else top
+                one_top = one_top and head == top
+            self.index.done()
+        except DuplicateName as exc:
+            raise UnreadableInputError(f"{self.label}: member {exc.name!r} occurs twice; refusing to read the tar") from None
+        first = self.first
+        if first and first.folder and not self.outside:
+            self.root = first.name + "/"  # Arkade strips a root folder that holds everything
+        elif top is not None and one_top and self._is_file(f"{top}/content/{ADDML}"):
+            self.root = top + "/"
+            self.notes.append(f"{self.label}: the root folder {self.root!r} is not the first entry of the tar; "
+                              "Arkade 5 looks for content/ at the top of such a tar")
+        self.prefix = self.root + "content/"
+        if self.entry(ADDML) is None:
+            raise UnreadableInputError(f"{self.label}: no {self.prefix}{ADDML} in the tar; not an ADDML extract package")
+
+    def _is_file(self, name: str) -> bool:
+        found = self.index.get(name)
+        return found is not None and found.kind == FILE
 
     def open(self, name: str) -> BinaryIO:
-        offset, size = self.members[name]
-        return self.open_at(offset, size)
+        found = self.index.get(self.prefix + name)
+        if found is None or found.kind != FILE:
+            raise UnreadableInputError(f"{self.label}: no file content/{name} in the tar")
+        return self.open_at(found.offset, found.size)
 
     def open_at(self, offset: int, size: int) -> BinaryIO:
         """The bytes of any member, by its ``TarMember.offset`` and ``size``."""
@@ -222,22 +267,28 @@ def _looks_like_tar(path: Path) -> bool:
 
 
 @contextmanager
-def open_source(path: str | Path) -> Iterator[Source]:
-    """The extract at ``path``: a folder with content/addml.xml, a content folder, or a .tar."""
+def open_source(path: str | Path, keys: KeyStore) -> Iterator[Source]:
+    """The extract at ``path``: a folder with content/addml.xml, a content folder, or a .tar.
+
+    Its file list goes to a table in ``keys``' temporary folder.
+    """
     p = Path(path)
     if not p.exists():
         raise UnreadableInputError(f"{p}: no such file or folder")
     source: Source
     if p.is_dir():
         if (p / "content" / ADDML).is_file() or (p / "content" / ADDML).is_symlink():
-            source = FolderSource(p / "content", str(p), "directory")
+            source = FolderSource(p / "content", str(p), "directory", keys)
         elif (p / ADDML).exists() or (p / ADDML).is_symlink():
-            source = FolderSource(p, str(p), "content folder")
+            source = FolderSource(p, str(p), "content folder", keys)
         else:
             raise UnreadableInputError(f"{p}: neither {p / 'content' / ADDML} nor {p / ADDML} exists; "
                                        "give an extract folder, its content folder or a .tar")
-    elif p.is_file() and _looks_like_tar(p):
-        source = TarSource(p)
+    elif p.is_file():
+        refuse_compressed(p)
+        if not _looks_like_tar(p):
+            raise UnreadableInputError(f"{p}: not a folder or a tar file")
+        source = TarSource(p, keys)
     else:
         raise UnreadableInputError(f"{p}: not a folder or a tar file")
     try:

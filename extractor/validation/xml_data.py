@@ -21,17 +21,17 @@ from ..errors import UnreadableInputError
 from ..writers.xmlfile import ROW, xml_name
 from .addml_model import Addml, FieldDef, FileType, FlatFile, FlatFileDef, KeyDef, Problem, RecordDef
 from .checksum import report_checksum
+from .extra_files import check_extra_or_missing
 from .findings import ERROR, WARNING, FileSummary, Findings
 from .flatfile_read import HASHES
 from .own_checks import ForeignKeys, KeyCollector
 from .processes import FileCtx, RunState
-from .source import ADDML, ADDML_XSD, Source
+from .source import Source
 from .xml_describe import DataObject, read_data_objects
 from .xml_read import Table, TableKey, TableReader, codec_name
 from .xml_schema import SchemaRefused, TableSchema, load_table_schema
 
 CHUNK = 1 << 20
-KNOWN_FILES = (ADDML, ADDML_XSD, "NOARKIH.XML")
 XML_CHECKS = ("AH.01", "AH.02", "U.03", "U.04", "U.07", "U.08", "U.09", "U.10", "U.11")
 
 
@@ -63,7 +63,7 @@ class XmlExtract:
         if path in self.schemas:
             return self.schemas[path]
         found: TableSchema | None = None
-        entry = self.source.entries.get(path)
+        entry = self.source.entry(path)
         if entry is None or not entry.regular:
             self.findings.add("U.09", ERROR, f"the schema {path} named for {table} is not in the extract; the file's "
                                              "structure and types are not checked", file=path)
@@ -170,7 +170,7 @@ class XmlExtract:
     def _open_entry(self, path: str | None) -> bool:
         if path is None:
             return False
-        entry = self.source.entries.get(path)
+        entry = self.source.entry(path)
         if entry is None:
             return False  # AH.02 reports it
         if not entry.regular:
@@ -232,7 +232,8 @@ class XmlExtract:
             elif obj.declared_records != reader.records:
                 self.findings.add("U.07", ERROR, f"numberOfOccurrences is {obj.declared_records}, the file has "
                                                  f"{reader.records} records", file=obj.path)
-        self.summaries.append(FileSummary(obj.path, "xml", obj.charset or "", reader.records, size))
+        self.summaries.append(FileSummary(obj.path, "xml", obj.charset or "", reader.records, size,
+                                          [(t.rdef.name, reader.records)]))
         self.state.current = None
 
     def _extra_or_missing(self) -> None:
@@ -242,13 +243,8 @@ class XmlExtract:
         ``LOBFILER.fil``) is described by that table and not reported.
         """
         described = {o.path for o in self.objects if o.path} | {o.schema_path for o in self.objects if o.schema_path}
-        present = {n for n in self.source.entries if n not in KNOWN_FILES}
-        for name in sorted(described - present):
-            self.findings.add("AH.02", ERROR, "Present in ADDML but missing from archive", file=name)
-        listed = [values for (_rid, idx, _strip), values in self.state.pk_sets.items() if len(idx) == 1]
-        for name in sorted(present - described):
-            if not any(name in values for values in listed):
-                self.findings.add("AH.02", ERROR, "Present in archive but missing from ADDML", file=name)
+        keyed = [("", values) for (_rid, idx, _strip), values in self.state.pk_sets.items() if len(idx) == 1]
+        check_extra_or_missing(self.source, described, keyed, self.findings, report_keyed=False)
 
 
 def check_xml_extract(doc: Addml, source: Source, state: RunState) -> list[FileSummary]:

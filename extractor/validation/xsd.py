@@ -30,7 +30,7 @@ def check_schema(tree: etree._ElementTree, doc: Addml, source: Source, findings:
     """Validate; report each schema error under U.01; return the version used."""
     findings.ran("U.01")
     version = None
-    entry = source.entries.get(ADDML_XSD)
+    entry = source.entry(ADDML_XSD)
     if entry is not None and entry.regular and entry.size <= MAX_XSD_BYTES:
         shipped = source.read_small(ADDML_XSD, MAX_XSD_BYTES)
         for v in ("8.3", "8.2"):

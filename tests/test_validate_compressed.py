@@ -1,0 +1,117 @@
+"""A compressed tar is recognised by its bytes, not its name, and refused (exit 2) in one line that
+says what it is and how to get the plain tar a depot takes; the command it gives really works.
+
+Compressed files are made three ways: Python's gzip/bz2/lzma modules over a package ``uttrekk
+package`` wrote, Python's tarfile (``w:gz``...) over an extract folder, and the ``tar`` command.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import lzma
+import re
+import shutil
+import subprocess
+import tarfile
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from extractor.validation.command import validate as validate_command
+from tests.test_validate_dias import UUID, package
+from tests.test_validate_support import error_ids, make_extract, validate
+
+COMPRESSORS = {"gzip": gzip.compress, "bzip2": bz2.compress, "xz": lzma.compress}
+TOOLS = {"gzip": "gunzip", "bzip2": "bunzip2", "xz": "unxz"}
+ARTICLE = {"gzip": "a", "bzip2": "a", "xz": "an"}
+
+
+@pytest.fixture(scope="module")
+def extract(example_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_extract(example_db, tmp_path_factory.mktemp("compressed") / "extract")
+
+
+@pytest.fixture(scope="module")
+def built(extract: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return package(extract, tmp_path_factory.mktemp("compressed-pkg"))
+
+
+def refused(path: Path) -> str:
+    """The one line validate prints for ``path``; exit code 2, no traceback."""
+    res = CliRunner().invoke(validate_command, [str(path)])
+    out = res.output
+    assert res.exit_code == 2, out
+    assert "Traceback" not in out
+    assert out.startswith("uttrekk: error: ") and out.count("\n") == 1, out
+    return out.strip()
+
+
+def follow_advice(line: str, folder: Path) -> None:
+    """Run the command the message gives, in the file's folder."""
+    command = re.search(r"decompress it \((.+)\) and validate", line)
+    assert command, line
+    subprocess.run(["sh", "-c", command.group(1)], cwd=folder, check=True)
+
+
+@pytest.mark.parametrize("kind", sorted(COMPRESSORS))
+def test_a_compressed_package_is_refused_and_the_advice_gives_the_plain_tar(built: Path, tmp_path: Path,
+                                                                           kind: str) -> None:
+    suffix = {"gzip": ".gz", "bzip2": ".bz2", "xz": ".xz"}[kind]
+    packed = tmp_path / f"{UUID}.tar{suffix}"
+    packed.write_bytes(COMPRESSORS[kind](built.read_bytes()))
+    shutil.copy(built.with_suffix(".xml"), tmp_path)
+
+    line = refused(packed)
+
+    assert f"{ARTICLE[kind]} {kind}-compressed tar;" in line
+    assert "uncompressed tar (no compression)" in line
+    assert f"{TOOLS[kind]} -k" in line
+    follow_advice(line, tmp_path)
+    plain = tmp_path / f"{UUID}.tar"
+    assert plain.read_bytes() == built.read_bytes()
+    assert error_ids(validate(plain)) == {}
+
+
+@pytest.mark.parametrize("mode, name", [("w:gz", "x.tgz"), ("w:bz2", "x.tbz2"), ("w:xz", "x.txz")])
+def test_a_tar_python_compressed_is_named_for_what_it_is(extract: Path, tmp_path: Path, mode: str, name: str) -> None:
+    packed = tmp_path / name
+    with tarfile.open(packed, mode) as tf:
+        tf.add(extract, arcname="x")
+    kind = {"gz": "gzip", "bz2": "bzip2", "xz": "xz"}[mode[2:]]
+    line = refused(packed)
+    assert f"{ARTICLE[kind]} {kind}-compressed tar;" in line
+    follow_advice(line, tmp_path)
+    assert (tmp_path / "x.tar").is_file() and validate(tmp_path / "x.tar").errors == 0
+
+
+@pytest.mark.parametrize("flag, kind", [("-z", "gzip"), ("-j", "bzip2"), ("-J", "xz")])
+def test_a_tar_made_by_the_tar_command_is_told_by_content_not_by_its_name(extract: Path, tmp_path: Path, flag: str,
+                                                                          kind: str) -> None:
+    packed = tmp_path / "pakke.tar"  # the name says plain tar; the bytes do not
+    subprocess.run(["tar", "-c", flag, "-f", str(packed), "-C", str(extract.parent), extract.name], check=True)
+    line = refused(packed)
+    assert f"{ARTICLE[kind]} {kind}-compressed tar;" in line
+    follow_advice(line, tmp_path)  # the tools want their suffix: the advice renames first
+    with tarfile.open(tmp_path / "pakke.tar", "r:") as tf:  # plain now: "r:" refuses compressed input
+        assert any(n.endswith("content/addml.xml") for n in tf.getnames())
+    assert validate(tmp_path / "pakke.tar").errors == 0
+
+
+def test_compressed_files_that_are_not_tars(tmp_path: Path) -> None:
+    text = tmp_path / "notes.txt.gz"
+    text.write_bytes(gzip.compress(b"just some text\n" * 100))
+    assert "a gzip-compressed file, not a tar;" in refused(text)
+    broken = tmp_path / "broken.tar"
+    broken.write_bytes(b"\x1f\x8b" + b"not deflate data at all" * 10)
+    assert "a gzip-compressed file that cannot be decompressed;" in refused(broken)
+    archive = tmp_path / "pakke.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("content/addml.xml", "<addml/>")
+    assert "a zip archive;" in refused(archive)
+
+
+def test_a_plain_tar_is_still_read(built: Path) -> None:
+    assert validate(built).errors == 0
