@@ -21,7 +21,7 @@ import pytest
 import sqlalchemy as sa
 
 import tests.readback as rb
-from tests.conftest import fails, fresh_database, run
+from tests.conftest import fails, fresh_database, run, run_sql
 from tests.test_parallel_resume import same_tree
 
 DATE = "2026-01-31"
@@ -273,12 +273,11 @@ def test_postgresql_array_query_and_mixed_dimensions(tmp_path):
     """A profile query's array is a child table too; a column whose values have different numbers
     of dimensions is refused by column, with one clear message, until the profile excludes it."""
     with fresh_database("postgresql", "uttrekk_arr") as url:
-        eng = sa.create_engine(url)
-        with eng.begin() as conn:
-            conn.exec_driver_sql("CREATE TYPE farge AS ENUM ('rød', 'blå')")
-            conn.exec_driver_sql("CREATE TABLE blandet (id integer PRIMARY KEY, a integer[], f farge[])")
-            conn.exec_driver_sql("INSERT INTO blandet VALUES (1, '{1,2}', '{blå,rød}'), (2, '{{1,2},{3,4}}', NULL)")
-        eng.dispose()
+        run_sql(url, [
+            "CREATE TYPE farge AS ENUM ('rød', 'blå')",
+            "CREATE TABLE blandet (id integer PRIMARY KEY, a integer[], f farge[])",
+            "INSERT INTO blandet VALUES (1, '{1,2}', '{blå,rød}'), (2, '{{1,2},{3,4}}', NULL)",
+        ])
         source = url.render_as_string(hide_password=False)
         r = run("extract", source, "--out", tmp_path / "refused", "-q")
         fails(r, "blandet.a (INTEGER[])", "different numbers of dimensions (1, 2)",

@@ -22,7 +22,7 @@ from lxml import etree
 import tests.readback as rb
 from extractor.errors import ProfileError
 from extractor.profile import load_profile
-from tests.conftest import fails, fresh_database, run, seeded_source
+from tests.conftest import fails, fresh_database, run, run_sql, seeded_source
 
 ENGINES = ["sqlite", "postgresql", "mysql"]
 
@@ -457,13 +457,12 @@ def test_strict_lists_every_missing_description_before_writing(tmp_path):
 
 def test_strict_accepts_database_comments(tmp_path):
     with fresh_database("postgresql", "uttrekk_f") as url:
-        eng = sa.create_engine(url)
-        with eng.begin() as conn:
-            conn.exec_driver_sql("CREATE TABLE t (id integer PRIMARY KEY, navn text, annet text)")
-            conn.exec_driver_sql("COMMENT ON TABLE t IS 'Tabellen t.'")
-            conn.exec_driver_sql("COMMENT ON COLUMN t.id IS 'Nøkkel.'")
-            conn.exec_driver_sql("COMMENT ON COLUMN t.navn IS 'Navn.'")
-        eng.dispose()
+        run_sql(url, [
+            "CREATE TABLE t (id integer PRIMARY KEY, navn text, annet text)",
+            "COMMENT ON TABLE t IS 'Tabellen t.'",
+            "COMMENT ON COLUMN t.id IS 'Nøkkel.'",
+            "COMMENT ON COLUMN t.navn IS 'Navn.'",
+        ])
         src = url.render_as_string(hide_password=False)
         text = fails(run("extract", src, "--out", tmp_path / "o", *STRICT, "-q"), "field t.annet")
         assert "1 kept table(s) and field(s)" in text

@@ -21,7 +21,7 @@ import pytest
 import sqlalchemy as sa
 
 import tests.readback as rb
-from tests.conftest import run
+from tests.conftest import run, run_sql
 
 DEPOT = ("--period", "2001..2020", "--archive-creator", "Kommune", "--system-name", "Sys")
 """The depot metadata --strict asks for besides descriptions."""
@@ -211,11 +211,10 @@ def _fresh_oracle() -> tuple[str, Any]:
     user = f"UTTREKK_T_{uuid.uuid4().hex[:10].upper()}"
     password = "Pw" + uuid.uuid4().hex[:20]
     try:
-        eng = sa.create_engine(admin)
-        with eng.begin() as conn:
-            conn.exec_driver_sql(f'CREATE USER {user} IDENTIFIED BY "{password}"')
-            conn.exec_driver_sql(f"GRANT CREATE SESSION, CREATE TABLE, UNLIMITED TABLESPACE TO {user}")
-        eng.dispose()
+        run_sql(admin, [
+            f'CREATE USER {user} IDENTIFIED BY "{password}"',
+            f"GRANT CREATE SESSION, CREATE TABLE, UNLIMITED TABLESPACE TO {user}",
+        ])
     except ImportError as exc:
         pytest.fail(f"oracle driver missing ({exc}): pip install -e '.[oracle]'")
     except sa.exc.DBAPIError as exc:
@@ -482,14 +481,13 @@ def test_schema_and_views_on_postgresql(server_db, tmp_path):
     engine_name, url = server_db
     if engine_name != "postgresql":
         pytest.skip("schemas and materialized views are exercised on PostgreSQL")
-    eng = sa.create_engine(url)
-    with eng.begin() as conn:
-        conn.exec_driver_sql("CREATE SCHEMA arkiv")
-        conn.exec_driver_sql("CREATE TABLE arkiv.vedtak (id integer PRIMARY KEY, tekst text)")
-        conn.exec_driver_sql("INSERT INTO arkiv.vedtak VALUES (1, 'Innvilget'), (2, NULL)")
-        conn.exec_driver_sql("CREATE VIEW arkiv.innvilget AS SELECT id, tekst FROM arkiv.vedtak WHERE tekst IS NOT NULL")
-        conn.exec_driver_sql("CREATE MATERIALIZED VIEW arkiv.antall AS SELECT count(*) AS n FROM arkiv.vedtak")
-    eng.dispose()
+    run_sql(url, [
+        "CREATE SCHEMA arkiv",
+        "CREATE TABLE arkiv.vedtak (id integer PRIMARY KEY, tekst text)",
+        "INSERT INTO arkiv.vedtak VALUES (1, 'Innvilget'), (2, NULL)",
+        "CREATE VIEW arkiv.innvilget AS SELECT id, tekst FROM arkiv.vedtak WHERE tekst IS NOT NULL",
+        "CREATE MATERIALIZED VIEW arkiv.antall AS SELECT count(*) AS n FROM arkiv.vedtak",
+    ])
     r = run("extract", _url_text(url), "--schema", "arkiv", "--out", tmp_path / "t", "-q")
     assert r.exit_code == 0, r.output
     assert sorted(p.name for p in (tmp_path / "t" / "content").glob("*.txt")) == ["vedtak.txt"]
