@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import difflib
 import importlib
-import os
-from pathlib import Path
+from typing import Any
 
-from extractor.errors import ConfigError, SourceError
+from extractor.errors import ConfigError
 
 from .base import Dialect
-from .drivers import with_driver
 
 REGISTRY: dict[str, str] = {
     "sqlite": "dialects.sqlite:SQLite",
@@ -48,44 +46,8 @@ def dialect_class(backend: str) -> type[Dialect]:
     return Dialect
 
 
-PASSWORD_ENV = "UTTREKK_PASSWORD"
-"""Environment variable holding the database password when the URL has none."""
+def open_source(source: str, password: str | None = None, **options: Any) -> Dialect:
+    """Open SOURCE read-only: a database URL, or a file or folder of a kind ``dialects.kinds`` knows."""
+    from .kinds import open_source as open_kind
 
-
-def open_source(source: str, password: str | None = None) -> Dialect:
-    """Open SOURCE, a SQLAlchemy URL or the path of a SQLite file, read-only.
-
-    The password comes from the URL, else ``password`` (a prompt), else ``$UTTREKK_PASSWORD``,
-    else the driver's own files (``.pgpass``, MySQL option files). It is never shown: labels and
-    messages render the URL with the password masked.
-    """
-    import sqlalchemy as sa
-    from sqlalchemy.exc import ArgumentError
-
-    if "://" not in source:
-        from .sqlite import SQLite
-
-        return SQLite.from_path(Path(source))
-    try:
-        url = sa.engine.make_url(source)
-    except ArgumentError as exc:
-        raise ConfigError(f"'{_hide(source)}' is neither a database URL nor a file path: {exc}") from None
-    if url.password is None:
-        secret = password if password is not None else os.environ.get(PASSWORD_ENV)
-        if secret:
-            url = url.set(password=secret)
-    url = with_driver(url)
-    cls = dialect_class(url.get_backend_name())
-    try:
-        return cls.from_url(url)
-    except ImportError as exc:
-        raise SourceError(
-            f"the driver for {url.get_backend_name()} is not installed ({exc.name or exc}); "
-            f"install uttrekk[{url.get_backend_name()}]"
-        ) from None
-
-
-def _hide(source: str) -> str:
-    import re
-
-    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", source)
+    return open_kind(source, password, **options)

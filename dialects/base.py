@@ -709,6 +709,14 @@ class Dialect:
         except sa.exc.SQLAlchemyError as exc:
             raise SourceError(f"{self.label}: reading table {table.name} failed: {_short(exc)}") from None
 
+    provenance: tuple[tuple[str, str], ...] = ()
+    """Where the data came from beyond the connection (a dump's file name, size, SHA-256, format,
+    the tool that wrote it, the server that restored it), as (key, value) for the reports and log."""
+    provenance_text: str = ""
+    """The same in one Norwegian sentence, for addml.xml's dataset description."""
+    source_notes: tuple[str, ...] = ()
+    """What opening the source had to say (a restore's warnings), for the report's warnings."""
+
     def source_files(self) -> tuple[Path, ...]:
         """The files or folders this source is read from (none for a server): nothing the run
         writes or removes may hold them."""

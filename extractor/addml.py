@@ -298,13 +298,15 @@ def _same_padding(plan: Plan, tp: TablePlan) -> bool:
 
 
 def describe(plan: Plan, files: dict[str, Any], queries: dict[str, str] | None = None,
-             extraction_date: str | None = None) -> bytes:
-    """The addml.xml document for a finalized plan and the files written (``FileResult`` by table)."""
+             extraction_date: str | None = None, provenance: str = "") -> bytes:
+    """The addml.xml document for a finalized plan and the files written (``FileResult`` by table);
+    ``provenance`` (a dump's origin, in Norwegian) ends the dataset's description."""
     md = plan.profile.metadata
     date = extraction_date or md.extraction_date or dt.date.today().isoformat()
     title = f"{md.system_name or plan.source_label} - arkivuttrekk".strip(" -")
     dataset: list[Any] = []
     desc = md.description or f"Uttrekk fra {md.system_name or plan.source_label}."
+    desc = f"{desc} {provenance}".strip()
     dataset.append(A.description(desc))
     dataset.append(_reference(plan, date))
     if plan.format == "xml":

@@ -284,7 +284,8 @@ def _build(staging: Staging, plan0: Plan, dialect: Any, profile: Profile, option
     if result.schemas:
         files["__schemas__"] = result.schemas
     date = options.extraction_date or profile.metadata.extraction_date or started.date().isoformat()
-    (staging.content / "addml.xml").write_bytes(describe(plan, files, queries, date))
+    (staging.content / "addml.xml").write_bytes(describe(plan, files, queries, date,
+                                                        getattr(dialect, "provenance_text", "")))
     (staging.content / "addml.xsd").write_bytes(schema_bytes(plan.addml_version))
     session = dialect.snapshot_note
     if session.startswith("WARNING"):
@@ -298,7 +299,8 @@ def _build(staging: Staging, plan0: Plan, dialect: Any, profile: Profile, option
             f"This extract was resumed: {', '.join(reused)} were read in an earlier session (started {earlier}), "
             "the other tables in this one. Relations between them hold as long as the source did not change in "
             "between; run without --resume for one snapshot.")
-    warnings = list(plan.warnings) + warnings + dangling + expected_arkade_deviations(plan, result)
+    warnings = (list(getattr(dialect, "source_notes", ())) + list(plan.warnings) + warnings + dangling
+                + expected_arkade_deviations(plan, result))
     _write_reports(staging, plan, result, warnings, dialect, started, date, session, orphan_report)
     return ExtractSummary(staging.out, plan, result, result.deviation_total, warnings, reused)
 

@@ -21,10 +21,27 @@ def test_missing_file(tmp_path):
 
 
 def test_not_a_database(tmp_path):
+    """Whatever SOURCE is, by its content not its name: one line saying what it looks like and what uttrekk reads."""
+    import zipfile
+
+
     f = tmp_path / "x.sqlite"
     f.write_text("hello")
-    fails(run("extract", f, "--out", tmp_path / "o"), "not a SQLite database")
-    fails(run("inspect", tmp_path), "is a directory")
+    fails(run("extract", f, "--out", tmp_path / "o"), "UTF-8 text that is not a database dump", "SOURCE may be",
+          "a SQLite database file")
+    fails(run("inspect", tmp_path), "a folder of 1 entries")
+    (tmp_path / "tom").mkdir()
+    fails(run("inspect", tmp_path / "tom"), "an empty folder")
+    (tmp_path / "tom.db").write_bytes(b"")
+    fails(run("inspect", tmp_path / "tom.db"), "an empty file")
+    with zipfile.ZipFile(tmp_path / "a.sqlite", "w") as z:
+        z.writestr("readme.txt", "x")
+    fails(run("inspect", tmp_path / "a.sqlite"), "a ZIP archive")
+    (tmp_path / "b.dump").write_bytes(bytes(range(256)) * 4)
+    fails(run("inspect", tmp_path / "b.dump"), "binary data")
+    (tmp_path / "c.txt").write_bytes("blåbær".encode("latin-1"))
+    fails(run("inspect", tmp_path / "c.txt"), "text that is not UTF-8")
+    fails(run("inspect", tmp_path / "borte.fdb"), "no such file or folder")
 
 
 def test_unknown_table_and_column_in_profile(tmp_path, example_db):
