@@ -79,6 +79,23 @@ def seeded_source(engine: str, seed, tmp_path_factory, prefix: str) -> Iterator[
         yield url.render_as_string(hide_password=False)
 
 
+@pytest.fixture()
+def dump_cache(monkeypatch) -> Iterator[Path]:
+    """A private cache for restored dumps (``$UTTREKK_CACHE``), removed afterwards. Under /tmp with
+    mode 0711, not in pytest's own folders: a throwaway server run by root runs as 'nobody', which
+    must pass through every folder above its own (dialects/kinds/throwaway.py)."""
+    import shutil
+    import tempfile
+
+    root = Path(tempfile.mkdtemp(prefix="uttrekk-cache-", dir="/tmp"))
+    os.chmod(root, 0o711)
+    monkeypatch.setenv("UTTREKK_CACHE", str(root))
+    try:
+        yield root
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
 def fails(result, *fragments: str) -> str:
     """The output of a run that must end in exactly one clear error naming every fragment, no traceback."""
     assert result.exit_code != 0

@@ -287,6 +287,37 @@ def stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout: floa
         proc.wait()
 
 
+def pump(src: IO[bytes], dst: IO[bytes], *, total: int | None, label: str, quiet: bool,
+         transform: Callable[[bytes], bytes] | None = None, chunk: int = CHUNK) -> int:
+    """Copy a dump into a restore tool's stdin with a progress bar of bytes read (of ``total``);
+    ``transform`` sees every chunk first (a filter for what a dump may not do). Returns bytes read.
+    A tool that stops reading (it failed) ends the copy; its exit status says why."""
+    import sys
+
+    from tqdm import tqdm
+
+    done = 0
+    with tqdm(total=total, desc=label, unit="B", unit_scale=True, disable=quiet or not sys.stderr.isatty(),
+              leave=False, file=sys.stderr) as bar:
+        try:
+            while data := src.read(chunk):
+                done += len(data)
+                dst.write(transform(data) if transform is not None else data)
+                bar.update(len(data))
+            if transform is not None:
+                tail = transform(b"")  # a filter holding back a partial line gives it now
+                if tail:
+                    dst.write(tail)
+        except BrokenPipeError:
+            pass
+        finally:
+            try:
+                dst.close()
+            except BrokenPipeError:
+                pass
+    return done
+
+
 def wait_for(test: Callable[[], bool], proc: subprocess.Popen[bytes], seconds: float, what: str,
              log: Path | None = None) -> None:
     """Poll ``test`` until it holds; ``SourceError`` (with the log's last lines) if ``proc`` ends or time runs out."""
