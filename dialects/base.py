@@ -716,6 +716,9 @@ class Dialect:
     """The same in one Norwegian sentence, for addml.xml's dataset description."""
     source_notes: tuple[str, ...] = ()
     """What opening the source had to say (a restore's warnings), for the report's warnings."""
+    worker_source: str | None = None
+    """What a ``--jobs`` worker process opens to reach the same data (a restored dump's server by
+    its socket); ``None``: the SOURCE as given."""
 
     def source_files(self) -> tuple[Path, ...]:
         """The files or folders this source is read from (none for a server): nothing the run

@@ -49,7 +49,7 @@ def workers_for(dialect: Any, jobs: int, source: str, password: str | None) -> W
         raise ConfigError(
             f"--jobs {jobs}: {dialect.name} cannot share one snapshot between connections, so parallel "
             "workers would read the tables at different moments. Run with --jobs 1 (one consistent snapshot).")
-    return Workers(jobs, source, password, dialect.export_snapshot())
+    return Workers(jobs, getattr(dialect, "worker_source", None) or source, password, dialect.export_snapshot())
 
 
 _WORKER: dict[str, Any] = {}
