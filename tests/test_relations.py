@@ -12,13 +12,16 @@ here in Python from the inserted rows, not through uttrekk.
 from __future__ import annotations
 
 import json
+import os
+import re
 import tomllib
+from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import run
+from tests.conftest import EXAMPLE_PROFILE, run
 from tests.test_servers import ADMIN_URLS, _drop_firebird, _fresh
 
 # -- the fixture ----------------------------------------------------------------------------------
@@ -320,3 +323,82 @@ def test_name_evidence_levels():
     assert name_evidence("antall", "person", "id")[0] == NAME_NONE
     assert name_evidence("kode", "status", "kode")[0] == NAME_NONE  # a bare generic key name ties to nothing
     assert name_evidence("husnr", "person", "id")[0] == NAME_KEYLIKE
+
+
+# -- golden: inspect --keys pinned byte for byte ----------------------------------------------------
+# Made before relations.py was split and its SQL moved into dialects/ (issue 13), so that move is
+# proven to change nothing a person sees: the JSON, the text report and the profile --write-profile
+# writes (into a new file, a file with comments and [[...]] entries, and a file written inline).
+# Only what differs per run is normalised: the source label (a temporary path or database name),
+# the seconds, the date in the comment the profile gets. Regenerate deliberately with
+# UTTREKK_UPDATE_GOLDEN=1 and read the diff before committing it.
+
+GOLDEN = Path(__file__).parent / "golden" / "relations"
+
+PROFILE_WITH_COMMENTS = ('# Profil for saksbehandlingssystemet\n[metadata]\nsystem_name = "Sak"  # fagsystemets navn\n\n'
+                         '[tables.sak]\ndescription = "Saker"\n\n'
+                         '[[tables.sak.foreign_keys]]\ncolumns = ["status"]\nreferences = "status"\n'
+                         'ref_columns = ["kode"]\nconfirmed = true  # sjekket av arkivar\n')
+PROFILE_INLINE = ('tables = { sak = { description = "Saker", foreign_keys = [{ columns = ["status"], '
+                  'references = "status" }] }, person = { description = "Personer" } }\n')
+
+
+def _normalised(text: str, label: str) -> str:
+    text = text.replace(label, "SOURCE") if label else text
+    text = re.sub(r"(\d+ queries), \d+\.\d s", r"\1, X s", text)
+    return re.sub(r" on \d{4}-\d{2}-\d{2}: check each", " on DATE: check each", text)
+
+
+def _keys_outputs(src: Any, folder: Path, starts: dict[str, str], *args: Any) -> dict[str, str]:
+    """What inspect --keys shows and writes for ``src``: JSON, text, and each starting profile as written."""
+    r = run("inspect", "--keys", "--json", src, *args)
+    assert r.exit_code == 0, r.output
+    info = json.loads(r.output)
+    label = info["source"]
+    info["source"], info["seconds"] = "SOURCE", 0
+    out = {"keys.json": json.dumps(info, indent=2, ensure_ascii=False) + "\n"}
+    r = run("inspect", "--keys", src, *args)
+    assert r.exit_code == 0, r.output
+    out["keys.txt"] = _normalised(r.output, label)
+    for name, start in starts.items():
+        prof = folder / f"{name}.toml"
+        if start:
+            prof.write_text(start, encoding="utf-8")
+        r = run("inspect", "--keys", src, *args, "--write-profile", prof)
+        assert r.exit_code == 0, r.output
+        written = _normalised(prof.read_text(encoding="utf-8"), label)
+        if start and written.startswith(_normalised(start, label)):  # appended: pin what was added
+            written = "(the profile as it was)\n" + written[len(_normalised(start, label)):]
+        out[f"{name}.toml"] = written
+        said = _normalised(r.output, label).replace(str(prof), "PROFILE")
+        assert said.startswith(out["keys.txt"])
+        out[f"{name}.txt"] = said[len(out["keys.txt"]):]
+    return out
+
+
+def _compare(name: str, outputs: dict[str, str]) -> None:
+    folder = GOLDEN / name
+    if os.environ.get("UTTREKK_UPDATE_GOLDEN"):
+        folder.mkdir(parents=True, exist_ok=True)
+        for file, text in outputs.items():
+            (folder / file).write_text(text, encoding="utf-8")
+    for file, text in outputs.items():
+        assert text == (folder / file).read_text(encoding="utf-8"), \
+            f"{name}/{file} changed; if intended, regenerate with UTTREKK_UPDATE_GOLDEN=1"
+
+
+def test_keys_output_is_pinned(source, tmp_path):
+    engine_name, src = source
+    starts = {"new": "", "comments": PROFILE_WITH_COMMENTS, "inline": PROFILE_INLINE}
+    _compare(engine_name, _keys_outputs(src, tmp_path, starts))
+
+
+def test_keys_output_of_the_example_is_pinned(example_db, tmp_path):
+    starts = {"new": "", "example-profile": EXAMPLE_PROFILE.read_text(encoding="utf-8")}
+    _compare("example", _keys_outputs(example_db, tmp_path, starts))
+    _compare("example-with-profile", _keys_outputs(example_db, tmp_path, {}, "--profile", EXAMPLE_PROFILE))
+    # profile init --keys adds the same relations through the same writer
+    r = run("profile", "init", "--keys", example_db, "-o", tmp_path / "init.toml")
+    assert r.exit_code == 0, r.output
+    written = _normalised((tmp_path / "init.toml").read_text(encoding="utf-8"), "")
+    _compare("example-init", {"init.toml": written[written.index("\n# Found in the data"):]})  # the skeleton is not ours
