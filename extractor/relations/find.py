@@ -24,10 +24,10 @@ import tomlkit
 from tomlkit.exceptions import TOMLKitError
 from tomlkit.items import AoT, Array, InlineTable
 
-from .errors import ConfigError, ProfileError, SourceError
-from .model import Column, Table
-from .output import write_atomically
-from .profile import Profile
+from ..errors import ConfigError, ProfileError, SourceError
+from ..model import Column, Table
+from ..output import write_atomically
+from ..profile import Profile
 
 MAX_TEXT_LENGTH = 255
 """Longest declared text a source column may have; longer text is prose, not a reference."""
