@@ -16,8 +16,9 @@ import re
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy import types as sat
@@ -248,6 +249,14 @@ class Dialect:
     def engine_name(self) -> str:
         """The SQLAlchemy backend name (``postgresql``, ``mysql``, ``sqlite``…)."""
         return str(self.engine.url.get_backend_name())
+
+    def source_details(self) -> dict[str, str]:
+        """Where the data came from, for the extraction log: engine, host, port, database, schema,
+        user (never the password), and a dump's ``provenance``."""
+        url = self.engine.url
+        return {"engine": self.engine_name, "host": str(url.host or ""), "port": str(url.port or ""),
+                "database": str(url.database or ""), "schema": str(self.schema_read or ""),
+                "user": str(url.username or ""), **dict(self.provenance)}
 
     # -- reflection ---------------------------------------------------------------------------
 
@@ -489,6 +498,10 @@ class Dialect:
         """``name`` as ``table``'s reflected column carries it (see ``column_ref``)."""
         return next((c.name for c in table.columns if c.name == name), name)
 
+    def select_text(self, table: Table, columns: Sequence[str], order_by: Sequence[str]) -> str:
+        """``select_sql`` as the SQL text addml.xml shows for the table's data."""
+        return self.sql_text(self.select_sql(table, columns, order_by))
+
     def select_sql(self, table: Table, columns: Sequence[str], order_by: Sequence[str]) -> Any:
         """SELECT of raw values (untyped columns, so no SQLAlchemy result processing).
 
@@ -599,8 +612,8 @@ class Dialect:
 
     def _scalar_rows(self, query: Any, what: str) -> list[Any]:
         try:
-            with self._connection() as conn:
-                return list(conn.execute(query))
+            with self._connection() as conn:  # each statement differs: caching them would only hold memory
+                return list(conn.execute(query, execution_options={"compiled_cache": None}))
         except sa.exc.SQLAlchemyError as exc:
             raise SourceError(f"{self.label}: {what} failed: {_short(exc)}") from None
 
@@ -674,11 +687,94 @@ class Dialect:
             self._selectable(table)).subquery("ux_s")
         own = {c: inner.c[f"ux_c{i}"] for i, c in enumerate(wanted)}
         tgt = self._selectable(target, "ux_t")
-        ref = {r: sa.literal_column(f"ux_t.{self._quote(self.reflected_name(target, r))}") for r in ref_columns}
+        ref: dict[str, Any] = {r: sa.literal_column(f"ux_t.{self._quote(self.reflected_name(target, r))}") for r in ref_columns}
         match = sa.exists().where(sa.and_(*[ref[r] == own[c]
                                             for c, r in zip(columns, ref_columns, strict=True)])).select_from(tgt)
         return (sa.select(inner.c.ux_rn, *[own[c] for c in pk], *[own[c] for c in columns])
                 .where(sa.and_(*[own[c].is_not(None) for c in columns]), ~match).order_by(inner.c.ux_rn))
+
+    # -- relations in the data (``inspect --keys``): one statistics query per table, one per column --
+
+    long_text_types = frozenset({"TEXT", "MEDIUMTEXT", "LONGTEXT", "CLOB", "NCLOB", "NTEXT", "LONG", "LONG VARCHAR"})
+    """Native types (without length) that hold prose as a large object on this engine, never a
+    reference; engines whose ``TEXT`` is the everyday string type leave it out."""
+    typed_values = True
+    """Every value of a column is of the column's type, so statistics can settle a comparison
+    (SQLite's integer column may hold text: there the server decides every one)."""
+
+    def comparable_as(self, column: Column) -> Literal["integer", "text"] | None:
+        """``integer`` or ``text`` when the column's values can be compared with a key's as
+        references (integers that are no bit strings; text that is neither binary nor a large
+        object here); ``None`` for anything else."""
+        base = column.native_type.upper().split("(")[0].strip()
+        if column.kind == "integer":
+            return None if base.startswith("BIT") else "integer"
+        if column.kind not in ("string", "char") or "BLOB" in base or base in self.long_text_types:
+            return None
+        return "text"
+
+    def _compared(self, table: Table, name: str) -> Any:
+        """A column as its values are compared: an enum type as plain text, so it compares with text columns."""
+        col = table.column(name)
+        if "enum" in col.codes_source.casefold():
+            return sa.cast(sa.column(col.name), sa.String(max((len(c) for c in col.codes), default=1)))
+        return sa.column(col.name)
+
+    def column_statistics(self, table: Table, columns: Sequence[str], known_unique: Collection[str] = ()
+                          ) -> tuple[int, dict[str, tuple[int, int, Any, Any]]]:
+        """Rows of the table, and per column (``comparable_as`` one) its non-NULL values, distinct
+        values, lowest and highest value, in one query. A column in ``known_unique`` (a declared
+        key) is not counted again: its distinct values are its non-NULL ones. An integer column's
+        bounds are ``int`` whatever the driver returns (``Decimal``), else ``None``."""
+        parts: list[Any] = [sa.func.count()]
+        for name in columns:
+            c = self._compared(table, name)
+            parts += [sa.func.count(c), sa.func.min(c), sa.func.max(c)]
+            if name not in known_unique:
+                parts.append(sa.func.count(sa.distinct(c)))
+        row = self._scalar_rows(sa.select(*parts).select_from(self._selectable(table)),
+                                f"statistics of table {table.name}")[0]
+        total, i, out = int(row[0]), 1, {}
+        for name in columns:
+            non_null, low, high = int(row[i] or 0), row[i + 1], row[i + 2]
+            i += 3
+            distinct = non_null
+            if name not in known_unique:
+                distinct, i = int(row[i] or 0), i + 1
+            if self.comparable_as(table.column(name)) == "integer":
+                low, high = _whole(low), _whole(high)
+            out[name] = (non_null, distinct, low, high)
+        return total, out
+
+    def key_inclusion(self, table: Table, column: str, keys: Sequence[tuple[Table, str]]) -> list[tuple[int, int, int, int]]:
+        """For each key (its table and column): the column's distinct non-NULL values, their rows,
+        and of those the values the key does not hold and their rows, from one grouping of the
+        column joined with every key."""
+        v = self._compared(table, column)
+        grouped = (sa.select(v.label("v"), sa.func.count().label("n")).select_from(self._selectable(table))
+                   .where(v.is_not(None)).group_by(v).subquery("s"))
+        joined: Any = grouped
+        aggs: list[Any] = [sa.func.count(), sa.func.sum(grouped.c.n)]
+        for i, (kt, kc) in enumerate(keys):
+            target = sa.select(self._compared(kt, kc).label("k")).select_from(self._selectable(kt)).subquery(f"t{i}")
+            joined = joined.outerjoin(target, target.c.k == grouped.c.v)
+            missing = target.c.k.is_(None)
+            aggs += [sa.func.sum(sa.case((missing, sa.literal_column("1")), else_=sa.literal_column("0"))),
+                     sa.func.sum(sa.case((missing, grouped.c.n), else_=sa.literal_column("0")))]
+        names = ", ".join(f"{kt.name}.{kc}" for kt, kc in keys)
+        row = self._scalar_rows(sa.select(*aggs).select_from(joined), f"comparing {table.name}.{column} with {names}")[0]
+        distinct, rows = int(row[0] or 0), int(row[1] or 0)
+        return [(distinct, rows, int(row[2 + 2 * i] or 0), int(row[3 + 2 * i] or 0)) for i in range(len(keys))]
+
+    def values_not_in(self, table: Table, column: str, target: Table, key: str, limit: int) -> list[Any]:
+        """The lowest ``limit`` distinct non-NULL values of ``column`` that ``target.key`` does not hold."""
+        v = self._compared(table, column)
+        values = (sa.select(v.label("v")).select_from(self._selectable(table)).where(v.is_not(None))
+                  .distinct().subquery("s"))
+        keys = sa.select(self._compared(target, key).label("k")).select_from(self._selectable(target)).subquery("t")
+        query = (sa.select(values.c.v).select_from(values.outerjoin(keys, keys.c.k == values.c.v))
+                 .where(keys.c.k.is_(None)).order_by(values.c.v).limit(limit))
+        return [r[0] for r in self._scalar_rows(query, f"orphan values of {table.name}.{column} in {target.name}.{key}")]
 
     def _quote(self, name: str) -> str:
         """``name`` quoted for SQL text (``literal_column``, a driver statement). SQLAlchemy's quoting
@@ -767,6 +863,17 @@ def with_vendor_types(reflected: Schema, found: dict[tuple[str, str], tuple[str,
             cols.append(c)
         tables.append(replace(t, columns=tuple(cols)))
     return replace(reflected, tables=tuple(tables), notes=tuple(notes))
+
+
+def _whole(value: Any) -> int | None:
+    """An integer aggregate as ``int`` (drivers give ``Decimal`` or ``float`` for some); ``None`` otherwise."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, Decimal | float) and value == value and value == int(value):
+        return int(value)
+    return None
 
 
 def _short(exc: BaseException) -> str:

@@ -22,6 +22,7 @@ choose (each adapter's catalogue SQL gives the names and counts):
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -52,7 +53,7 @@ def tables(n: int) -> str:
     return f"{n} table{'' if n == 1 else 's'}"
 
 
-def counted(found: dict[str, int | None]) -> str:
+def counted(found: Mapping[str, int | None]) -> str:
     """``a (3 tables), b (1 table), c``: names with their table counts where known, at most ``SHOWN``."""
     parts = [name if n is None else f"{name} ({tables(n)})" for name, n in list(found.items())[:SHOWN]]
     if len(found) > SHOWN:
@@ -100,7 +101,7 @@ def choose(url: URL, schema: str | None, default: str | None, found: dict[str, i
         ", and no other database on this server that this user can see has any" if databases else ""))
 
 
-def no_database(url: URL, found: dict[str, int | None], wanted: str | None, why: str = "") -> SourceError:
+def no_database(url: URL, found: Mapping[str, int | None], wanted: str | None, why: str = "") -> SourceError:
     """The error for a URL that names no database (``wanted`` None) or one the server does not have:
     the server's databases and the URL that names one (the password never shown)."""
     label = url_label(url)

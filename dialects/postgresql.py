@@ -114,6 +114,8 @@ class PostgreSQL(LargeObjects, Dialect):
     use_copy = True
     """Read through ``COPY … TO STDOUT`` (the fast path); False reads through a server-side cursor."""
     array_refusal = ""
+    long_text_types = Dialect.long_text_types - {"TEXT"}
+    """``text`` is PostgreSQL's everyday string type (a code or a name as often as prose)."""
 
     def __init__(self, engine: Any, label: str) -> None:
         super().__init__(engine, label)

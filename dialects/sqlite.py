@@ -22,6 +22,7 @@ Arrays: SQLite has no array type; a value that looks like one is text (or a BLOB
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import warnings
 from collections.abc import Collection
@@ -49,6 +50,10 @@ class SQLite(Dialect):
     name = "sqlite"
     addresses = {"rowid": ("rowid", "{c}")}
     capabilities = Capabilities(comments=False)
+    long_text_types = Dialect.long_text_types - {"TEXT"}
+    """``TEXT`` is SQLite's one string type."""
+    typed_values = False
+    """Any column holds any value (type affinity only)."""
 
     @classmethod
     def from_path(cls, path: Path) -> SQLite:
@@ -87,6 +92,13 @@ class SQLite(Dialect):
         if self.path is None:
             return ()
         return (self.path, *(self.path.with_name(self.path.name + end) for end in ("-wal", "-shm", "-journal")))
+
+    def source_details(self) -> dict[str, str]:
+        """The database file and the machine that read it, for the extraction log."""
+        if self.path is None:
+            return super().source_details()
+        return {"engine": self.engine_name, "file": str(self.path.expanduser().resolve()),
+                "machine": os.uname().nodename, **dict(self.provenance)}
 
     def reflect(self, schema: str | None = None, views: bool | Collection[str] = False) -> Schema:
         """The generic reflection, without SQLAlchemy's warning that it could not match a foreign

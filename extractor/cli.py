@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from . import __version__
 from .console import report_errors
 from .profile import FORMATS
+
+if TYPE_CHECKING:
+    from .source_dialect import SourceDialect
 
 SCHEMA_DEFAULT = ("(default: the connection's default schema, or the only other schema that holds tables when it "
                   "holds none)")
@@ -283,11 +287,11 @@ def profile_init(source: str, profile_path: Path | None, out_path: Path | None, 
         click.echo(f"note: {note}", err=True)
 
 
-def _not_the_source(path: Path, dialect: object, option: str) -> None:
+def _not_the_source(path: Path, dialect: SourceDialect, option: str) -> None:
     """A profile written by this command must not be the source's own file."""
     from .output import refuse_source_inside
 
-    refuse_source_inside(path, dialect.source_files(), option, holding_ok=True)  # type: ignore[attr-defined]
+    refuse_source_inside(path, dialect.source_files(), option, holding_ok=True)
 
 
 def _password(ask: bool) -> str | None:

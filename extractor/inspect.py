@@ -10,9 +10,10 @@ from .pipeline import Options, reflect_and_plan
 from .plan import ADDML_TYPES, filter_text
 from .profile import Profile
 from .scan import array_source, rows_of, scan
+from .source_dialect import SourceDialect
 
 
-def inspect_source(dialect: Any, profile: Profile, options: Options, run_scan: bool = True) -> dict[str, Any]:
+def inspect_source(dialect: SourceDialect, profile: Profile, options: Options, run_scan: bool = True) -> dict[str, Any]:
     """Tables, counts, columns with native and archive types, keys, and the pre-flight findings."""
     schema, plan = reflect_and_plan(dialect, profile, options)
     plan = settle_large_objects(settle(plan, dialect), dialect)

@@ -13,7 +13,6 @@ import re
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from .errors import ProfileError
 from .model import Column, ForeignKey, Lookup, Table
@@ -21,6 +20,7 @@ from .plan import CODE_KINDS, FieldPlan, Plan, TablePlan, Unpivot, array_refusal
 from .profile import ADDRESS_KINDS, RepeatingGroup
 from .report import DeviationLog
 from .scan import key_text
+from .source_dialect import SourceDialect
 
 SURROGATE = "uttrekk_lopenr"
 """Name of the key field added to a table that has no key."""
@@ -35,7 +35,7 @@ SHOWN = 10
 """Offending key values named in an error."""
 
 
-def settle(plan: Plan, dialect: Any) -> Plan:
+def settle(plan: Plan, dialect: SourceDialect) -> Plan:
     """Decide every table's key, rewrite pointers, split repeating groups (reads the data)."""
     if plan.keys_settled:
         return plan
@@ -95,7 +95,7 @@ def _address_columns(plan: Plan) -> list[str]:
 
 # -- keys ------------------------------------------------------------------------------------------
 
-def _verify_key(plan: Plan, tp: TablePlan, dialect: Any) -> None:
+def _verify_key(plan: Plan, tp: TablePlan, dialect: SourceDialect) -> None:
     """The profile's key must hold in the data: no NULL, no value held twice."""
     assert tp.source is not None
     nulls, dupes = dialect.key_violations(tp.source, tp.primary_key, SHOWN)
@@ -112,7 +112,7 @@ def _verify_key(plan: Plan, tp: TablePlan, dialect: Any) -> None:
         + "; ".join(problems) + ". Name other columns, or remove primary_key to let uttrekk add a surrogate key."])
 
 
-def _choose_key(tp: TablePlan, dialect: Any, long_text_limit: int) -> TablePlan:
+def _choose_key(tp: TablePlan, dialect: SourceDialect, long_text_limit: int) -> TablePlan:
     """A declared unique NOT NULL key, else a column proven unique in the data, else a surrogate."""
     assert tp.source is not None
     cols = {c.name: c for c in tp.source.columns}
@@ -202,7 +202,7 @@ ADDRESS_NAMES = {"rowid": "radadressen (ROWID)", "ctid": "radadressen (ctid)", "
                  "recno": "postnummeret"}
 
 
-def _rewrite_pointers(plan: Plan, tp: TablePlan, by_name: dict[str, TablePlan], dialect: Any) -> TablePlan:
+def _rewrite_pointers(plan: Plan, tp: TablePlan, by_name: dict[str, TablePlan], dialect: SourceDialect) -> TablePlan:
     """Pointer columns read as the key of the row they address (a join on the server)."""
     pointers = plan.profile.table(tp.name).pointers
     if not pointers or tp.source is None:
@@ -343,7 +343,7 @@ def _count_name(parent: TablePlan, column: str) -> str:
 
 
 def _array_child(plan: Plan, parent: TablePlan, column: str, name: str, files: set[str],
-                 dialect: Any) -> TablePlan | str:
+                 dialect: SourceDialect) -> TablePlan | str:
     """The child table of an array column: the parent's key, one index per dimension and the
     element, one record per element (NULL elements too). A refusal (text) when the values do not
     all have the same number of dimensions, which no one set of index fields can hold."""
@@ -411,7 +411,7 @@ def _array_child(plan: Plan, parent: TablePlan, column: str, name: str, files: s
 
 # -- relations in the data -------------------------------------------------------------------------
 
-def check_relations(plan: Plan, dialect: Any, work: Path) -> tuple[dict[str, dict[str, int]], list[str]]:
+def check_relations(plan: Plan, dialect: SourceDialect, work: Path) -> tuple[dict[str, dict[str, int]], list[str]]:
     """Every relation whose values come from the data, checked on the server: each reference
     without a target row is listed (table, columns, row key, values) in a work file per table.
     Returns the counts per table and the warnings for the summary."""

@@ -25,6 +25,7 @@ from .errors import ProfileError, SourceError
 from .plan import Plan, TablePlan
 from .report import DeviationLog
 from .scan import key_text
+from .source_dialect import LargeObjectSource, SourceDialect, large_objects_of
 
 SHOWN = 5
 """Rows named in an error."""
@@ -40,26 +41,29 @@ ORPHANS_SHOWN = 20
 """Unreferenced objects named in the summary's warning."""
 
 
-def settle_large_objects(plan: Plan, dialect: Any) -> Plan:
+def settle_large_objects(plan: Plan, dialect: SourceDialect) -> Plan:
     """The plan with every column that refers to large objects read as their bytes (reads the data)."""
-    declared = {(t, c): p.large_object for t, tp in plan.profile.tables.items() for c, p in tp.columns.items()
-                if p.large_object is not None}
+    declared: dict[tuple[str, str], bool | None] = {
+        (t, c): p.large_object for t, tp in plan.profile.tables.items() for c, p in tp.columns.items()
+        if p.large_object is not None}
     where = plan.profile.path or "profile"
-    if not dialect.capabilities.large_objects:
+    lobs = large_objects_of(dialect)
+    if lobs is None:
         if declared:
             raise ProfileError(where, [f"tables.{t}.columns.{c}.large_object: {dialect.name} has no large objects; "
                                        "remove the key" for t, c in declared])
         return plan
-    readable = [tp for tp in plan.tables if tp.source is not None and tp.unpivot is None and tp.source.query is None]
-    candidates = dialect.large_object_columns([tp.source for tp in readable]) if readable else {}
-    candidates = {tp.name: candidates.get(tp.name, {}) for tp in readable}
+    readable = [(tp, tp.source) for tp in plan.tables if tp.source is not None and tp.unpivot is None
+                and tp.source.query is None]
+    candidates = lobs.large_object_columns([src for _, src in readable]) if readable else {}
+    candidates = {tp.name: candidates.get(tp.name, {}) for tp, _ in readable}
     problems: list[str] = []
     too_big: list[str] = []
     warnings: list[str] = []
     tables = []
     for tp in plan.tables:
         if tp.name in candidates:
-            tp = _settle_table(tp, dialect, candidates[tp.name], declared, problems, too_big, warnings)
+            tp = _settle_table(tp, lobs, candidates[tp.name], declared, problems, too_big, warnings)
         tables.append(tp)
     if problems:
         raise ProfileError(where, problems)
@@ -72,7 +76,7 @@ def settle_large_objects(plan: Plan, dialect: Any) -> Plan:
     return replace(plan, tables=tuple(tables), warnings=(*plan.warnings, *warnings))
 
 
-def _settle_table(tp: TablePlan, dialect: Any, types: dict[str, bool], declared: dict[tuple[str, str], bool | None],
+def _settle_table(tp: TablePlan, dialect: LargeObjectSource, types: dict[str, bool], declared: dict[tuple[str, str], bool | None],
                   problems: list[str], too_big: list[str], warnings: list[str]) -> TablePlan:
     """One table: which of its columns are read as large objects, and how many values name none."""
     assert tp.source is not None
@@ -137,10 +141,13 @@ def _as_large_objects(tp: TablePlan, missing: dict[str, int]) -> TablePlan:
                    notes=(*tp.notes, note))
 
 
-def report_missing(plan: Plan, dialect: Any, work: Path, counts: dict[str, dict[str, int]]) -> list[str]:
+def report_missing(plan: Plan, dialect: SourceDialect, work: Path, counts: dict[str, dict[str, int]]) -> list[str]:
     """List every value naming a large object that does not exist, with its row key, among the
     deviations ``keys.check_relations`` left per table (``counts`` gets theirs); the warnings."""
-    warnings = []
+    warnings: list[str] = []
+    lobs = large_objects_of(dialect)
+    if lobs is None:  # no column can have been settled as large objects
+        return warnings
     for tp in plan.tables:
         src = tp.source
         if src is None or not src.large_objects or tp.unpivot is not None:
@@ -150,7 +157,7 @@ def report_missing(plan: Plan, dialect: Any, work: Path, counts: dict[str, dict[
         with DeviationLog(work / f"{tp.file_name}.relations.tsv", header=False, append=True) as log:
             for column in src.large_objects:
                 n = 0
-                for row in dialect.missing_large_objects(replace(src, lookups=()), column, tp.order_by, pk):
+                for row in lobs.missing_large_objects(replace(src, lookups=()), column, tp.order_by, pk):
                     n += 1
                     log.add(tp.name, column, key_text(tp, tuple(row[1:-1]), row[0]), "large_object_missing",
                             f"large object {row[-1]} does not exist; the field is left empty")
@@ -166,12 +173,13 @@ def report_missing(plan: Plan, dialect: Any, work: Path, counts: dict[str, dict[
     return warnings
 
 
-def orphans(dialect: Any) -> tuple[list[str], dict[str, Any] | None]:
+def orphans(dialect: SourceDialect) -> tuple[list[str], dict[str, Any] | None]:
     """Large objects no column of the database refers to: the warnings, and their entry in
     report/extraction.json (``None`` for engines without large objects)."""
-    if not dialect.capabilities.large_objects:
+    lobs = large_objects_of(dialect)
+    if lobs is None:
         return [], None
-    count, total, listed, unreadable = dialect.orphan_large_objects(ORPHANS_LISTED)
+    count, total, listed, unreadable = lobs.orphan_large_objects(ORPHANS_LISTED)
     warnings = []
     if count:
         shown = ", ".join(f"{oid} ({'size unknown' if size is None else f'{size} bytes'})"

@@ -24,6 +24,7 @@ from .errors import ConfigError
 from .extract import TableDone, extract_scanning
 from .plan import Plan, TablePlan
 from .scan import TableScanned, rows_of
+from .source_dialect import SourceDialect
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ class Workers:
         return f"Workers(jobs={self.jobs}, snapshot={self.snapshot!r})"
 
 
-def workers_for(dialect: Any, jobs: int, source: str, password: str | None) -> Workers:
+def workers_for(dialect: SourceDialect, jobs: int, source: str, password: str | None) -> Workers:
     """Check that ``jobs`` workers can share the snapshot; export it (call inside the snapshot)."""
     if jobs < 1:
         raise ConfigError(f"--jobs {jobs}: give 1 or more")
@@ -49,7 +50,7 @@ def workers_for(dialect: Any, jobs: int, source: str, password: str | None) -> W
         raise ConfigError(
             f"--jobs {jobs}: {dialect.name} cannot share one snapshot between connections, so parallel "
             "workers would read the tables at different moments. Run with --jobs 1 (one consistent snapshot).")
-    return Workers(jobs, getattr(dialect, "worker_source", None) or source, password, dialect.export_snapshot())
+    return Workers(jobs, dialect.worker_source or source, password, dialect.export_snapshot())
 
 
 _WORKER: dict[str, Any] = {}
@@ -81,7 +82,7 @@ def _run(workers: Workers, fn: Callable[[Any], Any], tasks: list[Any]) -> Iterat
         yield from pool.imap_unordered(fn, tasks)
 
 
-def process_tables(plan: Plan, tables: list[TablePlan], dialect: Any, workers: Workers, content: Path, work: Path,
+def process_tables(plan: Plan, tables: list[TablePlan], dialect: SourceDialect, workers: Workers, content: Path, work: Path,
                    progress: Any = None) -> Iterator[tuple[TablePlan, TableScanned, TableDone]]:
     """Each table scanned and extracted (``extract_scanning``), yielded as it finishes."""
     if workers.jobs == 1:

@@ -20,7 +20,7 @@ from typing import Any
 from . import __version__
 from .addml import describe, schema_bytes
 from .deliverable import Need, missing, missing_block
-from .documentation import FOLDER, source_details, write_documentation
+from .documentation import FOLDER, write_documentation
 from .errors import (
     ConfigError,
     ExtractionError,
@@ -42,6 +42,7 @@ from .profile import Profile, load_profile, parse_profile, with_metadata
 from .progress import Progress
 from .refine import finalize, refine_table
 from .scan import ScanResult, TableScanned, array_source, combine
+from .source_dialect import SourceDialect
 from .workdir import WorkDir, fingerprint
 
 SHOWN_FINDINGS = 50
@@ -95,7 +96,7 @@ def open_profile(path: str | Path | None, metadata: dict[str, tuple[str, str]] |
     return Profile()
 
 
-def reflect_and_plan(dialect: Any, profile: Profile, options: Options) -> tuple[Schema, Plan]:
+def reflect_and_plan(dialect: SourceDialect, profile: Profile, options: Options) -> tuple[Schema, Plan]:
     """The source's tables (views the profile names, too) and the profile's queries as tables,
     planned; a query or filter the source refuses is a profile problem, listed with the rest."""
     where = dialect.locate(options.schema, options.views)  # which schema holds the tables (dialects.locate)
@@ -133,7 +134,7 @@ def reflect_and_plan(dialect: Any, profile: Profile, options: Options) -> tuple[
     return schema, plan
 
 
-def _side_effects(dialect: Any, table: Table, where: str, problems: list[str]) -> bool:
+def _side_effects(dialect: SourceDialect, table: Table, where: str, problems: list[str]) -> bool:
     """Profile SQL is hostile input: refuse a query or filter that would do more than read (run a
     program, read a server file, lock, sleep, reach the network…), asked of the source before it
     runs; True when refused."""
@@ -227,7 +228,7 @@ def run_extract(source: str, out: Path, profile_path: str | Path | None, options
     return summary
 
 
-def _build(staging: Staging, plan0: Plan, dialect: Any, profile: Profile, options: Options,
+def _build(staging: Staging, plan0: Plan, dialect: SourceDialect, profile: Profile, options: Options,
            started: dt.datetime, workers: Workers) -> ExtractSummary:
     """Scan, extract, describe and report into the staging folder, inside one read snapshot."""
     plan0 = settle_large_objects(settle(plan0, dialect), dialect)
@@ -285,7 +286,7 @@ def _build(staging: Staging, plan0: Plan, dialect: Any, profile: Profile, option
         files["__schemas__"] = result.schemas
     date = options.extraction_date or profile.metadata.extraction_date or started.date().isoformat()
     (staging.content / "addml.xml").write_bytes(describe(plan, files, queries, date,
-                                                        getattr(dialect, "provenance_text", "")))
+                                                        dialect.provenance_text))
     (staging.content / "addml.xsd").write_bytes(schema_bytes(plan.addml_version))
     session = dialect.snapshot_note
     if session.startswith("WARNING"):
@@ -299,21 +300,21 @@ def _build(staging: Staging, plan0: Plan, dialect: Any, profile: Profile, option
             f"This extract was resumed: {', '.join(reused)} were read in an earlier session (started {earlier}), "
             "the other tables in this one. Relations between them hold as long as the source did not change in "
             "between; run without --resume for one snapshot.")
-    warnings = (list(getattr(dialect, "source_notes", ())) + list(plan.warnings) + warnings + dangling
+    warnings = (list(dialect.source_notes) + list(plan.warnings) + warnings + dangling
                 + expected_arkade_deviations(plan, result))
     _write_reports(staging, plan, result, warnings, dialect, started, date, session, orphan_report)
     return ExtractSummary(staging.out, plan, result, result.deviation_total, warnings, reused)
 
 
-def _query(dialect: Any, tp: Any) -> str:
+def _query(dialect: SourceDialect, tp: Any) -> str:
     """The SELECT that read a table (for a repeating group's child: the parent's rows it came from;
     for an array column's child: the elements unnested from the parent)."""
     if tp.unpivot is not None and tp.unpivot.array:
-        return dialect.sql_text(dialect.select_sql(array_source(dialect, tp), tp.columns, tp.order_by))
+        return dialect.select_text(array_source(dialect, tp), tp.columns, tp.order_by)
     if tp.unpivot is not None:
         u = tp.unpivot
-        return dialect.sql_text(dialect.select_sql(u.parent, u.read, u.order_by))
-    return dialect.sql_text(dialect.select_sql(tp.source, tp.columns, tp.order_by))
+        return dialect.select_text(u.parent, u.read, u.order_by)
+    return dialect.select_text(tp.source, tp.columns, tp.order_by)
 
 
 def expected_arkade_deviations(plan: Plan, result: ExtractResult) -> list[str]:
@@ -350,7 +351,7 @@ def _period_reason(tp: Any) -> str:
     return "outside the archival period" if tp.row_filter.period_column else ""
 
 
-def _write_reports(staging: Staging, plan: Plan, result: ExtractResult, warnings: list[str], dialect: Any,
+def _write_reports(staging: Staging, plan: Plan, result: ExtractResult, warnings: list[str], dialect: SourceDialect,
                    started: dt.datetime, date: str, session: str, orphan_report: dict[str, Any] | None = None) -> None:
     source = dialect.label
     finished = dt.datetime.now(dt.UTC)
@@ -367,7 +368,7 @@ def _write_reports(staging: Staging, plan: Plan, result: ExtractResult, warnings
         })
     data = {
         "tool": "uttrekk", "version": __version__, "source": source, "engine": plan.engine,
-        "source_details": source_details(dialect), "session": session,
+        "source_details": dialect.source_details(), "session": session,
         "started": started.isoformat(timespec="seconds"), "finished": finished.isoformat(timespec="seconds"),
         "extraction_date": date, "dataset_number": plan.profile.metadata.dataset_number,
         "responsible_person": plan.profile.metadata.responsible_person,

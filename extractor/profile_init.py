@@ -46,6 +46,7 @@ from .profile import (
     load_profile,
     parse_profile,
 )
+from .source_dialect import SourceDialect
 
 MACHINE = "# uttrekk:"
 """Start of a line init writes and rewrites on every run."""
@@ -96,7 +97,7 @@ class InitResult:
     """An existing profile was brought up to date (else a new one was written)."""
 
 
-def init_profile(dialect: Any, existing: str | None = None, *, path: Path | None = None, schema: str | None = None,
+def init_profile(dialect: SourceDialect, existing: str | None = None, *, path: Path | None = None, schema: str | None = None,
                  views: bool = False, keys: bool = False, today: str | None = None) -> InitResult:
     """The skeleton for the source ``dialect`` reads, or ``existing`` (the text of the profile file
     ``path``) brought up to date with it. Reads the source (row counts, keys proven in the data),
@@ -125,13 +126,13 @@ def init_profile(dialect: Any, existing: str | None = None, *, path: Path | None
     spans = _date_spans(dialect, source, plan, dt.date.fromisoformat(today))
     text = _with_facts(text, data, source, plan, profile, counts, kept, _period_lines(spans, profile, today))
     if keys:
-        text = _with_relations(dialect, text, profile, schema, views, result)
+        text = _with_relations(dialect, text, profile, schema, views, result, today)
         _parse(text, shown)
     result.text = text.replace("\n", "\r\n") if crlf else text
     return result
 
 
-def _source(dialect: Any, data: dict[str, Any], options: Options) -> Schema:
+def _source(dialect: SourceDialect, data: dict[str, Any], options: Options) -> Schema:
     """The source's tables, and the views the profile names (they are extracted without --views)."""
     source, _ = reflect_and_plan(dialect, Profile(), options)
     children = {g.get("table") for td in data.get("tables", {}).values() for g in _list(td.get("repeating_groups"))
@@ -582,7 +583,7 @@ def _end_of_own(t: _Text, s: _Section) -> int:
 # -- the facts: plan the extract with the profile, as extract would ----------------------------------
 
 
-def _plan(dialect: Any, source: Schema, profile: Profile, options: Options, result: InitResult) -> tuple[Profile, Plan]:
+def _plan(dialect: SourceDialect, source: Schema, profile: Profile, options: Options, result: InitResult) -> tuple[Profile, Plan]:
     """The plan ``extract`` would make with this profile, keys settled in the data. A profile that
     cannot be used as it stands is reported, and the facts are those without it."""
     kept = [t for t in source.tables if not profile.table(t.name).exclude]
@@ -649,8 +650,8 @@ def _with_facts(text: str, data: dict[str, Any], source: Schema, plan: Plan, pro
         elif len(s.path) == 4 and s.path[2] == "columns" and s.path[3] in table.column_names:
             col = table.column(s.path[3])
             refused = next((r for r in plan.refused if r.startswith(f"{table.name}.{col.name} (")), "")
-            facts = _column_facts(table, col, planned.get(table.name), refused)
-            edits.after.setdefault(s.header, []).append(f"{MACHINE} {facts}")
+            line = _column_facts(table, col, planned.get(table.name), refused)
+            edits.after.setdefault(s.header, []).append(f"{MACHINE} {line}")
     return edits.apply(t.free)
 
 
@@ -663,7 +664,7 @@ NOT_RECORD_DATES = re.compile(r"f[oø]d|birth|frist|deadline|utl[oø]p|expir|pla
 but left out of the suggested period."""
 
 
-def _date_spans(dialect: Any, source: Schema, plan: Plan, today: dt.date) -> list[tuple[str, str, str, str, str]]:
+def _date_spans(dialect: SourceDialect, source: Schema, plan: Plan, today: dt.date) -> list[tuple[str, str, str, str, str]]:
     """``(table.column, earliest, latest, earliest plausible, latest plausible)`` of every date and
     timestamp column of the kept tables, as dates; plausible is 1800 up to a year from today."""
     kept = {tp.name for tp in plan.tables}
@@ -775,17 +776,14 @@ def _column_facts(table: Table, col: Column, tp: Any = None, refused: str = "") 
 # -- --keys: the relations the data show, added by inspect --keys' own writer -----------------------
 
 
-def _with_relations(dialect: Any, text: str, profile: Profile, schema: str | None, views: bool,
-                    result: InitResult) -> str:
-    from .relations import find_relations, write_profile
+def _with_relations(dialect: SourceDialect, text: str, profile: Profile, schema: str | None, views: bool,
+                    result: InitResult, today: str) -> str:
+    from .relations import add_relations, find_relations
 
     found = find_relations(dialect, profile, schema=schema, views=views)
-    with tempfile.TemporaryDirectory(prefix="uttrekk-init-") as folder:
-        path = Path(folder) / "profile.toml"
-        path.write_text(text, encoding="utf-8")
-        try:
-            added, _ = write_profile(path, found.candidates)
-        except ExtractorError as exc:
-            raise ConfigError(f"--keys: {exc}") from None
-        result.relations = [c.arrow for c in added]
-        return path.read_text(encoding="utf-8")
+    try:
+        text, added, _ = add_relations(text, found.candidates, "the profile", today)
+    except ExtractorError as exc:
+        raise ConfigError(f"--keys: {exc}") from None
+    result.relations = [c.arrow for c in added]
+    return text

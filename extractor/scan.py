@@ -18,7 +18,9 @@ from typing import Any
 
 from .charset import LATIN1, CharsetPolicy, apply_mapping, codepoints, foreign_chars
 from .lobs import as_bytes, describe_kind, lob_path, sniff
+from .model import Table
 from .plan import LOB_DIR, Plan, TablePlan
+from .source_dialect import SourceDialect
 from .values import FLAT_STYLE, XML_STYLE, Nonconforming, Renderer, Style, hex_text, render_any_as_text, renderer_for
 
 FINDINGS_KEPT = 1000
@@ -132,16 +134,17 @@ def xml_invalid(text: str) -> str:
     return m.group() if m else ""
 
 
-def rows_of(dialect: Any) -> RowSource:
+def rows_of(dialect: SourceDialect) -> RowSource:
     """The row source the scan and extract stages read through: a dialect's raw rows in plan order."""
     def rows(tp: TablePlan, columns: tuple[str, ...]) -> Iterable[tuple[Any, ...]]:
         if tp.unpivot is not None:
             return unpivoted(dialect, tp, columns)
-        return dialect.iter_rows(tp.source, columns, tp.order_by)  # type: ignore[no-any-return]
+        assert tp.source is not None  # a table with no source of its own is a child (unpivot)
+        return dialect.iter_rows(tp.source, columns, tp.order_by)
     return rows
 
 
-def unpivoted(dialect: Any, tp: TablePlan, columns: tuple[str, ...]) -> Iterator[tuple[Any, ...]]:
+def unpivoted(dialect: SourceDialect, tp: TablePlan, columns: tuple[str, ...]) -> Iterator[tuple[Any, ...]]:
     """A child table's rows. An array column's: its elements, unnested on the server. A repeating
     group's: the parent's rows in the parent's order, one row per occurrence that is not wholly
     NULL (parent key, occurrence number, values)."""
@@ -163,7 +166,7 @@ def unpivoted(dialect: Any, tp: TablePlan, columns: tuple[str, ...]) -> Iterator
                 yield full if whole else tuple(full[i] for i in pick)
 
 
-def array_source(dialect: Any, tp: TablePlan) -> Any:
+def array_source(dialect: SourceDialect, tp: TablePlan) -> Table:
     """What an array column's child table is read from: a query on its parent, made by the dialect."""
     u = tp.unpivot
     assert u is not None and tp.source is not None

@@ -11,7 +11,6 @@ addml.xml is written from, so they say what addml.xml says.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -21,20 +20,6 @@ from .model import build
 
 FOLDER = "documentation"
 FILES = ("beskrivelse.txt", "oversikt.html", "uttrekkslogg.txt")
-
-
-def source_details(dialect: Any) -> dict[str, str]:
-    """Where the data came from, for the log: engine, host, port, database, user, never the password."""
-    url = dialect.engine.url
-    engine = str(url.get_backend_name())
-    origin = {k: v for k, v in getattr(dialect, "provenance", ())}  # a dump: its file, checksum, tool
-    path = getattr(dialect, "path", None)
-    if path is not None:  # a database file (SQLite): the file and the machine that read it
-        return {"engine": engine, "file": str(Path(path).expanduser().resolve()), "machine": os.uname().nodename,
-                **origin}
-    return {"engine": engine, "host": str(url.host or ""), "port": str(url.port or ""),
-            "database": str(url.database or ""), "schema": str(getattr(dialect, "schema_read", None) or ""),
-            "user": str(url.username or ""), **origin}
 
 
 def write_documentation(folder: Path, plan: Plan, result: Any, report: dict[str, Any], deviations: Path) -> None:

@@ -99,9 +99,9 @@ class Candidate:
             parts.append("same type")
         parts.append(f"key: {self.key_origin}")
         if self.ambiguous:
-            parts.append(f"ambiguous: also fully in {_listed(self.ambiguous)}")
+            parts.append(f"ambiguous: also fully in {listed(self.ambiguous)}")
         elif self.also_in:
-            parts.append(f"also in {_listed(self.also_in)} (less likely)")
+            parts.append(f"also in {listed(self.also_in)} (less likely)")
         return "; ".join(parts)
 
     def as_dict(self) -> dict[str, Any]:
@@ -145,7 +145,7 @@ class Relations:
                 "relations": [c.as_dict() for c in self.candidates], "notes": list(self.notes)}
 
 
-def _listed(items: Sequence[str], most: int = 5) -> str:
+def listed(items: Sequence[str], most: int = 5) -> str:
     shown = ", ".join(items[:most])
     return shown + (f" and {len(items) - most} more" if len(items) > most else "")
 

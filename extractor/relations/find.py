@@ -13,16 +13,13 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
-from typing import Any
-
-import sqlalchemy as sa
 
 from ..errors import ProfileError, SourceError
 from ..model import Column, Table
 from ..profile import Profile
-from .candidates import CONFIDENCES, Candidate, ColumnStats, Key, Progress, Relations, _listed
-from .names import NAME_KEY, NAME_KEYLIKE, NAME_NONE, NAME_TABLE, _counter_like, key_like, name_evidence
+from ..source_dialect import SourceDialect
+from .candidates import CONFIDENCES, Candidate, ColumnStats, Key, Progress, Relations, listed
+from .names import NAME_KEY, NAME_KEYLIKE, NAME_NONE, NAME_TABLE, counter_like, key_like, name_evidence
 
 MAX_TEXT_LENGTH = 255
 """Longest declared text a source column may have; longer text is prose, not a reference."""
@@ -45,127 +42,17 @@ JOINS_PER_QUERY = 12
 EXAMPLES = 5
 """Orphan values shown per relation."""
 
-_LONG_TEXT = {"TEXT", "MEDIUMTEXT", "LONGTEXT", "CLOB", "NCLOB", "NTEXT", "LONG", "LONG VARCHAR"}
-_TEXT_IS_ORDINARY = {"postgresql", "sqlite"}
-"""Engines whose TEXT is the everyday string type rather than a large object."""
-
-
-def _family(col: Column, engine: str, any_length: bool = False) -> str | None:
-    """``integer`` or ``text`` for a column that can hold a reference, else None."""
-    base = col.native_type.upper().split("(")[0].strip()
-    if col.kind == "integer":
-        return None if base.startswith("BIT") else "integer"
-    if col.kind not in ("string", "char") or "BLOB" in base:
+def _family(dialect: SourceDialect, col: Column, any_length: bool = False) -> str | None:
+    """``integer`` or ``text`` for a column that can hold a reference, else None: what the dialect
+    can compare (``comparable_as``), and text no longer than ``MAX_TEXT_LENGTH`` unless it is a key."""
+    family = dialect.comparable_as(col)
+    if family == "text" and not any_length and col.length is not None and col.length > MAX_TEXT_LENGTH:
         return None
-    if base in _LONG_TEXT and not (base == "TEXT" and engine in _TEXT_IS_ORDINARY):
-        return None
-    if not any_length and col.length is not None and col.length > MAX_TEXT_LENGTH:
-        return None
-    return "text"
-
-
-def _expr(col: Column) -> Any:
-    """The column as compared: enum types as plain text, so they compare with other text columns."""
-    if "enum" in col.codes_source.casefold():
-        return sa.cast(sa.column(col.name), sa.String(max((len(c) for c in col.codes), default=1)))
-    return sa.column(col.name)
-
-
-def _number(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, Decimal | float) and value == value and value == int(value):
-        return int(value)
-    return None
+    return family
 
 
 def _numeric_text(s: ColumnStats) -> bool:
     return all(isinstance(v, str) and v.strip().lstrip("-").isdigit() for v in (s.low, s.high))
-
-
-def _short(exc: BaseException) -> str:
-    orig = getattr(exc, "orig", None)
-    text = str(orig if orig is not None else exc)
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
-# -- the server side ------------------------------------------------------------------------------
-
-
-class _Server:
-    """The queries, run on the snapshot connection; each failure names what was being done."""
-
-    def __init__(self, dialect: Any, conn: Any) -> None:
-        self.dialect = dialect
-        self.conn = conn
-        self.queries = 0
-        # A failed statement aborts a PostgreSQL transaction; a savepoint keeps the snapshot usable.
-        self.guard = dialect.engine_name != "sqlite"
-
-    def rows(self, query: Any, what: str) -> list[Any]:
-        self.queries += 1
-        options = {"compiled_cache": None}  # every statement differs: caching them only holds memory
-        try:
-            if self.guard:
-                with self.conn.begin_nested():
-                    return list(self.conn.execute(query, execution_options=options))
-            return list(self.conn.execute(query, execution_options=options))
-        except sa.exc.SQLAlchemyError as exc:
-            raise SourceError(f"{self.dialect.label}: {what} failed: {_short(exc)}") from None
-
-    def table_stats(self, table: Table, columns: Sequence[tuple[Column, str, bool]]) -> tuple[int, list[ColumnStats]]:
-        """Rows of the table, and per column its non-NULL, distinct (unless ``known_unique``), lowest
-        and highest values, in one query."""
-        exprs: list[Any] = [sa.func.count()]
-        for col, _, known_unique in columns:
-            c = _expr(col)
-            exprs += [sa.func.count(c), sa.func.min(c), sa.func.max(c)]
-            if not known_unique:
-                exprs.append(sa.func.count(sa.distinct(c)))
-        row = self.rows(sa.select(*exprs).select_from(self.dialect._selectable(table)),
-                        f"statistics of table {table.name}")[0]
-        total, i, out = int(row[0]), 1, []
-        for col, fam, known_unique in columns:
-            non_null, low, high = int(row[i] or 0), row[i + 1], row[i + 2]
-            i += 3
-            distinct = non_null
-            if not known_unique:
-                distinct, i = int(row[i] or 0), i + 1
-            if fam == "integer":
-                low, high = _number(low), _number(high)
-            out.append(ColumnStats(table.name, col.name, fam, col.native_type, total, non_null, distinct, low, high))
-        return total, out
-
-    def inclusion(self, table: Table, col: Column, keys: Sequence[tuple[Table, Column]]) -> list[tuple[int, int, int, int]]:
-        """For each key: (distinct values, rows, orphan values, orphan rows) of the column against it,
-        from one grouping of the column joined with every key."""
-        v = _expr(col)
-        grouped = (sa.select(v.label("v"), sa.func.count().label("n")).select_from(self.dialect._selectable(table))
-                   .where(v.is_not(None)).group_by(v).subquery("s"))
-        joined: Any = grouped
-        aggs: list[Any] = [sa.func.count(), sa.func.sum(grouped.c.n)]
-        for i, (kt, kc) in enumerate(keys):
-            target = sa.select(_expr(kc).label("k")).select_from(self.dialect._selectable(kt)).subquery(f"t{i}")
-            joined = joined.outerjoin(target, target.c.k == grouped.c.v)
-            missing = target.c.k.is_(None)
-            aggs += [sa.func.sum(sa.case((missing, sa.literal_column("1")), else_=sa.literal_column("0"))),
-                     sa.func.sum(sa.case((missing, grouped.c.n), else_=sa.literal_column("0")))]
-        names = ", ".join(f"{kt.name}.{kc.name}" for kt, kc in keys)
-        row = self.rows(sa.select(*aggs).select_from(joined), f"comparing {table.name}.{col.name} with {names}")[0]
-        distinct, rows = int(row[0] or 0), int(row[1] or 0)
-        return [(distinct, rows, int(row[2 + 2 * i] or 0), int(row[3 + 2 * i] or 0)) for i in range(len(keys))]
-
-    def orphans(self, table: Table, col: Column, kt: Table, kc: Column, limit: int) -> list[Any]:
-        """The lowest ``limit`` values of the column that the key does not hold."""
-        v = _expr(col)
-        values = (sa.select(v.label("v")).select_from(self.dialect._selectable(table)).where(v.is_not(None))
-                  .distinct().subquery("s"))
-        target = sa.select(_expr(kc).label("k")).select_from(self.dialect._selectable(kt)).subquery("t")
-        query = (sa.select(values.c.v).select_from(values.outerjoin(target, target.c.k == values.c.v))
-                 .where(target.c.k.is_(None)).order_by(values.c.v).limit(limit))
-        return [r[0] for r in self.rows(query, f"orphan values of {table.name}.{col.name} in {kt.name}.{kc.name}")]
 
 
 # -- inference ------------------------------------------------------------------------------------
@@ -181,7 +68,7 @@ class _Pair:
     """The statistics settle it: the key holds every integer of its range, and the column's values lie in it."""
 
 
-def find_relations(dialect: Any, profile: Profile | None = None, schema: str | None = None, views: bool = False,
+def find_relations(dialect: SourceDialect, profile: Profile | None = None, schema: str | None = None, views: bool = False,
                    progress: Progress | None = None) -> Relations:
     """Candidate foreign keys of the source, each with its evidence, in one read snapshot."""
     started = time.monotonic()
@@ -189,7 +76,7 @@ def find_relations(dialect: Any, profile: Profile | None = None, schema: str | N
     say = progress or (lambda _message: None)
     where = dialect.locate(schema, views)
     reflected = dialect.reflect(where.schema, views)
-    engine = reflected.engine or dialect.engine_name
+    engine = reflected.engine
     tables = [t for t in reflected.tables if not profile.table(t.name).exclude]
     if not reflected.tables:
         raise SourceError(where.nothing)
@@ -208,25 +95,27 @@ def find_relations(dialect: Any, profile: Profile | None = None, schema: str | N
     result = Relations(dialect.label, engine, len(tables), 0, 0, 0, 0, 0, 0, 0.0)
     if where.note:
         result.notes.append(where.note)
-    with dialect.snapshot(), dialect._connection() as conn:
-        server = _Server(dialect, conn)
+    with dialect.snapshot():
         stats: dict[tuple[str, str], ColumnStats] = {}
         declared: dict[tuple[str, str], str] = {}
         for i, t in enumerate(tables, 1):
             for names, origin in ((t.primary_key, "primary key"), *((u, "unique constraint") for u in t.unique_keys)):
                 if len(names) == 1:
                     declared.setdefault((t.name, names[0]), origin)
-            wanted = []
+            wanted: dict[str, tuple[Column, str]] = {}
             for col in t.columns:
                 if not usable(t, col):
                     continue
-                fam = _family(col, engine, any_length=(t.name, col.name) in declared)
+                fam = _family(dialect, col, any_length=(t.name, col.name) in declared)
                 if fam is not None:
-                    wanted.append((col, fam, (t.name, col.name) in declared))
+                    wanted[col.name] = (col, fam)
             say(f"statistics {i}/{len(tables)}: {t.name}")
-            total, found = server.table_stats(t, wanted)
+            total, found = dialect.column_statistics(t, list(wanted), [n for n in wanted if (t.name, n) in declared])
+            result.queries += 1
             result.rows += total
-            stats.update({(s.table, s.column): s for s in found})
+            for name, (non_null, distinct, low, high) in found.items():
+                col, fam = wanted[name]
+                stats[t.name, name] = ColumnStats(t.name, name, fam, col.native_type, total, non_null, distinct, low, high)
         keys, identity = _keys(tables, stats, declared, profile_pks)
         result.keys = len(keys)
         plans: list[tuple[ColumnStats, list[_Pair]]] = []
@@ -240,21 +129,19 @@ def find_relations(dialect: Any, profile: Profile | None = None, schema: str | N
                     plans.append((s, pairs))
         result.columns = len(plans)
         found_all: list[Candidate] = []
-        # SQLite may hold other values than integers in an integer column: there the server decides every pair.
-        settle = dialect.engine_name != "sqlite"
+        settle = dialect.typed_values  # else a column's type says nothing of its values: the server decides every pair
         for i, (s, pairs) in enumerate(plans, 1):
             say(f"comparing {i}/{len(plans)}: {s.name} with {len(pairs)} key(s)")
             table = by_name[s.table]
-            col = table.column(s.column)
             results: list[tuple[_Pair, tuple[int, int, int, int]]] = []
             asked = [p for p in pairs if not (settle and p.implied)]
             results += [(p, (s.distinct, s.non_null, 0, 0)) for p in pairs if settle and p.implied]
             result.settled += len(pairs) - len(asked)
             for start in range(0, len(asked), JOINS_PER_QUERY):
                 batch = asked[start:start + JOINS_PER_QUERY]
-                counts = server.inclusion(table, col, [(by_name[p.key.stats.table],
-                                                        by_name[p.key.stats.table].column(p.key.stats.column))
-                                                       for p in batch])
+                counts = dialect.key_inclusion(table, s.column, [(by_name[p.key.stats.table], p.key.stats.column)
+                                                                 for p in batch])
+                result.queries += 1
                 result.pairs += len(batch)
                 results += zip(batch, counts, strict=True)
             for p, (distinct, rows, orphan_values, orphan_rows) in results:
@@ -266,14 +153,12 @@ def find_relations(dialect: Any, profile: Profile | None = None, schema: str | N
         result.candidates, dropped = _resolve(found_all)
         if dropped:
             result.notes.append(f"not reported: {len(dropped)} column(s) whose values fit more than {MAX_AMBIGUOUS} keys "
-                                f"equally well, which says nothing: {_listed(dropped)}")
+                                f"equally well, which says nothing: {listed(dropped)}")
         for c in result.candidates:
             if c.orphan_values:
-                kt = by_name[c.ref_table]
-                values = server.orphans(by_name[c.table], by_name[c.table].column(c.column), kt,
-                                        kt.column(c.ref_column), EXAMPLES)
+                values = dialect.values_not_in(by_name[c.table], c.column, by_name[c.ref_table], c.ref_column, EXAMPLES)
+                result.queries += 1
                 c.examples = tuple(str(v).rstrip() if isinstance(v, str) else str(v) for v in values)
-        result.queries = server.queries
     result.seconds = time.monotonic() - started
     return result
 
@@ -380,7 +265,7 @@ def _pairs(s: ColumnStats, keys: Sequence[Key], own_key: bool) -> list[_Pair]:
                 run = s.high - s.low + 1
                 if (run / (k.high - k.low + 1)) ** s.distinct < SPREAD_LIMIT:
                     continue  # the values crowd into a corner of the key's range
-                if _counter_like(s.column) and s.low == k.low and s.distinct == run:
+                if counter_like(s.column) and s.low == k.low and s.distinct == run:
                     continue  # 1, 2, 3 ... n of a number column: a counter, which any id range from 1 holds
             if level == NAME_NONE:
                 if s.kind == "integer":

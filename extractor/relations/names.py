@@ -31,7 +31,7 @@ def key_like(column: str) -> bool:
         any(n.endswith(s) for s in _KEY_SUFFIXES) or n.endswith("ref")
 
 
-def _counter_like(column: str) -> bool:
+def counter_like(column: str) -> bool:
     """``lopenr``, ``husnr``, ``versjonsnr``: a number, often counted from 1, rather than a reference."""
     return _norm(column).endswith(_COUNTER_SUFFIXES)
 
