@@ -88,8 +88,7 @@ class MariaDB:
         """Start the server; the first start after ``install`` also sets up the accounts."""
         first = not (self.entry.path / "accounts.done").exists()
         old = self.run / "socket-dir"
-        if old.exists():  # what a run that was killed left behind
-            _remove_socket_dir(Path(old.read_text(encoding="utf-8")))
+        _sweep()  # what runs that were killed left behind
         if len(str(self.run / "sock")) <= SOCKET_LIMIT:
             self.socket_dir = self.run
         else:
@@ -99,7 +98,7 @@ class MariaDB:
         log = self.run / "server.log"
         argv = ["mariadbd", "--no-defaults", f"--datadir={self.data}", f"--socket={self.socket}", "--skip-networking",
                 f"--pid-file={self.run / 'mariadbd.pid'}", f"--log-error={log}",
-                f"--secure-file-priv={self.entry.path / 'files'}", "--local-infile=0", "--event-scheduler=DISABLED",
+                f"--secure-file-priv={self.entry.path / 'files'}", "--local-infile=0", "--event-scheduler=OFF",
                 "--skip-symbolic-links", f"--tmpdir={self.run}", "--max-allowed-packet=1G", "--skip-name-resolve",
                 "--innodb-buffer-pool-size=128M", "--skip-log-bin", "--character-set-server=utf8mb4",
                 "--collation-server=utf8mb4_general_ci", "--performance-schema=OFF", "--skip-slave-start",
@@ -211,6 +210,30 @@ class MariaDB:
             _remove_socket_dir(self.socket_dir)
             (self.run / "socket-dir").unlink(missing_ok=True)
         self.socket_dir = None
+
+
+def _sweep() -> None:
+    """Remove socket folders of throwaway servers that no longer run (their runs were killed):
+    nothing answers on their socket."""
+    import socket
+
+    for path in Path(tempfile.gettempdir()).glob("uttrekk-mariadb-*"):
+        try:
+            if path.stat().st_uid not in (os.geteuid(), _nobody()):
+                continue
+            with socket.socket(socket.AF_UNIX) as probe:
+                probe.connect(str(path / "sock"))
+        except OSError:
+            _remove_socket_dir(path)
+
+
+def _nobody() -> int:
+    import pwd
+
+    try:
+        return pwd.getpwnam("nobody").pw_uid
+    except KeyError:
+        return -1
 
 
 def _remove_socket_dir(path: Path) -> None:

@@ -444,7 +444,7 @@ class DumpFilter:
             return
         if words[0][1] in ("insert", "replace"):
             table = _target(words)
-            if table is not None:
+            if table is not None and self._key(table)[0].lower() not in SYSTEM_DATABASES:
                 facts = self.tables.setdefault(self._key(table), TableFacts(line))
                 facts.rows += _tuples(words)
                 facts.refused_rows.append(line)
@@ -462,12 +462,14 @@ class DumpFilter:
             return None
         assert table is not None
         key = self._key(table)
+        if key[0].lower() in SYSTEM_DATABASES:
+            self.refused.append(Refusal(line, _shown(raw.decode("latin-1")),
+                                        f"writes into the server's own database {key[0]}"))
+            return None
         facts = self.tables.setdefault(key, TableFacts(line))
         facts.rows += rows
         why = ""
-        if key[0] in SYSTEM_DATABASES:
-            why = f"writes into the server's own database {key[0]}"
-        elif key in self.triggers:
+        if key in self.triggers:
             trigger, at = self.triggers[key]
             why = f"the dump gave {key[1]} the trigger {trigger} before (line {at}), which would change the rows"
         if why:
@@ -497,6 +499,9 @@ class DumpFilter:
             return self._checked(words, text, line, verb)
         if self.skipping is not None and verb != "set":
             return None
+        why = _forbidden(words, text)
+        if why:
+            return Refusal(line, _shown(text), why)
         if verb == "set":
             return self._set(words, text, line)
         if verb in ("insert", "replace"):

@@ -138,6 +138,7 @@ def _errors(path: Path) -> list[tuple[int, str]]:
 def _count(server: MariaDB, filt: DumpFilter, errors: list[tuple[int, str]], default: str | None) -> dict[str, Any]:
     """Compare what the dump carries with what the server holds: losses and notes."""
     by_line = {line: msg for line, msg in errors}
+    reasons = {r.line: r.why for r in filt.refused}
     used: set[int] = set()
     losses: list[dict[str, str]] = []
     notes: list[str] = []
@@ -160,9 +161,9 @@ def _count(server: MariaDB, filt: DumpFilter, errors: list[tuple[int, str]], def
         if n != tf.rows:
             failed = [f"line {line}: {by_line[line]}" for line in tf.insert_lines if line in by_line]
             used.update(line for line in tf.insert_lines if line in by_line)
-            failed += [f"line {line}: refused" for line in tf.refused_rows]
+            failed += [f"line {line}: refused, {reasons.get(line, '')}" for line in tf.refused_rows]
             losses.append({"database": db, "table": table,
-                           "what": f"{db}.{table}: the dump inserts {tf.rows} rows, {n} were restored"
+                           "what": f"{db}.{table}: the dump inserts {_rows(tf.rows)}, {n} were restored"
                                    + (f" ({'; '.join(failed[:3])}{' …' if len(failed) > 3 else ''})" if failed else "")})
     for (db, view), line in sorted(filt.views.items()):
         if tables(db).get(view) != "VIEW":
@@ -195,6 +196,10 @@ def _count(server: MariaDB, filt: DumpFilter, errors: list[tuple[int, str]], def
     server_dbs = server.databases()
     databases = {db: server_dbs.get(db, 0) for db in filt.databases if db in server_dbs}
     return {"databases": databases, "losses": losses, "notes": notes, "default_database": default}
+
+
+def _rows(n: int) -> str:
+    return f"{n} row{'' if n == 1 else 's'}"
 
 
 def _dump_facts(probe: Probe, found: Found, digest: str) -> dict[str, Any]:
