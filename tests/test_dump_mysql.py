@@ -363,6 +363,7 @@ def test_hostile_dump_is_refused_statement_by_statement(dump_cache, canary, tmp_
     for line, said in expected:
         if said:
             assert re.search(rf"(line {line}: refused|lines {line}-).*{re.escape(said)}", report), (line, said, report)
+    assert not re.search(r"line \d+: ERROR", report)  # the client and server never saw a refused statement
     for name in ("system", "bang", "bang2", "tee", "tee2", "pager", "outfile", "dumpfile", "general.log", "delim",
                  "proc"):
         assert not (canary / name).exists(), name

@@ -29,8 +29,9 @@ from . import Found, OpenOptions, Probe
 if TYPE_CHECKING:
     from dialects.base import Dialect
 
-ENGINE = "mariadb"
-"""The cache entries' engine name (``throwaway.entry_for``)."""
+ENGINE = "mariadb1"
+"""The cache entries' engine name (``throwaway.entry_for``), with the version of what the restore
+does (the filter's rules, the loss check): a change to them gets new entries, not old restores."""
 
 _HEADER = re.compile(rb"-- (MySQL|MariaDB) dump (\S+)\s+Distrib (\S+?),? ")
 _HOST = re.compile(rb"^-- Host: (\S*)\s+Database: ([^\r\n]*)$", re.M)

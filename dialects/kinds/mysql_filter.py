@@ -19,7 +19,7 @@ statement) and lets through only what mysqldump and mariadb-dump write, each che
 - ``INSERT``/``REPLACE … VALUES`` with literal values only (no calls, no sub-selects), refused into
   a table the dump gave a trigger before (the trigger would change the rows while restoring);
 - ``USE``, ``LOCK``/``UNLOCK TABLES``, ``START TRANSACTION``/``COMMIT``, MariaDB's
-  ``SELECT SETVAL(…)`` for sequences; the ``DELIMITER`` client command.
+  ``SELECT``/``DO SETVAL(…)`` for sequences; the ``DELIMITER`` client command.
 
 Everything else is refused (client commands such as ``system``, ``\\!``, ``source``, ``tee``,
 ``connect``; ``SELECT … INTO OUTFILE``, ``LOAD DATA``, ``LOAD_FILE()``, ``GRANT``, ``CREATE USER``,
@@ -513,7 +513,7 @@ class DumpFilter:
         if verb in ("commit", "rollback") or verb == "start" and words[1:2] == [("name", "transaction")] \
                 or verb == "begin" and len(words) == 1:
             return _raw(text, self.delim)
-        if verb == "select" and called(text) == {"setval"} and not any(w in (("name", "from"), ("name", "into"))
+        if verb in ("select", "do") and called(text) == {"setval"} and not any(w in (("name", "from"), ("name", "into"))
                                                                         for w in words):
             return _raw(text, self.delim)
         return Refusal(line, _shown(text), _why_not(words))
