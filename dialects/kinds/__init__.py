@@ -101,6 +101,7 @@ class SourceKind(Protocol):
 KINDS: dict[str, str] = {
     "url": "dialects.kinds.url:DatabaseUrl",
     "sqlite": "dialects.kinds.sqlite_file:SQLiteFile",
+    "mysql_dump": "dialects.kinds.mysql_dump:MySQLDump",
 }
 """Kind key -> ``module:Class``, tried in this order."""
 
