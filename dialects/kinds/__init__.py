@@ -102,6 +102,7 @@ KINDS: dict[str, str] = {
     "url": "dialects.kinds.url:DatabaseUrl",
     "sqlite": "dialects.kinds.sqlite_file:SQLiteFile",
     "mysql_dump": "dialects.kinds.mysql_dump:MySQLDump",
+    "firebird": "dialects.kinds.firebird_file:FirebirdFile",
 }
 """Kind key -> ``module:Class``, tried in this order."""
 

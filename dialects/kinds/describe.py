@@ -10,6 +10,7 @@ ACCEPTED = ("a database URL (postgresql://, mysql://, mariadb://, firebird://, m
 
 ACCEPTED_BY: dict[str, str] = {
     "mysql_dump": "a MySQL or MariaDB dump (mysqldump or mariadb-dump SQL)",
+    "firebird": "a Firebird backup (gbak, .fbk) or database file (.fdb, .gdb)",
 }
 """Kind key -> what it accepts, in words (for kinds beyond ``ACCEPTED``)."""
 
