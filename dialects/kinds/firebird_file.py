@@ -239,7 +239,9 @@ def provenance(probe: Probe, found: Found, backup: Backup | None, header: Databa
     """The file's origin as (key, value) pairs and as one Norwegian sentence."""
     assert probe.path is not None
     name, size = probe.path.name, probe.size
-    facts: list[tuple[str, str]] = [("file", name), ("size", f"{size} bytes"), ("sha256", digest)]
+    copy = "restored from" if backup is not None else "a copy of"
+    facts: list[tuple[str, str]] = [("database", f"{copy} {name} in uttrekk's cache"), ("file", name),
+                                    ("size", f"{size} bytes"), ("sha256", digest)]
     reader = f"Firebird {engine}"
     if backup is not None:
         facts += [("format", backup.what), ("made", backup.made_iso), ("made from", backup.database),

@@ -189,7 +189,7 @@ def _gfix(probe: Probe, engine: Engine, account: Account, tools: Install, args: 
     """Run gfix on the copy; its output, or ``SourceError`` with it when gfix fails."""
     proc = run_tool(engine, account, [tools.gfix, *args, str(engine.databases / DATABASE)],
                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    out = _communicate(proc)
+    out = _communicate(proc).replace(str(engine.databases / DATABASE), "the copy")
     if proc.returncode != 0:
         said = " ".join(out.split()) or f"exit status {proc.returncode}"
         cut = " (the file is cut short)" if "less than expected" in out else ""
