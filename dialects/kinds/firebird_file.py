@@ -18,8 +18,9 @@ Recognised by their first bytes (``firebird_headers``), never by name. Opening o
    entry's lock until ``close`` so no other run removes it meanwhile.
 
 Firebird cannot share a snapshot between connections, so ``--jobs`` above 1 is refused (as for a
-Firebird URL). External tables are left out, with a note: their rows are in a file outside the
-database, which neither a backup nor a database file holds.
+Firebird URL). External tables are left out (sqlalchemy-firebird does not list them, here as through a
+server URL) with a note: their rows are in a file outside the database, which neither a backup nor
+a database file holds, and which the engine is not let read.
 """
 
 from __future__ import annotations
@@ -211,7 +212,7 @@ def _open(probe: Probe, found: Found, options: OpenOptions, backup: Backup | Non
                           "'uttrekk cache clear' and try again") from None
     lost = {**existing(list(facts.get("tables", ())), present), **dict(facts.get("lost", {}))}
     notes = [*holds.notes(), *facts.get("notes", ()), *accepted(probe, lost, options.accept_losses)]
-    dialect = FirebirdFileSource(sa_engine, probe.text, probe.path, stack, holds)
+    dialect = FirebirdFileSource(sa_engine, probe.text, probe.path, stack)
     dialect.source_notes = tuple(notes)
     dialect.provenance, dialect.provenance_text = provenance(probe, found, backup, header, digest,
                                                              str(facts.get("gbak", tools.version)), version)

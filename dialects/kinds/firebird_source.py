@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,27 +11,20 @@ from dialects.firebird import Firebird
 from extractor.errors import SourceError
 
 if TYPE_CHECKING:
-    from extractor.model import Schema, Table
-
-    from .firebird_engine import Held
+    from extractor.model import Table
 
 
 class FirebirdFileSource(Firebird):
-    """Names the file it came from (never the cache), leaves out external tables (their rows are in
-    a file the dump does not hold), and releases the cache entry when closed."""
+    """Names the file it came from (never the cache), and releases the cache entry when closed.
+    (External tables are not listed by sqlalchemy-firebird, here as through a server URL.)"""
 
-    def __init__(self, engine: Any, label: str, path: Path, stack: ExitStack, holds: Held) -> None:
+    def __init__(self, engine: Any, label: str, path: Path, stack: ExitStack) -> None:
         super().__init__(engine, label)
         self.file = path
         self._stack = stack
-        self._external = {engine.dialect.normalize_name(t) for t in holds.external_tables or {}}
 
     def source_files(self) -> tuple[Path, ...]:
         return (self.file,)
-
-    def reflect(self, schema: str | None = None, views: bool | Collection[str] = False) -> Schema:
-        reflected = super().reflect(schema, views)
-        return replace(reflected, tables=tuple(t for t in reflected.tables if t.name not in self._external))
 
     def iter_rows(self, table: Table, columns: Sequence[str], order_by: Sequence[str]) -> Iterator[tuple[Any, ...]]:
         """The adapter's reading, with the reason when a computed column's PSQL tried to reach another database."""
