@@ -177,7 +177,9 @@ def test_a_backup_and_a_database_file_extract_like_the_live_database(fb_source, 
     assert f"SHA-256 {digest}" in addml
     assert ("Firebird-sikkerhetskopien kunde.fbk" if kind == "fbk" else "Firebird-databasefilen kunde.fdb") in addml
     assert "lest med Firebird 3.0" in addml or "kopi med Firebird 3.0" in addml
-    assert [p.name for p in _entries(dump_cache)] == [f"firebird-{digest}"]
+    entry, = _entries(dump_cache)
+    assert entry.name == f"firebird-{digest}"
+    assert (entry / "db" / "database.fdb").read_bytes()[42] & 0x20  # restored read-only (hdr_read_only)
 
 
 def test_recognised_by_content_never_by_name(fb_source, tmp_path):
@@ -549,3 +551,24 @@ def test_kill_9_during_the_restore_leaves_no_process_and_nothing_complete(fb_big
     r = uttrekk("inspect", fb_big, "--no-scan")
     assert r.returncode == 0 and "stor: 400000 rows" in r.stdout, r.stdout + r.stderr
     assert (entry / "restored.json").exists()
+
+
+@pytest.mark.parametrize(("sig", "status", "said"), [(signal.SIGTERM, 143, "uttrekk: terminated (SIGTERM)"),
+                                                     (signal.SIGINT, 130, "uttrekk: interrupted")])
+def test_sigterm_and_ctrl_c_while_reading_end_in_one_line(fb_big, dump_cache, tmp_path, sig, status, said):
+    """Stopped while it reads a table, uttrekk ends as it does for any source: one line, the
+    finished tables kept, no traceback and no crash of the embedded engine at exit (firebird_engine:
+    the client library's own signal handlers, and a connection sqlalchemy-firebird cannot terminate)."""
+    assert uttrekk("inspect", fb_big, "--no-scan").returncode == 0  # restored before the run that is stopped
+    out = tmp_path / "x"
+    proc = subprocess.Popen([sys.executable, "-m", "extractor", "extract", str(fb_big), "--out", str(out),
+                             "--charset", "UTF-8"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+    deadline = time.monotonic() + 120
+    while sum(f.stat().st_size for f in (tmp_path / ".x.uttrekk-partial").rglob("*.txt")) < 4 << 20:
+        assert proc.poll() is None and time.monotonic() < deadline, "the extract never wrote 4 MiB"
+        time.sleep(0.02)
+    proc.send_signal(sig)
+    output = proc.communicate(timeout=120)[0]
+    assert proc.returncode == status, output
+    assert said in output and "Traceback" not in output and "Exception" not in output, output
