@@ -572,3 +572,11 @@ def test_sigterm_and_ctrl_c_while_reading_end_in_one_line(fb_big, dump_cache, tm
     output = proc.communicate(timeout=120)[0]
     assert proc.returncode == status, output
     assert said in output and "Traceback" not in output and "Exception" not in output, output
+
+
+def test_database_option_is_refused_for_a_firebird_file(fb_source):
+    """A Firebird file holds one database: --database NAME cannot choose among several."""
+    from dialects import open_source
+
+    with pytest.raises(SourceError, match="a Firebird file holds one database; leave --database out"):
+        open_source(str(fb_source["fbk"]), database="kunde")

@@ -43,8 +43,8 @@ if TYPE_CHECKING:
     from .firebird_engine import Install
 
 KIND = "firebird"
-INSTALL_NEWER = ("install Firebird {version} or newer (firebirdsql.org; it reads older files too), and read the "
-                 "database through its server: uttrekk extract firebird://SYSDBA@localhost//path/to/file.fdb")
+INSTALL_NEWER = ("install Firebird {version} or newer (firebirdsql.org){restore}, and give uttrekk the database "
+                 "through that server: uttrekk extract firebird://SYSDBA@localhost//path/to/{name}")
 
 
 class FirebirdFile:
@@ -69,6 +69,9 @@ class FirebirdFile:
         from .throwaway import server_account
 
         assert probe.path is not None
+        if options.database is not None:
+            raise SourceError(f"{probe.text}: --database {options.database}: a Firebird file holds one database; "
+                              "leave --database out")
         backup, header = backup_header(probe.head), database_header(probe.head)
         account = server_account()
         tools = install(account)
@@ -94,8 +97,8 @@ def refuse_backup(probe: Probe, backup: Backup, tools: Install) -> None:
         raise SourceError(
             f"{probe.text}: a gbak backup of format {backup.format} ({backup.firebird}), newer than this machine's "
             f"gbak restores ({tools.name}: format {tools.backup_format} and older); "
-            + INSTALL_NEWER.format(version=_newest(backup.firebird))
-            + ", after restoring the backup there with its gbak -c")
+            + INSTALL_NEWER.format(version=_newest(backup.firebird), name=_fdb(probe),
+                                   restore=f", restore the backup there (gbak -c {_name(probe)} {_fdb(probe)})"))
     if backup.volume > 1:
         raise SourceError(f"{probe.text}: volume {backup.volume} of a multi-volume gbak backup; give the first "
                           "volume (gbak asks for the others in order, which uttrekk cannot do: join them by "
@@ -112,7 +115,8 @@ def refuse_database(probe: Probe, header: DatabaseHeader, tools: Install) -> Non
     if not tools.opens(header):
         if (header.ods_major, header.ods_minor) > (major, minor):
             raise SourceError(f"{probe.text}: a Firebird database file of {header.what}, newer than this machine's "
-                              f"{own} only; " + INSTALL_NEWER.format(version=_newest(header.made_by)))
+                              f"{own} only; " + INSTALL_NEWER.format(version=_newest(header.made_by), restore="",
+                                                                     name=_name(probe)))
         raise SourceError(
             f"{probe.text}: a Firebird database file of {header.what}, older than this machine's {own} only; "
             f"back it up with the gbak of {header.made_by} (gbak -b file.fdb file.fbk) and give uttrekk the .fbk, "
@@ -127,6 +131,16 @@ def refuse_database(probe: Probe, header: DatabaseHeader, tools: Install) -> Non
     if header.next_header:
         raise SourceError(f"{probe.text}: the first file of a multi-file database, which continues in secondary "
                           "files at paths of the machine it came from; give a gbak backup of the whole database")
+
+
+def _name(probe: Probe) -> str:
+    assert probe.path is not None
+    return probe.path.name
+
+
+def _fdb(probe: Probe) -> str:
+    assert probe.path is not None
+    return probe.path.with_suffix(".fdb").name
 
 
 def _newest(made_by: str) -> str:
