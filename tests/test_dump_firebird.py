@@ -239,13 +239,20 @@ def test_a_process_that_loaded_the_client_library_otherwise_is_refused(fb_source
 CANARY = "hemmelig-kanari"
 
 
+def _database(statements: list[str]) -> tuple[str, sa.engine.URL]:
+    """A new database on the test server made of ``statements``, each committed."""
+    path, url = _fresh_firebird()
+    with _connect(path, url) as con:
+        for stmt in statements:
+            con.cursor().execute(stmt)
+            con.commit()
+    return path, url
+
+
 @pytest.fixture(scope="module")
 def fb_victim():
     """A database on the test server that hostile files try to write into over the network."""
-    victim, url = _fresh_firebird()
-    with _connect(victim, url) as con:
-        con.cursor().execute("CREATE TABLE victim (hva VARCHAR(100))")
-        con.commit()
+    victim, url = _database(["CREATE TABLE victim (hva VARCHAR(100))"])
     remote = f"'{url.host}/{url.port}:{victim}' AS USER '{url.username}' PASSWORD '{url.password}'"
     yield {"path": victim, "url": url, "remote": remote}
     _drop_firebird(victim)
@@ -263,11 +270,7 @@ def _victims(fb_victim) -> list[str]:
 
 def _hostile(statements: list[str], folder: Path, name: str) -> dict[str, Path | str]:
     """A database made of ``statements`` on the test server, its gbak backup and its file."""
-    path, url = _fresh_firebird()
-    with _connect(path, url) as con:
-        for stmt in statements:
-            con.cursor().execute(stmt)
-            con.commit()
+    path, url = _database(statements)
     return {"fbk": _gbak(path, url, folder / f"{name}.fbk"), "fdb": _copy_out(path, folder / f"{name}.fdb"),
             "path": path}
 
@@ -436,13 +439,9 @@ def test_a_backup_newer_than_this_gbak_is_refused(fb_source, dump_cache, tmp_pat
 @pytest.fixture(scope="module")
 def fb_lossy(tmp_path_factory):
     """A backup one of whose rows gbak cannot store: a UTF8 text made malformed in the backup file."""
-    path, url = _fresh_firebird()
-    with _connect(path, url) as con:
-        cur = con.cursor()
-        cur.execute("CREATE TABLE sak (id INTEGER NOT NULL PRIMARY KEY, tittel VARCHAR(40))")
-        con.commit()
-        cur.executemany("INSERT INTO sak VALUES (?, ?)", [(1, "Sápmi"), (2, "Oslo"), (3, "Tromsø")])
-        con.commit()
+    path, url = _database(["CREATE TABLE sak (id INTEGER NOT NULL PRIMARY KEY, tittel VARCHAR(40))",
+                           "INSERT INTO sak VALUES (1, 'Sápmi')", "INSERT INTO sak VALUES (2, 'Oslo')",
+                           "INSERT INTO sak VALUES (3, 'Tromsø')"])
     folder = tmp_path_factory.mktemp("fblossy")
     fbk = _gbak(path, url, folder / "tap.fbk")
     data = fbk.read_bytes()
@@ -506,14 +505,10 @@ def test_gbak_log_says_which_table_and_rows_were_lost_and_what_only_needs_a_note
 @pytest.fixture(scope="module")
 def fb_big(tmp_path_factory):
     """A backup whose restore takes long enough to be killed in the middle."""
-    path, url = _fresh_firebird()
-    with _connect(path, url) as con:
-        cur = con.cursor()
-        cur.execute("CREATE TABLE stor (id INTEGER NOT NULL PRIMARY KEY, t VARCHAR(200))")
-        con.commit()
-        cur.execute("EXECUTE BLOCK AS DECLARE i INTEGER = 0; BEGIN WHILE (i < 400000) DO BEGIN "
-                    "INSERT INTO stor VALUES (:i, 'Sámi – ' || :i || LPAD('', 150, 'x')); i = i + 1; END END")
-        con.commit()
+    path, url = _database([
+        "CREATE TABLE stor (id INTEGER NOT NULL PRIMARY KEY, t VARCHAR(200))",
+        "EXECUTE BLOCK AS DECLARE i INTEGER = 0; BEGIN WHILE (i < 400000) DO BEGIN "
+        "INSERT INTO stor VALUES (:i, 'Sámi – ' || :i || LPAD('', 150, 'x')); i = i + 1; END END"])
     fbk = _gbak(path, url, tmp_path_factory.mktemp("fbbig") / "stor.fbk")
     _drop_firebird(path)
     return fbk
