@@ -246,6 +246,12 @@ def engine_version(conn: Any) -> str:
     return str(conn.exec_driver_sql("SELECT rdb$get_context('SYSTEM', 'ENGINE_VERSION') FROM rdb$database").scalar())
 
 
+def tables(conn: Any) -> set[str]:
+    """The database's tables (not views), as the catalogue names them."""
+    return {r[0] for r in conn.exec_driver_sql(
+        "SELECT TRIM(RDB$RELATION_NAME) FROM RDB$RELATIONS WHERE RDB$VIEW_BLR IS NULL").all()}
+
+
 # -- what the file holds that uttrekk does not run ---------------------------------------------------
 
 _EXTERNAL_FUNCTIONS = """

@@ -188,7 +188,7 @@ def _open(probe: Probe, found: Found, options: OpenOptions, backup: Backup | Non
     from dialects.base import _short
 
     from . import throwaway
-    from .firebird_engine import Engine, embedded_engine, engine_version, held, make_root
+    from .firebird_engine import Engine, embedded_engine, engine_version, held, make_root, tables
     from .firebird_restore import DATABASE, copy_database, existing, restore_backup
     from .firebird_source import FirebirdFileSource
 
@@ -203,13 +203,17 @@ def _open(probe: Probe, found: Found, options: OpenOptions, backup: Backup | Non
         entry.touch()
         facts = entry.facts()
     else:
-        throwaway.private_folder(engine.databases, account)
-        engine = make_root(entry.path, engine.databases, account)
-        if backup is not None:
-            made = restore_backup(probe, engine, account, tools, options.quiet)
-        else:
-            assert header is not None
-            made = copy_database(probe, header, engine, account, tools, options.quiet)
+        try:
+            throwaway.private_folder(engine.databases, account)
+            engine = make_root(entry.path, engine.databases, account)
+            if backup is not None:
+                made = restore_backup(probe, engine, account, tools, options.quiet)
+            else:
+                assert header is not None
+                made = copy_database(probe, header, engine, account, tools, options.quiet)
+        except BaseException:
+            entry.reset()  # no half-restored database kept in the cache (kill -9 leaves one: the next run removes it)
+            raise
         facts = {"what": found.what, "gbak": tools.version, "notes": made.notes, "lost": made.lost,
                  "tables": made.tables, "restored": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
         entry.record(facts)
@@ -220,7 +224,7 @@ def _open(probe: Probe, found: Found, options: OpenOptions, backup: Backup | Non
         with sa_engine.connect() as conn:
             version = engine_version(conn)
             holds = held(conn)
-            present = {r[0] for r in conn.exec_driver_sql(_TABLES).all()}
+            present = tables(conn)
     except sa.exc.DBAPIError as exc:
         raise SourceError(f"{probe.text}: the restored copy cannot be opened ({_short(exc)}); remove it with "
                           "'uttrekk cache clear' and try again") from None
@@ -228,12 +232,9 @@ def _open(probe: Probe, found: Found, options: OpenOptions, backup: Backup | Non
     notes = [*holds.notes(), *facts.get("notes", ()), *accepted(probe, lost, options.accept_losses)]
     dialect = FirebirdFileSource(sa_engine, probe.text, probe.path, stack)
     dialect.source_notes = tuple(notes)
-    dialect.provenance, dialect.provenance_text = provenance(probe, found, backup, header, digest,
+    dialect.provenance, dialect.provenance_text = provenance(probe, backup, header, digest,
                                                              str(facts.get("gbak", tools.version)), version)
     return dialect
-
-
-_TABLES = "SELECT TRIM(RDB$RELATION_NAME) FROM RDB$RELATIONS WHERE RDB$VIEW_BLR IS NULL"
 
 
 def accepted(probe: Probe, lost: dict[str, str], accept: Collection[str]) -> list[str]:
@@ -249,8 +250,8 @@ def accepted(probe: Probe, lost: dict[str, str], accept: Collection[str]) -> lis
     return [f"the restore lost data the profile accepts: table {t}: {w}" for t, w in lost.items()]
 
 
-def provenance(probe: Probe, found: Found, backup: Backup | None, header: DatabaseHeader | None, digest: str,
-               gbak: str, engine: str) -> tuple[tuple[tuple[str, str], ...], str]:
+def provenance(probe: Probe, backup: Backup | None, header: DatabaseHeader | None, digest: str, gbak: str,
+               engine: str) -> tuple[tuple[tuple[str, str], ...], str]:
     """The file's origin as (key, value) pairs and as one Norwegian sentence."""
     assert probe.path is not None
     name, size = probe.path.name, probe.size
