@@ -178,7 +178,7 @@ def test_a_backup_and_a_database_file_extract_like_the_live_database(fb_source, 
     assert ("Firebird-sikkerhetskopien kunde.fbk" if kind == "fbk" else "Firebird-databasefilen kunde.fdb") in addml
     assert "lest med Firebird 3.0" in addml or "kopi med Firebird 3.0" in addml
     entry, = _entries(dump_cache)
-    assert entry.name == f"firebird-{digest}"
+    assert entry.name == f"firebird1-{digest}"
     assert (entry / "db" / "database.fdb").read_bytes()[42] & 0x20  # restored read-only (hdr_read_only)
 
 
@@ -531,7 +531,7 @@ def test_kill_9_during_the_restore_leaves_no_process_and_nothing_complete(fb_big
     proc = subprocess.Popen([sys.executable, "-m", "extractor", "inspect", str(fb_big), "--no-scan"], cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
-    while not _processes(f"{dump_cache}/restored/firebird-"):
+    while not _processes(f"{dump_cache}/restored/firebird1-"):
         assert proc.poll() is None and time.monotonic() < deadline, "gbak never started"
         time.sleep(0.05)
     time.sleep(0.5)

@@ -43,6 +43,9 @@ if TYPE_CHECKING:
     from .firebird_engine import Install
 
 KIND = "firebird"
+ENTRY = "firebird1"
+"""The cache entries' engine name (``throwaway.entry_for``), with the version of what the restore and the
+engine configuration do: a change to them gets new entries, not old restores."""
 INSTALL_NEWER = ("install Firebird {version} or newer (firebirdsql.org){restore}, and give uttrekk the database "
                  "through that server: uttrekk extract firebird://SYSDBA@localhost//path/to/{name}")
 
@@ -197,7 +200,7 @@ def _open(probe: Probe, found: Found, options: OpenOptions, backup: Backup | Non
             print(f"uttrekk: {probe.text}: another uttrekk run is restoring this file; waiting for it",
                   file=sys.stderr)
 
-    entry = stack.enter_context(throwaway.entry_for(KIND, digest, waiting))
+    entry = stack.enter_context(throwaway.entry_for(ENTRY, digest, waiting))
     engine = Engine(entry.path / "engine", entry.path / "db")
     if entry.complete:
         entry.touch()
