@@ -44,6 +44,8 @@ for a table's column).
 from __future__ import annotations
 
 import itertools
+import signal
+import threading
 from collections.abc import Collection, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -85,6 +87,9 @@ class Firebird(Dialect):
     addresses = {"rowid": ("RDB$DB_KEY", "{c}")}
     snapshot_note = "one SNAPSHOT transaction with read-only access for the whole run"
     array_refusal = "arrays in a query's result cannot be read (their bounds are known only for a table's column)"
+
+    def __init__(self, engine: Any, label: str) -> None:
+        super().__init__(with_python_signals(engine), label)
 
     @classmethod
     def check_url(cls, url: URL) -> None:
@@ -232,3 +237,34 @@ def _index_set(lower: int, upper: int) -> str:
 def _form(url: URL) -> str:
     return (f"{url_label(url.set(database=EXAMPLE_PATH))} (the path on the server's machine, after two slashes), "
             "or an alias from the server's databases.conf")
+
+
+def with_python_signals(engine: Any) -> Any:
+    """``engine`` with two fixes for the Firebird client library under uttrekk's signal handling:
+    SIGINT and SIGTERM go back to Python after each connection attaches (see
+    ``keep_python_signal_handlers``), and a connection SQLAlchemy gives up on (Ctrl-C in the middle
+    of a fetch) is closed: sqlalchemy-firebird would call a ``terminate()`` that firebird-driver's
+    connections lack, and the connection outlived the engine and crashed the process at exit."""
+    if not sa.event.contains(engine, "connect", _signals_back):
+        sa.event.listen(engine, "connect", _signals_back)
+    engine.dialect.do_terminate = engine.dialect.do_close
+    return engine
+
+
+def _signals_back(*_: Any) -> None:
+    keep_python_signal_handlers()
+
+
+def keep_python_signal_handlers() -> None:
+    """Give SIGINT and SIGTERM back to Python after the client library attached a database.
+
+    The library installs handlers of its own on first attachment, which shut every connection
+    down under the running program: uttrekk's own handling (one line, the finished tables kept for
+    ``--resume``) then met dead connections and printed tracebacks. Python's handlers close the
+    connections in order instead."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        handler = signal.getsignal(sig)
+        if handler is not None:  # None: not Python's to give back
+            signal.signal(sig, handler)

@@ -575,3 +575,27 @@ def test_database_option_is_refused_for_a_firebird_file(fb_source):
 
     with pytest.raises(SourceError, match="a Firebird file holds one database; leave --database out"):
         open_source(str(fb_source["fbk"]), database="kunde")
+
+
+def test_sigterm_while_reading_a_firebird_server_ends_in_one_line(tmp_path):
+    """The same two client-library fixes hold for a Firebird URL (dialects/firebird.py): without them
+    SIGTERM in the middle of a fetch crashed the process (exit 139) instead of one line and 143."""
+    path, url = _database([
+        "CREATE TABLE stor (id INTEGER NOT NULL PRIMARY KEY, t VARCHAR(200))",
+        "EXECUTE BLOCK AS DECLARE i INTEGER = 0; BEGIN WHILE (i < 400000) DO BEGIN "
+        "INSERT INTO stor VALUES (:i, 'Sámi – ' || :i || LPAD('', 150, 'x')); i = i + 1; END END"])
+    try:
+        out = tmp_path / "x"
+        proc = subprocess.Popen([sys.executable, "-m", "extractor", "extract", url.render_as_string(hide_password=False),
+                                 "--out", str(out), "--charset", "UTF-8"], cwd=ROOT, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+        deadline = time.monotonic() + 120
+        while sum(f.stat().st_size for f in (tmp_path / ".x.uttrekk-partial").rglob("*.txt")) < 4 << 20:
+            assert proc.poll() is None and time.monotonic() < deadline, "the extract never wrote 4 MiB"
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGTERM)
+        output = proc.communicate(timeout=120)[0]
+        assert proc.returncode == 143, output
+        assert "uttrekk: terminated (SIGTERM)" in output and "Traceback" not in output, output
+    finally:
+        _drop_firebird(path)

@@ -28,9 +28,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
 import subprocess
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -215,31 +213,13 @@ def embedded_engine(engine: Engine, database: Path) -> sa.engine.Engine:
     """A SQLAlchemy engine on ``database`` through the embedded engine, database triggers off."""
     import sqlalchemy as sa
 
+    from dialects.firebird import with_python_signals
+
     configure_client(engine)
     url = sa.engine.URL.create("firebird+firebird", username=SYSDBA, database=str(database),
                                query={"charset": "UTF8"})
     created = sa.create_engine(url, connect_args={"no_db_triggers": True})
-    sa.event.listen(created, "connect", lambda *_: keep_python_signal_handlers())
-    # sqlalchemy-firebird ends a connection SQLAlchemy gives up on (Ctrl-C in the middle of a fetch)
-    # with a terminate() that firebird-driver's connections lack; left open, the connection outlived
-    # the engine and the process crashed at exit. Closing it is what terminating means here.
-    created.dialect.do_terminate = created.dialect.do_close  # type: ignore[method-assign]
-    return created
-
-
-def keep_python_signal_handlers() -> None:
-    """Give SIGINT and SIGTERM back to Python after the client library attached a database.
-
-    The library installs handlers of its own on first attachment, which shut every connection
-    down under the running program: uttrekk's own handling (one line, the finished tables kept for
-    ``--resume``) then met dead connections and printed tracebacks. Python's handlers close the
-    connections in order instead."""
-    if threading.current_thread() is not threading.main_thread():
-        return
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        handler = signal.getsignal(sig)
-        if handler is not None:  # None: not Python's to give back
-            signal.signal(sig, handler)
+    return with_python_signals(created)
 
 
 def engine_version(conn: Any) -> str:
