@@ -101,6 +101,7 @@ class SourceKind(Protocol):
 KINDS: dict[str, str] = {
     "url": "dialects.kinds.url:DatabaseUrl",
     "sqlite": "dialects.kinds.sqlite_file:SQLiteFile",
+    "pg_dump": "dialects.kinds.pg_dump:PgDump",
 }
 """Kind key -> ``module:Class``, tried in this order."""
 

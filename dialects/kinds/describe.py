@@ -8,7 +8,9 @@ ACCEPTED = ("a database URL (postgresql://, mysql://, mariadb://, firebird://, m
             "a SQLite database file")
 """What uttrekk takes as SOURCE, said when it takes something else (kinds add theirs to ``ACCEPTED_BY``)."""
 
-ACCEPTED_BY: dict[str, str] = {}
+ACCEPTED_BY: dict[str, str] = {
+    "pg_dump": "a PostgreSQL dump (pg_dump custom, tar or plain SQL file, a directory-format dump folder, pg_dumpall output)",
+}
 """Kind key -> what it accepts, in words (for kinds beyond ``ACCEPTED``)."""
 
 _SIGNATURES: tuple[tuple[bytes, str], ...] = (
