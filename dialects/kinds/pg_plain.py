@@ -129,7 +129,7 @@ class Splitter:
         self.complete = False
         """pg_dump's closing comment was the last thing read."""
         self.copying = False
-        self._pending = b""
+        self._pending: list[bytes] = []
         self._state: str | None = None
         self._depth = 0
         self._tag = b""
@@ -153,7 +153,11 @@ class Splitter:
     # -- input ------------------------------------------------------------------------------------
 
     def feed(self, data: bytes) -> list[Event]:
-        buf = self._pending + data if self._pending else data
+        if b"\n" not in data:  # a long line arriving in pieces: joined once, when it ends
+            self._pending.append(data)
+            return []
+        buf = b"".join([*self._pending, data]) if self._pending else data
+        self._pending = []
         events: list[Event] = []
         pos = 0
         while pos < len(buf):
@@ -167,13 +171,14 @@ class Splitter:
                 break
             self._line(buf[pos:nl + 1], events)
             pos = nl + 1
-        self._pending = buf[pos:]
+        if pos < len(buf):
+            self._pending.append(buf[pos:])
         return events
 
     def end(self) -> list[Event]:
         """What the end of the dump means: the last line without a newline, a COPY or statement cut off."""
         events: list[Event] = []
-        buf, self._pending = self._pending, b""
+        buf, self._pending = b"".join(self._pending), []
         pos = 0
         while pos < len(buf) or self.copying:
             if self.copying:
@@ -485,7 +490,7 @@ _SESSION_AUTH = _rx(rb"^(SET|RESET)( SESSION| LOCAL)? SESSION AUTHORIZATION\b")
 _CLUSTER = _rx(rb"^(CREATE|ALTER|DROP) (ROLE|GROUP|TABLESPACE|USER(?! MAPPING))\b|^COMMENT ON (ROLE|TABLESPACE)\b"
                rb"|^SECURITY LABEL\b.*\bON (ROLE|TABLESPACE)\b")
 _DEFAULT_TABLESPACE = _rx(rb"^SET default_tablespace ?(=|TO) ?'\?' ?;$")
-_SCS = _rx(rb"^SET (SESSION |LOCAL )?standard_conforming_strings ?(?:=|TO) ?('\?'|on|off|true|false)\b")
+_SCS = _rx(rb"^SET (SESSION |LOCAL )?standard_conforming_strings ?(?:=|TO) ?('\?'|(?:on|off|true|false)(?!\w))")
 _CREATE_DATABASE = _rx(rb"^CREATE DATABASE (" + _ID + rb")")
 _CREATE_TABLE = _rx(rb"^CREATE (?:UNLOGGED )?TABLE (?:IF NOT EXISTS )?" + _QNAME)
 _INSERT = _rx(rb"^INSERT INTO " + _QNAME)

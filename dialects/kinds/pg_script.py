@@ -181,16 +181,27 @@ class ScriptRestore:
         self.session: _Session | None = None
         self.no_session = 0
         self._copy: tuple[tuple[str, str, str] | None, bool] | None = None
-        self._open(database, 0)
+        self.broken = False
+        self.session = _Session(connect(database), self._warning)
+        self.out.databases.append(database)
 
     # -- the pump's side -----------------------------------------------------------------------------
 
     def write(self, data: bytes) -> int:
-        for ev in self.splitter.feed(data):
-            self._event(ev)
+        try:
+            for ev in self.splitter.feed(data):
+                self._event(ev)
+        except BaseException:
+            self.broken = True
+            raise
         return len(data)
 
     def close(self) -> None:
+        if self.broken:  # the restore is abandoned (an error, Ctrl-C): nothing more is sent
+            if self.session is not None:
+                self.session.close()
+                self.session = None
+            return
         for ev in self.splitter.end():
             self._event(ev)
         if not self.splitter.complete and not self.out.cut:
@@ -237,16 +248,21 @@ class ScriptRestore:
             return
         if what == "search_path":
             self.schema = kind[1]
+        expect = None
+        if what in ("copy", "create table", "insert"):
+            expect = self._expect(kind[1], kind[2])
+            if what == "create table":
+                expect.line = st.line
+            elif what == "insert":
+                expect.rows += int(kind[3])
         if self.session is None:
             self.no_session += 1
+            if expect is not None and not expect.why:
+                expect.why = f"its database {self.db} could not be reached"
             if what == "copy":
-                self._expect(kind[1], kind[2]).why = "its database could not be reached"
                 self._copy = (self._key(kind[1], kind[2]), False)
-            elif what == "create table":
-                self._expect(kind[1], kind[2]).line = st.line
             return
         if what == "copy":
-            expect = self._expect(kind[1], kind[2])
             error = self.session.copy_start(st.text)
             if error:
                 self._failed(st, error, expect)
@@ -255,21 +271,13 @@ class ScriptRestore:
         error = self.session.run(st.text)
         if what == "create database":
             if error and _LOCALE.search(st.text) and ("locale" in error or "collation" in error):
-                retry = _LOCALE.sub(b"", st.text)
-                if not self.session.run(retry):
+                if not self.session.run(_LOCALE.sub(b"", st.text)):
                     self.out.notes.append(f"line {st.line}: database {kind[1]} was created with this server's locale "
                                           f"instead of the dump's ({error}); values are the same, text may sort "
                                           "differently")
                     error = ""
             if not error and kind[1] not in self.out.databases:
                 self.out.databases.append(kind[1])
-        expect = None
-        if what == "create table":
-            expect = self._expect(kind[1], kind[2])
-            expect.line = st.line
-        elif what == "insert":
-            expect = self._expect(kind[1], kind[2])
-            expect.rows += int(kind[3])
         if error:
             self._failed(st, error, expect)
 
@@ -296,8 +304,9 @@ class ScriptRestore:
         if not ev.terminated:
             if expect is not None:
                 expect.cut = True
-            self.out.cut = (f"the dump ends inside the data of {key[1]}.{key[2] if key else ''} (line {ev.line}): "
-                            "it is cut short" if key else f"the dump ends inside COPY data (line {ev.line})")
+            inside = f"the data of table {key[1]}.{key[2]}" if key else "COPY data"
+            self.out.cut = (f"the dump ends inside {inside} (line {ev.line}): it is cut short, and the rest of that "
+                            "table and whatever followed are missing")
         if running and self.session is not None:
             error = self.session.copy_end()
             if error:
@@ -338,9 +347,13 @@ class ScriptRestore:
         except SourceError as exc:
             self.out.failures.append((line, f"\\connect {database}", str(exc)))
             return
-        self.session = _Session(pg, lambda text: self.out.notes.append(f"line {self.splitter.line}: warning: {text}"))
+        self.session = _Session(pg, self._warning)
         if database not in self.out.databases:
             self.out.databases.append(database)
+
+
+    def _warning(self, text: str) -> None:
+        self.out.notes.append(f"line {self.splitter.line}: warning: {text}")
 
 
 def _head(st: Statement) -> str:

@@ -15,7 +15,8 @@ The cluster lives in the dump's cache entry (``throwaway.Entry``), made with the
 - the server listens on a Unix socket only (``listen_addresses`` empty) in a folder only its
   account may enter; that folder is short-lived under ``/tmp`` because a socket path must be short
   (the cache entry's is too long), and one an earlier run left is removed once its server is gone;
-- the server runs while a run reads and dies with uttrekk (``throwaway.run_as``); it is started
+- the server runs while a run reads and dies with uttrekk (``throwaway.run_as``); its time zone is
+  UTC whatever the machine's, so ``timestamptz`` values are written alike everywhere; it is started
   read-only by default (``default_transaction_read_only``) except while restoring, when ``fsync``
   is off for speed: the cache entry is marked whole only after a clean shutdown and a ``sync``.
 """
@@ -180,7 +181,7 @@ class Cluster:
             "port": PORT, "max_connections": "50", "lc_messages": "C", "jit": "off", "autovacuum": "off",
             "wal_level": "minimal", "max_wal_senders": "0", "archive_mode": "off", "max_locks_per_transaction": "1024",
             "logging_collector": "off", "shared_preload_libraries": "", "session_preload_libraries": "",
-            "local_preload_libraries": "",
+            "local_preload_libraries": "", "timezone": "UTC", "log_timezone": "UTC",
         }
         if restoring:
             settings |= {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off",
