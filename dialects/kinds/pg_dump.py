@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from extractor.errors import SourceError
 
 from . import Found, OpenOptions, Probe, throwaway
-from .pg_archive import CUSTOM, MAGIC, TAR_BLOCK, Archive, Damaged, read_archive, read_header, tar_member
+from .pg_archive import CUSTOM, MAGIC, TAR_BLOCK, Archive, Damaged, Header, read_archive, read_header, tar_member
 from .pg_plain import plain_header
 
 if TYPE_CHECKING:
@@ -66,13 +66,14 @@ class PgDump:
             raise SourceError(f"{probe.text}: this is the toc.dat of a pg_dump directory-format archive; give the folder "
                               "that holds it (with its data files) as SOURCE")
         tools = binaries()
-        archive = _archive(probe, fmt) if fmt in ("custom", "tar", "directory") else None
-        if archive is not None:
+        archive = None
+        if fmt in ("custom", "tar", "directory"):
             from .pg_restore_run import too_new
 
-            error = too_new(archive, tools.version, tools.major)
+            error = too_new(_header(probe, fmt), tools.version, tools.major)  # before the TOC, whose layout it sets
             if error is not None:
                 raise SourceError(f"{probe.text}: {error}")
+            archive = _archive(probe, fmt)
         digest = _digest(probe, options.quiet)
         stack = ExitStack()
         try:
@@ -135,6 +136,14 @@ def _archive_found(fmt: str, header: Any) -> Found:
     what = (f"a pg_dump {FORMAT_WORDS[fmt]} (pg_dump {_short_version(header.dump_version)}, archive format "
             f"{header.archive_version})" + (f" of the database {header.dbname}" if header.dbname else ""))
     return Found("pg_dump", what, {k: v for k, v in facts.items() if v})
+
+
+def _header(probe: Probe, fmt: str) -> Header:
+    if fmt == "directory":
+        assert probe.path is not None
+        with (probe.path / "toc.dat").open("rb") as fh:
+            return read_header(fh)
+    return read_header(io.BytesIO(probe.head[TAR_BLOCK:] if fmt == "tar" else probe.head))
 
 
 def _archive(probe: Probe, fmt: str) -> Archive:
@@ -220,7 +229,10 @@ def _restore_plain(cluster: Cluster, probe: Probe, options: OpenOptions) -> tupl
                        quiet=options.quiet)
     out = sink.out
     notes = list(out.notes) + grouped(out.failures)
-    skipped = skipped_note(out.skipped)
+    kinds = {"owner": "owner statements (ALTER … OWNER TO, SET SESSION AUTHORIZATION)",
+             "privileges": "privilege statements (GRANT, REVOKE)",
+             "cluster": "role and tablespace statements (cluster objects, not data)", "tablespace": "tablespace settings"}
+    skipped = skipped_note([f"{out.skipped[k]} {text}" for k, text in kinds.items() if out.skipped.get(k)], out.owners)
     if skipped:
         notes.append(skipped)
     losses: list[Any] = []

@@ -5,7 +5,7 @@ compares: each table the dump creates must exist, and each table whose rows the 
 (COPY blocks and ``INSERT … VALUES`` of a plain dump, counted while it was read) must hold that
 many. Archive formats do not count their rows, so there a table is lost when it is missing, when
 ``pg_restore`` reported an error for its data, or when it stopped before or while restoring them.
-A loss stops the run (``LossError``) unless ``accept_losses`` names it: by table (``schema.table``
+A loss stops the run (one ``SourceError``) unless ``accept_losses`` names it: by table (``schema.table``
 or ``table``), ``large objects``, or ``cut short`` for a dump whose end is missing. Everything
 else the restore said (missing roles or extensions no table needs, skipped owners and grants) is a
 note for the report, grouped so that one cause is one line.
@@ -85,14 +85,13 @@ def grouped(failures: Iterable[tuple[int | str, str, str]], where: str = "line")
     return notes
 
 
-def skipped_note(counts: dict[str, int]) -> str:
-    """One line for what was left out on purpose (owners, privileges, roles, tablespaces)."""
-    parts = {"owner": "owner statements (ALTER … OWNER TO, SET SESSION AUTHORIZATION)",
-             "privileges": "privilege statements (GRANT, REVOKE)",
-             "cluster": "role and tablespace statements (cluster objects, not data)",
-             "tablespace": "tablespace settings"}
-    said = [f"{counts[k]} {text}" for k, text in parts.items() if counts.get(k)]
-    if not said:
+def skipped_note(skipped: list[str], owners: set[str]) -> str:
+    """One line for what was left out on purpose: ``skipped`` (``3 privilege statements`` …) and
+    the roles that own objects in the dump (none of them exists in the throwaway server)."""
+    if owners:
+        names = sorted(owners)
+        skipped = [*skipped, "the owners (" + ", ".join(names[:SHOWN]) + (", …" if len(names) > SHOWN else "") + ")"]
+    if not skipped:
         return ""
-    return ("left out on purpose: " + ", ".join(said)
-            + "; every restored object belongs to the restoring role, which changes no value")
+    return ("left out on purpose: " + ", ".join(skipped)
+            + "; roles are not restored and every restored object belongs to the restoring role, which changes no value")

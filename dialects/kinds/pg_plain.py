@@ -29,6 +29,8 @@ BY_VERSION = re.compile(rb"^-- Dumped by (pg_dump(?:all)?) version (.+?)\r?$", r
 DATABASE_SECTION = re.compile(rb'^-- Database "(.+)" dump\r?$', re.MULTILINE)
 COMPLETE = re.compile(rb"^-- PostgreSQL database (cluster )?dump complete\s*$")
 
+SENDS_QUERY = frozenset({"g", "gx", "gset", "gexec", "gdesc", "crosstabview", "watch"})
+"""Meta-commands that send the query typed before them (refused, so that query is never run)."""
 LITERAL_KEPT = 200
 """String literals up to this length keep their text in a statement's skeleton (for ``SET`` values)."""
 
@@ -391,7 +393,9 @@ class Splitter:
         name = re.match(r"[A-Za-z0-9_+]+|.?", rest)
         assert name is not None
         events.append(Meta(name.group(), rest[name.end():].strip(), self.line))
-        if not (name.group() == "unrestrict"):
+        if name.group() in SENDS_QUERY:  # psql would have sent the query so far with it: it goes with the command
+            self._new_statement()
+        if name.group() != "unrestrict":
             self.complete = False
         return len(line)
 
@@ -484,7 +488,7 @@ _COPY = _rx(rb"^COPY\b")
 _FROM_STDIN = _rx(rb"\bFROM STDIN\b")
 _PROGRAM = _rx(rb"\bPROGRAM\b")
 _TO_STDOUT = _rx(rb"\bTO STDOUT\b")
-_OWNER = _rx(rb"^ALTER\b.*\bOWNER TO " + _ID + rb" ?;$")
+_OWNER = _rx(rb"^ALTER\b.*\bOWNER TO (" + _ID + rb") ?;$")
 _PRIVILEGES = _rx(rb"^(GRANT|REVOKE)\b|^ALTER DEFAULT PRIVILEGES\b")
 _SESSION_AUTH = _rx(rb"^(SET|RESET)( SESSION| LOCAL)? SESSION AUTHORIZATION\b")
 _CLUSTER = _rx(rb"^(CREATE|ALTER|DROP) (ROLE|GROUP|TABLESPACE|USER(?! MAPPING))\b|^COMMENT ON (ROLE|TABLESPACE)\b"
@@ -502,7 +506,7 @@ _SET_CONFIG_PATH = _rx(rb"^SELECT (pg_catalog ?\. ?)?set_config ?\( ?'\?' ?, ?'\
 
 def classify(st: Statement) -> tuple[str, ...]:
     """What a statement is, for ``pg_script``: ``("copy", schema, table)``, ``("copy refused", why)``,
-    ``("refuse", why)``, ``("owner",)``, ``("privileges",)``, ``("cluster",)``, ``("tablespace",)``,
+    ``("refuse", why)``, ``("owner", role)``, ``("privileges",)``, ``("cluster",)``, ``("tablespace",)``,
     ``("scs", on|off)``, ``("search_path", schema)``, ``("create database", name)``,
     ``("create table", schema, table)``, ``("insert", schema, table, rows)`` or ``("run",)``; a
     schema is ``""`` when the statement names none."""
@@ -518,8 +522,11 @@ def classify(st: Statement) -> tuple[str, ...]:
         if _TO_STDOUT.search(s):
             return ("refuse", "COPY … TO STDOUT sends data out, which a dump never does")
         return ("refuse", "COPY to or from a file on the server's machine")
-    if _OWNER.match(s) or _SESSION_AUTH.match(s):
-        return ("owner",)
+    m = _OWNER.match(s)
+    if m:
+        return ("owner", _name(m.group(1))[1])
+    if _SESSION_AUTH.match(s):
+        return ("owner", "")
     if _PRIVILEGES.match(s):
         return ("privileges",)
     if _CLUSTER.match(s):

@@ -26,14 +26,14 @@ from typing import Any
 from extractor.errors import SourceError
 
 from . import throwaway
-from .pg_archive import Archive, TocEntry
-from .pg_losses import LARGE_OBJECTS, Loss, check_tables, grouped
+from .pg_archive import Archive, Header, TocEntry, needs_major, readable_by
+from .pg_losses import LARGE_OBJECTS, Loss, check_tables, grouped, skipped_note
 from .pg_server import Cluster
 
 OPTIONS = ("--no-owner", "--no-privileges", "--no-tablespaces", "--no-subscriptions", "--no-security-labels",
            "--verbose")
-SKIPPED = {"ACL": "privileges", "DEFAULT ACL": "default privileges", "SUBSCRIPTION": "subscriptions (network)",
-           "SECURITY LABEL": "security labels", "TABLESPACE": "tablespaces"}
+SKIPPED = {"ACL": "privilege entries", "DEFAULT ACL": "default privilege entries",
+           "SUBSCRIPTION": "subscriptions (they reach the network)", "SECURITY LABEL": "security labels"}
 SERVER_ENCODINGS = {"UTF8", "LATIN1", "LATIN2", "LATIN3", "LATIN4", "LATIN5", "LATIN6", "LATIN7", "LATIN8", "LATIN9",
                     "LATIN10", "WIN1250", "WIN1251", "WIN1252", "WIN1253", "WIN1254", "WIN1255", "WIN1256",
                     "WIN1257", "WIN1258", "WIN866", "WIN874", "KOI8R", "KOI8U", "ISO_8859_5", "ISO_8859_6",
@@ -174,15 +174,13 @@ def outcome(cluster: Cluster, archive: Archive, log: Log, database: str) -> tupl
                                                             f"({log.fatal})"))
     notes += grouped(failures, where="TOC entry")
     skipped = [f"{n} {SKIPPED[d]}" for d in SKIPPED if (n := len(archive.of(d)))]
-    if skipped:
-        notes.append("left out on purpose: " + ", ".join(skipped) + "; owners are not restored either: every "
-                     "restored object belongs to the restoring role, which changes no value")
+    note = skipped_note(skipped, {e.owner for e in archive.entries if e.owner})
+    if note:
+        notes.append(note)
     tables = {(e.namespace, e.tag): (None, why.get((e.namespace, e.tag), "")) for e in archive.of("TABLE")}
     with cluster.connect(database) as conn:
-        found = check_tables(conn, database, tables)
-    seen = {loss.key for loss in losses}
-    losses += [loss for loss in found if loss.key not in seen]
-    return notes, _unique(losses)
+        missing = check_tables(conn, database, tables)
+    return notes, _unique(missing + losses)  # a missing table says more than the failed load of its rows
 
 
 def _unique(losses: list[Loss]) -> list[Loss]:
@@ -192,18 +190,16 @@ def _unique(losses: list[Loss]) -> list[Loss]:
     return list(out.values())
 
 
-def too_new(archive: Archive, pg_restore_version: str, major: int) -> SourceError | None:
+def too_new(header: Header, pg_restore_version: str, major: int) -> SourceError | None:
     """One message when the local ``pg_restore`` cannot read this archive's format."""
-    from .pg_archive import needs_major, readable_by
-
     newest = readable_by(major)
-    if archive.header.version[:2] <= newest:
+    if header.version[:2] <= newest:
         return None
-    need = needs_major(archive.header)
-    by = f", written by pg_dump {archive.header.dump_version}" if archive.header.dump_version else ""
+    need = needs_major(header)
+    by = f", written by pg_dump {header.dump_version}" if header.dump_version else ""
     return SourceError(
-        f"this pg_dump archive is format {archive.header.archive_version}{by}; the local pg_restore "
-        f"{pg_restore_version} reads formats up to {newest[0]}.{newest[1]}. Install the PostgreSQL "
-        f"{need or 'newer'} server tools (initdb, postgres, pg_restore: Debian and Ubuntu packages postgresql-{need or 'N'} "
-        f"from apt.postgresql.org) and run again: uttrekk uses the newest it finds under /usr/lib/postgresql, or the "
-        f"folder $UTTREKK_PG_BIN names")
+        f"this pg_dump archive is format {header.archive_version}{by}; the local pg_restore {pg_restore_version} "
+        f"reads formats up to {newest[0]}.{newest[1]}. Install the PostgreSQL {need or 'newer'} server tools "
+        f"(initdb, postgres, pg_restore; Debian and Ubuntu: the package postgresql-{need or 'N'} from "
+        "apt.postgresql.org) and run again: uttrekk uses the newest it finds under /usr/lib/postgresql, or the "
+        "folder $UTTREKK_PG_BIN names")

@@ -61,6 +61,9 @@ class Outcome:
     failures: list[tuple[int, str, str]] = field(default_factory=list)
     """(line, statement, server's message) of statements that failed."""
     skipped: Counter[str] = field(default_factory=Counter)
+    """Statements left out on purpose, by kind (``pg_plain.classify``)."""
+    owners: set[str] = field(default_factory=set)
+    """Roles the dump gives objects to."""
     cut: str = ""
     """How the dump is cut short, when it is."""
     lost_other: list[tuple[str, str]] = field(default_factory=list)
@@ -240,6 +243,8 @@ class ScriptRestore:
         what = kind[0]
         if what in ("owner", "privileges", "cluster", "tablespace"):
             self.out.skipped[what] += 1
+            if what == "owner" and kind[1]:
+                self.out.owners.add(kind[1])
             return
         if what in ("refuse", "copy refused"):
             self.out.notes.append(f"line {st.line}: refused {_head(st)}: {kind[1]}")
