@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
 import re
 import sys
 import time
@@ -207,7 +206,7 @@ def _restore(entry: throwaway.Entry, probe: Probe, found: Found, archive: Archiv
         counts = {db: _tables(cluster, db) for db in databases}
     finally:
         cluster.stop()
-    os.sync()
+    cluster.sync()
     entry.record({
         "format": found.facts.get("format", ""), "facts": found.facts, "sha256": digest, "size": probe.size,
         "file": probe.path.name, "wrapping": list(probe.wrapping),

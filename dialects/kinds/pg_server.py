@@ -18,7 +18,7 @@ The cluster lives in the dump's cache entry (``throwaway.Entry``), made with the
 - the server runs while a run reads and dies with uttrekk (``throwaway.run_as``); its time zone is
   UTC whatever the machine's, so ``timestamptz`` values are written alike everywhere; it is started
   read-only by default (``default_transaction_read_only``) except while restoring, when ``fsync``
-  is off for speed: the cache entry is marked whole only after a clean shutdown and a ``sync``.
+  is off for speed: the cache entry is marked whole only after a clean shutdown and ``sync``.
 """
 
 from __future__ import annotations
@@ -140,7 +140,7 @@ class Cluster:
                 shutil.rmtree(self.data, ignore_errors=True)
                 done = throwaway.run_as(self.account, [self.tools("initdb"), "-D", str(self.data), "-U", ADMIN,
                                                        "-E", "UTF8", f"--locale={locale}", "--auth=trust",
-                                                       "--no-sync", "--no-instructions"],
+                                                       "--wal-segsize=1", "--no-sync", "--no-instructions"],
                                         stdout=log, stderr=subprocess.STDOUT, cwd=self.folder).wait()
                 if done == 0:
                     break
@@ -182,6 +182,7 @@ class Cluster:
             "wal_level": "minimal", "max_wal_senders": "0", "archive_mode": "off", "max_locks_per_transaction": "1024",
             "logging_collector": "off", "shared_preload_libraries": "", "session_preload_libraries": "",
             "local_preload_libraries": "", "timezone": "UTC", "log_timezone": "UTC",
+            "min_wal_size": "2MB",  # with 1 MB segments: the cache keeps no WAL it does not need
         }
         if restoring:
             settings |= {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off",
@@ -211,6 +212,15 @@ class Cluster:
         if self.socket is not None:
             shutil.rmtree(self.socket, ignore_errors=True)
             self.socket = None
+
+    def sync(self) -> None:
+        """Write the stopped cluster's files to disk (``initdb --sync-only``): it was restored with
+        fsync off, and the cache entry may say it is whole only once it is."""
+        with self.log.open("ab") as log:
+            done = throwaway.run_as(self.account, [self.tools("initdb"), "--sync-only", "-D", str(self.data)],
+                                    stdout=log, stderr=subprocess.STDOUT, cwd=self.folder).wait()
+        if done != 0:
+            raise SourceError(f"could not write the restored dump to disk: {self._tail(self.log)}")
 
     # -- reaching it -----------------------------------------------------------------------------------
 
