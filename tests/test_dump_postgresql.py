@@ -572,6 +572,19 @@ def _header_end(custom: Path) -> int:
         return fh.tell()
 
 
+def test_a_damaged_cached_copy_is_restored_again(small, dump_cache):
+    _, _, custom = small
+    assert run("inspect", custom, "--no-scan").exit_code == 0
+    before = cache_state(dump_cache)
+    (control,) = dump_cache.glob("restored/*/server/data/global/pg_control")
+    control.write_bytes(b"damaged")
+    r = run("inspect", custom, "--no-scan")
+    assert r.exit_code == 0, r.output
+    assert "t: 2 rows" in r.output
+    assert cache_state(dump_cache)["restored_at"] >= before["restored_at"]
+    assert cache_state(dump_cache)["log"] != before["log"]  # pg_restore ran again
+
+
 # -- kill -9 ---------------------------------------------------------------------------------------------------
 
 

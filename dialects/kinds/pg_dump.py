@@ -64,6 +64,9 @@ class PgDump:
         if fmt == "toc.dat":
             raise SourceError(f"{probe.text}: this is the toc.dat of a pg_dump directory-format archive; give the folder "
                               "that holds it (with its data files) as SOURCE")
+        if found.facts.get("damaged"):
+            raise SourceError(f"{probe.text}: a pg_dump {FORMAT_WORDS[fmt]}, but its header cannot be read "
+                              f"({found.facts['damaged']}): the file is damaged or cut short at its start")
         tools = binaries()
         archive = None
         if fmt in ("custom", "tar", "directory"):
@@ -77,14 +80,23 @@ class PgDump:
         stack = ExitStack()
         try:
             entry = stack.enter_context(throwaway.entry_for(f"postgresql{tools.major}", digest, wait=_waiting))
-            if not entry.complete:
+            cached = entry.complete
+            if not cached:
                 _restore(entry, probe, found, archive, tools, digest, options)
-            entry.touch()
             from .pg_server import Cluster
 
             cluster = Cluster(entry.path / "server", tools)
             stack.callback(cluster.stop)
-            cluster.start()
+            try:
+                cluster.start()
+            except SourceError:
+                if not cached:
+                    raise
+                cluster.stop()  # a cached copy that no longer starts (damaged on disk): restored again
+                entry.reset()
+                _restore(entry, probe, found, archive, tools, digest, options)
+                cluster.start()
+            entry.touch()
             return _dialect(probe, found, entry.facts(), cluster, options, stack)
         except BaseException:
             stack.close()
@@ -102,19 +114,27 @@ def _recognise(probe: Probe) -> Found | None:
     if probe.path is not None and probe.path.is_dir():
         if "toc.dat" not in probe.names:
             return None
-        with (probe.path / "toc.dat").open("rb") as fh:
-            header = read_header(fh)
-        return _archive_found("directory", header)
+        try:
+            with (probe.path / "toc.dat").open("rb") as fh:
+                return _archive_found("directory", read_header(fh))
+        except (OSError, Damaged) as exc:
+            return _damaged("directory", exc)
     head = probe.head
     if head.startswith(MAGIC):
-        header = read_header(io.BytesIO(head))
+        try:
+            header = read_header(io.BytesIO(head))
+        except Damaged as exc:
+            return _damaged("custom", exc)
         if header.format_byte != CUSTOM:
             return Found("pg_dump", "the toc.dat of a pg_dump directory-format archive (without its folder)",
                          {"format": "toc.dat"})
         return _archive_found("custom", header)
     member = tar_member(head)
     if member is not None and member[0] == "toc.dat" and head[TAR_BLOCK:TAR_BLOCK + 5] == MAGIC:
-        return _archive_found("tar", read_header(io.BytesIO(head[TAR_BLOCK:])))
+        try:
+            return _archive_found("tar", read_header(io.BytesIO(head[TAR_BLOCK:])))
+        except Damaged as exc:
+            return _damaged("tar", exc)
     facts = plain_header(head)
     if facts is None:
         return None
@@ -126,6 +146,11 @@ def _recognise(probe: Probe) -> Found | None:
     if facts.get("databases"):
         what += f" holding the databases {facts['databases']}"
     return Found("pg_dump", what, facts)
+
+
+def _damaged(fmt: str, exc: BaseException) -> Found:
+    return Found("pg_dump", f"a pg_dump {FORMAT_WORDS[fmt]} whose header cannot be read ({exc})",
+                 {"format": fmt, "damaged": str(exc)})
 
 
 def _archive_found(fmt: str, header: Any) -> Found:
@@ -204,6 +229,9 @@ def _restore(entry: throwaway.Entry, probe: Probe, found: Found, archive: Archiv
                                     entry.path / "input")
             databases = [name]
         counts = {db: _tables(cluster, db) for db in databases}
+        for db, n in counts.items():
+            if n > 0:
+                _analyze(cluster, db)
     finally:
         cluster.stop()
     cluster.sync()
@@ -265,6 +293,17 @@ def _tables(cluster: Cluster, database: str) -> int:
                 "('r', 'p') AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'").fetchone()[0])
     except Exception:
         return -1
+
+
+def _analyze(cluster: Cluster, database: str) -> None:
+    """Planner statistics for the restored tables (pg_restore makes none, and the throwaway server
+    runs no autovacuum), so the key and relation checks get sensible plans."""
+    try:
+        with cluster.connect(database) as conn:
+            conn.execute("SET client_min_messages = error")  # catalogues the role does not own are skipped
+            conn.execute("ANALYZE")
+    except Exception:  # statistics only make reading faster; a database that refuses them is read all the same
+        pass
 
 
 # -- opening the restored database ---------------------------------------------------------------------------

@@ -31,9 +31,6 @@ from extractor.errors import SourceError
 
 from .pg_plain import REASONS, CopyData, CopyEnd, Cut, Meta, Splitter, Statement
 
-SHOWN_LINES = 8
-"""Line numbers listed per grouped note."""
-
 
 @dataclass
 class Expect:
@@ -45,8 +42,6 @@ class Expect:
     """Rows its COPY blocks and INSERT … VALUES statements carry."""
     why: str = ""
     """The first error that touched it (line and message)."""
-    cut: bool = False
-    """The dump ends inside its data."""
 
 
 @dataclass
@@ -66,8 +61,6 @@ class Outcome:
     """Roles the dump gives objects to."""
     cut: str = ""
     """How the dump is cut short, when it is."""
-    lost_other: list[tuple[str, str]] = field(default_factory=list)
-    """Losses that are not one table: (key, what)."""
 
 
 class _Session:
@@ -181,11 +174,10 @@ class ScriptRestore:
         self.out = Outcome()
         self.db = database
         self.schema = "public"
-        self.session: _Session | None = None
         self.no_session = 0
         self._copy: tuple[tuple[str, str, str] | None, bool] | None = None
         self.broken = False
-        self.session = _Session(connect(database), self._warning)
+        self.session: _Session | None = _Session(connect(database), self._warning)
         self.out.databases.append(database)
 
     # -- the pump's side -----------------------------------------------------------------------------
@@ -307,8 +299,6 @@ class ScriptRestore:
         self._copy = None
         expect = self.out.expected.get(key) if key is not None else None
         if not ev.terminated:
-            if expect is not None:
-                expect.cut = True
             inside = f"the data of table {key[1]}.{key[2]}" if key else "COPY data"
             self.out.cut = (f"the dump ends inside {inside} (line {ev.line}): it is cut short, and the rest of that "
                             "table and whatever followed are missing")

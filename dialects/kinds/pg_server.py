@@ -172,8 +172,19 @@ class Cluster:
         """Start the server (``restoring``: writable, fsync off; else read-only) and wait until it accepts."""
         _remove_stale_sockets()
         pid_file = self.data / "postmaster.pid"
-        if pid_file.exists():  # left by a run killed with -9 (we hold the entry's lock: it is gone)
+        stale = pid_file.exists()
+        if stale:  # left by a run killed with -9 (we hold the entry's lock: that server is gone)
             pid_file.unlink()
+        try:
+            self._start(restoring)
+        except SourceError:
+            if not stale:
+                raise
+            self.stop()  # its last backends may still hold the shared memory for a moment
+            time.sleep(2)
+            self._start(restoring)
+
+    def _start(self, restoring: bool) -> None:
         self.socket = Path(tempfile.mkdtemp(prefix=SOCKET_PREFIX, dir=SOCKET_BASE))
         throwaway.private_folder(self.socket, self.account)
         settings = {
