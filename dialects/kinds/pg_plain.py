@@ -110,6 +110,7 @@ Event = Statement | Meta | CopyData | CopyEnd | Cut
 
 _INITIAL = re.compile(rb"""[-/'"$;()\\]""")
 _XE = re.compile(rb"[\\']")
+_QUOTE = re.compile(rb"'")
 _XC = re.compile(rb"/\*|\*/")
 _DOLLAR = re.compile(rb"\$([A-Za-z_\x80-\xff][A-Za-z0-9_\x80-\xff]*)?\$")
 _VALUES = re.compile(rb"(?<![A-Za-z0-9_$\x80-\xff])values(?![A-Za-z0-9_$\x80-\xff])", re.IGNORECASE)
@@ -246,27 +247,14 @@ class Splitter:
             state = self._state
             if state is None:
                 i = self._initial(line, i, events)
-            elif state in ("xq", "xb"):
-                k = line.find(b"'", i)
-                if k < 0:
-                    self._text(line[i:], literal=True)
-                    return
-                if line[k + 1:k + 2] == b"'":
-                    self._text(line[i:k + 2], literal=True)
-                    i = k + 2
-                else:
-                    i = self._close_literal(line, i, k)
-            elif state == "xe":
-                m = _XE.search(line, i)
+            elif state in ("xq", "xb", "xe"):
+                m = (_XE if state == "xe" else _QUOTE).search(line, i)
                 if m is None:
-                    self._text(line[i:], literal=True)
+                    self._raw += line[i:]
                     return
                 k = m.start()
-                if line[k] == 0x5C:  # backslash: the next byte is escaped, whatever it is
-                    self._text(line[i:k + 2], literal=True)
-                    i = k + 2
-                elif line[k + 1:k + 2] == b"'":
-                    self._text(line[i:k + 2], literal=True)
+                if line[k] == 0x5C or line[k + 1:k + 2] == b"'":  # an escaped byte (E'' only), a doubled quote
+                    self._raw += line[i:k + 2]
                     i = k + 2
                 else:
                     i = self._close_literal(line, i, k)
@@ -301,11 +289,6 @@ class Splitter:
                 self._raw += line[i:k + len(close)]
                 self._state = None
                 i = k + len(close)
-
-    def _text(self, data: bytes, literal: bool = False) -> None:
-        self._raw += data
-        if not literal:
-            self._skel += data
 
     def _close_literal(self, line: bytes, i: int, k: int) -> int:
         """The closing quote of a literal at ``k``; a literal continued on the next line after only
