@@ -76,15 +76,19 @@ def restore(cluster: Cluster, probe: Any, fmt: str, archive: Archive, database: 
         if fmt == "directory":
             folder = _readable(probe.path, cluster, scratch)
             proc = cluster.run_tool([*argv, "--format=directory", str(folder)], stdin=subprocess.DEVNULL, log=log)
-            proc.wait()
-            shutil.rmtree(scratch, ignore_errors=True)
         else:
             proc = cluster.run_tool([*argv, f"--format={fmt}"], stdin=subprocess.PIPE, log=log)
-            assert proc.stdin is not None
-            with probe.open_content() as src:
-                throwaway.pump(src, proc.stdin, total=None if probe.wrapping else probe.size,
-                               label=f"restoring {probe.path.name}", quiet=quiet)
+        try:
+            if proc.stdin is not None:
+                with probe.open_content() as src:
+                    throwaway.pump(src, proc.stdin, total=None if probe.wrapping else probe.size,
+                                   label=f"restoring {probe.path.name}", quiet=quiet)
             proc.wait()
+        finally:
+            if proc.poll() is None:  # interrupted (Ctrl-C, an unreadable dump): pg_restore goes too
+                proc.kill()
+                proc.wait()
+            shutil.rmtree(scratch, ignore_errors=True)
     text = log_path.read_text(encoding="utf-8", errors="replace")
     parsed = read_log(text, proc.returncode)
     return outcome(cluster, archive, parsed, database)
