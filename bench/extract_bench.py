@@ -75,9 +75,10 @@ URL_ENV = {"postgresql": "UTTREKK_BENCH_PG_URL", "mariadb": "UTTREKK_BENCH_MARIA
 NATIVE_NAME = {"postgresql": "psql \\copy csv", "mariadb": "mariadb --batch --quick"}
 WORKER_URL_ENV = "UTTREKK_BENCH_WORKER_URL"
 NOTES_START, NOTES_END = "<!-- notes:start -->", "<!-- notes:end -->"
-SECTIONS = {"keys": "Key inference", "validate": "Validation speed", "validate-tar": "Validating a tar with many members"}
+SECTIONS = {"keys": "Key inference", "validate": "Validation speed", "validate-tar": "Validating a tar with many members",
+            "pg-dump": "Restoring a PostgreSQL dump"}
 """Sections other benchmarks own in performance.md (bench/keys_bench.py, bench/validate_bench.py,
-bench/validate_tar_bench.py):
+bench/validate_tar_bench.py, bench/dump_bench.py):
 marker name -> heading; this script keeps them, with their heading, when it rewrites the file."""
 MB = 1_000_000
 

@@ -101,6 +101,7 @@ class SourceKind(Protocol):
 KINDS: dict[str, str] = {
     "url": "dialects.kinds.url:DatabaseUrl",
     "sqlite": "dialects.kinds.sqlite_file:SQLiteFile",
+    "pg_dump": "dialects.kinds.pg_dump:PgDump",
     "mysql_dump": "dialects.kinds.mysql_dump:MySQLDump",
     "firebird": "dialects.kinds.firebird_file:FirebirdFile",
 }

@@ -9,6 +9,7 @@ ACCEPTED = ("a database URL (postgresql://, mysql://, mariadb://, firebird://, m
 """What uttrekk takes as SOURCE, said when it takes something else (kinds add theirs to ``ACCEPTED_BY``)."""
 
 ACCEPTED_BY: dict[str, str] = {
+    "pg_dump": "a PostgreSQL dump (pg_dump custom, tar or plain SQL file, a directory-format dump folder, pg_dumpall output)",
     "mysql_dump": "a MySQL or MariaDB dump (mysqldump or mariadb-dump SQL)",
     "firebird": "a Firebird backup (gbak, .fbk) or database file (.fdb, .gdb)",
 }
