@@ -77,7 +77,7 @@ def _archive(probe: Probe) -> str:
         return next((what for folder, what in _OOXML if any(n.startswith(folder) for n in names)),
                     "an Office Open XML document")
     if "mimetype" in names and probe.head.startswith(b"PK"):
-        kind = re.search(rb"application/vnd\.oasis\.opendocument\.(\w+)", probe.head[:200])
+        kind = re.search(rb"application/vnd\.oasis\.opendocument\.([a-z]+)", probe.head[:200])
         return _ODF.get(kind.group(1).decode() if kind else "", "an OpenDocument file")
     if "header/metadata.xml" in names:
         return "a SIARD archive (SIARD is not read yet)"
