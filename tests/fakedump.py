@@ -103,5 +103,5 @@ class FakeDump:
         url = with_driver(sa.engine.make_url(url_text))
         dialect = dialect_class(url.get_backend_name()).from_url(url)
         dialect.label = probe.text
-        dialect.worker_source = url_text
+        dialect.worker_source = os.environ.get("FAKEDUMP_WORKER_SOURCE", url_text)
         return dialect

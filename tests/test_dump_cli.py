@@ -113,6 +113,11 @@ def test_jobs_workers_open_the_restored_server_not_the_dump(tmp_path, fake_kind,
         dump.write_bytes(fakedump.PG_MAGIC + url.render_as_string(hide_password=False).encode() + b"\n")
         r = run("extract", dump, "--out", tmp_path / "o", "--jobs", "2", "--charset", "UTF-8", "-q")
         assert r.exit_code == 0, r.output
-    assert len(opens.read_text().splitlines()) == 1
-    log = json.loads((tmp_path / "o" / "report" / "extraction.json").read_text("utf-8"))
-    assert "2 parallel workers" in json.dumps(log)
+        assert len(opens.read_text().splitlines()) == 1
+        log = json.loads((tmp_path / "o" / "report" / "extraction.json").read_text("utf-8"))
+        assert "2 parallel workers" in json.dumps(log)
+        # a worker that cannot reach the restored server: one error, not a pool restarting workers forever
+        monkeypatch.setenv("FAKEDUMP_WORKER_SOURCE", "postgresql+psycopg://nobody@127.0.0.1:1/borte")
+        fails(run("extract", dump, "--out", tmp_path / "o2", "--jobs", "2", "--charset", "UTF-8", "-q"),
+              "nobody@127.0.0.1:1/borte: cannot connect")
+        assert not (tmp_path / "o2").exists()

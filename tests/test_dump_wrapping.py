@@ -267,6 +267,15 @@ def test_a_tar_cut_inside_a_member(tmp_path, dump_bytes):
     fails(run("inspect", cut), "the tar ends inside member 'kunde.dump'", "cut short")
 
 
+def test_a_later_volume_of_a_multi_volume_tar(tmp_path, plain):
+    work = tmp_path / "mv"
+    work.mkdir()
+    shutil.copy(plain, work)
+    subprocess.run(["tar", "-c", "-M", "-L", "2048", "-f", "v1.tar", "-f", "v2.tar", "kunde.dump"], cwd=work,
+                   check=True, capture_output=True)
+    fails(run("inspect", work / "v2.tar"), "a part of a multi-volume tar archive", "join the parts")
+
+
 def test_too_many_layers(tmp_path):
     data = b"x"
     for _ in range(5):
