@@ -63,7 +63,7 @@ def inspect(source: str, profile_path: str | None, charset: str | None, as_json:
     the server, each with coverage, orphan values and name evidence, for a person to confirm."""
     from dialects import open_recognised, recognise_source
 
-    from .errors import ConfigError
+    from .errors import ConfigError, SourceError
     from .pipeline import Options, open_profile
 
     if write_path is not None and not keys:
@@ -71,11 +71,13 @@ def inspect(source: str, profile_path: str | None, charset: str | None, as_json:
     profile = open_profile(profile_path)
     probe, found = recognise_source(source)
     what = _what(probe, found, database)
-    if what["databases"] and database is None and len(what["databases"]) > 1:
-        click.echo(json.dumps(what, indent=2, ensure_ascii=False) if as_json else _what_text(what), nl=as_json)
-        return
-    dialect = open_recognised(probe, found, _password(ask_password), database=database,
-                              accept_losses=profile.accept_losses)
+    try:
+        dialect = open_recognised(probe, found, _password(ask_password), database=database,
+                                  accept_losses=profile.accept_losses)
+    except SourceError:
+        if len(what["databases"]) > 1 and database is None:  # the dump's databases, then why none was chosen
+            click.echo(json.dumps(what, indent=2, ensure_ascii=False) if as_json else _what_text(what), nl=as_json)
+        raise
     what.update(provenance=dict(dialect.provenance), restore_notes=list(dialect.source_notes))
     if write_path is not None:
         try:
@@ -137,11 +139,13 @@ def _what_text(what: dict[str, Any]) -> str:
     lines = [f"What: {what['what']}" + (f" (in {' > '.join(what['wrapping'])})" if what["wrapping"] else "")]
     held: list[str] = what["databases"]
     if len(held) > 1:
+        lines.append(f"It holds {len(held)} databases: {', '.join(held)}.")
         if what["database"] is None:
-            lines.append(f"It holds {len(held)} databases: {', '.join(held)}.")
             lines.append("Choose one with --database NAME (give the same to profile init and extract).")
-            return "\n".join(lines) + "\n"
-        lines.append(f"Database: {what['database']} (of {', '.join(held)}; chosen with --database)")
+            if "provenance" not in what:  # it could not be opened without the choice
+                return "\n".join(lines) + "\n"
+        else:
+            lines.append(f"Database: {what['database']} (chosen with --database)")
     for key, value in (what.get("provenance") or {}).items():
         lines.append(f"  {key}: {value}")
     for note in what.get("restore_notes") or ():

@@ -76,6 +76,8 @@ class FakeDump:
             held = sorted(p.stem for p in entry.path.glob("*.sqlite"))
             lost = entry.facts()["lost"]
         name = options.database or (held[0] if len(held) == 1 else None)
+        if name is not None and name not in held:
+            raise SourceError(f"{probe.text} holds no database {name}; it holds {', '.join(held)}")
         if name is None:
             raise SourceError(f"{probe.text} holds {len(held)} databases: {', '.join(held)}; choose one with "
                               "--database NAME")

@@ -17,8 +17,8 @@ C = "ab" * 32
 def _entry(engine: str, digest: str, file: str | None, size: int = 1000) -> None:
     with throwaway.entry_for(engine, digest) as entry:
         (entry.path / "data").write_bytes(b"x" * size)
-        if file is not None:
-            entry.record({"file": file, "sha256": digest})
+        if file is not None:  # the MySQL kind records the file under "dump"
+            entry.record({"dump": {"file": file, "sha256": digest}} if engine == "mysql" else {"file": file})
 
 
 def test_list_shows_each_restored_dump(dump_cache):

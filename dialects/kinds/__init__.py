@@ -113,6 +113,8 @@ KINDS: dict[str, str] = {
     "oracle_dump": "dialects.kinds.refused:OracleDump",
 }
 """Kind key -> ``module:Class``, tried in this order."""
+ONE_DATABASE = ("url", "sqlite")
+"""Kinds where ``--database`` has nothing to choose."""
 
 
 def load_kind(key: str) -> SourceKind:
@@ -167,15 +169,10 @@ def databases_of(found: Found) -> list[str]:
 
 
 def open_found(probe: Probe, found: Found, options: OpenOptions) -> Dialect:
-    """Open what ``recognise`` found; ``--database`` must name one of the dump's databases."""
-    if options.database is not None:
-        held = databases_of(found)
-        shown = probe.text if probe.path is not None else "SOURCE"
-        if not held:
-            hint = " (name the database in the URL)" if probe.is_url else ""
-            raise ConfigError(f"--database {options.database}: {shown} is {found.what}, which holds one database"
-                              f"{hint}; leave --database out")
-        if options.database not in held:
-            raise ConfigError(f"--database {options.database}: {shown} holds no database of that name; it holds "
-                              f"{', '.join(held)}")
+    """Open what ``recognise`` found. ``--database`` is the kind's to check against what the dump
+    holds (a dump's head may not name them all); a database URL or a SQLite file refuses it here."""
+    if options.database is not None and found.kind in ONE_DATABASE:
+        hint = " (name the database in the URL)" if probe.is_url else ""
+        raise ConfigError(f"--database {options.database}: {probe.text if probe.path else 'SOURCE'} is {found.what}, "
+                          f"which holds one database{hint}; leave --database out")
     return load_kind(found.kind).open(probe, found, options)

@@ -1,7 +1,8 @@
 """What ``uttrekk cache list`` and ``uttrekk cache clear`` show and remove: the restored dumps.
 
 Each entry of ``throwaway``'s cache is named ``ENGINE-SHA256`` (the dump's SHA-256); its marker
-(written last by a restore) says which dump file it came from (``file``). An entry a running
+(written last by a restore) says which dump file it came from (``file``, or ``file`` in its
+``dump`` or ``provenance``). An entry a running
 uttrekk holds (its lock is taken) is never removed, and is shown as in use.
 """
 
@@ -55,8 +56,8 @@ def _in_use(entry: Entry) -> bool:
 
 
 def _file_of(facts: dict[str, object]) -> str:
-    """The dump's file name as the restore recorded it (``file``, or ``provenance.file``)."""
-    for holder in (facts, facts.get("provenance")):
+    """The dump's file name as the restore recorded it (``file``, ``dump.file`` or ``provenance.file``)."""
+    for holder in (facts, facts.get("dump"), facts.get("provenance")):
         if isinstance(holder, dict) and isinstance(holder.get("file"), str):
             return str(holder["file"])
     return ""
