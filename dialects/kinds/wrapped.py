@@ -371,6 +371,35 @@ def _size(n: int) -> str:
     return f"{scaled:.1f} {unit}"
 
 
+def _the_dump(text: str, packed: str, files: list[Member]) -> Member | None:
+    """The one file of a zip or tar that wraps a dump; ``None`` when the archive is a dump itself (a
+    pg_dump tar), a document or an extract, or holds no file; ``SourceError`` for several."""
+    if (packed == "tar" and _pg_tar(files)) or _containers([m.name for m in files]):
+        return None
+    _pg_directory(text, packed, files)
+    candidates = [m for m in files if m.size and not JUNK.search(m.name)]
+    if len(candidates) > 1:
+        raise _several(text, "ZIP" if packed == "zip" else "tar", candidates)
+    return candidates[0] if candidates else None
+
+
+def _listed(text: str, path: Path, packed: str, head: bytes, steps: list[Step]) -> list[Member]:
+    """The files of the zip or tar at the end of ``steps``, every member checked."""
+    if packed == "zip":
+        if head.startswith(b"PK\x07\x08"):
+            raise SourceError(f"{text}: the first part of a multi-volume (split) ZIP archive: join the parts "
+                              "(zip -s 0 … --out whole.zip) and give the whole archive")
+        if steps:
+            raise SourceError(f"{text}: a ZIP archive inside {' in '.join(s.words for s in reversed(steps))}: "
+                              "unpack it yourself and give the dump")
+        return zip_members(text, path, RATIO_FLOOR, RATIO_LIMIT)
+    with open_steps(text, path, tuple(steps)) if steps else path.open("rb") as stream:
+        try:
+            return tar_members(text, stream, seekable=not steps)
+        except (EOFError, OSError, zlib.error, lzma.LZMAError) as exc:
+            raise SourceError(f"{text}: the tar cannot be read, it is damaged or cut short ({exc})") from None
+
+
 def wrapped_probe(text: str, path: Path, head: bytes, size: int) -> Probe:
     """The probe of a file: its own head when it is not wrapped, else the content's (module docstring)."""
     steps: list[Step] = []
@@ -390,50 +419,15 @@ def wrapped_probe(text: str, path: Path, head: bytes, size: int) -> Probe:
         if compression is not None:
             steps.append(Step(compression))
             content_size = None
-        elif packed == "zip":
-            if head.startswith(b"PK\x07\x08"):
-                raise SourceError(f"{text}: the first part of a multi-volume (split) ZIP archive: join the parts "
-                                  "(zip -s 0 … --out whole.zip) and give the whole archive")
-            if steps:
-                raise SourceError(f"{text}: a ZIP archive inside {' in '.join(s.words for s in reversed(steps))}: "
-                                  "unpack it yourself and give the dump")
-            files = zip_members(text, path, RATIO_FLOOR, RATIO_LIMIT)
-            names = [m.name for m in files]
-            if _containers(names) or not files:
-                members = tuple(names[:1000])
-                break
-            _pg_directory(text, "zip", files)
-            candidates = [m for m in files if m.size and not JUNK.search(m.name)]
-            if len(candidates) != 1:
-                if not candidates:
-                    members = tuple(names[:1000])
-                    break
-                raise _several(text, "ZIP", candidates)
-            steps.append(Step("zip", candidates[0].name, size=candidates[0].size))
-            content_size = candidates[0].size
         else:
-            with ExitStack() as stack:
-                stream = stack.enter_context(open_steps(text, path, tuple(steps)) if steps else path.open("rb"))
-                try:
-                    files = tar_members(text, stream, seekable=not steps)
-                except SourceError:
-                    raise
-                except (EOFError, OSError, zlib.error, lzma.LZMAError) as exc:
-                    raise SourceError(f"{text}: the tar cannot be read, it is damaged or cut short ({exc})") from None
-            names = [m.name for m in files]
-            if _pg_tar(files) or _containers(names) or not files:
-                members = tuple(names[:1000]) if not _pg_tar(files) else ()
+            assert packed is not None
+            files = _listed(text, path, packed, head, steps)
+            dump = _the_dump(text, packed, files)
+            if dump is None:
+                members = () if packed == "tar" and _pg_tar(files) else tuple(m.name for m in files[:1000])
                 break
-            _pg_directory(text, "tar", files)
-            candidates = [m for m in files if m.size and not JUNK.search(m.name)]
-            if len(candidates) != 1:
-                if not candidates:
-                    members = tuple(names[:1000])
-                    break
-                raise _several(text, "tar", candidates)
-            m = candidates[0]
-            steps.append(Step("tar", m.name, offset=m.offset, size=m.size))
-            content_size = m.size
+            steps.append(Step(packed, dump.name, offset=dump.offset, size=dump.size))
+            content_size = dump.size
         head = _head_of(text, path, tuple(steps))
     if not steps:
         return Probe(text, path, head=head, size=size, content_size=size, members=members)
