@@ -446,7 +446,7 @@ def test_bad_input_is_one_clear_error(tmp_path, example_db):
     fails(init(tmp_path / "finnes-ikke.sqlite"), "finnes-ikke.sqlite", "no such file")
     junk = tmp_path / "junk.sqlite"
     junk.write_bytes(b"not a database at all")
-    fails(init(junk), "not a SQLite database")
+    fails(init(junk), "junk.sqlite", "not something uttrekk reads")  # what it looks like, and what SOURCE may be
     fails(init("nosuchdb://x/y"))
     fails(init(example_db, "--profile", tmp_path / "mangler.toml"), "mangler.toml", "file not found")
     broken = tmp_path / "broken.toml"
