@@ -47,7 +47,22 @@ def dialect_class(backend: str) -> type[Dialect]:
 
 
 def open_source(source: str, password: str | None = None, **options: Any) -> Dialect:
-    """Open SOURCE read-only: a database URL, or a file or folder of a kind ``dialects.kinds`` knows."""
+    """Open SOURCE read-only: a database URL, or a file or folder of a kind ``dialects.kinds`` knows.
+    ``options`` are ``dialects.kinds.OpenOptions`` fields (``database``, ``accept_losses``, ``quiet``)."""
     from .kinds import open_source as open_kind
 
     return open_kind(source, password, **options)
+
+
+def recognise_source(source: str) -> tuple[Any, Any]:
+    """What SOURCE is, without opening it: ``(Probe, Found)`` (``dialects.kinds.recognise``)."""
+    from .kinds import recognise
+
+    return recognise(source)
+
+
+def open_recognised(probe: Any, found: Any, password: str | None = None, **options: Any) -> Dialect:
+    """Open what ``recognise_source`` found (without looking at SOURCE again)."""
+    from .kinds import OpenOptions, open_found
+
+    return open_found(probe, found, OpenOptions(password=password, **options))

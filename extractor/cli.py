@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -15,6 +15,9 @@ from .profile import FORMATS
 
 if TYPE_CHECKING:
     from .source_dialect import SourceDialect
+
+DATABASE_HELP = ("Which database of a dump holding several (pg_dumpall, mysqldump --all-databases); "
+                 "inspect lists them.")
 
 SCHEMA_DEFAULT = ("(default: the connection's default schema, or the only other schema that holds tables when it "
                   "holds none)")
@@ -29,7 +32,9 @@ _errors = report_errors("nothing was published (tables already finished are kept
 def cli() -> None:
     """uttrekk: turn a relational database into an archival extract (ADDML) a depot accepts.
 
-    SOURCE is a SQLAlchemy URL (postgresql://user@host/db) or the path of a SQLite file.
+    SOURCE is a database URL (postgresql://user@host/db), a SQLite file, or a dump a depot
+    received (pg_dump, pg_dumpall, mysqldump/mariadb-dump, Firebird gbak or database file;
+    compressed or alone in a zip or tar), restored by uttrekk into a throwaway server.
     """
 
 
@@ -47,24 +52,37 @@ def cli() -> None:
                    "(created if missing; comments and existing entries are kept).")
 @click.option("--schema", help=f"Database schema to inspect {SCHEMA_DEFAULT}.")
 @click.option("--views", is_flag=True, help="Include views (and materialized views).")
+@click.option("--database", help=DATABASE_HELP)
 @click.option("--ask-password", is_flag=True, help="Prompt for the database password (else URL, $UTTREKK_PASSWORD, .pgpass).")
 @_errors
 def inspect(source: str, profile_path: str | None, charset: str | None, as_json: bool, no_scan: bool, keys: bool,
-            write_path: Path | None, schema: str | None, views: bool, ask_password: bool) -> None:
+            write_path: Path | None, schema: str | None, views: bool, database: str | None, ask_password: bool) -> None:
     """Show tables, row counts, columns with native and archive types, keys, and every value
     that cannot be written in the chosen charset (table, column, row key, code point).
 
+    First says what SOURCE is (a dump: its format and the tool that wrote it); a dump holding
+    several databases lists them, and --database chooses one.
+
     With --keys: the relations (foreign keys) the source does not declare, found in the data on
     the server, each with coverage, orphan values and name evidence, for a person to confirm."""
-    from dialects import open_source
+    from dialects import open_recognised, recognise_source
 
-    from .errors import ConfigError
+    from .errors import ConfigError, SourceError
     from .pipeline import Options, open_profile
 
     if write_path is not None and not keys:
         raise ConfigError("--write-profile needs --keys (it writes the relations --keys finds)")
     profile = open_profile(profile_path)
-    dialect = open_source(source, _password(ask_password))
+    probe, found = recognise_source(source)
+    what = _what(probe, found, database)
+    try:
+        dialect = open_recognised(probe, found, _password(ask_password), database=database,
+                                  accept_losses=profile.accept_losses)
+    except SourceError:
+        if len(what["databases"]) > 1 and database is None:  # the dump's databases, then why none was chosen
+            click.echo(json.dumps(what, indent=2, ensure_ascii=False) if as_json else _what_text(what), nl=as_json)
+        raise
+    what.update(provenance=dict(dialect.provenance), restore_notes=list(dialect.source_notes))
     if write_path is not None:
         try:
             _not_the_source(write_path, dialect, "--write-profile")
@@ -76,21 +94,21 @@ def inspect(source: str, profile_path: str | None, charset: str | None, as_json:
 
         progress = terminal_progress()
         try:
-            found = find_relations(dialect, profile, schema=schema, views=views, progress=progress)
+            relations = find_relations(dialect, profile, schema=schema, views=views, progress=progress)
         finally:
             dialect.close()
             if progress:
                 progress("")
-        added, present = (write_profile(write_path, found.candidates, found.source) if write_path is not None
-                          else ([], []))
+        added, present = (write_profile(write_path, relations.candidates, relations.source)
+                          if write_path is not None else ([], []))
         if as_json:
-            out = found.as_dict()
+            out = {"what": what, **relations.as_dict()}
             if write_path is not None:
                 out["profile"] = {"file": str(write_path), "added": [c.arrow for c in added],
                                   "already_there": [c.arrow for c in present]}
             click.echo(json.dumps(out, indent=2, ensure_ascii=False))
             return
-        click.echo(format_relations(found), nl=False)
+        click.echo(_what_text(what) + format_relations(relations), nl=False)
         if write_path is not None:
             click.echo(f"\n{write_path}: added {len(added)} relation(s) with confirmed = false"
                        + (f"; {len(present)} already there, left as they are" if present else ""))
@@ -106,9 +124,37 @@ def inspect(source: str, profile_path: str | None, charset: str | None, as_json:
     finally:
         dialect.close()
     if as_json:
-        click.echo(json.dumps(info, indent=2, ensure_ascii=False))
+        click.echo(json.dumps({"what": what, **info}, indent=2, ensure_ascii=False))
     else:
-        click.echo(format_inspection(info), nl=False)
+        click.echo(_what_text(what) + format_inspection(info), nl=False)
+
+
+def _what(probe: Any, found: Any, database: str | None) -> dict[str, Any]:
+    """What SOURCE is, for inspect: the kind's words, the layers around it, the databases it holds."""
+    from dialects.kinds import databases_of
+
+    return {"source": found.what if probe.is_url else probe.text, "what": found.what, "kind": found.kind,
+            "wrapping": list(probe.wrapping), "facts": dict(found.facts), "databases": databases_of(found),
+            "database": database}
+
+
+def _what_text(what: dict[str, Any]) -> str:
+    """The lines inspect begins with: what SOURCE is, the database chosen or how to choose one."""
+    lines = [f"What: {what['what']}" + (f" (in {' > '.join(what['wrapping'])})" if what["wrapping"] else "")]
+    held: list[str] = what["databases"]
+    if len(held) > 1:
+        lines.append(f"It holds {len(held)} databases: {', '.join(held)}.")
+        if what["database"] is None:
+            lines.append("Choose one with --database NAME (give the same to profile init and extract).")
+            if "provenance" not in what:  # it could not be opened without the choice
+                return "\n".join(lines) + "\n"
+        else:
+            lines.append(f"Database: {what['database']} (chosen with --database)")
+    for key, value in (what.get("provenance") or {}).items():
+        lines.append(f"  {key}: {value}")
+    for note in what.get("restore_notes") or ():
+        lines.append(f"  restore: {note}")
+    return "\n".join(lines) + "\n\n"
 
 
 @cli.command()
@@ -120,6 +166,7 @@ def inspect(source: str, profile_path: str | None, charset: str | None, as_json:
 @click.option("--charset", type=CHARSET_CHOICE, help="Charset of the table files (default: ISO-8859-1).")
 @click.option("--table", "tables", multiple=True, help="Extract only this table (repeatable).")
 @click.option("--schema", help=f"Database schema to extract {SCHEMA_DEFAULT}.")
+@click.option("--database", help=DATABASE_HELP)
 @click.option("--views", is_flag=True, help="Also extract views (and materialized views) as tables.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing, non-empty --out directory.")
 @click.option("--date", "extraction_date", help="Extraction date written to addml.xml (YYYY-MM-DD; default today).")
@@ -142,7 +189,7 @@ def inspect(source: str, profile_path: str | None, charset: str | None, as_json:
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
 @_errors
 def extract(source: str, out: Path, profile_path: str | None, fmt: str | None, charset: str | None,
-            tables: tuple[str, ...], schema: str | None, views: bool, overwrite: bool,
+            tables: tuple[str, ...], schema: str | None, database: str | None, views: bool, overwrite: bool,
             extraction_date: str | None, jobs: int, resume: bool, package_dir: Path | None, ask_password: bool,
             archive_creator: str | None, system_name: str | None, period: str | None, strict: bool,
             quiet: bool) -> None:
@@ -171,7 +218,7 @@ def extract(source: str, out: Path, profile_path: str | None, fmt: str | None, c
     options = Options(fmt=fmt, charset=charset.upper() if charset else None, tables=tables, quiet=quiet,
                       overwrite=overwrite, extraction_date=extraction_date, password=_password(ask_password),
                       schema=schema, views=views, jobs=jobs, resume=resume, strict=strict, package=package_dir,
-                      metadata=metadata)
+                      metadata=metadata, database=database)
     summary = run_extract(source, out, profile_path, options)
     records = sum(f.records for f in summary.result.files.values())
     click.echo(f"Extract written to {summary.out}: {len(summary.result.files)} file(s), {records} record(s), "
@@ -226,10 +273,11 @@ def profile_group() -> None:
                    "confirmed = false.")
 @click.option("--schema", help=f"Database schema to read {SCHEMA_DEFAULT}.")
 @click.option("--views", is_flag=True, help="Include views (and materialized views).")
+@click.option("--database", help=DATABASE_HELP)
 @click.option("--ask-password", is_flag=True, help="Prompt for the database password (else URL, $UTTREKK_PASSWORD, .pgpass).")
 @report_errors("nothing was written")
 def profile_init(source: str, profile_path: Path | None, out_path: Path | None, keys: bool, schema: str | None,
-                 views: bool, ask_password: bool) -> None:
+                 views: bool, database: str | None, ask_password: bool) -> None:
     """Write a profile skeleton for SOURCE: [metadata], [charset], [output], and every table and
     column with its description (the database's comment, else empty) and, in lines beginning
     '# uttrekk:', the row count, the key the extract will use, a code table found, and each
@@ -253,7 +301,7 @@ def profile_init(source: str, profile_path: Path | None, out_path: Path | None, 
     if out_path is not None and out_path.is_dir():
         raise ConfigError(f"-o {out_path}: is a directory; give a file name")
     existing = profile_path or (out_path if out_path is not None and out_path.exists() else None)
-    dialect = open_source(source, _password(ask_password))
+    dialect = open_source(source, _password(ask_password), database=database, accept_losses=_accepted(existing))
     try:
         for path, option in ((out_path, "-o"), (profile_path, "--profile")):
             if path is not None:
@@ -287,11 +335,87 @@ def profile_init(source: str, profile_path: Path | None, out_path: Path | None, 
         click.echo(f"note: {note}", err=True)
 
 
+def _accepted(path: Path | None) -> tuple[str, ...]:
+    """The restore losses a profile being brought up to date accepts (its problems are init's to report)."""
+    from .errors import ProfileError
+    from .profile import load_profile
+
+    if path is None or not path.is_file():
+        return ()
+    try:
+        return load_profile(path, defer=True).accept_losses
+    except (ProfileError, OSError, ValueError):
+        return ()
+
+
 def _not_the_source(path: Path, dialect: SourceDialect, option: str) -> None:
     """A profile written by this command must not be the source's own file."""
     from .output import refuse_source_inside
 
     refuse_source_inside(path, dialect.source_files(), option, holding_ok=True)
+
+
+@cli.group("cache", context_settings={"help_option_names": ["-h", "--help"]})
+def cache_group() -> None:
+    """The dumps uttrekk restored and keeps, so that inspect, profile init and extract of one dump
+    restore it once: in $UTTREKK_CACHE (default ~/.cache/uttrekk; for root /var/cache/uttrekk),
+    at most $UTTREKK_CACHE_LIMIT (default 20G; least recently used go first)."""
+
+
+@cache_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@report_errors("nothing was changed")
+def cache_list(as_json: bool) -> None:
+    """Each restored dump: engine, size, when a run last used it, the dump's SHA-256 and file name."""
+    from dialects.kinds.cache import listing
+    from dialects.kinds.throwaway import cache_limit, cache_root
+
+    listed = listing()
+    if as_json:
+        click.echo(json.dumps({"cache": str(cache_root()), "limit_bytes": cache_limit(),
+                               "entries": [c.as_dict() for c in listed]}, indent=2, ensure_ascii=False))
+        return
+    click.echo(f"Cache: {cache_root()} (limit {_bytes(cache_limit())})")
+    if not listed:
+        click.echo("No restored dumps are kept.")
+        return
+    for c in listed:
+        used = c.used.strftime("%Y-%m-%d %H:%M") if c.used else "incomplete"
+        state = "  (in use by a running uttrekk)" if c.in_use else ""
+        click.echo(f"{c.engine:<12} {_bytes(c.size):>9}  {used:<16}  {c.sha256}  {c.file or '?'}{state}")
+    click.echo(f"{len(listed)} restored dump(s), {_bytes(sum(c.size for c in listed))}.")
+
+
+@cache_group.command("clear")
+@click.argument("digests", nargs=-1, metavar="[SHA256]...")
+@click.option("--all", "everything", is_flag=True, help="Remove every restored dump no run is using.")
+@report_errors("nothing more was removed")
+def cache_clear(digests: tuple[str, ...], everything: bool) -> None:
+    """Remove restored dumps: those whose SHA-256 (or its first 6 or more characters) is given, or
+    --all. A dump a running uttrekk is using is never removed; the next run restores a removed one again."""
+    from dialects.kinds.cache import choose, clear, listing
+
+    from .errors import ConfigError
+
+    if everything == bool(digests):
+        raise ConfigError("give --all, or the SHA-256 (or its first characters) of each restored dump to remove; "
+                          "'uttrekk cache list' shows them")
+    listed = listing()
+    removed, kept = clear(listed if everything else choose(listed, digests))
+    for c in removed:
+        click.echo(f"removed {c.engine} {c.file or '?'} {c.sha256} ({_bytes(c.size)})")
+    click.echo(f"{len(removed)} restored dump(s) removed, {_bytes(sum(c.size for c in removed))} freed.")
+    for c in kept:
+        click.echo(f"note: kept {c.engine} {c.file or '?'} {c.sha256}: a running uttrekk is using it", err=True)
+    if kept and not everything:
+        sys.exit(1)
+
+
+def _bytes(n: int) -> str:
+    for unit, scale in (("TB", 1 << 40), ("GB", 1 << 30), ("MB", 1 << 20), ("kB", 1 << 10)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n} B"
 
 
 def _password(ask: bool) -> str | None:

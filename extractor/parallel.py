@@ -57,16 +57,23 @@ _WORKER: dict[str, Any] = {}
 
 
 def _start_worker(workers: Workers) -> None:
+    """Open the source in a worker. An error is kept and raised by the worker's first task: a Pool
+    whose initializer raises starts new workers forever, and the run would hang."""
     from dialects import open_source
 
-    stack = ExitStack()
-    dialect = open_source(workers.source, workers.password)
-    stack.callback(dialect.close)
-    stack.enter_context(dialect.snapshot(join=workers.snapshot))
-    _WORKER.update(dialect=dialect, stack=stack)
+    try:
+        stack = ExitStack()
+        dialect = open_source(workers.source, workers.password)
+        stack.callback(dialect.close)
+        stack.enter_context(dialect.snapshot(join=workers.snapshot))
+        _WORKER.update(dialect=dialect, stack=stack)
+    except Exception as exc:
+        _WORKER["error"] = exc
 
 
 def _table_task(task: tuple[Plan, str, Path, Path]) -> tuple[str, TableScanned, TableDone]:
+    if "error" in _WORKER:
+        raise _WORKER["error"]
     plan, name, content, work = task
     scanned, done = extract_scanning(plan, plan.table(name), rows_of(_WORKER["dialect"]), content, work)
     return name, scanned, done

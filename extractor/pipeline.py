@@ -70,6 +70,8 @@ class Options:
     """``--package``: where the DIAS package goes afterwards (checked against the source up front)."""
     metadata: dict[str, tuple[str, str]] = field(default_factory=dict)
     """``[metadata]`` values given as options: key -> (value, the option), over the profile's."""
+    database: str | None = None
+    """``--database``: which database of a dump holding several."""
 
 
 @dataclass
@@ -194,7 +196,8 @@ def run_extract(source: str, out: Path, profile_path: str | Path | None, options
 
     started = dt.datetime.now(dt.UTC)
     profile = open_profile(profile_path, options.metadata)
-    dialect = open_source(source, options.password)
+    dialect = open_source(source, options.password, database=options.database, quiet=options.quiet,
+                          accept_losses=profile.accept_losses)
     try:
         _, plan = reflect_and_plan(dialect, profile, options)
         if options.strict:
@@ -300,7 +303,8 @@ def _build(staging: Staging, plan0: Plan, dialect: SourceDialect, profile: Profi
             f"This extract was resumed: {', '.join(reused)} were read in an earlier session (started {earlier}), "
             "the other tables in this one. Relations between them hold as long as the source did not change in "
             "between; run without --resume for one snapshot.")
-    warnings = (list(dialect.source_notes) + list(plan.warnings) + warnings + dangling
+    accepted = [profile.accepted_note()] if profile.accept_losses and dialect.provenance else []
+    warnings = (accepted + list(dialect.source_notes) + list(plan.warnings) + warnings + dangling
                 + expected_arkade_deviations(plan, result))
     _write_reports(staging, plan, result, warnings, dialect, started, date, session, orphan_report)
     return ExtractSummary(staging.out, plan, result, result.deviation_total, warnings, reused)

@@ -31,7 +31,8 @@ DEFAULT_CODE_LIST_LIMIT = 50
 ADDRESS_KINDS = ("rowid", "ctid", "physloc", "recno")
 """Physical addresses a pointer column may hold (any other ``address`` names a target column)."""
 
-_TOP_KEYS = ("extends", "metadata", "charset", "output", "tables", "queries")
+_TOP_KEYS = ("extends", "metadata", "charset", "output", "source", "tables", "queries")
+_SOURCE_KEYS = ("accept_losses", "accept_reason")
 _METADATA_KEYS = ("archive_creator", "submitter", "system_name", "system_version", "system_type",
                   "description", "period_start", "period_end", "extraction_date", "dataset_number",
                   "responsible_person")
@@ -169,6 +170,17 @@ class Profile:
     queries: dict[str, QueryProfile] = field(default_factory=dict)
     origins: dict[str, str] = field(default_factory=dict, repr=False)
     """Key path -> the file it was inherited from (``extends``), for messages; own keys are absent."""
+    accept_losses: tuple[str, ...] = ()
+    """``[source] accept_losses``: what a dump's restore may lose (each as the restore's error names
+    it) without stopping the run; ``accept_reason`` says why, and the report carries both."""
+    accept_reason: str = ""
+
+    def accepted_note(self) -> str:
+        """The report's line on the losses the profile accepts ('' when it accepts none)."""
+        if not self.accept_losses:
+            return ""
+        return (f"the profile accepts these losses in restoring the dump ([source] accept_losses): "
+                f"{', '.join(self.accept_losses)}; reason: {self.accept_reason}")
 
     def table(self, name: str) -> TableProfile:
         if name in self.tables:
@@ -338,6 +350,8 @@ def parse_profile(data: dict[str, Any], shown: str = "<profile>", defer: bool = 
     code_limit = _positive(p, "output.code_list_limit", out_data.get("code_list_limit", DEFAULT_CODE_LIST_LIMIT),
                            DEFAULT_CODE_LIST_LIMIT)
 
+    accept_losses, accept_reason = _source_section(p, _table_section(p, "source", data.get("source", {})))
+
     tables: dict[str, TableProfile] = {}
     for tname, tdata in _table_section(p, "tables", data.get("tables", {})).items():
         where = f"tables.{tname}"
@@ -367,7 +381,31 @@ def parse_profile(data: dict[str, Any], shown: str = "<profile>", defer: bool = 
 
     if p.items and not defer:
         raise ProfileError(shown, p.items)
-    return Profile(shown, metadata, charset, fmt, limit, code_limit, tables, tuple(p.items), queries, dict(p.origins))
+    return Profile(shown, metadata, charset, fmt, limit, code_limit, tables, tuple(p.items), queries, dict(p.origins),
+                   accept_losses, accept_reason)
+
+
+def _source_section(p: _Problems, data: dict[str, Any]) -> tuple[tuple[str, ...], str]:
+    """``[source]``: the restore losses accepted, each by name, and the reason (required, as for ``exclude``)."""
+    p.unknown_keys("source", data, _SOURCE_KEYS)
+    losses: tuple[str, ...] = ()
+    if "accept_losses" in data:
+        value = data["accept_losses"]
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            p.add("source.accept_losses", f"must be a list of names as the restore's error gives them, not {value!r}")
+        elif len(set(value)) != len(value):
+            p.add("source.accept_losses", "names one loss twice")
+        else:
+            losses = tuple(v.strip() for v in value)
+    reason = _text(p, "source.accept_reason", data.get("accept_reason", "")).strip()
+    if losses and not reason:
+        p.add("source.accept_reason", "missing: say why the archive may lack what the restore lost "
+                                      "(bevaringsvurdering)")
+    if reason and "accept_losses" not in data:
+        p.add("source.accept_reason", "only applies with accept_losses")
+    return losses, reason
 
 
 def _row_filter(p: _Problems, where: str, tdata: dict[str, Any], metadata: Metadata,

@@ -116,6 +116,9 @@ fi
 have_pkg libfbclient2 || MISSING+=(libfbclient2)
 # headless Chromium renders documentation/oversikt.html in tests/test_documentation.py
 command -v chromium >/dev/null || MISSING+=(chromium)
+# zstd reads .zst dumps (dialects/kinds/wrapped.py); zip makes the encrypted and split zips the tests refuse
+command -v zstd >/dev/null || MISSING+=(zstd)
+command -v zip >/dev/null || MISSING+=(zip)
 if (( ${#MISSING[@]} )); then
     need_root "install ${MISSING[*]}"
     command -v apt-get >/dev/null || die "no apt-get: install ${MISSING[*]} yourself"

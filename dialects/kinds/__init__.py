@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from extractor.errors import SourceError
+from extractor.errors import ConfigError, SourceError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -48,13 +48,21 @@ class Probe:
     ``zip member NAME``, ``tar member NAME``; ``open_content`` reads through them."""
     opener: Callable[[], Any] | None = field(default=None, compare=False, repr=False)
     """Opens the content as a binary stream (through ``wrapping``); ``None``: open ``path``."""
+    content_size: int | None = None
+    """Bytes of the content when known (the file's, a zip or tar member's; ``None`` inside a
+    compressed stream): the total of a progress bar over ``open_content``."""
+    members: tuple[str, ...] = ()
+    """The members of a zip or tar that is not a dump's wrapper (an Office document, a SIARD
+    archive, an extract), for ``describe``; empty otherwise."""
 
     @property
     def is_url(self) -> bool:
         return self.path is None
 
     def open_content(self) -> Any:
-        """The content as a binary file object (decompressed, unpacked), to be closed by the caller."""
+        """The content as a binary file object (decompressed, unpacked), to be closed by the caller.
+        Not seekable when wrapped (``wrapped.materialise`` copies it for a tool that must seek); a
+        damaged or cut-short stream raises ``SourceError`` from ``read``."""
         if self.opener is not None:
             return self.opener()
         assert self.path is not None
@@ -104,8 +112,12 @@ KINDS: dict[str, str] = {
     "pg_dump": "dialects.kinds.pg_dump:PgDump",
     "mysql_dump": "dialects.kinds.mysql_dump:MySQLDump",
     "firebird": "dialects.kinds.firebird_file:FirebirdFile",
+    "mssql_backup": "dialects.kinds.refused:SqlServerBackup",
+    "oracle_dump": "dialects.kinds.refused:OracleDump",
 }
 """Kind key -> ``module:Class``, tried in this order."""
+ONE_DATABASE = ("url", "sqlite")
+"""Kinds where ``--database`` has nothing to choose."""
 
 
 def load_kind(key: str) -> SourceKind:
@@ -114,9 +126,12 @@ def load_kind(key: str) -> SourceKind:
 
 
 def probe_of(source: str) -> Probe:
-    """What SOURCE is before any kind looks at it: a URL, or a file or folder read-only."""
+    """What SOURCE is before any kind looks at it: a URL, or a file or folder read-only (a
+    compressed or packed file: its content, see ``wrapped``)."""
     if "://" in source:
         return Probe(source)
+    from .wrapped import wrapped_probe
+
     path = Path(source).expanduser()
     try:
         if path.is_dir():
@@ -125,12 +140,12 @@ def probe_of(source: str) -> Probe:
             return Probe(source, path, names=names, size=size)
         with path.open("rb") as fh:
             head = fh.read(HEAD_BYTES)
-        return Probe(source, path, head=head, size=path.stat().st_size)
+        return wrapped_probe(source, path, head, path.stat().st_size)
     except FileNotFoundError:
         raise SourceError(f"{path}: no such file or folder. Give a database URL, a dump file, a database file "
                           "or a folder of them.") from None
     except OSError as exc:
-        raise SourceError(f"{path}: cannot be read ({exc.strerror})") from None
+        raise SourceError(f"{path}: cannot be read ({exc.strerror or exc})") from None
 
 
 def recognise(source: str) -> tuple[Probe, Found]:
@@ -148,4 +163,19 @@ def recognise(source: str) -> tuple[Probe, Found]:
 def open_source(source: str, password: str | None = None, **options: Any) -> Dialect:
     """Open SOURCE read-only, whatever kind it is (see the module docstring)."""
     probe, found = recognise(source)
-    return load_kind(found.kind).open(probe, found, OpenOptions(password=password, **options))
+    return open_found(probe, found, OpenOptions(password=password, **options))
+
+
+def databases_of(found: Found) -> list[str]:
+    """The databases a dump holds, when it holds several (``Found.facts["databases"]``)."""
+    return [n.strip() for n in found.facts.get("databases", "").split(",") if n.strip()]
+
+
+def open_found(probe: Probe, found: Found, options: OpenOptions) -> Dialect:
+    """Open what ``recognise`` found. ``--database`` is the kind's to check against what the dump
+    holds (a dump's head may not name them all); a database URL or a SQLite file refuses it here."""
+    if options.database is not None and found.kind in ONE_DATABASE:
+        hint = " (name the database in the URL)" if probe.is_url else ""
+        raise ConfigError(f"--database {options.database}: {probe.text if probe.path else 'SOURCE'} is {found.what}, "
+                          f"which holds one database{hint}; leave --database out")
+    return load_kind(found.kind).open(probe, found, options)

@@ -106,7 +106,8 @@ class Entry:
         return data if isinstance(data, dict) else {}
 
     def record(self, facts: dict[str, Any]) -> None:
-        """Mark the restore whole (last step of a restore)."""
+        """Mark the restore whole (last step of a restore). ``facts`` should hold ``file``, the
+        dump's file name, which ``uttrekk cache list`` shows beside the engine and SHA-256."""
         tmp = self.path / (MARKER + ".tmp")
         tmp.write_text(json.dumps(facts, indent=2, ensure_ascii=False), encoding="utf-8")
         os.replace(tmp, self.path / MARKER)
