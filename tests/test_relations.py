@@ -343,7 +343,8 @@ PROFILE_INLINE = ('tables = { sak = { description = "Saker", foreign_keys = [{ c
                   'references = "status" }] }, person = { description = "Personer" } }\n')
 
 
-def _normalised(text: str, label: str) -> str:
+def _normalised(text: str, label: str, given: str = "") -> str:
+    text = text.replace(given, "SOURCE") if given else text
     text = text.replace(label, "SOURCE") if label else text
     text = re.sub(r"(\d+ queries), \d+\.\d s", r"\1, X s", text)
     return re.sub(r" on \d{4}-\d{2}-\d{2}: check each", " on DATE: check each", text)
@@ -356,21 +357,24 @@ def _keys_outputs(src: Any, folder: Path, starts: dict[str, str], *args: Any) ->
     info = json.loads(r.output)
     label = info["source"]
     info["source"], info["seconds"] = "SOURCE", 0
+    given = info.get("what", {}).get("source", "")  # SOURCE as given (a path, or the URL masked)
+    if given:
+        info["what"]["source"] = "SOURCE"
     out = {"keys.json": json.dumps(info, indent=2, ensure_ascii=False) + "\n"}
     r = run("inspect", "--keys", src, *args)
     assert r.exit_code == 0, r.output
-    out["keys.txt"] = _normalised(r.output, label)
+    out["keys.txt"] = _normalised(r.output, label, given)
     for name, start in starts.items():
         prof = folder / f"{name}.toml"
         if start:
             prof.write_text(start, encoding="utf-8")
         r = run("inspect", "--keys", src, *args, "--write-profile", prof)
         assert r.exit_code == 0, r.output
-        written = _normalised(prof.read_text(encoding="utf-8"), label)
-        if start and written.startswith(_normalised(start, label)):  # appended: pin what was added
-            written = "(the profile as it was)\n" + written[len(_normalised(start, label)):]
+        written = _normalised(prof.read_text(encoding="utf-8"), label, given)
+        if start and written.startswith(_normalised(start, label, given)):  # appended: pin what was added
+            written = "(the profile as it was)\n" + written[len(_normalised(start, label, given)):]
         out[f"{name}.toml"] = written
-        said = _normalised(r.output, label).replace(str(prof), "PROFILE")
+        said = _normalised(r.output, label, given).replace(str(prof), "PROFILE")
         assert said.startswith(out["keys.txt"])
         out[f"{name}.txt"] = said[len(out["keys.txt"]):]
     return out
