@@ -65,7 +65,7 @@ COMPRESSIONS: dict[str, tuple[bytes, str]] = {
 """Compression -> (magic bytes, the command that decompresses a copy)."""
 JUNK = re.compile(r"(^|/)(__MACOSX/.*|\.DS_Store|Thumbs\.db|desktop\.ini)$", re.IGNORECASE)
 """Members an archiver adds by itself, never a dump."""
-PG_DIRECTORY_FILE = re.compile(r"^\d+\.dat(\.gz|\.lz4|\.zst)?$|^blobs(_\d+)?\.toc$")
+PG_DIRECTORY_FILE = re.compile(r"^(blob_)?\d+\.dat(\.gz|\.lz4|\.zst)?$|^blobs(_\d+)?\.toc$")
 """Files of a pg_dump directory-format dump beside its ``toc.dat``."""
 
 
