@@ -79,6 +79,21 @@ def seeded_source(engine: str, seed, tmp_path_factory, prefix: str) -> Iterator[
         yield url.render_as_string(hide_password=False)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _session_cache() -> Iterator[Path]:
+    """No test restores into the user's own cache: ``$UTTREKK_CACHE`` points at a folder of the
+    session's (``dump_cache`` gives a test one of its own)."""
+    import shutil
+    import tempfile
+
+    root = Path(tempfile.mkdtemp(prefix="uttrekk-session-cache-", dir="/tmp"))
+    os.chmod(root, 0o711)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("UTTREKK_CACHE", str(root))
+        yield root
+    shutil.rmtree(root, ignore_errors=True)
+
+
 @pytest.fixture()
 def dump_cache(monkeypatch) -> Iterator[Path]:
     """A private cache for restored dumps (``$UTTREKK_CACHE``), removed afterwards. Under /tmp with
