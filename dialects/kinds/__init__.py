@@ -59,6 +59,11 @@ class Probe:
     def is_url(self) -> bool:
         return self.path is None
 
+    @property
+    def progress_total(self) -> int | None:
+        """Bytes ``open_content`` will give, when known: the total of a restore's progress bar."""
+        return self.content_size if self.wrapping else self.size
+
     def open_content(self) -> Any:
         """The content as a binary file object (decompressed, unpacked), to be closed by the caller.
         Not seekable when wrapped (``wrapped.materialise`` copies it for a tool that must seek); a

@@ -51,10 +51,6 @@ class Restored:
     """The tables gbak restored the definition of, to check that each is there."""
 
 
-def _content_total(probe: Probe) -> int | None:
-    return None if probe.wrapping else probe.size
-
-
 def restore_backup(probe: Probe, engine: Engine, account: Account, tools: Install, quiet: bool) -> Restored:
     """``gbak -c`` of the backup into ``DATABASE``; ``SourceError`` when gbak fails."""
     assert probe.path is not None
@@ -67,7 +63,7 @@ def restore_backup(probe: Probe, engine: Engine, account: Account, tools: Instal
         try:
             assert proc.stdin is not None
             with probe.open_content() as src:
-                pump(src, proc.stdin, total=_content_total(probe), label=f"restoring {probe.path.name}", quiet=quiet)
+                pump(src, proc.stdin, total=probe.progress_total, label=f"restoring {probe.path.name}", quiet=quiet)
             status = proc.wait()
         except (OSError, EOFError) as exc:
             raise SourceError(f"{probe.text}: cannot be read to the end ({exc})") from None
@@ -161,7 +157,7 @@ def copy_database(probe: Probe, header: DatabaseHeader, engine: Engine, account:
     database = engine.databases / DATABASE
     try:
         with probe.open_content() as src:
-            pump(src, database.open("wb"), total=_content_total(probe), label=f"copying {probe.path.name}", quiet=quiet)
+            pump(src, database.open("wb"), total=probe.progress_total, label=f"copying {probe.path.name}", quiet=quiet)
     except (OSError, EOFError) as exc:
         raise SourceError(f"{probe.text}: cannot be copied ({exc})") from None
     os.chmod(database, 0o600)

@@ -106,7 +106,7 @@ def _restore(server: MariaDB, probe: Probe, found: Found, options: OpenOptions, 
         client = server.client(found.facts.get("charset", "utf8mb4"), default, errors_log)
         assert client.stdin is not None
         with probe.open_content() as src:
-            pump(src, client.stdin, total=None if probe.wrapping else probe.size, label=f"restoring {probe.path.name}",
+            pump(src, client.stdin, total=probe.progress_total, label=f"restoring {probe.path.name}",
                  quiet=options.quiet, transform=filt.feed)
         code = client.wait()
         errors = _errors(errors_log)

@@ -252,7 +252,7 @@ def _restore_plain(cluster: Cluster, probe: Probe, options: OpenOptions) -> tupl
     assert probe.path is not None
     sink = ScriptRestore(cluster.pq_connect, "postgres")
     with probe.open_content() as src:
-        throwaway.pump(src, sink, total=None if probe.wrapping else probe.size, label=f"restoring {probe.path.name}",
+        throwaway.pump(src, sink, total=probe.progress_total, label=f"restoring {probe.path.name}",
                        quiet=options.quiet)
     out = sink.out
     notes = list(out.notes) + grouped(out.failures)

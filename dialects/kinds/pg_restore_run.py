@@ -81,7 +81,7 @@ def restore(cluster: Cluster, probe: Any, fmt: str, archive: Archive, database: 
         try:
             if proc.stdin is not None:
                 with probe.open_content() as src:
-                    throwaway.pump(src, proc.stdin, total=None if probe.wrapping else probe.size,
+                    throwaway.pump(src, proc.stdin, total=probe.progress_total,
                                    label=f"restoring {probe.path.name}", quiet=quiet)
             proc.wait()
         finally:
