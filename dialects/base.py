@@ -252,7 +252,10 @@ class Dialect:
 
     def source_details(self) -> dict[str, str]:
         """Where the data came from, for the extraction log: engine, host, port, database, schema,
-        user (never the password), and a dump's ``provenance``."""
+        user (never the password); for a dump, its ``provenance`` instead of the throwaway server's
+        connection, whose socket and cache paths say nothing about the data."""
+        if self.provenance:
+            return {"engine": self.engine_name, "schema": str(self.schema_read or ""), **dict(self.provenance)}
         url = self.engine.url
         return {"engine": self.engine_name, "host": str(url.host or ""), "port": str(url.port or ""),
                 "database": str(url.database or ""), "schema": str(self.schema_read or ""),

@@ -184,3 +184,13 @@ class Schema:
     @property
     def table_names(self) -> tuple[str, ...]:
         return tuple(t.name for t in self.tables)
+
+
+PROVENANCE_LABELS: dict[str, str] = {
+    "dump_file": "dumpfil", "dump_size": "størrelse", "dump_sha256": "SHA-256", "dump_format": "format",
+    "packed_as": "pakket som", "dumped_by": "laget med", "dumped_from": "laget fra", "dump_created": "laget",
+    "dump_host": "vert", "dump_database": "database i dumpen", "restored_with": "lest inn med",
+    "read_with": "lest med", "restored_at": "lest inn", "restore_notes": "merknader fra innlesingen",
+}
+"""The keys a source's ``provenance`` may use (a dump's origin and how it was read), with the
+Norwegian label the extraction log gives each; every kind of dump uses these and no others."""

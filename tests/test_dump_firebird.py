@@ -30,6 +30,7 @@ import sqlalchemy as sa
 from dialects.kinds import recognise
 from dialects.kinds.firebird_restore import read_log
 from extractor.errors import SourceError
+from extractor.model import PROVENANCE_LABELS
 from tests.conftest import ROOT, run
 from tests.test_servers import ADMIN_URLS, FIREBIRD_DIR, _drop_firebird, _fresh_firebird
 
@@ -168,9 +169,11 @@ def test_a_backup_and_a_database_file_extract_like_the_live_database(fb_source, 
     assert "no_db_triggers" in (tmp_path / "x" / "report" / "summary.txt").read_text(encoding="utf-8")
     digest = hashlib.sha256(source.read_bytes()).hexdigest()
     details = json.loads((tmp_path / "x" / "report" / "extraction.json").read_text(encoding="utf-8"))["source_details"]
-    assert details["sha256"] == digest and details["file"] == source.name
-    assert details["format"] == ("gbak backup format 10 (Firebird 3.0)" if kind == "fbk"
-                                 else "database file, ODS 12.0 (Firebird 3.0)")
+    assert details["dump_sha256"] == digest and details["dump_file"] == source.name
+    assert details["dump_format"] == ("gbak backup format 10 (Firebird 3.0)" if kind == "fbk"
+                                      else "database file, ODS 12.0 (Firebird 3.0)")
+    assert set(details) - {"engine", "host", "port", "database", "schema", "user", "file", "machine"} \
+        <= set(PROVENANCE_LABELS)
     for f in (tmp_path / "x").rglob("*"):  # the extract names the file, never uttrekk's cache
         assert not f.is_file() or str(dump_cache).encode() not in f.read_bytes(), f
     addml = (tmp_path / "x" / "content" / "addml.xml").read_text(encoding="utf-8")

@@ -4,6 +4,7 @@ file with the extract of the live database they came from; hostile, cut and kill
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -19,6 +20,7 @@ import pytest
 import sqlalchemy as sa
 
 from dialects.kinds import open_source, recognise
+from extractor.model import PROVENANCE_LABELS
 from tests.conftest import MARIADB_ADMIN, ROOT, fails, fresh_database, run, run_sql
 
 DATE = "2026-01-02"
@@ -143,7 +145,9 @@ def test_dump_extracts_as_the_live_database(live, dump_cache, tmp_path, form):
     addml = (dump_out / "content" / "addml.xml").read_text(encoding="utf-8")
     assert "databasedumpen" in addml and found.facts.get("charset") == "utf8mb4"
     log = (dump_out / "report" / "extraction.json").read_text(encoding="utf-8")
-    assert "dump_sha256" in log and "restored_by" in log
+    details = json.loads(log)["source_details"]
+    assert details["dump_sha256"] and details["restored_with"].startswith("MariaDB")
+    assert set(details) - {"engine", "host", "port", "database", "schema", "user"} <= set(PROVENANCE_LABELS)
 
 
 def test_lax_latin1_dump_keeps_zero_dates_and_letters(live, dump_cache, tmp_path):

@@ -34,6 +34,7 @@ import pytest
 import sqlalchemy as sa
 
 from dialects.kinds import open_source, recognise
+from extractor.model import PROVENANCE_LABELS
 from tests.conftest import fails, fresh_database, run, run_sql
 from tests.test_parallel_resume import same_tree
 
@@ -164,13 +165,14 @@ def test_each_format_extracts_like_the_live_database(fmt, dumps, live_extracts, 
     assert again["restored_at"] == restored["restored_at"] and again["log"] == restored["log"]
     assert again["starts"] == restored["starts"] + 1
     details = report(out)["source_details"]
-    assert details["dump"] == source.name
-    assert details["dump format"].startswith(f"pg_dump {fmt}")
-    assert details["dumped by"].startswith("pg_dump 1")
-    assert details["restored with"].startswith("PostgreSQL 1")
+    assert details["dump_file"] == source.name
+    assert details["dump_format"].startswith(f"pg_dump {fmt}")
+    assert details["dumped_by"].startswith("pg_dump 1")
+    assert details["restored_with"].startswith("PostgreSQL 1")
+    assert set(details) - {"engine", "host", "port", "database", "schema", "user"} <= set(PROVENANCE_LABELS)
     if source.is_file():
-        assert details["dump sha256"] == hashlib.sha256(source.read_bytes()).hexdigest()
-        assert details["dump size"] == f"{source.stat().st_size} bytes"
+        assert details["dump_sha256"] == hashlib.sha256(source.read_bytes()).hexdigest()
+        assert details["dump_size"] == f"{source.stat().st_size} bytes"
     assert report(out)["source"] == source.name  # the dump names the extract, never the throwaway socket
     if jobs:
         assert "2 parallel workers" in report(out)["session"]

@@ -258,22 +258,21 @@ def provenance(probe: Probe, backup: Backup | None, header: DatabaseHeader | Non
     """The file's origin as (key, value) pairs and as one Norwegian sentence."""
     assert probe.path is not None
     name, size = probe.path.name, probe.size
-    copy = "restored from" if backup is not None else "a copy of"
-    facts: list[tuple[str, str]] = [("database", f"{copy} {name} in uttrekk's cache"), ("file", name),
-                                    ("size", f"{size} bytes"), ("sha256", digest)]
+    facts: list[tuple[str, str]] = [("dump_file", name), ("dump_size", f"{size} bytes"), ("dump_sha256", digest)]
     reader = f"Firebird {engine}"
     if backup is not None:
-        facts += [("format", backup.what), ("made", backup.made_iso), ("made from", backup.database),
-                  ("restored with", f"gbak {gbak}"), ("read with", f"{reader}, embedded")]
+        facts += [("dump_format", backup.what), ("dump_created", backup.made_iso), ("dumped_from", backup.database),
+                  ("restored_with", f"gbak {gbak}"), ("read_with", f"{reader}, embedded")]
         origin = f" av databasen {backup.database}" if backup.database else ""
         text = (f"Kilden er Firebird-sikkerhetskopien {name} ({size} byte, SHA-256 {digest}), gbak-format "
                 f"{backup.format} ({backup.firebird}), laget {backup.made_iso}{origin}; den er lest inn med gbak {gbak} "
                 f"og lest med {reader} (innebygd motor).")
     else:
         assert header is not None
-        facts += [("format", f"database file, {header.what}"), ("read with", f"{reader}, embedded, from a copy")]
+        facts += [("dump_format", f"database file, {header.what}"),
+                  ("read_with", f"{reader}, embedded, from a copy in uttrekk's cache")]
         text = (f"Kilden er Firebird-databasefilen {name} ({size} byte, SHA-256 {digest}), ODS {header.ods} "
                 f"({header.made_by}); den er lest fra en kopi med {reader} (innebygd motor).")
     if probe.wrapping:
-        facts.append(("packed as", ", ".join(probe.wrapping)))
+        facts.append(("packed_as", ", ".join(probe.wrapping)))
     return tuple((k, v) for k, v in facts if v), text

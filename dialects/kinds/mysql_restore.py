@@ -278,9 +278,9 @@ def _connect(server: MariaDB, database: str, probe: Probe, found: Found, facts: 
 def _provenance(dump: dict[str, Any], database: str, restored_by: str) -> tuple[tuple[str, str], ...]:
     pairs = [("dump_file", dump.get("file")), ("dump_size", f"{dump.get('size')} bytes"),
              ("dump_sha256", dump.get("sha256")), ("dump_format", dump.get("format")),
-             ("dump_tool", " ".join(x for x in (dump.get("tool"), dump.get("tool_distribution")) if x)),
-             ("dump_server", dump.get("server_version")), ("dump_host", dump.get("host")),
-             ("dump_database", database), ("restored_by", f"MariaDB {restored_by} (throwaway server run by uttrekk)")]
+             ("dumped_by", " ".join(x for x in (dump.get("tool"), dump.get("tool_distribution")) if x)),
+             ("dumped_from", dump.get("server_version")), ("dump_host", dump.get("host")),
+             ("dump_database", database), ("restored_with", f"MariaDB {restored_by} (throwaway server run by uttrekk)")]
     return tuple((k, str(v)) for k, v in pairs if v)
 
 

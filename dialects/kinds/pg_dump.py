@@ -366,15 +366,15 @@ def _provenance(facts: dict[str, Any], database: str, notes: int) -> tuple[tuple
     described = fmt + (f", archive format {header['archive_version']}" if header.get("archive_version") else "")
     if wrapping:
         described += " (inside " + ", ".join(wrapping) + ")"
-    rows = [("dump", str(facts.get("file", ""))), ("dump size", f"{facts.get('size', 0)} bytes"),
-            ("dump sha256", str(facts.get("sha256", ""))), ("dump format", f"pg_dump {described}"),
-            ("dumped by", tool)]
+    rows = [("dump_file", str(facts.get("file", ""))), ("dump_size", f"{facts.get('size', 0)} bytes"),
+            ("dump_sha256", str(facts.get("sha256", ""))), ("dump_format", f"pg_dump {described}"),
+            ("dumped_by", tool)]
     if header.get("server_version"):
-        rows.append(("dumped from", f"PostgreSQL {header['server_version']}"))
+        rows.append(("dumped_from", f"PostgreSQL {header['server_version']}"))
     if header.get("created"):
-        rows.append(("dump created", str(header["created"])))
-    rows += [("database", database), ("restored with", f"PostgreSQL {facts.get('restored_with', '')}"),
-             ("restored at", str(facts.get("restored_at", ""))), ("restore notes", str(notes))]
+        rows.append(("dump_created", str(header["created"])))
+    rows += [("dump_database", database), ("restored_with", f"PostgreSQL {facts.get('restored_with', '')}"),
+             ("restored_at", str(facts.get("restored_at", ""))), ("restore_notes", str(notes))]
     size = f"{int(facts.get('size', 0)):,}".replace(",", " ")
     text = (f"Uttrekket er laget fra dumpfila {facts.get('file', '')} ({size} byte, SHA-256 {facts.get('sha256', '')}), "
             f"{FORMAT_NO.get(fmt, 'en PostgreSQL-dump')}"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import textwrap
 
+from ..model import PROVENANCE_LABELS
 from .escaping import latin1
 from .model import FORMAT_NAMES, Doc, FieldDoc, LogDoc, TableDoc
 
@@ -19,7 +20,7 @@ WIDTH = 100
 ENCODING = "ISO-8859-1"
 COUNT_TEXT = {"0..n": "null eller flere (0..n)", "0..1": "høyst én (0..1)", "1": "nøyaktig én (1)"}
 SOURCE_LABELS = {"engine": "databasemotor", "host": "vert", "port": "port", "database": "database", "user": "bruker",
-                 "schema": "skjema", "file": "fil", "machine": "maskin"}
+                 "schema": "skjema", "file": "fil", "machine": "maskin", **PROVENANCE_LABELS}
 
 
 class Page:
