@@ -22,6 +22,8 @@ DATABASE_HELP = ("Which database of a dump holding several (pg_dumpall, mysqldum
 SCHEMA_DEFAULT = ("(default: the connection's default schema, or the only other schema that holds tables when it "
                   "holds none)")
 CHARSET_CHOICE = click.Choice(["ISO-8859-1", "UTF-8"], case_sensitive=False)
+CODEPAGE_HELP = ("The code page of dBase/FoxPro tables whose header names none (cp865, cp850, cp437, cp1252, "
+                 "iso-8859-1), over the profile's [source] codepage.")
 
 
 _errors = report_errors("nothing was published (tables already finished are kept for --resume)")
@@ -53,10 +55,12 @@ def cli() -> None:
 @click.option("--schema", help=f"Database schema to inspect {SCHEMA_DEFAULT}.")
 @click.option("--views", is_flag=True, help="Include views (and materialized views).")
 @click.option("--database", help=DATABASE_HELP)
+@click.option("--codepage", help=CODEPAGE_HELP)
 @click.option("--ask-password", is_flag=True, help="Prompt for the database password (else URL, $UTTREKK_PASSWORD, .pgpass).")
 @_errors
 def inspect(source: str, profile_path: str | None, charset: str | None, as_json: bool, no_scan: bool, keys: bool,
-            write_path: Path | None, schema: str | None, views: bool, database: str | None, ask_password: bool) -> None:
+            write_path: Path | None, schema: str | None, views: bool, database: str | None, codepage: str | None,
+            ask_password: bool) -> None:
     """Show tables, row counts, columns with native and archive types, keys, and every value
     that cannot be written in the chosen charset (table, column, row key, code point).
 
@@ -77,7 +81,7 @@ def inspect(source: str, profile_path: str | None, charset: str | None, as_json:
     what = _what(probe, found, database)
     try:
         dialect = open_recognised(probe, found, _password(ask_password), database=database,
-                                  accept_losses=profile.accept_losses)
+                                  accept_losses=profile.accept_losses, **profile.file_source.options(codepage))
     except SourceError:
         if len(what["databases"]) > 1 and database is None:  # the dump's databases, then why none was chosen
             click.echo(json.dumps(what, indent=2, ensure_ascii=False) if as_json else _what_text(what), nl=as_json)
@@ -167,6 +171,7 @@ def _what_text(what: dict[str, Any]) -> str:
 @click.option("--table", "tables", multiple=True, help="Extract only this table (repeatable).")
 @click.option("--schema", help=f"Database schema to extract {SCHEMA_DEFAULT}.")
 @click.option("--database", help=DATABASE_HELP)
+@click.option("--codepage", help=CODEPAGE_HELP)
 @click.option("--views", is_flag=True, help="Also extract views (and materialized views) as tables.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing, non-empty --out directory.")
 @click.option("--date", "extraction_date", help="Extraction date written to addml.xml (YYYY-MM-DD; default today).")
@@ -189,7 +194,8 @@ def _what_text(what: dict[str, Any]) -> str:
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
 @_errors
 def extract(source: str, out: Path, profile_path: str | None, fmt: str | None, charset: str | None,
-            tables: tuple[str, ...], schema: str | None, database: str | None, views: bool, overwrite: bool,
+            tables: tuple[str, ...], schema: str | None, database: str | None, codepage: str | None, views: bool,
+            overwrite: bool,
             extraction_date: str | None, jobs: int, resume: bool, package_dir: Path | None, ask_password: bool,
             archive_creator: str | None, system_name: str | None, period: str | None, strict: bool,
             quiet: bool) -> None:
@@ -218,7 +224,7 @@ def extract(source: str, out: Path, profile_path: str | None, fmt: str | None, c
     options = Options(fmt=fmt, charset=charset.upper() if charset else None, tables=tables, quiet=quiet,
                       overwrite=overwrite, extraction_date=extraction_date, password=_password(ask_password),
                       schema=schema, views=views, jobs=jobs, resume=resume, strict=strict, package=package_dir,
-                      metadata=metadata, database=database)
+                      metadata=metadata, database=database, codepage=codepage)
     summary = run_extract(source, out, profile_path, options)
     records = sum(f.records for f in summary.result.files.values())
     click.echo(f"Extract written to {summary.out}: {len(summary.result.files)} file(s), {records} record(s), "
@@ -274,10 +280,11 @@ def profile_group() -> None:
 @click.option("--schema", help=f"Database schema to read {SCHEMA_DEFAULT}.")
 @click.option("--views", is_flag=True, help="Include views (and materialized views).")
 @click.option("--database", help=DATABASE_HELP)
+@click.option("--codepage", help=CODEPAGE_HELP)
 @click.option("--ask-password", is_flag=True, help="Prompt for the database password (else URL, $UTTREKK_PASSWORD, .pgpass).")
 @report_errors("nothing was written")
 def profile_init(source: str, profile_path: Path | None, out_path: Path | None, keys: bool, schema: str | None,
-                 views: bool, database: str | None, ask_password: bool) -> None:
+                 views: bool, database: str | None, codepage: str | None, ask_password: bool) -> None:
     """Write a profile skeleton for SOURCE: [metadata], [charset], [output], and every table and
     column with its description (the database's comment, else empty) and, in lines beginning
     '# uttrekk:', the row count, the key the extract will use, a code table found, and each
@@ -301,7 +308,7 @@ def profile_init(source: str, profile_path: Path | None, out_path: Path | None, 
     if out_path is not None and out_path.is_dir():
         raise ConfigError(f"-o {out_path}: is a directory; give a file name")
     existing = profile_path or (out_path if out_path is not None and out_path.exists() else None)
-    dialect = open_source(source, _password(ask_password), database=database, accept_losses=_accepted(existing))
+    dialect = open_source(source, _password(ask_password), database=database, **_source_options(existing, codepage))
     try:
         for path, option in ((out_path, "-o"), (profile_path, "--profile")):
             if path is not None:
@@ -335,17 +342,19 @@ def profile_init(source: str, profile_path: Path | None, out_path: Path | None, 
         click.echo(f"note: {note}", err=True)
 
 
-def _accepted(path: Path | None) -> tuple[str, ...]:
-    """The restore losses a profile being brought up to date accepts (its problems are init's to report)."""
+def _source_options(path: Path | None, codepage: str | None) -> dict[str, Any]:
+    """What a profile being brought up to date says of reading the source: the restore losses it
+    accepts and its dBase code page and deleted records (its problems are init's to report)."""
     from .errors import ProfileError
-    from .profile import load_profile
+    from .profile import FileSource, load_profile
 
     if path is None or not path.is_file():
-        return ()
+        return {"accept_losses": (), **FileSource().options(codepage)}
     try:
-        return load_profile(path, defer=True).accept_losses
+        profile = load_profile(path, defer=True)
     except (ProfileError, OSError, ValueError):
-        return ()
+        return {"accept_losses": (), **FileSource().options(codepage)}
+    return {"accept_losses": profile.accept_losses, **profile.file_source.options(codepage)}
 
 
 def _not_the_source(path: Path, dialect: SourceDialect, option: str) -> None:

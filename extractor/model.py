@@ -191,6 +191,7 @@ PROVENANCE_LABELS: dict[str, str] = {
     "packed_as": "pakket som", "dumped_by": "laget med", "dumped_from": "laget fra", "dump_created": "laget",
     "dump_host": "vert", "dump_database": "database i dumpen", "restored_with": "lest inn med",
     "read_with": "lest med", "restored_at": "lest inn", "restore_notes": "merknader fra innlesingen",
+    "source_files": "filer i kilden", "code_page": "kodetabell", "deleted_records": "slettede poster",
 }
 """The keys a source's ``provenance`` may use (a dump's origin and how it was read), with the
 Norwegian label the extraction log gives each; every kind of dump uses these and no others."""

@@ -72,6 +72,8 @@ class Options:
     """``[metadata]`` values given as options: key -> (value, the option), over the profile's."""
     database: str | None = None
     """``--database``: which database of a dump holding several."""
+    codepage: str | None = None
+    """``--codepage``: the code page of dBase/FoxPro tables whose header names none."""
 
 
 @dataclass
@@ -197,7 +199,7 @@ def run_extract(source: str, out: Path, profile_path: str | Path | None, options
     started = dt.datetime.now(dt.UTC)
     profile = open_profile(profile_path, options.metadata)
     dialect = open_source(source, options.password, database=options.database, quiet=options.quiet,
-                          accept_losses=profile.accept_losses)
+                          accept_losses=profile.accept_losses, **profile.file_source.options(options.codepage))
     try:
         _, plan = reflect_and_plan(dialect, profile, options)
         if options.strict:

@@ -32,7 +32,7 @@ ADDRESS_KINDS = ("rowid", "ctid", "physloc", "recno")
 """Physical addresses a pointer column may hold (any other ``address`` names a target column)."""
 
 _TOP_KEYS = ("extends", "metadata", "charset", "output", "source", "tables", "queries")
-_SOURCE_KEYS = ("accept_losses", "accept_reason")
+_SOURCE_KEYS = ("accept_losses", "accept_reason", "codepage", "codepage_override", "deleted")
 _METADATA_KEYS = ("archive_creator", "submitter", "system_name", "system_version", "system_type",
                   "description", "period_start", "period_end", "extraction_date", "dataset_number",
                   "responsible_person")
@@ -155,6 +155,23 @@ class QueryProfile:
 
 
 @dataclass(frozen=True)
+class FileSource:
+    """``[source]`` keys for tables uttrekk reads from files itself (dBase/FoxPro .dbf)."""
+
+    codepage: str = ""
+    """The code page of tables whose header names none (``--codepage`` is taken over it)."""
+    codepage_override: bool = False
+    """``codepage`` also over a code page the header names."""
+    deleted: str = "skip"
+    """Records marked deleted: ``skip`` (counted in the report) or ``keep`` (marked in ``uttrekk_slettet``)."""
+
+    def options(self, codepage: str | None = None) -> dict[str, Any]:
+        """As ``dialects.kinds.OpenOptions`` fields, with ``--codepage`` over the profile's."""
+        return {"codepage": codepage or self.codepage or None, "codepage_override": self.codepage_override,
+                "deleted": self.deleted}
+
+
+@dataclass(frozen=True)
 class Profile:
     """A parsed, checked profile. ``Profile()`` is the empty profile used without ``--profile``."""
 
@@ -174,6 +191,7 @@ class Profile:
     """``[source] accept_losses``: what a dump's restore may lose (each as the restore's error names
     it) without stopping the run; ``accept_reason`` says why, and the report carries both."""
     accept_reason: str = ""
+    file_source: FileSource = FileSource()
 
     def accepted_note(self) -> str:
         """The report's line on the losses the profile accepts ('' when it accepts none)."""
@@ -350,7 +368,8 @@ def parse_profile(data: dict[str, Any], shown: str = "<profile>", defer: bool = 
     code_limit = _positive(p, "output.code_list_limit", out_data.get("code_list_limit", DEFAULT_CODE_LIST_LIMIT),
                            DEFAULT_CODE_LIST_LIMIT)
 
-    accept_losses, accept_reason = _source_section(p, _table_section(p, "source", data.get("source", {})))
+    source_data = _table_section(p, "source", data.get("source", {}))
+    accept_losses, accept_reason = _source_section(p, source_data)
 
     tables: dict[str, TableProfile] = {}
     for tname, tdata in _table_section(p, "tables", data.get("tables", {})).items():
@@ -382,7 +401,28 @@ def parse_profile(data: dict[str, Any], shown: str = "<profile>", defer: bool = 
     if p.items and not defer:
         raise ProfileError(shown, p.items)
     return Profile(shown, metadata, charset, fmt, limit, code_limit, tables, tuple(p.items), queries, dict(p.origins),
-                   accept_losses, accept_reason)
+                   accept_losses, accept_reason, _file_source(p, source_data))
+
+
+def _file_source(p: _Problems, data: dict[str, Any]) -> FileSource:
+    """``[source] codepage``, ``codepage_override`` and ``deleted`` (dBase/FoxPro tables)."""
+    import codecs
+
+    page = _text(p, "source.codepage", data.get("codepage", "")).strip()
+    if page:
+        try:
+            codecs.lookup(f"cp{page}" if page.isdigit() else page)
+        except LookupError:
+            p.add("source.codepage", f"{page!r} is not a code page Python knows (e.g. cp865, cp850, cp437, cp1252, "
+                                     "iso-8859-1)")
+    override = bool(_flag(p, "source.codepage_override", data.get("codepage_override"), False))
+    if override and not page:
+        p.add("source.codepage_override", "only applies with codepage")
+    deleted = data.get("deleted", "skip")
+    if deleted not in ("skip", "keep"):
+        p.add("source.deleted", f"must be \"skip\" (leave deleted records out) or \"keep\", not {deleted!r}")
+        deleted = "skip"
+    return FileSource(page, override, deleted)
 
 
 def _source_section(p: _Problems, data: dict[str, Any]) -> tuple[tuple[str, ...], str]:

@@ -97,6 +97,12 @@ class OpenOptions:
     """No progress bar (for the restore)."""
     accept_losses: tuple[str, ...] = ()
     """Restore errors that lose data which the profile accepts, by name."""
+    codepage: str | None = None
+    """A .dbf's code page when its header names none (``--codepage``, ``[source] codepage``)."""
+    codepage_override: bool = False
+    """``codepage`` wins over the header's (``[source] codepage_override``)."""
+    deleted: str = "skip"
+    """A .dbf's deleted records: ``skip`` (counted in the report) or ``keep`` (``[source] deleted``)."""
 
 
 class SourceKind(Protocol):
@@ -117,6 +123,7 @@ KINDS: dict[str, str] = {
     "pg_dump": "dialects.kinds.pg_dump:PgDump",
     "mysql_dump": "dialects.kinds.mysql_dump:MySQLDump",
     "firebird": "dialects.kinds.firebird_file:FirebirdFile",
+    "dbase": "dialects.kinds.dbase_file:DbaseFile",
     "mssql_backup": "dialects.kinds.refused:SqlServerBackup",
     "oracle_dump": "dialects.kinds.refused:OracleDump",
 }

@@ -20,6 +20,7 @@ ACCEPTED_BY: dict[str, str] = {
     "pg_dump": "a PostgreSQL dump (pg_dump custom, tar or plain SQL file, a directory-format dump folder, pg_dumpall output)",
     "mysql_dump": "a MySQL or MariaDB dump (mysqldump or mariadb-dump SQL)",
     "firebird": "a Firebird backup (gbak, .fbk) or database file (.fdb, .gdb)",
+    "dbase": "a dBase/FoxPro file or folder (.dbf tables with their .dbt/.fpt memo files)",
 }
 """Kind key -> what it accepts, in words (for kinds beyond ``ACCEPTED``)."""
 
