@@ -57,8 +57,12 @@ class DbaseFile:
             from .dbase_files import table_header
 
             tables = [n for n in probe.names if n.casefold().endswith(".dbf") and table_header(probe.path / n)]
-            if not tables:
+            named = [n for n in probe.names if n.casefold().endswith(".dbf") and (probe.path / n).is_file()]
+            if not named:
                 return None
+            if not tables:  # named so, but no table: opening it says which file is not one
+                return Found(KIND, f"a folder of files named like dBase tables ({', '.join(named[:5])})",
+                             {"file": "folder"})
             return Found(KIND, f"a folder of {len(tables)} dBase/FoxPro table(s) ({', '.join(tables[:5])}"
                                f"{', …' if len(tables) > 5 else ''})", {"file": "folder", "tables": str(len(tables))})
         header = _header(probe)

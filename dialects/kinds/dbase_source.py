@@ -103,7 +103,7 @@ class DbaseSource(SQLite):
             if self.deleted == "keep":
                 cols.append(Column(_free(DELETED, [*names, recno]), "deletion flag", "boolean", nullable=False,
                                    comment="J når posten er merket som slettet (*) i dBase-fila."))
-            out.append(Table(t["name"], tuple(cols), comment=f"Tabellen er lest fra dBase/FoxPro-fila {t['file']}."))
+            out.append(Table(t["name"], tuple(cols)))
         return Schema(tuple(sorted(out, key=lambda t: t.name)), source_label=self.label, engine="dbase")
 
     def query_columns(self, conn: Any, cursor: Any, sql: str) -> list[Column]:
