@@ -215,6 +215,11 @@ def test_visual_foxpro_9_nullflags_varchar_varbinary_and_binary_memos(tmp_path: 
         by_field.setdefault(field, []).append((out / "content" / r["fil"]).read_bytes())
     assert by_field["BILDE"] == [b"OLE\x00\x01"] and by_field["FOTO"] == [b"\x89PNG\r\n"]
     assert by_field["BLOB"] == [b"blob\x00bytes"]
+    with pytest.raises(ValueError, match="Unknown field type: 'Q'"):
+        list(dbfread.DBF(str(folder / "t.dbf")))  # dbfread cannot read varbinary at all
+    alone = b.write(tmp_path / "v", "v.dbf", b.dbf(0x32, fields[1:2] + fields[-1:], [(False, [recs[0][1][1], recs[0][1][-1]])],
+                                                  lang=0x03))
+    assert next(iter(dbfread.DBF(str(alone))))["NAVN"] == "Ærlig\x00\x00\x00\x00\x05"  # nor a varchar's length
     assert sorted(by_field["KODE"]) == [b"\x00" * 6, b"\x01\x02\x00", b"\xff" * 6]  # 3 bytes by its length bit, 6 whole
 
 
@@ -222,10 +227,12 @@ def test_dbase_iv_and_dbase_7_types(tmp_path: Path, dump_cache) -> None:
     """dBase IV memo blocks (FF FF 08 00 + length) and B binary memos; dBase 7's sort-preserving big-endian
     integers, doubles and timestamps, and its language driver name."""
     memo, blocks = b.dbt4(["Notat på norsk: æøå".encode("cp865"), b"\x00\x01binary"], block=1024)
-    f4 = [b.F("NR", "N", 5), b.F("BELOP", "F", 12, 4), b.F("NOTAT", "M", 10), b.F("VEDLEGG", "B", 10), b.F("DATO", "D", 8)]
+    f4 = [b.F("NR", "N", 5), b.F("BELOP", "F", 12, 4), b.F("NOTAT", "M", 10), b.F("VEDLEGG", "B", 10), b.F("DATO", "D", 8),
+          b.F("STOR", "N", 20, 4)]
     recs4 = [(False, [b.number("7", 5), b.number("-12.5000", 12), b.pointer10(blocks[0]), b.pointer10(blocks[1]),
-                      b"20240229"]),
-             (False, [b.number("", 5), b.number("", 12), b.pointer10(None), b.pointer10(None), b"        "])]
+                      b"20240229", b.number("123456789012345.1234", 20)]),
+             (False, [b.number("", 5), b.number("", 12), b.pointer10(None), b.pointer10(None), b"        ",
+                      b.number("-0.0001", 20)])]
     folder = tmp_path / "d4"
     b.write(folder, "DOK.DBF", b.dbf(0x8B, f4, recs4, lang=0x66))
     b.write(folder, "DOK.DBT", memo)
@@ -239,8 +246,10 @@ def test_dbase_iv_and_dbase_7_types(tmp_path: Path, dump_cache) -> None:
     tables = extracted(folder, out)
     dok, logg = by_recno(tables["DOK"]), by_recno(tables["LOGG"])
     assert dok[1] == {"NR": "7", "BELOP": "-12,5000", "NOTAT": "Notat på norsk: æøå", "VEDLEGG": dok[1]["VEDLEGG"],
-                      "DATO": "2024-02-29", "uttrekk_recno": "1"}
+                      "DATO": "2024-02-29", "STOR": "123456789012345,1234", "uttrekk_recno": "1"}
     assert dok[2]["NR"] is None and dok[2]["BELOP"] is None and dok[2]["DATO"] is None and dok[2]["NOTAT"] == ""
+    assert dok[2]["STOR"] == "-0,0001"  # the digits, never through a float
+    assert next(iter(dbfread.DBF(str(folder / "DOK.DBF"))))["STOR"] == 123456789012345.12  # dbfread's float
     assert logg[1]["ID"] == "1" and logg[1]["ANTALL"] == "-5" and logg[1]["VERDI"] == "-1,25"
     assert logg[1]["ENDRET"] == "2023-02-24T13:14:15.016" and logg[1]["NAVN"] == "Tromsø"
     assert logg[2]["ANTALL"] is None and logg[2]["VERDI"] == "30000000000" and logg[2]["ENDRET"] is None
