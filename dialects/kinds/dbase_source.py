@@ -123,7 +123,7 @@ class DbaseSource(SQLite):
         recno = next((c.name for c in lk.target.columns if c.native_type == "record number"), RECNO)
         column = self.reflected_name(replace(table, columns=(*table.columns, lk.original)), lk.column)
         key = self.column_expr(lk.target, lk.key) if lk.key else self.record_number(lk.target, lk.order)
-        address = sa.column(recno) + (lk.start - 1)
+        address: Any = sa.column(recno) + (lk.start - 1)
         sub = sa.select(address.label("ux_a"), key.label("ux_k")).select_from(self._selectable(lk.target)).subquery(
             f"ux_l{i}")
         return sub, sa.column(column) == sub.c.ux_a
