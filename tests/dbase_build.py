@@ -20,7 +20,7 @@ class F:
 
 
 def dbf(version: int, fields: list[F], records: list[tuple[bool, list[bytes]]], lang: int = 0,
-        lang_name: bytes = b"", records_in_header: int | None = None) -> bytes:
+        lang_name: bytes = b"", records_in_header: int | None = None, backlink: bytes = b"") -> bytes:
     """A whole .dbf: ``records`` as (deleted, each field's raw bytes)."""
     dbase7 = version in (0x04, 0x8C)
     vfp = version in (0x30, 0x31, 0x32)
@@ -38,13 +38,13 @@ def dbf(version: int, fields: list[F], records: list[tuple[bool, list[bytes]]], 
     for f in fields:
         d = bytearray(width)
         if dbase7:
-            d[:len(f.name)] = f.name.encode("ascii")
+            d[:len(f.name.encode("latin-1"))] = f.name.encode("latin-1")
             d[32], d[33], d[34] = ord(f.type), f.length, f.decimals
         else:
-            d[:len(f.name)] = f.name.encode("ascii")
+            d[:len(f.name.encode("latin-1"))] = f.name.encode("latin-1")
             d[11], d[16], d[17], d[18] = ord(f.type), f.length, f.decimals, f.flags
         out += bytes(d)
-    out += b"\x0d" + (b"\0" * 263 if vfp else b"")
+    out += b"\x0d" + (backlink.ljust(263, b"\0") if vfp else b"")
     assert len(out) == header_length
     for deleted, values in records:
         rec = (b"*" if deleted else b" ") + b"".join(values)

@@ -24,6 +24,8 @@ import dbf
 import dbfread
 import pytest
 
+from dialects import open_source
+from extractor.source_dialect import SourceDialect
 from tests import dbase_build as b
 from tests import readback as rb
 from tests.conftest import fails, run
@@ -200,10 +202,12 @@ def test_visual_foxpro_9_nullflags_varchar_varbinary_and_binary_memos(tmp_path: 
                  nulls()]),
     ]
     folder = tmp_path / "vfp"
-    b.write(folder, "t.dbf", b.dbf(0x32, fields, recs, lang=0x03))
+    b.write(folder, "t.dbf", b.dbf(0x32, fields, recs, lang=0x03, backlink=b"..\\data\\kommune.dbc"))
     b.write(folder, "T.FPT", memo)  # the memo file's name in another case
     out = tmp_path / "x"
     rows = by_recno(extracted(folder, out)["t"])
+    summary = (out / "report" / "summary.txt").read_text(encoding="utf-8")
+    assert "t: belongs to the Visual FoxPro database container ..\\data\\kommune.dbc, which is not read" in summary
     assert rows[1]["NAVN"] == "Ærlig" and rows[2]["NAVN"] is None and rows[3]["NAVN"] == "mellomrom "
     assert rows[1]["BELOP"] == "12345,6789" and rows[2]["BELOP"] is None and rows[3]["BELOP"] == "-0,0001"
     assert rows[1]["NOTAT"] == "Æ memo" and rows[2]["NOTAT"] == ""
@@ -292,6 +296,8 @@ def test_no_code_page_in_the_header_and_text_that_is_not_ascii_asks_for_one(tmp_
     assert "record 1" not in out  # plain ASCII is no question
     r = run("inspect", folder, "--codepage", "cp865", "--json")
     assert r.exit_code == 0, r.output
+    r = run("profile", "init", folder, "--codepage", "865")
+    assert r.exit_code == 0 and "[tables.person.columns.BY]" in r.output, r.output
     profile = tmp_path / "p.toml"
     profile.write_text('[source]\ncodepage = "cp865"\n', encoding="utf-8")
     rows = extracted(folder, tmp_path / "x", "--profile", profile, "--charset", "UTF-8")["person"]
@@ -390,6 +396,12 @@ def test_original_files_are_never_written_and_the_cache_is_reused(written: Path,
     assert len(list((dump_cache / "restored").glob("dbase1-*[!k]"))) == 1  # read once
     assert {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in written.iterdir()} == before
     fails(run("extract", written, "--out", written / "ut"), "--out")
+    source = open_source(str(written))
+    try:
+        assert isinstance(source, SourceDialect) and source.source_files() == (written,)
+        assert source.source_details()["engine"] == "dbase"
+    finally:
+        source.close()
 
 
 # -- record numbers as pointers, and everything downstream -------------------------------------------------------

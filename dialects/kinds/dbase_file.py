@@ -136,7 +136,9 @@ def _open(probe: Probe, layout: Layout, given: str | None, options: OpenOptions,
         entry.record(facts)
     throwaway.evict(keep=entry.path)
     tables: list[dict[str, Any]] = list(facts.get("tables", ()))
-    notes = [*notes, *facts.get("notes", ()), *_layout_notes(layout), *_deleted_notes(tables, options.deleted)]
+    notes = [*notes, *facts.get("notes", ()), *_layout_notes(layout), *_deleted_notes(tables, options.deleted),
+             *(f"{t['name']}: belongs to the Visual FoxPro database container {t['container']}, which is not read (long "
+               "names, comments and relations kept there are not carried over)" for t in tables if t.get("container"))]
     dialect = DbaseSource.open(entry.path / DB_FILE, probe.text, tables, options.deleted, layout.files, stack)
     dialect.source_notes = tuple(notes)
     dialect.provenance, dialect.provenance_text = provenance(probe, layout, tables)
