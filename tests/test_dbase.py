@@ -347,7 +347,8 @@ def test_memo_problems_are_reported_by_record_and_field(tmp_path: Path, dump_cac
     recs = [(False, [b.number("1", 3), struct.pack("<I", blocks[0])]),
             (False, [b.number("2", 3), struct.pack("<I", blocks[1])]),
             (False, [b.number("3", 3), struct.pack("<I", 10_000)]),  # past the end
-            (False, [b.number("4", 3), struct.pack("<I", 0)])]
+            (False, [b.number("4", 3), struct.pack("<I", 0)]),
+            (False, [b.number("5", 3), struct.pack("<I", 1)])]  # in the file header
     folder = tmp_path / "m"
     b.write(folder, "memo.dbf", b.dbf(0x30, fields, recs, lang=0x03))
     b.write(folder, "memo.fpt", cut)
@@ -363,6 +364,7 @@ def test_memo_problems_are_reported_by_record_and_field(tmp_path: Path, dump_cac
     assert rows[1]["NOTAT"] == "hel" and rows[2]["NOTAT"] is None and rows[3]["NOTAT"] is None and rows[4]["NOTAT"] == ""
     assert "memo record 2, field NOTAT: memo block" in r.output and "is cut short" in r.output
     assert "memo record 3, field NOTAT: memo block 10000" in r.output and "past the end" in r.output
+    assert "memo record 5, field NOTAT: memo block 1 lies in the header of memo.fpt" in r.output and rows[5]["NOTAT"] is None
     assert "other files in the folder, not read: stor (a folder or link, not followed), uten" in r.output
     r = run("extract", folder / "stor", "--out", tmp_path / "y", "-q")
     assert r.exit_code == 0 and "claims 4294967280 bytes" in r.output, r.output

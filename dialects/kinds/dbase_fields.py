@@ -207,9 +207,10 @@ def integer(raw: bytes, dbase7: bool) -> int | None:
     return int(struct.unpack("<i", raw)[0])
 
 
-def memo_block(raw: bytes, binary_pointer: bool) -> int | str | None:
-    """The memo's block number (``None``: no memo), or the pointer's text when it is no number."""
-    if binary_pointer and len(raw) == 4:
+def memo_block(raw: bytes) -> int | str | None:
+    """The memo's block number (``None``: no memo), or the pointer's text when it is no number: four
+    bytes little-endian (Visual FoxPro), else ten ASCII digits (dBase, Clipper, FoxPro 2)."""
+    if len(raw) == 4:
         block = int(struct.unpack("<I", raw)[0])
         return block or None
     text = raw.strip(b" \x00")
@@ -219,7 +220,4 @@ def memo_block(raw: bytes, binary_pointer: bool) -> int | str | None:
         return int(text) or None
     return raw.decode("latin-1")
 
-
-def memo_pointer_is_binary(header: Header) -> bool:
-    return header.visual_foxpro
 

@@ -62,7 +62,7 @@ class MemoFile:
 
     def read(self, block: int) -> Memo | Problem:
         start = block * self.block
-        if block <= 0 or start < 512 and self.kind == "dbt":
+        if block <= 0 or start < 512:
             return Problem(f"memo block {block} lies in the header of {self.path.name}")
         if start >= self.size:
             return Problem(f"memo block {block} (byte {start}) lies past the end of {self.path.name} "

@@ -124,7 +124,7 @@ class TableReader:
 
     def memo_value(self, f: Any, raw: bytes, recno: int) -> Any:
         text_field = f.type == "M" and not f.flags & BINARY
-        block = fv.memo_block(raw, fv.memo_pointer_is_binary(self.header))
+        block = fv.memo_block(raw)
         if block is None:
             return "" if text_field else None
         if isinstance(block, str):
