@@ -123,6 +123,7 @@ KINDS: dict[str, str] = {
     "pg_dump": "dialects.kinds.pg_dump:PgDump",
     "mysql_dump": "dialects.kinds.mysql_dump:MySQLDump",
     "firebird": "dialects.kinds.firebird_file:FirebirdFile",
+    "access": "dialects.kinds.access_file:AccessFile",
     "dbase": "dialects.kinds.dbase_file:DbaseFile",
     "mssql_backup": "dialects.kinds.refused:SqlServerBackup",
     "oracle_dump": "dialects.kinds.refused:OracleDump",

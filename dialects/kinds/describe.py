@@ -20,6 +20,7 @@ ACCEPTED_BY: dict[str, str] = {
     "pg_dump": "a PostgreSQL dump (pg_dump custom, tar or plain SQL file, a directory-format dump folder, pg_dumpall output)",
     "mysql_dump": "a MySQL or MariaDB dump (mysqldump or mariadb-dump SQL)",
     "firebird": "a Firebird backup (gbak, .fbk) or database file (.fdb, .gdb)",
+    "access": "an MS Access file (.mdb, .accdb)",
     "dbase": "a dBase/FoxPro file or folder (.dbf tables with their .dbt/.fpt memo files)",
 }
 """Kind key -> what it accepts, in words (for kinds beyond ``ACCEPTED``)."""
@@ -36,8 +37,8 @@ _SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"\x28\xb5\x2f\xfd", "a zstd-compressed file"),
     (b"%PDF-", "a PDF document"),
     (b"SQLite format 3\x00", "a SQLite database file"),
-    (b"\x00\x01\x00\x00Standard Jet DB", "an MS Access database (.mdb, Jet); MS Access is not read yet"),
-    (b"\x00\x01\x00\x00Standard ACE DB", "an MS Access database (.accdb, ACE); MS Access is not read yet"),
+    (b"\x00\x01\x00\x00Standard Jet DB", "an MS Access database (.mdb, Jet)"),
+    (b"\x00\x01\x00\x00Standard ACE DB", "an MS Access database (.accdb, ACE)"),
     (b"<?xml", "an XML document"),
     (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
     (b"Rar!", "a RAR archive"),
