@@ -83,6 +83,7 @@ def _table(table: JetTable, props: Props, tables: dict[str, JetTable], complex_n
             what = complex_names.get(col.complex_id, "an Attachment or multi-valued field")
             out.lost[f"{table.name}.{col.name}"] = (f"{what}; uttrekk does not read these fields yet (their values "
                                                     "are in a hidden table)")
+        comment = "; ".join(filter(None, [comment, type_note(spec["native_type"])])) or None
         spec.update(name=col.name, nullable=not p.get("Required", False), comment=comment)
         codes, relation = _lookup(col, p, tables)
         if codes:
@@ -100,6 +101,20 @@ def _table(table: JetTable, props: Props, tables: dict[str, JetTable], complex_n
     return {"name": table.name, "comment": str(props.get("", {}).get("Description") or "") or None,
             "columns": columns, "primary_key": key, "unique_keys": uniques, "foreign_keys": [],
             "rows_declared": table.rows}
+
+
+PLAIN = re.compile(r"Text\(\d+\)|Number \((Byte|Integer|Long Integer)\)")
+NOTES = {"Hyperlink": "verdien er visningstekst#adresse#underadresse#skjermtips, med alle deler beholdt",
+         "OLE Object": "verdien er hele feltet slik Access lagret det (et dokument lagt inn med Access ligger i en "
+                       "OLE 1.0-innpakning med programmets navn foran selve dokumentet)",
+         "Date/Time": "et rent klokkeslett er lagret med datoen 1899-12-30"}
+
+
+def type_note(native: str) -> str:
+    """What addml.xml's field description says of an Access type that the archive type does not name."""
+    if PLAIN.fullmatch(native):
+        return ""
+    return f"Access-type: {native}" + (f" ({NOTES[native]})" if native in NOTES else "")
 
 
 def column_spec(col: JetColumn, jet3: bool, ace: bool) -> dict[str, Any]:
