@@ -119,6 +119,9 @@ command -v chromium >/dev/null || MISSING+=(chromium)
 # zstd reads .zst dumps (dialects/kinds/wrapped.py); zip makes the encrypted and split zips the tests refuse
 command -v zstd >/dev/null || MISSING+=(zstd)
 command -v zip >/dev/null || MISSING+=(zip)
+# mdbtools and Node.js (mdb-reader, fetched by tests/access_files.py) are the Access tests' independent readers
+command -v mdb-export >/dev/null || MISSING+=(mdbtools)
+command -v npm >/dev/null || MISSING+=(nodejs npm)
 if (( ${#MISSING[@]} )); then
     need_root "install ${MISSING[*]}"
     command -v apt-get >/dev/null || die "no apt-get: install ${MISSING[*]} yourself"

@@ -142,10 +142,10 @@ def test_what_other_files_look_like(tmp_path):
             (xlsx, "an Excel workbook (.xlsx)"), (docx, "a Word document (.docx)"),
             (ods, "an OpenDocument spreadsheet (.ods)"), (siard, "a SIARD archive (SIARD is not read yet)"),
             (tmp_path / "a.xls", "an Excel workbook (.xls)"),
-            (tmp_path / "a.mdb", "an MS Access database (.mdb, Jet); MS Access is not read yet"),
             (tmp_path / "a.csv", "CSV text (semicolon-separated)"),
             (extract, f"an archival extract (ADDML: addml.xml), not something uttrekk reads as SOURCE; it is an "
                       f"extract, not a database: test it with `uttrekk validate {extract}`"),
             (tar, "a DIAS package (an archival extract) as a tar archive"),
     ):
         fails(run("inspect", path), said, "SOURCE may be")
+    fails(run("inspect", tmp_path / "a.mdb"), "a.mdb: a damaged MS Access file: its header holds zeros")

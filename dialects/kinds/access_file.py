@@ -73,6 +73,9 @@ class AccessFile:
         refused = refusal(header)
         if refused:
             raise SourceError(f"{probe.text}: {refused}")
+        if probe.size < 3 * header.page_size:
+            raise SourceError(f"{probe.text}: an MS Access file cut short: {probe.size} bytes, less than the three "
+                              f"pages of {header.page_size} bytes every Access database has")
         from .firebird_file import sha256
 
         digest = sha256(probe, options.quiet)

@@ -89,6 +89,8 @@ def jet_header(head: bytes) -> JetHeader | str:
     if version not in VERSIONS or struct.unpack_from("<I", head, 0x14)[0] & 0xFFFF0000:
         return f"an MS Access file of an unknown format (version byte {version:#04x} at offset 0x14)"
     size = 126 if version == 0 else 128
+    if not any(head[SCRAMBLED_FROM:SCRAMBLED_FROM + size]):
+        return "a damaged MS Access file: its header holds zeros where Access writes its scrambled settings"
     clear = head[:SCRAMBLED_FROM] + rc4(HEADER_KEY, head[SCRAMBLED_FROM:SCRAMBLED_FROM + size])
     code_page = struct.unpack_from("<H", clear, 0x3C)[0]
     encrypted = clear[0x3E:0x42] != b"\x00\x00\x00\x00"
