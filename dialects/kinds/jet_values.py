@@ -21,7 +21,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import struct
-from decimal import Decimal
 from fractions import Fraction
 
 EPOCH = dt.datetime(1899, 12, 30)
@@ -151,8 +150,3 @@ def date_time_extended(data: bytes) -> str:
     except OverflowError:
         raise JetValueError(f"a Date/Time Extended of day {days}, outside the calendar") from None
     return f"{moment.year:04d}-{moment:%m-%dT%H:%M:%S}.{ticks:07d}"
-
-
-def exact_text(value: str) -> Decimal:
-    """For tests and checks: a decimal text as ``Decimal``."""
-    return Decimal(value)
