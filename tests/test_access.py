@@ -18,8 +18,6 @@ import json
 import os
 import sqlite3
 import struct
-import subprocess
-import sys
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -32,23 +30,9 @@ from dialects.kinds.jet_header import HEADER_KEY, SCRAMBLED_FROM, jet_header, rc
 from dialects.kinds.jet_tables import JetColumn, JetTable, crack
 from extractor.model import PROVENANCE_LABELS
 from tests.access_files import ace_files, mdb_reader, mdbtools, real_file
+from tests.conftest import fails, run
 
-ROOT = Path(__file__).resolve().parent.parent
 PERIOD = ("--period", "1600-01-01..2014-12-31", "--archive-creator", "Testkommune", "--system-name", "Frukt")
-
-
-def uttrekk(*args: object, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "extractor", *map(str, args)], capture_output=True, text=True,
-                          cwd=ROOT, timeout=timeout)
-
-
-def fails_with(result: subprocess.CompletedProcess[str], *fragments: str) -> str:
-    out = result.stdout + result.stderr
-    assert result.returncode != 0, out
-    assert "Traceback" not in out and out.count("uttrekk: error:") == 1, out
-    for fragment in fragments:
-        assert fragment in out, (fragment, out)
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -273,10 +257,10 @@ def rescrambled(source: Path, out: Path, at: int, value: bytes) -> Path:
 
 def test_encrypted_and_password_protected_files_are_refused(dump_cache, tmp_path):
     fruit = real_file("fruit.mdb")
-    r = uttrekk("inspect", rescrambled(fruit, tmp_path / "kryptert.mdb", 0x3E, b"\x01\x02\x03\x04"))
-    fails_with(r, "kryptert.mdb: the file is encrypted (Jet 4)", "never" if False else "uttrekk neither decrypts")
-    r = uttrekk("inspect", rescrambled(fruit, tmp_path / "passord.mdb", 0x42, b"x\x00"))
-    fails_with(r, "passord.mdb: the file is protected by a database password (Jet 4)", "never reads or tries passwords")
+    r = run("inspect", rescrambled(fruit, tmp_path / "kryptert.mdb", 0x3E, b"\x01\x02\x03\x04"))
+    fails(r, "kryptert.mdb: the file is encrypted (Jet 4)", "uttrekk neither decrypts")
+    r = run("inspect", rescrambled(fruit, tmp_path / "passord.mdb", 0x42, b"x\x00"))
+    fails(r, "passord.mdb: the file is protected by a database password (Jet 4)", "never reads or tries passwords")
     assert not list(dump_cache.rglob("*.sqlite"))
 
 
@@ -306,13 +290,13 @@ def test_hostile_files_get_one_line(dump_cache, tmp_path):
     fruit, meza = real_file("fruit.mdb"), real_file("meza.mdb")
     cut = tmp_path / "cut.mdb"
     cut.write_bytes(fruit.read_bytes()[:4096 * 40])
-    fails_with(uttrekk("inspect", cut), "cut.mdb: cannot be read as an MS Access file", "beyond the end of the file")
+    fails(run("inspect", cut), "cut.mdb: cannot be read as an MS Access file", "beyond the end of the file")
     page = _tdef_page(fruit, "Fruit Salad")
     loop = patched(fruit, tmp_path / "loop.mdb", page * 4096 + 4, struct.pack("<I", page))
-    fails_with(uttrekk("inspect", loop), "the definition pages of table Fruit Salad loop")
+    fails(run("inspect", loop), "the definition pages of table Fruit Salad loop")
     at = _first_long_value_header(meza, "MSysObjects", "LvProp")
     huge = patched(meza, tmp_path / "huge.mdb", at, struct.pack("<I", 0x3FFFFFFF | 0x40000000))
-    fails_with(uttrekk("inspect", huge), "declares 1073741823 bytes, more than the whole file")
+    fails(run("inspect", huge), "declares 1073741823 bytes, more than the whole file")
     assert not list(dump_cache.rglob("*.sqlite"))
 
 
@@ -344,15 +328,15 @@ def test_recognised_by_content_and_never_written(dump_cache, tmp_path):
     fruit.write_bytes(real_file("fruit.mdb").read_bytes())
     os.chmod(fruit, 0o444)
     before = (fruit.stat().st_mtime_ns, hashlib.sha256(fruit.read_bytes()).hexdigest())
-    r = uttrekk("inspect", fruit)
-    assert r.returncode == 0, r.stderr
-    assert "What: an MS Access database (Jet 4 (Access 2000-2003), page size 4096)" in r.stdout
-    assert "system tables left out: MSysACEs" in r.stdout and "6 saved queries left out" in r.stdout
+    r = run("inspect", fruit)
+    assert r.exit_code == 0, r.output
+    assert "What: an MS Access database (Jet 4 (Access 2000-2003), page size 4096)" in r.output
+    assert "system tables left out: MSysACEs" in r.output and "6 saved queries left out" in r.output
     assert (fruit.stat().st_mtime_ns, hashlib.sha256(fruit.read_bytes()).hexdigest()) == before
     entry, = [p for p in (dump_cache / "restored").iterdir() if p.is_dir()]
     assert entry.name == f"access1-{before[1]}"
-    r = uttrekk("extract", fruit, "--out", fruit.parent, "--overwrite")
-    fails_with(r, "frukt.dat")
+    r = run("extract", fruit, "--out", fruit.parent, "--overwrite")
+    fails(r, "frukt.dat")
 
 
 # -- downstream: extract in every format, validate, package, keys, profiles ----------------------------
@@ -362,8 +346,8 @@ def test_recognised_by_content_and_never_written(dump_cache, tmp_path):
 def test_extract_validate_and_package(dump_cache, tmp_path, fmt):
     meza = real_file("meza.mdb")
     out = tmp_path / "x"
-    r = uttrekk("extract", meza, "--out", out, "--format", fmt, *PERIOD, "--package", tmp_path / "pkg", "-q")
-    assert r.returncode == 0, r.stdout + r.stderr
+    r = run("extract", meza, "--out", out, "--format", fmt, *PERIOD, "--package", tmp_path / "pkg", "-q")
+    assert r.exit_code == 0, r.output
     assert list((tmp_path / "pkg").glob("*.tar"))
     validation = json.loads((out / "report" / "validation.json").read_text(encoding="utf-8"))
     assert validation["errors"] == 0 if "errors" in validation else "error" not in json.dumps(validation["summary"])
@@ -385,25 +369,25 @@ def test_keys_proven_in_the_data_and_profiles(dump_cache, tmp_path):
     the data prove; inspect --keys and profile init work on the file; relationships are foreign keys."""
     fruit = real_file("fruit.mdb")
     keyless = patched(fruit, tmp_path / "keyless.mdb", _primary_key_type_byte(fruit, "Fruit"), b"\x00")
-    r = uttrekk("inspect", keyless)
-    assert r.returncode == 0, r.stderr
-    block = r.stdout.split("\nFruit: ")[1].split("\n\n")[0]
+    r = run("inspect", keyless)
+    assert r.exit_code == 0, r.output
+    block = r.output.split("\nFruit: ")[1].split("\n\n")[0]
     assert "primary key: none" in block, block
-    r = uttrekk("inspect", keyless, "--keys")
-    assert r.returncode == 0, r.stderr
-    r = uttrekk("profile", "init", keyless, "-o", tmp_path / "p.toml", "--keys")
-    assert r.returncode == 0, r.stderr
+    r = run("inspect", keyless, "--keys")
+    assert r.exit_code == 0, r.output
+    r = run("profile", "init", keyless, "-o", tmp_path / "p.toml", "--keys")
+    assert r.exit_code == 0, r.output
     profile = (tmp_path / "p.toml").read_text(encoding="utf-8")
     assert "[tables.Fruit]" in profile or '[tables."Fruit"]' in profile
     out = tmp_path / "x"
-    r = uttrekk("extract", keyless, "--out", out, *PERIOD, "-q")
-    assert r.returncode == 0, r.stdout + r.stderr
+    r = run("extract", keyless, "--out", out, *PERIOD, "-q")
+    assert r.exit_code == 0, r.output
     addml = (out / "content" / "addml.xml").read_text(encoding="utf-8")
     assert "foreignKey" in addml
     summary = (out / "report" / "summary.txt").read_text(encoding="utf-8")
     assert "Fruit" in summary
-    r = uttrekk("validate", out, "-q")
-    assert r.returncode == 0, r.stdout
+    r = run("validate", out, "-q")
+    assert r.exit_code == 0, r.output
 
 
 def _primary_key_type_byte(path: Path, table: str) -> int:
