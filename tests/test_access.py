@@ -404,3 +404,50 @@ def _primary_key_type_byte(path: Path, table: str) -> int:
         if d[pos + 28 * i + 4 + 19] == 1:
             return page * 4096 + pos + 28 * i + 4 + 19
     raise AssertionError("no primary key")
+
+
+def _jet4_file(path: Path, pages: list[bytes]) -> int:
+    """A file of a Jet 4 header page and ``pages``; a read-only descriptor on it."""
+    page0 = bytearray(b"\x00\x01\x00\x00Standard Jet DB\x00" + bytes(4096 - 20))
+    page0[0x14] = 1
+    page0[SCRAMBLED_FROM:SCRAMBLED_FROM + 128] = rc4(HEADER_KEY, bytes(128))
+    path.write_bytes(bytes(page0) + b"".join(pages))
+    return os.open(path, os.O_RDONLY)
+
+
+def _lval_page(next_pointer: int, data: bytes) -> bytes:
+    """A Jet 4 long-value page holding one row: the pointer to the next link, then ``data``."""
+    page = bytearray(4096)
+    page[0:2] = b"\x01\x01"
+    page[4:8] = b"LVAL"
+    start = 4096 - 4 - len(data)
+    page[12:16] = struct.pack("<HH", 1, start)
+    page[start:] = struct.pack("<I", next_pointer) + data
+    return bytes(page)
+
+
+def test_a_long_value_over_many_pages_and_one_that_loops(tmp_path):
+    """A Memo of 70,000 bytes over 18 chained pages reads whole; a chain pointing back at itself and a
+    pointer past the end of the file are one error each (never a loop)."""
+    from dialects.kinds.jet_pages import JetError, JetFile
+
+    text = ("Søknad om byggeløyve " * 4000)[:35000]
+    data = text.encode("utf-16-le")
+    chunks = [data[i:i + 4072] for i in range(0, len(data), 4072)]
+    pages = [_lval_page(((n + 2) << 8) if n + 1 < len(chunks) else 0, c) for n, c in enumerate(chunks)]
+    fd = _jet4_file(tmp_path / "lang.mdb", pages)
+    try:
+        header = jet_header(os.pread(fd, 4096, 0))
+        assert not isinstance(header, str)
+        jet = JetFile(fd, header)
+        field = struct.pack("<II", len(data), 1 << 8) + bytes(4)
+        assert jv.text_jet4(jet.long_value(field, "memo")) == text and len(data) > 65536
+        loop = _jet4_file(tmp_path / "loop.mdb", [_lval_page(2 << 8, chunks[0]), _lval_page(1 << 8, chunks[1]),
+                                                  *[bytes(4096)] * 20])
+        with pytest.raises(JetError, match="its chain of pages loops after 8144 of 70000 bytes"):
+            JetFile(loop, header).long_value(field, "memo")
+        with pytest.raises(JetError, match="points at page 99, beyond the end of the file"):
+            jet.long_value(struct.pack("<II", 10, 99 << 8) + bytes(4), "memo")
+        os.close(loop)
+    finally:
+        os.close(fd)

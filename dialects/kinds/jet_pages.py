@@ -134,9 +134,10 @@ class JetFile:
             return out
         raise JetError(f"the page map of {what} is of an unknown kind ({kind}): the file is damaged")
 
-    def _bits(self, bitmap: bytes, first: int) -> list[int]:
-        pages = [first + 8 * i + b for i, byte in enumerate(bitmap) if byte for b in range(8) if byte >> b & 1]
-        return [p for p in pages if p < self.pages] if pages and pages[-1] >= self.pages else pages
+    @staticmethod
+    def _bits(bitmap: bytes, first: int) -> list[int]:
+        """The pages a usage bitmap marks (a page past the end of the file is refused when it is read)."""
+        return [first + 8 * i + b for i, byte in enumerate(bitmap) if byte for b in range(8) if byte >> b & 1]
 
     # -- long values (Memo, OLE Object, Attachment data) -----------------------------------------
 

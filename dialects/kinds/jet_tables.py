@@ -210,6 +210,8 @@ def fields(jet: JetFile, table: JetTable, page: bytes, start: int, end: int, n: 
             var_count = page[last - mask_size]
             jumps = (end - start - 1) // 256
             pointer = last - mask_size - jumps - 1
+            if pointer - var_count <= start:
+                raise JetError(f"{where} declares {var_count} variable columns, more than it holds")
             if (pointer - start - var_count) // 256 < jumps:
                 jumps -= 1
             used = 0
@@ -219,7 +221,7 @@ def fields(jet: JetFile, table: JetTable, page: bytes, start: int, end: int, n: 
                 offsets.append(page[pointer - i] + used * 256)
         else:
             var_count = struct.unpack_from("<H", page, last - mask_size - 1)[0]
-            if 2 * var_count + 4 > end - start:
+            if 2 * var_count + 4 + mask_size > end - start:
                 raise JetError(f"{where} declares {var_count} variable columns, more than it holds")
             offsets = [struct.unpack_from("<H", page, last - mask_size - 3 - 2 * i)[0] for i in range(var_count + 1)]
     fixed_count = count - var_count
