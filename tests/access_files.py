@@ -77,8 +77,9 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def mdb_reader(path: Path) -> dict:
-    """Every table as mdb-reader reads it (``{table: {"columns": [[name, type]], "rows": [dict]}}``)."""
+def mdb_reader(path: Path, *tables: str) -> dict:
+    """Every user table (or ``tables``) as mdb-reader reads it (``{table: {"columns": [[name, type]],
+    "rows": [dict]}}``)."""
     if shutil.which("node") is None or shutil.which("npm") is None:
         pytest.fail("Node.js and npm are needed for the Access tests' independent reader")
     place = downloads() / "access_reader"
@@ -89,7 +90,8 @@ def mdb_reader(path: Path) -> dict:
             shutil.copy(HERE / "access_reader" / name, place / name)
         subprocess.run(["npm", "ci", "--silent", "--no-audit", "--no-fund"], cwd=place, check=True, timeout=600)
     shutil.copy(HERE / "access_reader" / "dump.mjs", place / "dump.mjs")
-    out = subprocess.run(["node", str(place / "dump.mjs"), str(path)], capture_output=True, check=True, timeout=120)
+    out = subprocess.run(["node", str(place / "dump.mjs"), str(path), *tables], capture_output=True, check=True,
+                         timeout=120)
     return json.loads(out.stdout)
 
 

@@ -451,3 +451,44 @@ def test_a_long_value_over_many_pages_and_one_that_loops(tmp_path):
         os.close(loop)
     finally:
         os.close(fd)
+
+
+def test_an_attachment_field_becomes_a_child_table_of_its_files(dump_cache):
+    """The only Attachment field in the real files is in a system table of the ACE files
+    (``MSysResources.Data``, an Office theme): read as a child table, each file equals, byte for
+    byte, what mdb-reader unpacks, and it is a zip (a .thmx) as its name says."""
+    from dialects.kinds.jet_catalog import _complex_columns, attachment_file, complex_child
+    from dialects.kinds.jet_pages import JetFile
+    from dialects.kinds.jet_tables import read_tdef, rows
+
+    found = [p for p in ace_files() if p.name == "testdb.accdb"]
+    if not found:
+        pytest.skip("the ACE test files (CDDL) are not present here")
+    path, = found
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        header = jet_header(os.pread(fd, 4096, 0))
+        assert not isinstance(header, str)
+        jet = JetFile(fd, header)
+        system = {"MSysComplexColumns": _tdef_page(path, "MSysComplexColumns")}
+        for name in ("MSysComplexType_Attachment", "MSysResources"):
+            system[name] = _tdef_page(path, name)
+        parent = read_tdef(jet, system["MSysResources"], "MSysResources")
+        col = next(c for c in parent.columns if c.type == 0x12)
+        what, page = _complex_columns(jet, system)[col.complex_id]
+        assert what == "an Attachment field"
+        table, spec = complex_child(jet, parent, col, what, page, "f_…_Data", set())
+        assert spec["foreign_keys"][0]["ref_columns"] == [col.name] and spec["primary_key"]
+        names = [c["name"] for c in spec["columns"]]
+        ours = [dict(zip(names, values, strict=True)) for values in rows(jet, table)]
+        links = dict(zip([c.name for c in parent.columns], next(iter(rows(jet, parent))), strict=True))
+    finally:
+        os.close(fd)
+    theirs = mdb_reader(path, "MSysResources")["MSysResources"]["rows"]
+    their_files = [a for r in theirs for a in r[col.name]]
+    assert len(ours) == len(their_files) == 1
+    file = attachment_file(ours[0]["FileData"], 1 << 30)
+    assert file.hex() == their_files[0]["data"]["hex"] and file[:4] == b"PK\x03\x04"
+    assert ours[0]["FileName"] == their_files[0]["name"] == "Larissa.thmx"
+    link = next(c["name"] for c in spec["columns"] if c["name"] == spec["foreign_keys"][0]["columns"][0])
+    assert ours[0][link] == links[col.name]

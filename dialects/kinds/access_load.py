@@ -25,7 +25,7 @@ READER = "uttrekk jet 1"
 
 
 def load(fd: int, out: Path) -> dict[str, Any]:
-    from .jet_catalog import describe
+    from .jet_catalog import attachment_file, describe
     from .jet_header import jet_header, refusal
     from .jet_pages import JetError, JetFile
     from .jet_tables import rows
@@ -47,7 +47,15 @@ def load(fd: int, out: Path) -> dict[str, Any]:
             insert = f"INSERT INTO {_quote(table.name)} VALUES ({', '.join('?' * len(spec['columns']))})"
             batch: list[list[Any]] = []
             n = 0
+            unwrap = [i for i, c in enumerate(spec["columns"]) if c.get("decode") == "attachment"]
             for values in rows(jet, table):
+                for i in unwrap:
+                    if values[i] is not None:
+                        try:
+                            values[i] = attachment_file(values[i], jet.size * 1000)
+                        except JetError as exc:
+                            raise JetError(f"row {n + 1} of table {table.name}, column "
+                                           f"{spec['columns'][i]['name']}: {exc}") from None
                 batch.append(values)
                 n += 1
                 if len(batch) >= BATCH:

@@ -12,7 +12,9 @@ expression. Everything is returned as plain data (``Described``) for the cache's
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+import struct
+import zlib
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .jet_pages import JetError, JetFile
@@ -60,16 +62,95 @@ def describe(jet: JetFile) -> Described:
     if queries:
         out.notes.append(f"{queries} saved queries left out (they are definitions, not data)")
     tables = {name: read_tdef(jet, page, name) for name, page, _ in user}
-    complex_names = _complex_columns(jet, system)
+    complex_fields = _complex_columns(jet, system)
+    hidden = {page: name for name, page in system.items()}
+    taken = {n.casefold() for n in tables}
     for name, _page, props in user:
         table = tables[name]
-        out.tables.append((table, _table(table, props, tables, complex_names, out, jet)))
+        spec = _table(table, props, tables, out, jet)
+        out.tables.append((table, spec))
+        for col in table.columns:
+            if col.type != 0x12:
+                continue
+            if col.complex_id not in complex_fields:
+                out.lost[f"{name}.{col.name}"] = ("an Attachment or multi-valued field that MSysComplexColumns does not "
+                                                  "list, so its values cannot be found")
+                continue
+            what, flat_page = complex_fields[col.complex_id]
+            child = complex_child(jet, table, col, what, flat_page, hidden.get(flat_page, "?"), taken)
+            spec["unique_keys"].append([col.name])
+            out.tables.append(child)
+            out.system = [n for n in out.system if n != hidden.get(flat_page)]
+            out.notes.append(f"{table.name}.{col.name} ({what}): its values are in the table {child[0].name}, "
+                             f"one record per value (Access's hidden table {hidden.get(flat_page, '?')})")
     _relationships(jet, system, tables, out)
     return out
 
 
-def _table(table: JetTable, props: Props, tables: dict[str, JetTable], complex_names: dict[int, str],
-           out: Described, jet: JetFile) -> dict[str, Any]:
+ATTACHMENT_COLUMNS = {"FileName", "FileType", "FileData", "FileURL", "FileTimeStamp", "FileFlags"}
+
+
+def complex_child(jet: JetFile, parent: JetTable, col: JetColumn, what: str, page: int, hidden: str,
+                  taken: set[str]) -> tuple[JetTable, dict[str, Any]]:
+    """The hidden table of an Attachment or multi-valued field as a child table of its own: every
+    column of it (an attachment's file unwrapped, ``decode``), keyed by its own AutoNumber, with a
+    foreign key from its link column to the parent's field (whose value names the row's values)."""
+    flat = read_tdef(jet, page, hidden)
+    name = f"{parent.name}_{col.name}"
+    while name.casefold() in taken:
+        name += "_"
+    taken.add(name.casefold())
+    link = next((c for c in flat.columns if c.name == f"{parent.name}_{col.name}"), None) or next(
+        (c for c in flat.columns if c.type == 0x04 and not c.autonumber and c.name not in ATTACHMENT_COLUMNS), None)
+    if link is None:
+        raise JetError(f"the hidden table {hidden} of {parent.name}.{col.name} has no column linking it to its rows")
+    attachment = what == "an Attachment field"
+    columns = []
+    for c in flat.columns:
+        spec = column_spec(c, jet.header.jet3, jet.header.engine == "ACE")
+        spec.update(name=c.name, nullable=c is not link, comment=None)
+        if attachment and c.name == "FileData":
+            spec.update(decode="attachment", native_type="Attachment (file)",
+                        comment="Vedlegget: filen slik den ble lagt inn i Access, pakket ut av Access' innpakning")
+        elif c is link:
+            spec["comment"] = f"Verdien i {parent.name}.{col.name} for raden verdien hører til"
+        else:
+            spec["comment"] = type_note(spec["native_type"]) or None
+        columns.append(spec)
+    key = [c.name for c in flat.columns if c.autonumber][:1]
+    spec = {"name": name, "columns": columns, "primary_key": key, "unique_keys": [], "rows_declared": flat.rows,
+            "comment": f"Verdiene i feltet {col.name} i tabellen {parent.name} ({what}), én post per verdi",
+            "foreign_keys": [{"columns": [link.name], "ref_table": parent.name, "ref_columns": [col.name],
+                              "name": name, "enforced": True}]}
+    return replace(flat, name=name), spec
+
+
+def attachment_file(data: bytes, limit: int) -> bytes:
+    """An attachment's file from Access's wrapping (Jackcess, mdb-reader): a type (0 stored, 1
+    deflated), a length, then a header whose first word is its own length, then the file."""
+    if len(data) < 8:
+        raise JetError("an attachment shorter than its wrapping")
+    kind, length = struct.unpack_from("<Ii", data)
+    content = data[8:]
+    if kind == 1:
+        if not 0 <= length <= limit:
+            raise JetError(f"an attachment declaring {length} bytes, more than uttrekk unpacks ({limit})")
+        try:
+            content = zlib.decompressobj().decompress(content, max(length, 1))
+        except zlib.error as exc:
+            raise JetError(f"an attachment whose compressed data is damaged ({exc})") from None
+    elif kind != 0:
+        raise JetError(f"an attachment of an unknown kind ({kind})")
+    if len(content) < 4:
+        raise JetError("an attachment without its header")
+    header = struct.unpack_from("<i", content)[0]
+    end = min(length, len(content))
+    if not 4 <= header <= end:
+        raise JetError("an attachment whose header is longer than the attachment")
+    return content[header:end]
+
+
+def _table(table: JetTable, props: Props, tables: dict[str, JetTable], out: Described, jet: JetFile) -> dict[str, Any]:
     by_number = {c.number: c.name for c in table.columns}
     columns = []
     for col in table.columns:
@@ -79,10 +160,6 @@ def _table(table: JetTable, props: Props, tables: dict[str, JetTable], complex_n
         if col.calculated and p.get("Expression"):
             spec["native_type"] = f"Calculated ({spec['native_type']})"
             comment = "; ".join(filter(None, [comment, f"beregnet felt: {p['Expression']}"]))
-        if col.type == 0x12:
-            what = complex_names.get(col.complex_id, "an Attachment or multi-valued field")
-            out.lost[f"{table.name}.{col.name}"] = (f"{what}; uttrekk does not read these fields yet (their values "
-                                                    "are in a hidden table)")
         comment = "; ".join(filter(None, [comment, type_note(spec["native_type"])])) or None
         spec.update(name=col.name, nullable=not p.get("Required", False), comment=comment)
         codes, relation = _lookup(col, p, tables)
@@ -150,12 +227,13 @@ def column_spec(col: JetColumn, jet3: bool, ace: bool) -> dict[str, Any]:
         return {"sqlite": "TEXT", "kind": "decimal", "precision": col.precision, "scale": col.scale,
                 "native_type": f"Number (Decimal {col.precision},{col.scale})"}
     if t == 0x12:
-        return {"sqlite": "INTEGER", "kind": "integer", "native_type": TYPES[t]}
+        return {"sqlite": "INTEGER", "kind": "integer", "native_type": "Attachment or multi-valued (link)"}
     raise JetError(f"column {col.name}: Access column type {t:#04x}, which uttrekk does not know")
 
 
-def _complex_columns(jet: JetFile, system: dict[str, int]) -> dict[int, str]:
-    """Complex id -> what kind of field it is (from ``MSysComplexColumns`` and the complex type tables)."""
+def _complex_columns(jet: JetFile, system: dict[str, int]) -> dict[int, tuple[str, int]]:
+    """Complex id -> what kind of field it is and the first page of its hidden table (from
+    ``MSysComplexColumns`` and the complex type tables)."""
     if "MSysComplexColumns" not in system:
         return {}
     types = {page: name for name, page in system.items() if name.startswith("MSysComplexType_")}
@@ -167,7 +245,7 @@ def _complex_columns(jet: JetFile, system: dict[str, int]) -> dict[int, str]:
         kind = types.get((row.get("ComplexTypeObjectID") or 0) & 0x00FFFFFF, "")
         what = ("an Attachment field" if kind.endswith("Attachment")
                 else f"a multi-valued field ({kind.removeprefix('MSysComplexType_') or 'values'})")
-        out[int(row.get("ComplexID") or 0)] = what
+        out[int(row.get("ComplexID") or 0)] = (what, (row.get("FlatTableID") or 0) & 0x00FFFFFF)
     return out
 
 

@@ -145,7 +145,7 @@ def _parse_tdef(jet: JetFile, d: bytes, page: int, name: str) -> JetTable:
         else:
             col = JetColumn("", c[0], struct.unpack_from("<H", c, 5)[0], struct.unpack_from("<H", c, 7)[0],
                             struct.unpack_from("<H", c, 21)[0], struct.unpack_from("<H", c, 23)[0], c[15], c[16],
-                            precision=c[11], scale=c[12], complex_id=struct.unpack_from("<I", c, 9)[0])
+                            precision=c[11], scale=c[12], complex_id=struct.unpack_from("<I", c, 11)[0])
         columns.append(col)
         pos += entry
     for col in columns:
