@@ -188,8 +188,9 @@ def test_decoders_text():
     # compressed: FF FE, one-byte characters, 00 switches to two-byte characters and back
     assert jv.text_jet4(b"\xff\xfeAb\x00" + "Ŋ".encode("utf-16-le") + b"\x00c") == "AbŊc"
     assert jv.text_jet3("Søknad".encode("cp1252"), "cp1252") == "Søknad"
+    assert jv.text_jet3(b"a\x81\x80", "cp1252") == "a\x81€"  # as Windows reads 1252's undefined bytes
     with pytest.raises(jv.JetValueError):
-        jv.text_jet3(b"\x81", "cp1252")
+        jv.text_jet3(b"\xff", "cp874")
 
 
 def test_a_jet3_row_with_a_calculated_field_is_cracked_by_hand():

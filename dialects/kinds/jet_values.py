@@ -57,11 +57,17 @@ def text_jet4(data: bytes) -> str:
     return data.decode("utf-16-le", errors="surrogatepass")
 
 
+CP1252_UNDEFINED = frozenset(b"\x81\x8d\x8f\x90\x9d")
+"""Bytes code page 1252 leaves undefined; Windows (and so Access) reads them as U+0081 … U+009D."""
+
+
 def text_jet3(data: bytes, code_page: str) -> str:
-    """Jet 3 text, in the database's code page."""
+    """Jet 3 text, in the database's code page (1252's five undefined bytes as Windows reads them)."""
     try:
         return data.decode(code_page)
     except UnicodeDecodeError as exc:
+        if code_page == "cp1252":
+            return "".join(chr(b) if b in CP1252_UNDEFINED else bytes((b,)).decode(code_page) for b in data)
         raise JetValueError(f"byte {data[exc.start]:#04x} is no character of {code_page}") from None
 
 
