@@ -502,3 +502,47 @@ def test_an_attachment_field_becomes_a_child_table_of_its_files(dump_cache):
     assert ours[0]["FileName"] == their_files[0]["name"] == "Larissa.thmx"
     link = next(c["name"] for c in spec["columns"] if c["name"] == spec["foreign_keys"][0]["columns"][0])
     assert ours[0][link] == links[col.name]
+
+
+def test_design_properties_equal_what_mdb_prop_reads(dump_cache):
+    """Every design property of every user table (the source of descriptions, Required, lookups,
+    expressions) as mdb-prop reads it (but GUIDs, which mdb-prop prints with a dash missing)."""
+    from dialects.kinds.jet_pages import JetFile
+    from dialects.kinds.jet_props import parse_props
+    from dialects.kinds.jet_tables import _text, read_tdef, rows
+
+    checked = 0
+    for path in (real_file("meza.mdb"), real_file("fruit.mdb")):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            header = jet_header(os.pread(fd, 4096, 0))
+            assert not isinstance(header, str)
+            jet = JetFile(fd, header)
+            catalog = read_tdef(jet, 2, "MSysObjects")
+            names = [c.name for c in catalog.columns]
+            found = {}
+            for values in rows(jet, catalog):
+                row = dict(zip(names, values, strict=True))
+                if row["Type"] == 1 and not row["Flags"] and row["LvProp"]:
+                    found[row["Name"]] = parse_props(row["LvProp"], lambda b, j=jet: _text(j, b))
+        finally:
+            os.close(fd)
+        for table, props in found.items():
+            theirs: dict[str, dict[str, str]] = {}
+            current = None
+            for line in mdbtools("mdb-prop", "{}", table, file=path).splitlines():
+                if line.startswith("name: "):
+                    current = theirs.setdefault("" if line == "name: (none)" else line[6:], {})
+                elif line.startswith("\t") and current is not None:
+                    key, _, value = line[1:].partition(": ")
+                    current[key] = value
+            assert set(props) == set(theirs), (table, set(props), set(theirs))
+            for obj, values in props.items():
+                assert set(values) == set(theirs[obj]), (table, obj)
+                for key, value in values.items():
+                    shown = ("yes" if value else "no") if isinstance(value, bool) else (
+                        f"(binary data of length {len(value)})" if isinstance(value, bytes) else str(value))
+                    if not theirs[obj][key].startswith("{"):
+                        assert shown == theirs[obj][key], (table, obj, key, value, theirs[obj][key])
+                        checked += 1
+    assert checked > 100

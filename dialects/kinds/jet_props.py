@@ -55,9 +55,8 @@ def _names(chunk: bytes, text: Callable[[bytes], str]) -> list[str]:
 def _values(chunk: bytes, names: list[str], text: Callable[[bytes], str]) -> tuple[str, dict[str, Any]]:
     size, name_length = struct.unpack_from("<IH", chunk, 0)
     name = text(chunk[6:6 + name_length])
-    pos, values = 6 + name_length, {}
-    end = min(len(chunk), size - 6) if size >= 6 else len(chunk)
-    while pos + 8 <= end:
+    pos, values = max(size, 6 + name_length), {}  # the header's length counts itself and the name
+    while pos + 8 <= len(chunk):
         length, _ddl, kind, index, value_length = struct.unpack_from("<HBBHH", chunk, pos)
         if length < 8:
             break
