@@ -7,9 +7,9 @@ The files come from pinned registry packages, fetched once into a cache and chec
 - ``fruit.mdb``: ``test/fruit.mdb`` of the npm package ``mdb@0.1.0`` (Jet 4; five tables, four
   relationships with referential integrity, saved queries).
 
-Two ACE (``.accdb``) files from the Swiss Federal Archives' JdbcAccess tests (CDDL 1.0, which asks
-for the licence text beside every copy, which this repository cannot carry) are used when
-``$UTTREKK_TEST_ACCESS_DIR`` (default: the shared fixtures folder) holds them.
+Two ACE (``.accdb``) files from the Swiss Federal Archives' JdbcAccess tests (CDDL 1.0, whose section
+3.1 asks for a copy of the licence with every copy, which this repository does not carry) are used
+when ``ace_files`` finds them.
 
 Readers: ``mdb_reader`` runs mdb-reader 3.2.0 (npm, pinned with its dependencies in
 ``tests/access_reader/package-lock.json``) under Node.js; ``mdbtools`` runs Debian's mdbtools as the
@@ -69,8 +69,12 @@ def real_file(name: str) -> Path:
 
 
 def ace_files() -> list[Path]:
-    folder = Path(os.environ.get("UTTREKK_TEST_ACCESS_DIR", "/work/shared/fixtures/access"))
-    return [folder / n for n in ACE_FILES if (folder / n).is_file()]
+    """The ACE files from ``$UTTREKK_TEST_ACCESS_DIR``, else from ``shared/fixtures/access`` in a folder
+    above the repository (the project's shared folder lies beside its clones)."""
+    given = os.environ.get("UTTREKK_TEST_ACCESS_DIR")
+    folders = [Path(given)] if given else [p / "shared" / "fixtures" / "access" for p in HERE.parents]
+    folder = next((f for f in folders if f.is_dir()), None)
+    return [folder / n for n in ACE_FILES if (folder / n).is_file()] if folder else []
 
 
 def _sha256(path: Path) -> str:
