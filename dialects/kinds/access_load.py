@@ -5,7 +5,7 @@
 bytes and its processor time, and writes ``OUT/access.sqlite`` (one table per user table, values as
 ``jet_values`` gives them, rows in the file's order, streamed in batches) and ``OUT/schema.json``
 (tables, columns with Access's types and uttrekk's kinds, keys, relations, descriptions, code lists,
-the system tables left out and notes). A damaged or hostile file ends it with one line on standard
+the system tables left out and notes). Memory holds one batch of rows (``BATCH``) at most. A damaged or hostile file ends it with one line on standard
 error and exit status 2; running out of the memory allowed, with status 3.
 """
 
@@ -19,7 +19,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-BATCH = 500
+BATCH, BATCH_BYTES = 500, 16 << 20
+"""Rows written at a time: 500, or fewer when they hold more than 16 MiB of text and binary."""
 READER = "uttrekk jet 1"
 """The reader's name and version, in the provenance; raise it when what is read changes."""
 
@@ -46,7 +47,7 @@ def load(fd: int, out: Path) -> dict[str, Any]:
             db.execute(f"CREATE TABLE {_quote(table.name)} ({cols})")
             insert = f"INSERT INTO {_quote(table.name)} VALUES ({', '.join('?' * len(spec['columns']))})"
             batch: list[list[Any]] = []
-            n = 0
+            n = held = 0
             unwrap = [i for i, c in enumerate(spec["columns"]) if c.get("decode") == "attachment"]
             for values in rows(jet, table):
                 for i in unwrap:
@@ -58,9 +59,11 @@ def load(fd: int, out: Path) -> dict[str, Any]:
                                            f"{spec['columns'][i]['name']}: {exc}") from None
                 batch.append(values)
                 n += 1
-                if len(batch) >= BATCH:
+                held += sum(len(v) for v in values if isinstance(v, bytes | str))
+                if len(batch) >= BATCH or held > BATCH_BYTES:
                     db.executemany(insert, batch)
                     batch.clear()
+                    held = 0
             db.executemany(insert, batch)
             counts[table.name] = n
             if n != table.rows:
