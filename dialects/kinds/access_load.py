@@ -2,11 +2,12 @@
 
 ``python -m dialects.kinds.access_load OUT MEMORY`` reads the Access file on its standard input
 (opened read-only by the parent, read here with ``pread``), caps its own address space at MEMORY
-bytes and its processor time, and writes ``OUT/access.sqlite`` (one table per user table, values as
-``jet_values`` gives them, rows in the file's order, streamed in batches) and ``OUT/schema.json``
-(tables, columns with Access's types and uttrekk's kinds, keys, relations, descriptions, code lists,
-the system tables left out and notes). Memory holds one batch of rows (``BATCH``) at most. A damaged or hostile file ends it with one line on standard
-error and exit status 2; running out of the memory allowed, with status 3.
+bytes (the parent caps its time), and writes ``OUT/access.sqlite`` (one table per user table, values
+as ``jet_values`` gives them, rows in the file's order, in batches of ``BATCH`` rows or
+``BATCH_BYTES``, so memory holds one batch) and ``OUT/schema.json`` (tables, columns with Access's
+types and uttrekk's kinds, keys, relations, descriptions, code lists, the system tables left out and
+notes). A damaged or hostile file ends it with one line on standard error and exit status 2;
+running out of the memory allowed, with status 3.
 """
 
 from __future__ import annotations
