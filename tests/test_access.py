@@ -172,6 +172,20 @@ def test_decoders_dates(days, text):
     assert jv.date_time(struct.pack("<d", days)) == text
 
 
+def test_time_of_day_columns():
+    """A Date/Time column formatted as a time is archived as times; a value off day 0 keeps its date
+    (and the extract reports it as no time of day)."""
+    from dialects.kinds.jet_catalog import time_of_day, type_note
+    from extractor.values import Nonconforming, render_time
+
+    assert render_time(time_of_day(jv.date_time(struct.pack("<d", 0.4375)))) == "10:30:00"
+    kept = time_of_day(jv.date_time(struct.pack("<d", 1.5)))
+    assert kept == "1899-12-31T12:00:00"
+    with pytest.raises(Nonconforming):
+        render_time(kept)
+    assert "klokkeslett" in type_note("Date/Time (Format: Short Time)")
+
+
 def test_decoders_dates_keep_every_double():
     """Whatever the double, the text encodes back to it; outside Access's range the double is kept."""
     for days in (36526.999999, -12345.6789, 0.1, 1e-9, 45000.000011574):

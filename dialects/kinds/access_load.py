@@ -27,7 +27,7 @@ READER = "uttrekk jet 1"
 
 
 def load(fd: int, out: Path) -> dict[str, Any]:
-    from .jet_catalog import attachment_file, describe
+    from .jet_catalog import attachment_file, describe, time_of_day
     from .jet_header import jet_header, refusal
     from .jet_pages import JetError, JetFile
     from .jet_tables import rows
@@ -50,7 +50,11 @@ def load(fd: int, out: Path) -> dict[str, Any]:
             batch: list[list[Any]] = []
             n = held = 0
             unwrap = [i for i, c in enumerate(spec["columns"]) if c.get("decode") == "attachment"]
+            clock = [i for i, c in enumerate(spec["columns"]) if c.get("decode") == "time_of_day"]
             for values in rows(jet, table):
+                for i in clock:
+                    if values[i] is not None:
+                        values[i] = time_of_day(values[i])
                 for i in unwrap:
                     if values[i] is not None:
                         try:

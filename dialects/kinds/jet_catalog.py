@@ -160,6 +160,8 @@ def _table(table: JetTable, props: Props, tables: dict[str, JetTable], out: Desc
         if col.calculated and p.get("Expression"):
             spec["native_type"] = f"Calculated ({spec['native_type']})"
             comment = "; ".join(filter(None, [comment, f"beregnet felt: {p['Expression']}"]))
+        if col.type == 0x08 and str(p.get("Format") or "") in TIME_FORMATS:
+            spec.update(kind="time", decode="time_of_day", native_type=f"Date/Time (Format: {p['Format']})")
         comment = "; ".join(filter(None, [comment, type_note(spec["native_type"])])) or None
         spec.update(name=col.name, nullable=not p.get("Required", False), comment=comment)
         codes, relation = _lookup(col, p, tables)
@@ -180,11 +182,23 @@ def _table(table: JetTable, props: Props, tables: dict[str, JetTable], out: Desc
             "rows_declared": table.rows}
 
 
+TIME_FORMATS = ("Short Time", "Medium Time", "Long Time")
+"""A Date/Time column shown as a time of day: archived as a time when its values lie on day 0."""
+
+
 PLAIN = re.compile(r"Text\(\d+\)|Number \((Byte|Integer|Long Integer)\)")
 NOTES = {"Hyperlink": "verdien er visningstekst#adresse#underadresse#skjermtips, med alle deler beholdt",
          "OLE Object": "verdien er hele feltet slik Access lagret det (et dokument lagt inn med Access ligger i en "
                        "OLE 1.0-innpakning med programmets navn foran selve dokumentet)",
          "Date/Time": "et rent klokkeslett er lagret med datoen 1899-12-30"}
+NOTES.update({f"Date/Time (Format: {f})": "vist som klokkeslett i Access; verdien er klokkeslettet når datoen er "
+              "Access' dag 0 (1899-12-30)" for f in TIME_FORMATS})
+
+
+def time_of_day(value: str) -> str:
+    """A time-of-day column's value: the time alone when it lies on 1899-12-30 (Access's day 0), else
+    the whole moment, which the extract then reports as no time of day."""
+    return value[11:] if value.startswith("1899-12-30T") else value
 
 
 def type_note(native: str) -> str:
