@@ -18,6 +18,8 @@ import json
 import os
 import sqlite3
 import struct
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -27,7 +29,8 @@ import pytest
 from dialects.kinds import jet_values as jv
 from dialects.kinds.jet_catalog import _lookup
 from dialects.kinds.jet_header import HEADER_KEY, SCRAMBLED_FROM, jet_header, rc4
-from dialects.kinds.jet_tables import JetColumn, JetTable, crack
+from dialects.kinds.jet_pages import JetFile
+from dialects.kinds.jet_tables import JetColumn, JetTable, crack, read_tdef, rows
 from extractor.model import PROVENANCE_LABELS
 from extractor.source_dialect import SourceDialect
 from tests.access_files import ace_files, mdb_reader, mdbtools, real_file
@@ -85,10 +88,10 @@ def test_every_value_equals_what_mdb_reader_reads(files, dump_cache):
         schema, tables = copy_of(path)
         theirs = mdb_reader(path)
         assert sorted(t["name"] for t in schema["tables"]) == sorted(theirs)
-        for (name, rows), spec in zip(tables, schema["tables"], strict=True):
+        for (name, ours), spec in zip(tables, schema["tables"], strict=True):
             their_rows = theirs[name]["rows"]
-            assert len(rows) == len(their_rows) == schema["rows"][name], (path.name, name)
-            for n, (row, their) in enumerate(zip(rows, their_rows, strict=True), start=1):
+            assert len(ours) == len(their_rows) == schema["rows"][name], (path.name, name)
+            for n, (row, their) in enumerate(zip(ours, their_rows, strict=True), start=1):
                 for col, value in zip(spec["columns"], row, strict=True):
                     assert same_as_mdb_reader(col["kind"], value, their[col["name"]]), \
                         (path.name, name, n, col["name"], value, their[col["name"]])
@@ -103,22 +106,22 @@ def test_mdbtools_agrees_except_where_it_is_wrong(files, dump_cache):
     wrong_dates = 0
     for path in files:
         schema, tables = copy_of(path)
-        for (name, rows), spec in zip(tables, schema["tables"], strict=True):
-            assert int(mdbtools("mdb-count", "{}", name, file=path)) == len(rows)
+        for (name, ours), spec in zip(tables, schema["tables"], strict=True):
+            assert int(mdbtools("mdb-count", "{}", name, file=path)) == len(ours)
             text = mdbtools("mdb-export", "-H", "-T", "%Y-%m-%dT%H:%M:%S", "-b", "hex", "-B", "{}", name, file=path)
             theirs = list(csv.reader(io.StringIO(text)))
-            assert len(theirs) == len(rows)
-            for row, their in zip(rows, theirs, strict=True):
-                for col, ours, value in zip(spec["columns"], row, their, strict=True):
-                    if ours is None:
+            assert len(theirs) == len(ours)
+            for row, their in zip(ours, theirs, strict=True):
+                for col, mine, value in zip(spec["columns"], row, their, strict=True):
+                    if mine is None:
                         assert value == "", (name, col["name"], value)
-                    elif col["kind"] == "timestamp" and ours < "1899-12-30":
+                    elif col["kind"] == "timestamp" and mine < "1899-12-30":
                         assert value.startswith("1900-01-00"), value
                         wrong_dates += 1
                     elif col["kind"] == "timestamp":
-                        assert value == ours[:19], (name, col["name"], value, ours)
+                        assert value == mine[:19], (name, col["name"], value, mine)
                     elif col["kind"] in ("integer", "string"):
-                        assert value == str(ours), (name, col["name"], value, ours)
+                        assert value == str(mine), (name, col["name"], value, mine)
     assert wrong_dates >= 20
 
 
@@ -288,24 +291,27 @@ def test_encrypted_and_password_protected_files_are_refused(dump_cache, tmp_path
     assert not list(dump_cache.rglob("*.sqlite"))
 
 
-def _tdef_page(path: Path, table: str) -> int:
-    from dialects.kinds.jet_pages import JetFile
-    from dialects.kinds.jet_tables import read_tdef, rows
-
+@contextmanager
+def opened(path: Path) -> Iterator[JetFile]:
+    """uttrekk's Jet reader on ``path``, read-only."""
     fd = os.open(path, os.O_RDONLY)
     try:
         header = jet_header(os.pread(fd, 4096, 0))
         assert not isinstance(header, str)
-        jet = JetFile(fd, header)
-        catalog = read_tdef(jet, 2, "MSysObjects")
-        names = [c.name for c in catalog.columns]
-        for values in rows(jet, catalog):
-            row = dict(zip(names, values, strict=True))
-            if row["Name"] == table and row["Type"] == 1:
-                return int(row["Id"]) & 0xFFFFFF
+        yield JetFile(fd, header)
     finally:
         os.close(fd)
-    raise KeyError(table)
+
+
+def catalogue(jet: JetFile) -> list[dict]:
+    """Every row of MSysObjects."""
+    table = read_tdef(jet, 2, "MSysObjects")
+    return [dict(zip([c.name for c in table.columns], values, strict=True)) for values in rows(jet, table)]
+
+
+def _tdef_page(path: Path, table: str) -> int:
+    with opened(path) as jet:
+        return next(int(r["Id"]) & 0xFFFFFF for r in catalogue(jet) if r["Name"] == table and r["Type"] == 1)
 
 
 def test_hostile_files_get_one_line(dump_cache, tmp_path):
@@ -521,26 +527,14 @@ def test_an_attachment_field_becomes_a_child_table_of_its_files(dump_cache):
 def test_design_properties_equal_what_mdb_prop_reads(dump_cache):
     """Every design property of every user table (the source of descriptions, Required, lookups,
     expressions) as mdb-prop reads it (but GUIDs, which mdb-prop prints with a dash missing)."""
-    from dialects.kinds.jet_pages import JetFile
     from dialects.kinds.jet_props import parse_props
-    from dialects.kinds.jet_tables import _text, read_tdef, rows
+    from dialects.kinds.jet_tables import _text
 
     checked = 0
     for path in (real_file("meza.mdb"), real_file("fruit.mdb")):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            header = jet_header(os.pread(fd, 4096, 0))
-            assert not isinstance(header, str)
-            jet = JetFile(fd, header)
-            catalog = read_tdef(jet, 2, "MSysObjects")
-            names = [c.name for c in catalog.columns]
-            found = {}
-            for values in rows(jet, catalog):
-                row = dict(zip(names, values, strict=True))
-                if row["Type"] == 1 and not row["Flags"] and row["LvProp"]:
-                    found[row["Name"]] = parse_props(row["LvProp"], lambda b, j=jet: _text(j, b))
-        finally:
-            os.close(fd)
+        with opened(path) as jet:
+            found = {r["Name"]: parse_props(r["LvProp"], lambda b, j=jet: _text(j, b)) for r in catalogue(jet)
+                     if r["Type"] == 1 and not r["Flags"] and r["LvProp"]}
         for table, props in found.items():
             theirs: dict[str, dict[str, str]] = {}
             current = None
