@@ -29,7 +29,7 @@ import sqlalchemy as sa
 
 from dialects.kinds import recognise
 from dialects.kinds.firebird_restore import read_log
-from extractor.errors import SourceError
+from extractor.errors import ConfigError, SourceError
 from extractor.model import PROVENANCE_LABELS
 from tests.conftest import ROOT, run
 from tests.test_servers import ADMIN_URLS, FIREBIRD_DIR, _drop_firebird, _fresh_firebird
@@ -576,7 +576,7 @@ def test_database_option_is_refused_for_a_firebird_file(fb_source):
     """A Firebird file holds one database: --database NAME cannot choose among several."""
     from dialects import open_source
 
-    with pytest.raises(SourceError, match="a Firebird file holds one database; leave --database out"):
+    with pytest.raises(ConfigError, match="which holds one database; leave --database out"):
         open_source(str(fb_source["fbk"]), database="kunde")
 
 

@@ -129,7 +129,7 @@ KINDS: dict[str, str] = {
     "oracle_dump": "dialects.kinds.refused:OracleDump",
 }
 """Kind key -> ``module:Class``, tried in this order."""
-ONE_DATABASE = ("url", "sqlite")
+ONE_DATABASE = ("url", "sqlite", "firebird", "access", "dbase")
 """Kinds where ``--database`` has nothing to choose."""
 
 
@@ -182,6 +182,13 @@ def open_source(source: str, password: str | None = None, **options: Any) -> Dia
 def databases_of(found: Found) -> list[str]:
     """The databases a dump holds, when it holds several (``Found.facts["databases"]``)."""
     return [n.strip() for n in found.facts.get("databases", "").split(",") if n.strip()]
+
+
+def refuse_stream(probe: Probe, what: str, how: str) -> None:
+    """A kind that reads its file in place (it must seek, or find files beside it): one line when
+    the content came through compression or an archive, saying to unpack it."""
+    if probe.wrapping:
+        raise SourceError(f"{probe.text}: {what} inside {', '.join(probe.wrapping)}; uttrekk reads {how}")
 
 
 def open_found(probe: Probe, found: Found, options: OpenOptions) -> Dialect:

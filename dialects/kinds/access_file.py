@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from extractor.errors import SourceError
 
-from . import Found, OpenOptions, Probe
+from . import Found, OpenOptions, Probe, refuse_stream
 from .jet_header import JetHeader, jet_header, recognised, refusal
 
 if TYPE_CHECKING:
@@ -64,12 +64,8 @@ class AccessFile:
 
     def open(self, probe: Probe, found: Found, options: OpenOptions) -> Dialect:
         assert probe.path is not None
-        if probe.wrapping:
-            raise SourceError(f"{probe.text}: an MS Access file inside {', '.join(probe.wrapping)}; uttrekk reads an "
-                              "Access file in place, never from a stream: unpack it and give the .mdb or .accdb file")
-        if options.database is not None:
-            raise SourceError(f"{probe.text}: --database {options.database}: an Access file holds one database; "
-                              "leave --database out")
+        refuse_stream(probe, "an MS Access file", "an Access file in place, never from a stream: unpack it and give "
+                      "the .mdb or .accdb file")
         header = jet_header(probe.head)
         if isinstance(header, str):
             raise SourceError(f"{probe.text}: {header}")

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from extractor.errors import SourceError
 
-from . import Found, OpenOptions, Probe
+from . import Found, OpenOptions, Probe, refuse_stream
 from .dbase_header import Bad, Header, check_size, parse
 
 if TYPE_CHECKING:
@@ -75,12 +75,8 @@ class DbaseFile:
         from .dbase_files import layout_of
 
         assert probe.path is not None
-        if probe.wrapping:
-            raise SourceError(f"{probe.text}: a dBase/FoxPro table inside {', '.join(probe.wrapping)}; uttrekk reads "
-                              "a .dbf in place with its memo file beside it: unpack it and give the file or the folder")
-        if options.database is not None:
-            raise SourceError(f"{probe.text}: --database {options.database}: a dBase/FoxPro source is one database; "
-                              "leave --database out")
+        refuse_stream(probe, "a dBase/FoxPro table", "a .dbf in place with its memo file beside it: unpack it and give "
+                      "the file or the folder")
         given = None
         if options.codepage:
             from .dbase_codepages import codec_name

@@ -72,9 +72,6 @@ class FirebirdFile:
         from .throwaway import server_account
 
         assert probe.path is not None
-        if options.database is not None:
-            raise SourceError(f"{probe.text}: --database {options.database}: a Firebird file holds one database; "
-                              "leave --database out")
         backup, header = backup_header(probe.head), database_header(probe.head)
         account = server_account()
         tools = install(account)
