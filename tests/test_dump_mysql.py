@@ -427,3 +427,29 @@ def test_recognises_by_content_not_name(tmp_path):
     compact.write_text("/*!40101 SET @saved_cs_client     = @@character_set_client */;\n"
                        "CREATE TABLE `t` (`id` int(11) NOT NULL);\n", encoding="utf-8")
     assert recognise(str(compact))[1].kind == "mysql_dump"
+
+
+def test_a_sweep_leaves_the_socket_folder_of_a_run_still_starting():
+    """A run's sweep removes the socket folders killed runs left, never one another run holds
+    (two restores at once used to take each other's folder before the server listened)."""
+    from dialects.kinds import mariadb_server as ms
+
+    def folder(age: float) -> Path:
+        path = Path(tempfile.mkdtemp(prefix="uttrekk-mariadb-"))
+        (path / "mariadbd.pid").write_text("1")
+        os.utime(path, (time.time() - age, time.time() - age))
+        return path
+
+    held, left, new = folder(3600), folder(3600), folder(0)
+    lock = ms._hold(held)
+    os.utime(held, (time.time() - 3600, time.time() - 3600))
+    try:
+        ms._sweep()
+        assert held.is_dir() and new.is_dir()
+        assert not left.exists()
+    finally:
+        os.close(lock)
+    os.utime(held, (time.time() - 3600, time.time() - 3600))
+    ms._sweep()  # its run is gone: now it is left behind
+    assert not held.exists()
+    ms._remove_socket_dir(new)

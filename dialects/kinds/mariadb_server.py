@@ -16,10 +16,13 @@ data folder), and a small buffer pool. Grant tables stay on: the accounts are
 
 from __future__ import annotations
 
+import fcntl
 import os
 import secrets
+import stat
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +36,8 @@ RESTORE_RIGHTS = ("SELECT, INSERT, DELETE, CREATE, DROP, ALTER, INDEX, REFERENCE
 SOCKET_LIMIT = 100
 """Longest socket path used inside the cache entry (the kernel takes 107 bytes)."""
 START_SECONDS = 120.0
+SWEEP_AFTER = 60.0
+"""Seconds a socket folder must have existed before a sweep may call it left behind."""
 
 
 def quote_name(name: str) -> str:
@@ -54,6 +59,7 @@ class MariaDB:
         self.run = entry.path / "run"
         self.proc: subprocess.Popen[bytes] | None = None
         self.socket_dir: Path | None = None
+        self._socket_lock: int | None = None
         self._admin: Any = None
 
     @property
@@ -93,6 +99,7 @@ class MariaDB:
             self.socket_dir = self.run
         else:
             self.socket_dir = Path(tempfile.mkdtemp(prefix="uttrekk-mariadb-"))
+            self._socket_lock = _hold(self.socket_dir)
             private_folder(self.socket_dir, self.account)
             old.write_text(str(self.socket_dir), encoding="utf-8")
         log = self.run / "server.log"
@@ -209,22 +216,42 @@ class MariaDB:
         if self.socket_dir is not None and self.socket_dir != self.run:
             _remove_socket_dir(self.socket_dir)
             (self.run / "socket-dir").unlink(missing_ok=True)
+        if self._socket_lock is not None:
+            os.close(self._socket_lock)
+            self._socket_lock = None
         self.socket_dir = None
 
 
-def _sweep() -> None:
-    """Remove socket folders of throwaway servers that no longer run (their runs were killed):
-    nothing answers on their socket."""
-    import socket
+def _hold(folder: Path) -> int:
+    """Lock a socket folder for as long as its run lives (the lock goes with the process, however
+    it ends), so that another run's ``_sweep`` never takes the folder of a server still starting."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd
 
+
+def _sweep() -> None:
+    """Remove socket folders that runs which were killed left behind: no run holds their lock.
+
+    Whether the socket answers says nothing about a server another run is starting right now, and
+    a folder just made is not locked yet: only folders older than ``SWEEP_AFTER`` are looked at."""
     for path in Path(tempfile.gettempdir()).glob("uttrekk-mariadb-*"):
         try:
-            if path.stat().st_uid not in (os.geteuid(), _nobody()):
+            info = path.lstat()
+            if (not stat.S_ISDIR(info.st_mode) or info.st_uid not in (os.geteuid(), _nobody())
+                    or time.time() - info.st_mtime < SWEEP_AFTER):
                 continue
-            with socket.socket(socket.AF_UNIX) as probe:
-                probe.connect(str(path / "sock"))
+            fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC | os.O_NOFOLLOW)
         except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            continue  # a living run holds it
+        else:
             _remove_socket_dir(path)
+        finally:
+            os.close(fd)
 
 
 def _nobody() -> int:
