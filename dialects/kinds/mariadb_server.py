@@ -37,6 +37,8 @@ SOCKET_LIMIT = 100
 """Longest socket path used inside the cache entry (the kernel takes 107 bytes)."""
 START_SECONDS = 120.0
 SWEEP_AFTER = 60.0
+HELD = "held"
+"""Mark a run leaves in its socket folder once it holds the folder's lock."""
 """Seconds a socket folder must have existed before a sweep may call it left behind."""
 
 
@@ -227,20 +229,22 @@ def _hold(folder: Path) -> int:
     it ends), so that another run's ``_sweep`` never takes the folder of a server still starting."""
     fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     fcntl.flock(fd, fcntl.LOCK_EX)
+    (folder / HELD).touch()  # from here on, an unlocked folder is one whose run has ended
     return fd
 
 
 def _sweep() -> None:
     """Remove socket folders that runs which were killed left behind: no run holds their lock.
 
-    Whether the socket answers says nothing about a server another run is starting right now, and
-    a folder just made is not locked yet: only folders older than ``SWEEP_AFTER`` are looked at."""
+    Whether the socket answers says nothing about a server another run is starting right now; a
+    folder without the ``HELD`` mark is one just made, not locked yet, unless older than ``SWEEP_AFTER``."""
     for path in Path(tempfile.gettempdir()).glob("uttrekk-mariadb-*"):
         try:
             info = path.lstat()
-            if (not stat.S_ISDIR(info.st_mode) or info.st_uid not in (os.geteuid(), _nobody())
-                    or time.time() - info.st_mtime < SWEEP_AFTER):
+            if not stat.S_ISDIR(info.st_mode) or info.st_uid not in (os.geteuid(), _nobody()):
                 continue
+            if not (path / HELD).exists() and time.time() - info.st_mtime < SWEEP_AFTER:
+                continue  # just made, not locked yet
             fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC | os.O_NOFOLLOW)
         except OSError:
             continue
