@@ -31,7 +31,7 @@ from .own_checks import Charset, ForeignKeys, KeyCollector, NullAndEmpty
 from .processes import FileCtx, Process, RunState
 from .profile_rules import check_profile
 from .safety import parse_xml
-from .source import ADDML, Source, TarSource, open_source
+from .source import BEFORE_2017, Source, TarSource, open_source
 from .xml_data import check_xml_extract
 from .xsd import check_schema
 
@@ -153,7 +153,9 @@ class Engine:
         return plans, list(dict.fromkeys(attached))
 
     def run(self) -> None:
-        for flat in self.doc.flat_files:
+        # In the input's order: a compressed tar is then read in one forward pass (the report keeps addml.xml's order).
+        flats = sorted(self.doc.flat_files, key=lambda f: self.source.order(f.path) if f.path else 0)
+        for flat in flats:
             self.findings.ran("AH.01")
             self.findings.ran("AH.03")
             fdef = flat.definition
@@ -166,6 +168,8 @@ class Engine:
                 self.findings.add("U.06", ERROR, "not a regular file (a link or device); not read", file=flat.path)
                 continue
             self._read(flat, fdef)
+        position = {f.path: n for n, f in enumerate(self.doc.flat_files)}
+        self.summaries.sort(key=lambda s: position.get(s.file, 0))
         for p in self.instances.values():
             p.finish()
         self.foreign.finish()
@@ -274,6 +278,16 @@ def _definition_problems(problems: list[Problem], notes: list[str], findings: Fi
         findings.add(p.check, p.severity, p.message, file="addml.xml")
 
 
+def _layout(source: Source, findings: Findings) -> None:
+    """Name an older layout (and a compressed tar) once, as a warning: read, but not what Arkade 5 opens."""
+    check = "D.01" if isinstance(source, TarSource) else "U.06"
+    findings.ran(check)
+    if source.layout:
+        findings.add(check, WARNING, f"{BEFORE_2017}: {'; '.join(source.layout)}; read and validated here")
+    if isinstance(source, TarSource) and source.compressed_note:
+        findings.add(check, WARNING, source.compressed_note)
+
+
 def validate_path(path: str | Path, *, examples: int = 25, memory_keys: int = DEFAULT_MEMORY_KEYS,
                   tmpdir: str | None = None) -> Report:
     """Validate the extract at ``path`` (folder, content folder or DIAS .tar) and return the report.
@@ -295,7 +309,7 @@ def _validate(path: str | Path, keys: KeyStore, examples: int) -> Report:
     findings = Findings(limit=examples)
     memory_keys = keys.memory_keys
     with open_source(path, keys) as source:
-        tree, notes = parse_xml(source.read_small(ADDML), "content/addml.xml")
+        tree, notes = parse_xml(source.read_description(), source.description)
         doc = read_addml(tree.getroot())
         encoding = tree.docinfo.encoding
         version = check_schema(tree, doc, source, findings)
@@ -312,7 +326,10 @@ def _validate(path: str | Path, keys: KeyStore, examples: int) -> Report:
             summaries = check_xml_extract(doc, source, RunState(findings, keys))
         if isinstance(source, TarSource):
             check_package(source, findings)
+        _layout(source, findings)
         report = Report(str(path), source.kind, version, findings.sorted(), summaries)
+        if source.layout:
+            report.notes.append(f"{BEFORE_2017}: {'; '.join(source.layout)}")
         if keys.spilled:
             report.notes.append(f"{keys.spilled} key set(s) larger than {memory_keys:,} entries were kept on disk")
     return report
