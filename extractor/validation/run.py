@@ -312,7 +312,7 @@ def _validate(path: str | Path, keys: KeyStore, examples: int) -> Report:
         tree, notes = parse_xml(source.read_description(), source.description)
         doc = read_addml(tree.getroot())
         encoding = tree.docinfo.encoding
-        version = check_schema(tree, doc, source, findings)
+        version = check_schema(doc.root.getroottree(), doc, source, findings)  # the mended copy: each mend once
         check_profile(doc, findings)
         _definition_problems(doc.problems, notes, findings, encoding)
         for note in source.notes:
