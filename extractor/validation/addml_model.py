@@ -68,6 +68,8 @@ class RecordDef:
     keys: list[KeyDef]
     processes: list[str] = field(default_factory=list)
     header_level: int = 0
+    declared_records: int | None = None
+    """Records of this type the description declares (ADDMML 7's ``nu_recs``); None when it does not say."""
 
     def field(self, name: str) -> FieldDef | None:
         low = name.lower()

@@ -19,6 +19,8 @@ from pathlib import Path
 from ..errors import OutputError, UnreadableInputError
 from .addml_model import Addml, FieldDef, FlatFile, FlatFileDef, Problem, RecordDef, kid
 from .addml_read import read_addml
+from .addmml_read import VERSION as ADDMML_VERSION
+from .addmml_read import read_addmml
 from .arkade import PROCESSES
 from .checksum import report_checksum
 from .controls import ControlForeignKey
@@ -30,10 +32,10 @@ from .keystore import DEFAULT_MEMORY_KEYS, KeyStore, ValueSet
 from .own_checks import Charset, ForeignKeys, KeyCollector, NullAndEmpty
 from .processes import FileCtx, Process, RunState
 from .profile_rules import check_profile
-from .safety import parse_xml
+from .safety import is_addmml, parse_addmml, parse_xml
 from .source import BEFORE_2017, Source, TarSource, open_source
 from .xml_data import check_xml_extract
-from .xsd import check_schema
+from .xsd import check_dtd, check_schema
 
 RecordCall = Callable[[Record], None]
 BATCH = 1024
@@ -156,7 +158,8 @@ class Engine:
         # In the input's order: a compressed tar is then read in one forward pass (the report keeps addml.xml's order).
         flats = sorted(self.doc.flat_files, key=lambda f: self.source.order(f.path) if f.path else 0)
         for flat in flats:
-            self.findings.ran("AH.01")
+            if self.doc.kind != "addmml":
+                self.findings.ran("AH.01")
             self.findings.ran("AH.03")
             fdef = flat.definition
             if fdef is None or not fdef.readable or flat.path is None or fdef.ftype is None:
@@ -201,6 +204,13 @@ class Engine:
                 self.findings.add("U.07", ERROR, f"numberOfOccurrences is {flat.declared_records}, the file has "
                                                  f"{records} records", file=fc.name)
         per_definition = [(r.name, plans[id(r)].records) for r in fdef.records]
+        for r in fdef.records:
+            if r.declared_records is not None:
+                self.findings.ran("U.07")
+                if r.declared_records != plans[id(r)].records:
+                    self.findings.add("U.07", ERROR, f"{r.name}: the description declares {r.declared_records} "
+                                                     f"records of this type, the file has {plans[id(r)].records}",
+                                      file=fc.name)
         self.summaries.append(FileSummary(fc.name, "fixed" if ftype.fixed else "delimited", ftype.charset, records,
                                           reader.bytes, per_definition, records - sum(n for _, n in per_definition)))
         self.state.current = None
@@ -250,6 +260,8 @@ class Engine:
             self.charset.on_text(bad.text, bad.number)
 
     def _checksum(self, flat: FlatFile, algorithm: str, hash_name: str | None, digest: str | None) -> None:
+        if self.doc.kind == "addmml":
+            return  # ADDMML 7 describes no checksums (docs/validate.md)
         report_checksum(self.findings, flat.path, algorithm, flat.checksum_value, hash_name, digest)
 
     def _fixed_id(self, rid: int) -> bool:
@@ -309,11 +321,18 @@ def _validate(path: str | Path, keys: KeyStore, examples: int) -> Report:
     findings = Findings(limit=examples)
     memory_keys = keys.memory_keys
     with open_source(path, keys) as source:
-        tree, notes = parse_xml(source.read_description(), source.description)
-        doc = read_addml(tree.getroot())
+        data = source.read_description()
+        if is_addmml(data):
+            tree, notes = parse_addmml(data, source.description)
+            doc = read_addmml(tree.getroot())
+            check_dtd(tree, findings)
+            version = ADDMML_VERSION
+        else:
+            tree, notes = parse_xml(data, source.description)
+            doc = read_addml(tree.getroot())
+            version = check_schema(doc.root.getroottree(), doc, source, findings)  # the mended copy: each mend once
+            check_profile(doc, findings)  # the Arkivverket profile is one of ADDML 8.3
         encoding = tree.docinfo.encoding
-        version = check_schema(doc.root.getroottree(), doc, source, findings)  # the mended copy: each mend once
-        check_profile(doc, findings)
         _definition_problems(doc.problems, notes, findings, encoding)
         for note in source.notes:
             findings.add("U.06", WARNING, note)

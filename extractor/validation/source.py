@@ -34,6 +34,8 @@ ADDML_XSD = "addml.xsd"
 OLD_ADDML = "administrative_metadata/addml.xml"
 """Where the DIAS layout before 2017 kept the description (beside the package's other metadata)."""
 BEFORE_2017 = "DIAS layout before 2017"
+DESCRIPTIONS = (ADDML, "addmml.xml", "ADDMML.XML", "ADDML.XML")
+"""Names a description has in content/: addml.xml, and the names ADDMML 7 extracts gave theirs."""
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,12 @@ class Source:
 
     def read_description(self) -> bytes:
         """The bytes of the description (``content/addml.xml`` or where an older layout keeps it)."""
-        return self.read_small(ADDML)
+        return self.read_small(self.description_name)
+
+    @property
+    def description_name(self) -> str:
+        """The description's name under content/ (``addml.xml``, or an ADDMML 7 extract's ``addmml.xml``)."""
+        return next((n for n in DESCRIPTIONS if self.entry(n) is not None), ADDML)
 
     def order(self, name: str) -> int:
         """Where content/``name`` lies in the input: files read in this order are read in one pass."""
@@ -144,7 +151,8 @@ class FolderSource(Source):
 
     def read_description(self) -> bytes:
         if self._description is None:
-            return self.read_small(ADDML)
+            self.description = f"content/{self.description_name}"
+            return self.read_small(self.description_name)
         try:
             fd = os.open(self._description, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
         except OSError as exc:
@@ -299,8 +307,9 @@ class TarSource(Source):
         self.prefix = self.root + "content/"
         if not self.root and self.first is not None and not self._is_file("dias-mets.xml"):
             self.layout.append("no root folder (the tar's entries start with content/ and the metadata folders)")
-        self._description_at = self.prefix + ADDML
-        if self.entry(ADDML) is None:
+        self._description_at = self.prefix + self.description_name
+        self.description = f"content/{self.description_name}"
+        if self.entry(self.description_name) is None:
             old = self.root + OLD_ADDML
             if not self._is_file(old):
                 raise UnreadableInputError(f"{self.label}: no {self.prefix}{ADDML} in the tar (nor {old}); not an "
@@ -367,9 +376,9 @@ def open_source(path: str | Path, keys: KeyStore) -> Iterator[Source]:
         raise UnreadableInputError(f"{p}: no such file or folder")
     source: Source
     if p.is_dir():
-        if (p / "content" / ADDML).is_file() or (p / "content" / ADDML).is_symlink():
+        if any((p / "content" / n).is_file() or (p / "content" / n).is_symlink() for n in DESCRIPTIONS):
             source = FolderSource(p / "content", str(p), "directory", keys)
-        elif (p / ADDML).exists() or (p / ADDML).is_symlink():
+        elif any((p / n).exists() or (p / n).is_symlink() for n in DESCRIPTIONS):
             source = FolderSource(p, str(p), "content folder", keys)
         elif (p / "content").is_dir() and not (p / "content").is_symlink() and (p / OLD_ADDML).is_file():
             source = FolderSource(p / "content", str(p), "directory", keys, p / OLD_ADDML)
