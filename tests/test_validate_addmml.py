@@ -220,3 +220,19 @@ def test_masks_become_dotnet_patterns() -> None:
     assert dotnet_date_pattern("DD.MM.YYYY") == "dd.MM.yyyy"
     assert dotnet_date_pattern("yyyy-mm-dd") == "yyyy-MM-dd"
     assert dotnet_date_pattern("HHMI") == "HHmm"
+
+
+def test_the_same_extract_as_a_tar_and_compressed(tmp_path: Path, report: Report) -> None:
+    import gzip
+    import tarfile
+    folder = build(tmp_path / "x")
+    tar = tmp_path / "n3.tar"
+    with tarfile.open(tar, "w") as tf:
+        tf.add(folder / "content", arcname="content")  # no root folder, as such extracts were packed
+    packed = tmp_path / "n3.tar.gz"
+    packed.write_bytes(gzip.compress(tar.read_bytes()))
+    for path in (tar, packed):
+        got = validate(path, examples=1000)
+        assert got.addml_version == "ADDMML 7.3" and got.errors == report.errors
+        assert [(f.file, f.records, f.record_definitions) for f in got.files] == \
+            [(f.file, f.records, f.record_definitions) for f in report.files]

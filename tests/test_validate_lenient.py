@@ -288,8 +288,18 @@ def test_misspellings_are_told_from_other_words() -> None:
     assert distance("recordDfinition", "recordDefinition") == 1
     assert distance("flatFileDefintion", "flatFileDefinition") == 1
     assert distance("ab", "ba") == 1
-    names = {"recordDefinition", "recordDefinitions", "fieldDefinition", "key", "keys"}
+    names = frozenset({"recordDefinition", "recordDefinitions", "fieldDefinition", "key", "keys"})
     assert closest("recordDfinition", names) == "recordDefinition"
     assert closest("nu_records", names) is None
     assert closest("kez", names) == "key"
     assert closest("delimspec", names) is None
+
+
+def test_a_flood_of_deviations_is_counted_not_listed(tmp_path: Path) -> None:
+    junk = "".join(f"<junk{i}x>a</junk{i}x>" for i in range(20_000))  # 20,000 different unknown names
+    text = DESCRIPTION.replace("<nu_records>3</nu_records>", f"<nu_records>3</nu_records>{junk}")
+    report = validate(build(tmp_path / "x", text), examples=5000)
+    u01 = messages(report, "U.01")
+    assert len([m for m in u01 if "junk" in m]) < 1000
+    assert any(m.startswith("... and ") and "more deviations from the schema" in m for m in u01)
+    assert {f.file: f.records for f in report.files} == {"SAK.dat": 3, "STATUS.dat": 2, "JOURNAL.dat": 3}

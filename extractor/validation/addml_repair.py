@@ -38,6 +38,10 @@ ADDMML7_NAMES = {"rectype": "recordDefinition", "primkey": "primaryKey", "altkey
                  "forkey": "foreignKey", "nonull": "notNull"}
 """ADDMML 7 element names that have one ADDML 8 equivalent."""
 
+MAX_LISTED = 1000
+"""Mends reported one by one; beyond this the rest are counted in one line (and no longer matched by spelling:
+a hostile document of a million unknown elements must not cost a million fuzzy matches)."""
+
 PROPERTY_NAMES = ("fileName", "numberOfOccurrences", "numberOfRecords", "checksum", "algorithm", "value")
 """The flatFile property names the checks read (a misspelling of one is read as it)."""
 
@@ -109,7 +113,9 @@ def distance(a: str, b: str) -> int:
     return prev[len(b)]
 
 
-def closest(name: str, candidates: set[str] | tuple[str, ...], preferred: set[str] | None = None) -> str | None:
+@lru_cache(maxsize=4096)
+def closest(name: str, candidates: frozenset[str] | tuple[str, ...],
+            preferred: frozenset[str] | None = None) -> str | None:
     """The one candidate ``name`` is a misspelling of (at most 2 edits, fewer for short names), if any."""
     limit = 2 if len(name) >= 8 else 1
     scored = sorted((distance(name, c), c) for c in candidates)
@@ -127,6 +133,8 @@ class _Repair:
         self.ns = etree.QName(root).namespace
         self.g = grammar()
         self.problems: list[Problem] = []
+        self.unlisted = 0
+        self.names = frozenset(self.g.names)
         self.done: dict[int, etree._Element] = {}
         """Elements already walked, by id; the element is kept so that its proxy (and id) stay the same."""
 
@@ -134,8 +142,15 @@ class _Repair:
         return f"{{{self.ns}}}{name}" if self.ns else name
 
     def report(self, el: etree._Element, message: str, check: str = "U.01", severity: str = ERROR) -> None:
+        if len(self.problems) >= MAX_LISTED:
+            self.unlisted += 1
+            return
         line = el.sourceline
         self.problems.append(Problem(severity, f"line {line}: {message}" if line else message, check))
+
+    @property
+    def flooded(self) -> bool:
+        return len(self.problems) >= MAX_LISTED
 
     def run(self) -> None:
         self.visit(self.root)
@@ -180,8 +195,8 @@ class _Repair:
             return True
         new = ADDMML7_NAMES.get(name)
         why = "an ADDMML 7 name"
-        if new is None:
-            new = closest(name, self.g.names, allowed)
+        if new is None and not self.flooded:
+            new = closest(name, self.names, frozenset(allowed))
             why = "a misspelling"
         if new is None:
             self.report(c, f"<{name}> in <{parent}> is not an ADDML element; left out (Arkade 5 skips it too)")
@@ -298,7 +313,7 @@ class _Repair:
 
     def property_name(self, prop: etree._Element) -> None:
         name = prop.get("name", "")
-        if name in PROPERTY_NAMES:
+        if name in PROPERTY_NAMES or self.flooded:
             return
         new = closest(name, PROPERTY_NAMES)
         if new is not None:
@@ -316,4 +331,7 @@ def repair(root: etree._Element) -> tuple[etree._Element, list[Problem]]:
     work.run()
     if not work.problems:
         return root, []
+    if work.unlisted:
+        work.problems.append(Problem(ERROR, f"... and {work.unlisted:,} more deviations from the schema, mended the same "
+                                            "way but not listed (the description is far from ADDML)", "U.01"))
     return work.root, work.problems

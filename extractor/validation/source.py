@@ -304,8 +304,15 @@ class TarSource(Source):
             self.root = top + "/"
             self.notes.append(f"{self.label}: the root folder {self.root!r} is not the first entry of the tar; "
                               "Arkade 5 looks for content/ at the top of such a tar")
+        if self.root == "content/" and not any(self._is_file(f"content/content/{n}") for n in DESCRIPTIONS) \
+                and any(self._is_file(f"content/{n}") for n in DESCRIPTIONS):
+            self.root = ""  # a tar of content/ alone: its one folder is content/ itself, not a package root
+            self.notes.append(f"{self.label}: the tar holds only content/; Arkade 5 would take it for the package's "
+                              "root folder and not find content/addml.xml in it")
         self.prefix = self.root + "content/"
-        if not self.root and self.first is not None and not self._is_file("dias-mets.xml"):
+        metadata = any(self.index.get(n) is not None or self.index.is_folder(n)
+                       for n in ("administrative_metadata", "descriptive_metadata"))
+        if not self.root and self.first is not None and metadata and not self._is_file("dias-mets.xml"):
             self.layout.append("no root folder (the tar's entries start with content/ and the metadata folders)")
         self._description_at = self.prefix + self.description_name
         self.description = f"content/{self.description_name}"
