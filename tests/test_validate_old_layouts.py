@@ -128,6 +128,31 @@ def test_a_link_as_the_old_description_is_refused(extract: Path, tmp_path: Path)
         validate(folder)
 
 
-def test_today_s_layout_names_no_old_layout(extract: Path) -> None:
+@pytest.mark.parametrize("fmt", ["delimited", "fixed", "xml"])
+def test_uttrekk_s_own_extracts_are_read_as_before(example_db: Path, tmp_path: Path, fmt: str) -> None:
+    """No layout note, no mend, nothing from the old-format readers on what uttrekk writes itself."""
+    extract = make_extract(example_db, tmp_path / fmt, fmt)
     report = validate(extract)
-    assert not report.notes and not [f for c in report.checks for f in c.examples if "before 2017" in f.message]
+    assert error_ids(report) == {} and not report.notes
+    said = [f.message for c in report.checks for f in c.examples]
+    assert not [m for m in said if "before 2017" in m or m.startswith("line ") or "ADDMML" in m], said
+    assert report.addml_version in ("8.2", "8.3")
+
+
+def test_a_hostile_old_info_file_is_refused_not_read(package: Path) -> None:
+    (package.parent / "info.xml").write_text(
+        f'<?xml version="1.0"?>\n<!DOCTYPE info [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n'
+        f'<info xmlns="{OLD_NS}"><sjekksummer><fil filnavn="{package.name}"><sjekksum>&x;</sjekksum>'
+        "<algoritme>SHA256</algoritme></fil></sjekksummer></info>\n", "utf-8")
+    report = validate(package)
+    hits = findings(report, "D.06")
+    assert len(hits) == 1 and "document type declaration" in hits[0].message
+    assert "root:" not in str(report.to_dict())
+
+
+def test_a_truncated_compressed_tar_is_one_line(package: Path) -> None:
+    data = gzip.compress(package.read_bytes())
+    broken = package.parent / "broken.tar.gz"
+    broken.write_bytes(data[: len(data) // 2])
+    with pytest.raises(UnreadableInputError, match="broken|ends inside|unexpected end|not an uncompressed"):
+        validate(broken)
