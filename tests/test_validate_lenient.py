@@ -303,3 +303,26 @@ def test_a_flood_of_deviations_is_counted_not_listed(tmp_path: Path) -> None:
     assert len([m for m in u01 if "junk" in m]) < 1000
     assert any(m.startswith("... and ") and "more deviations from the schema" in m for m in u01)
     assert {f.file: f.records for f in report.files} == {"SAK.dat": 3, "STATUS.dat": 2, "JOURNAL.dat": 3}
+
+
+def test_misplaced_elements_find_their_one_place() -> None:
+    from lxml import etree
+
+    from extractor.validation.addml_read import read_addml
+    doc = b"""<addml xmlns="http://www.arkivverket.no/standarder/addml"><dataset>
+<flatFile name="A" definitionReference="d"><properties><property name="fileName"><value>A.txt</value></property>
+</properties></flatFile>
+<flatFiles>
+<flatFileDefinitions><flatFileDefinition name="d" typeReference="t">
+<recordDefinition name="R"><fieldDefinitions><fieldDefinition name="x" typeReference="s"/></fieldDefinitions>
+</recordDefinition>
+</flatFileDefinition></flatFileDefinitions>
+<structureTypes><flatFileTypes><flatFileType name="t"><charset>UTF-8</charset><delimFileFormat>
+<recordSeparator>CRLF</recordSeparator><fieldSeparatingChar>;</fieldSeparatingChar></delimFileFormat></flatFileType>
+</flatFileTypes><fieldType name="s"><dataType>string</dataType></fieldType><fieldTypes/></structureTypes>
+</flatFiles></dataset></addml>"""
+    d = read_addml(etree.fromstring(doc))
+    assert [p.message.split(":")[0] for p in d.problems] == ["line 2", "line 6", "line 11"]
+    assert "read as part of <recordDefinitions> (made for it)" in d.problems[1].message
+    assert d.flat_files[0].definition is d.definitions["d"] and [r.name for r in d.definitions["d"].records] == ["R"]
+    assert list(d.field_types) == ["s"]

@@ -18,12 +18,10 @@ from pathlib import Path
 
 from ..errors import OutputError, UnreadableInputError
 from .addml_model import Addml, FieldDef, FlatFile, FlatFileDef, Problem, RecordDef, kid
-from .addml_read import read_addml
-from .addmml_read import VERSION as ADDMML_VERSION
-from .addmml_read import read_addmml
 from .arkade import PROCESSES
 from .checksum import report_checksum
 from .controls import ControlForeignKey
+from .description import read_description
 from .dias_checks import check_package
 from .extra_files import check_extra_or_missing
 from .findings import ERROR, INFO, WARNING, FileSummary, Findings, Report
@@ -32,7 +30,6 @@ from .keystore import DEFAULT_MEMORY_KEYS, KeyStore, ValueSet
 from .own_checks import Charset, ForeignKeys, KeyCollector, NullAndEmpty
 from .processes import FileCtx, Process, RunState
 from .profile_rules import check_profile
-from .safety import is_addmml, parse_addmml, parse_xml
 from .source import BEFORE_2017, Source, TarSource, open_source
 from .xml_data import check_xml_extract
 from .xsd import check_dtd, check_schema
@@ -321,15 +318,12 @@ def _validate(path: str | Path, keys: KeyStore, examples: int) -> Report:
     findings = Findings(limit=examples)
     memory_keys = keys.memory_keys
     with open_source(path, keys) as source:
-        data = source.read_description()
-        if is_addmml(data):
-            tree, notes = parse_addmml(data, source.description)
-            doc = read_addmml(tree.getroot())
+        described = read_description(source)
+        doc, tree, notes = described.doc, described.tree, described.notes
+        if described.addmml_version:
             check_dtd(tree, findings)
-            version = ADDMML_VERSION
+            version = described.addmml_version
         else:
-            tree, notes = parse_xml(data, source.description)
-            doc = read_addml(tree.getroot())
             version = check_schema(doc.root.getroottree(), doc, source, findings)  # the mended copy: each mend once
             check_profile(doc, findings)  # the Arkivverket profile is one of ADDML 8.3
         encoding = tree.docinfo.encoding
