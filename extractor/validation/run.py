@@ -276,15 +276,17 @@ class Engine:
         check_extra_or_missing(self.source, described, keyed, self.findings, report_keyed=True)
 
 
-def _definition_problems(problems: list[Problem], notes: list[str], findings: Findings, root_encoding: str | None) -> None:
+def _definition_problems(problems: list[Problem], notes: list[str], findings: Findings, root_encoding: str | None,
+                         name: str = "addml.xml", arkade_reads: bool = True) -> None:
     findings.ran("U.06")
     for note in notes:
-        findings.add("U.06", WARNING, note, file="addml.xml")
-    if root_encoding and root_encoding.upper().replace("_", "-") not in ("UTF-8", "UTF8", "US-ASCII", "ASCII"):
+        findings.add("U.06", WARNING, note, file=name)
+    if arkade_reads and root_encoding and root_encoding.upper().replace("_", "-") not in ("UTF-8", "UTF8", "US-ASCII",
+                                                                                         "ASCII"):
         findings.add("U.06", WARNING, f"addml.xml is encoded as {root_encoding}; Arkade 5 reads addml.xml as UTF-8 "
-                                      "whatever it declares, so non-ASCII characters will be garbled", file="addml.xml")
+                                      "whatever it declares, so non-ASCII characters will be garbled", file=name)
     for p in problems:
-        findings.add(p.check, p.severity, p.message, file="addml.xml")
+        findings.add(p.check, p.severity, p.message, file=name)
 
 
 def _layout(source: Source, findings: Findings) -> None:
@@ -320,14 +322,15 @@ def _validate(path: str | Path, keys: KeyStore, examples: int) -> Report:
     with open_source(path, keys) as source:
         described = read_description(source)
         doc, tree, notes = described.doc, described.tree, described.notes
+        name = described.label.rsplit("/", 1)[-1]
         if described.addmml_version:
-            check_dtd(tree, findings)
+            check_dtd(tree, findings, name)
             version = described.addmml_version
         else:
             version = check_schema(doc.root.getroottree(), doc, source, findings)  # the mended copy: each mend once
             check_profile(doc, findings)  # the Arkivverket profile is one of ADDML 8.3
         encoding = tree.docinfo.encoding
-        _definition_problems(doc.problems, notes, findings, encoding)
+        _definition_problems(doc.problems, notes, findings, encoding, name, arkade_reads=doc.kind == "addml")
         for note in source.notes:
             findings.add("U.06", WARNING, note)
         summaries: list[FileSummary] = []

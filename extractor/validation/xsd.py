@@ -54,11 +54,11 @@ def check_schema(tree: etree._ElementTree, doc: Addml, source: Source, findings:
     return version
 
 
-def check_dtd(tree: etree._ElementTree, findings: Findings) -> None:
+def check_dtd(tree: etree._ElementTree, findings: Findings, name: str = "addmml.xml") -> None:
     """U.01 for ADDMML 7: the description against the bundled ``addmml-7.3.dtd``; each error with its line."""
     findings.ran("U.01")
     with resources.files("extractor.schemas").joinpath("addmml-7.3.dtd").open("rb") as fh:
         dtd = etree.DTD(fh)
     if not dtd.validate(tree):
         for err in dtd.error_log:
-            findings.add("U.01", ERROR, f"line {err.line}: {err.message} (ADDMML 7.3 DTD)", file="addml.xml")
+            findings.add("U.01", ERROR, f"line {err.line}: {err.message} (ADDMML 7.3 DTD)", file=name)
