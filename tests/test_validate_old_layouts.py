@@ -156,3 +156,15 @@ def test_a_truncated_compressed_tar_is_one_line(package: Path) -> None:
     broken.write_bytes(data[: len(data) // 2])
     with pytest.raises(UnreadableInputError, match="broken|ends inside|unexpected end|not an uncompressed"):
         validate(broken)
+
+
+def test_an_info_file_may_name_the_compressed_file_itself(package: Path) -> None:
+    packed = package.parent / f"{UUID}.tar.gz"
+    packed.write_bytes(gzip.compress(package.read_bytes()))
+    package.unlink()
+    old_info(package.parent, packed.name, hashlib.sha256(packed.read_bytes()).hexdigest())
+    report = validate(packed)
+    assert error_ids(report) == {}
+    old_info(package.parent, packed.name, "f" * 64)
+    hits = findings(validate(packed), "D.06")
+    assert len(hits) == 1 and hits[0].file == packed.name

@@ -20,6 +20,7 @@ import hashlib
 import uuid as uuidlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import unquote
 
@@ -467,6 +468,12 @@ class PackageCheck:
     def info_matches(self, tar_rows: list[Listing], tar_digests: dict[str, str]) -> None:
         label = self.info_label
         for x in tar_rows:
+            if self.source.compression is not None and x.path == self.source.path.name:
+                # the info file names the compressed file itself: its own bytes are what it describes
+                algorithm = _algorithm(x)
+                digest = _file_digest(self.source.path, algorithm) if algorithm else None
+                self._match("D.06", x, x.path, self.source.path.stat().st_size, digest, label)
+                continue
             self._match("D.06", x, self.source.tar_name, self.source.size, tar_digests.get(_algorithm(x) or ""), label)
         self.compare("D.06")
 
@@ -475,6 +482,13 @@ def _is_old_info(data: bytes) -> bool:
     """Whether an info file is the pre-METS one, told by its root element's namespace (before parsing)."""
     head = _xml_text_for_scan(data[:4096])
     return f'"{OLD_INFO_NS}"' in head or f"'{OLD_INFO_NS}'" in head
+
+
+def _file_digest(path: Path, algorithm: str) -> str:
+    h = hashlib.new(algorithm)
+    with path.open("rb") as fh:
+        _copy(fh, -1, [h])
+    return h.hexdigest()
 
 
 def _algorithm(listing: Listing) -> str | None:
@@ -508,7 +522,8 @@ def check_package(source: TarSource, findings: Findings) -> None:
         findings.ran("D.04")
         pkg.premis()
     tar_rows = pkg.info_file()
-    whole = {a for a in (_algorithm(x) for x in tar_rows or []) if a is not None}
+    whole = {a for a in (_algorithm(x) for x in tar_rows or [] if x.path != source.path.name or source.compression is None)
+             if a is not None}
     tar_digests = pkg.hash_members(whole)
     if listed:
         pkg.compare("D.04")
