@@ -118,7 +118,7 @@ def closest(name: str, candidates: frozenset[str] | tuple[str, ...],
             preferred: frozenset[str] | None = None) -> str | None:
     """The one candidate ``name`` is a misspelling of (at most 2 edits, fewer for short names), if any."""
     limit = 2 if len(name) >= 8 else 1
-    scored = sorted((distance(name, c), c) for c in candidates)
+    scored = sorted((distance(name, c), c) for c in candidates if abs(len(c) - len(name)) <= limit)
     best = [c for d, c in scored if d == scored[0][0]] if scored else []
     if not best or scored[0][0] > limit or scored[0][0] == 0 and best[0] == name:
         return None
