@@ -68,6 +68,8 @@ class RecordDef:
     keys: list[KeyDef]
     processes: list[str] = field(default_factory=list)
     header_level: int = 0
+    declared_records: int | None = None
+    """Records of this type the description declares (ADDMML 7's ``nu_recs``); None when it does not say."""
 
     def field(self, name: str) -> FieldDef | None:
         low = name.lower()
@@ -131,9 +133,15 @@ class Addml:
     problems: list[Problem]
     namespaced: bool
     has_header_level: bool
+    missing: set[str] = field(default_factory=set)
+    """Names of flatFileDefinitions referred to but not defined (each reported once)."""
+    kind: str = "addml"
+    """``addml`` (ADDML 8.x) or ``addmml`` (ADDMML 7.x, read by ``addmml_read``)."""
 
     @property
     def has_flat_files(self) -> bool:
+        if self.kind == "addmml":
+            return bool(self.flat_files)
         return kid(self.dataset, "flatFiles") is not None
 
 

@@ -1,7 +1,8 @@
 """Read addml.xml (8.2 or 8.3) into the definitions the checks run on, the way Arkade 5 reads it.
 
 Tolerant where real extracts deviate (no namespace, ``numberOfRecords`` for
-``numberOfOccurrences``, ``ISO_8859_1``, an ISO-8859-1 encoded document), and strict where Arkade
+``numberOfOccurrences``, ``ISO_8859_1``, an ISO-8859-1 encoded document, and the schema breaks
+``addml_repair`` mends: elements misspelled or in the wrong place...), and strict where Arkade
 is strict: whatever would stop Arkade from loading the document (an unknown dataType, a rejected
 fieldFormat, a missing flatFileType, two fields whose names differ only by case...) is a U.06
 error, and every oddity that makes Arkade skip or misplace a test is a U.06 warning.
@@ -31,6 +32,7 @@ from .addml_model import (
     separator,
     text,
 )
+from .addml_repair import repair
 from .catalog import PROCESS_IDS
 from .datatypes import FormatRejected, make_type
 from .findings import ERROR, WARNING
@@ -73,9 +75,16 @@ def resolve_file_name(raw: str, problems: list[Problem], flat: str) -> str | Non
 
 # --- the reader ---
 
-def read_addml(root: etree._Element) -> Addml:
-    """Definitions, flat files and processes from a parsed addml.xml; problems are collected, not raised."""
+def read_addml(root: etree._Element, lenient: bool = True) -> Addml:
+    """Definitions, flat files and processes from a parsed addml.xml; problems are collected, not raised.
+
+    With ``lenient`` (the default) the document is first mended where it breaks the schema the way
+    real ones do (``addml_repair``): ``Addml.root`` is then the mended copy, and each mend is a problem
+    with its line.
+    """
     problems: list[Problem] = []
+    if local(root) == "addml" and lenient:
+        root, problems = repair(root)
     if local(root) != "addml":
         raise UnreadableInputError(f"the root element is <{local(root)}>, not <addml>: not an ADDML document")
     namespaced = etree.QName(root).namespace == NS
@@ -96,8 +105,8 @@ def read_addml(root: etree._Element) -> Addml:
         return doc
     _read_types(flat, doc)
     _read_definitions(flat, doc)
-    _read_processes(flat, doc)
     _read_flat_files(flat, doc)
+    _read_processes(flat, doc)
     _check_keys(doc)
     return doc
 
@@ -281,8 +290,10 @@ def _read_processes(flat: etree._Element, doc: Addml) -> None:
         ref = ffp.get("flatFileReference", "")
         fdef = doc.definitions.get(ref)
         if fdef is None:
-            p.append(Problem(WARNING, f"flatFileProcesses for {ref!r}: no flatFileDefinition has that name "
-                                      "(names are compared exactly); Arkade 5 ignores these processes"))
+            if ref not in doc.missing:  # a missing definition is reported once, where it is first referred to
+                doc.missing.add(ref)
+                p.append(Problem(WARNING, f"flatFileProcesses for {ref!r}: no flatFileDefinition has that name "
+                                          "(names are compared exactly); Arkade 5 ignores these processes"))
             continue
         if ref in taken:
             p.append(Problem(WARNING, f"a second flatFileProcesses for {ref!r}; Arkade 5 uses only the first"))
@@ -355,13 +366,13 @@ def _check_placement(fdef: FlatFileDef, doc: Addml) -> None:
 
 def _read_flat_files(flat: etree._Element, doc: Addml) -> None:
     used: set[str] = set()
+    missing: dict[str, list[str]] = {}
     for ff in kids(flat, "flatFile"):
         name = ff.get("name", "")
         ref = ff.get("definitionReference", "")
         fdef = doc.definitions.get(ref)
         if fdef is None:
-            doc.problems.append(Problem(ERROR, f"flatFile {name!r} refers to flatFileDefinition {ref!r}, which does not "
-                                               "exist; its file is not read"))
+            missing.setdefault(ref, []).append(name)
         elif ref in used:
             doc.problems.append(Problem(ERROR, f"flatFile {name!r}: a second flatFile for definition {ref!r}; Arkade 5 "
                                                "finds properties through the definition and cannot load addml.xml"))
@@ -380,6 +391,12 @@ def _read_flat_files(flat: etree._Element, doc: Addml) -> None:
         doc.flat_files.append(FlatFile(
             name, fdef, raw_name, resolve_file_name(raw_name, doc.problems, name) if raw_name else None, declared,
             props.get(("checksum", "algorithm")), props.get(("checksum", "value"))))
+    for ref, names in missing.items():  # each missing definition once, with every flatFile that refers to it
+        doc.missing.add(ref)
+        doc.problems.append(Problem(ERROR, f"flatFile{'s' if len(names) > 1 else ''} {', '.join(map(repr, names))} "
+                                           f"refer{'' if len(names) > 1 else 's'} to flatFileDefinition {ref!r}, which "
+                                           f"does not exist; {'their files are' if len(names) > 1 else 'its file is'} "
+                                           "not read"))
     for name in doc.definitions:
         if name not in used:
             doc.problems.append(Problem(WARNING, f"flatFileDefinition {name!r} has no flatFile; Arkade 5 finds no file "
@@ -416,6 +433,10 @@ def _check_keys(doc: Addml) -> None:
                 trec = target.record(k.ref_record or "") if target else None
                 where = f"{fdef.name}/{r.name}: foreign key {k.name or ''}"
                 if trec is None:
+                    if target is None and (k.ref_file or "") in doc.missing:
+                        continue  # the missing definition is reported already (once)
+                    if target is None:
+                        doc.missing.add(k.ref_file or "")
                     p.append(Problem(ERROR, f"{where} points at {k.ref_file}/{k.ref_record}, which does not exist"))
                     continue
                 missing = [n for n in k.ref_fields if trec.field(n) is None]

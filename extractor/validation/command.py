@@ -32,12 +32,16 @@ def validate(path: Path, json_path: Path | None, html_path: Path | None, example
     """Validate an extract as Arkade 5 tests it, plus uttrekk's own checks.
 
     PATH is an extract folder (with content/addml.xml), a content folder, or a DIAS {uuid}.tar
-    (read in place). Runs every process addml.xml names (A.01-A.36), always AH.01-AH.03, the
-    ADDML schema, the Arkivverket profile, charset, NULL/empty and foreign-key checks. The data
-    files of an XML-format extract are checked against their schemas, types, keys and codes
-    (U.08-U.11), and a tar is also checked as a DIAS package: layout, dias-mets.xml and PREMIS
-    against the DIAS schemas, every listed size and checksum, and the info file {uuid}.xml beside
-    it (D.01-D.06). Exit code 0: no errors; 1: errors found; 2: the input cannot be read.
+    (read in place; a gzip, bzip2 or xz tar is read as a stream, with a warning). Older layouts
+    are read and named: a tar without a root folder, addml.xml only in administrative_metadata/
+    and the pre-METS info.xml (the DIAS layout before 2017), and ADDMML 7 descriptions (addmml.xml).
+    Runs every process the description names (A.01-A.36), always AH.01-AH.03, the ADDML schema
+    (a description that breaks it is read for what it says, each deviation reported with its
+    line), the Arkivverket profile, charset, NULL/empty and foreign-key checks. The data files of
+    an XML-format extract are checked against their schemas, types, keys and codes (U.08-U.11),
+    and a tar is also checked as a DIAS package: layout, dias-mets.xml and PREMIS against the DIAS
+    schemas, every listed size and checksum, and the info file {uuid}.xml beside it (D.01-D.06).
+    Exit code 0: no errors; 1: errors found; 2: the input cannot be read.
     """
     from .report import format_summary, write_html, write_json
     from .run import validate_path

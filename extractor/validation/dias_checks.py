@@ -17,10 +17,10 @@ tar at the same time. Nothing is unpacked.
 from __future__ import annotations
 
 import hashlib
-import os
 import uuid as uuidlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import unquote
 
@@ -35,6 +35,10 @@ from .safety import MAX_ADDML_BYTES, _xml_text_for_scan, parse_xml
 from .source import TarSource
 from .xml_read import dtd_in_prolog
 
+OLD_INFO = "info.xml"
+OLD_INFO_NS = "www.arkivverket.no/standarder/info"
+"""The namespace of the info file before the METS one (2017); written without a scheme."""
+OLD_INFO_PLACE = "sjekksummer"
 DIAS_METS = "http://arkivverket.no/standarder/METS"
 LOC_METS = "http://www.loc.gov/METS/"
 XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
@@ -80,10 +84,11 @@ class PackageCheck:
     def __init__(self, source: TarSource, findings: Findings) -> None:
         self.source = source
         self.findings = findings
-        self.stem = source.path.stem
+        self.stem = source.stem
         self.root = source.root
         self.index = source.index
         self.db = source.index.db
+        self.info_label = f"{self.stem}.xml"
         self.db.execute("CREATE TABLE listings (seq INTEGER PRIMARY KEY, chk TEXT, label TEXT, place TEXT, href TEXT, "
                         "path BLOB, size TEXT, checksum TEXT, ctype TEXT, alg TEXT)")
         self.db.execute("CREATE TABLE digests (path BLOB, alg TEXT, hex TEXT, PRIMARY KEY (path, alg)) WITHOUT ROWID")
@@ -285,6 +290,15 @@ class PackageCheck:
         if tree is not None and etree.QName(tree.getroot()).namespace != "http://arkivverket.no/standarder/PREMIS":
             self.findings.add("D.03", WARNING, "dias-premis.xml is not in DIAS's PREMIS namespace", file=PREMIS_FILE)
 
+    def has_old_info_file(self) -> bool:
+        """Whether the pre-METS info file (``info.xml``, or ``{uuid}.xml`` in its namespace) lies beside the tar."""
+        for name in (f"{self.stem}.xml", OLD_INFO):
+            path = self.source.path.with_name(name)
+            if path.is_file():
+                with path.open("rb") as fh:
+                    return _is_old_info(fh.read(4096))
+        return False
+
     def info_file(self) -> list[Listing] | None:
         """D.06, first part: the info file's validity; what it lists for the tar (returned) and for
         members of it (to the listings table, relative to the package root like dias-mets.xml's:
@@ -294,7 +308,11 @@ class PackageCheck:
         """
         self.findings.ran("D.06")
         path = self.source.path.with_name(f"{self.stem}.xml")
+        old = self.source.path.with_name(OLD_INFO)
+        if not path.is_file() and old.is_file():
+            path = old  # the info file of the layout before 2017 was called info.xml
         label = path.name
+        self.info_label = label
         if not path.is_file():
             self.findings.add("D.06", WARNING, f"no info file {label} beside the tar; the tar's size and checksum cannot "
                                                "be checked (a depot needs it with the tar)", file=label)
@@ -302,7 +320,10 @@ class PackageCheck:
         if path.stat().st_size > MAX_ADDML_BYTES:
             self.findings.add("D.06", ERROR, f"{label} is over the {MAX_ADDML_BYTES >> 20} MB limit; not read", file=label)
             return None
-        tree = self._small_document("D.06", label, path.read_bytes(), "submissionDescription.xsd")
+        data = path.read_bytes()
+        if _is_old_info(data):
+            return self._old_info(label, data)
+        tree = self._small_document("D.06", label, data, "submissionDescription.xsd")
         if tree is None:
             return None
         tar_rows: list[Listing] = []
@@ -311,7 +332,7 @@ class PackageCheck:
             href = (locat.get(XLINK_HREF) if locat is not None else None) or ""
             name = href.removeprefix("file:")
             row = Listing(name, el.get("SIZE"), el.get("CHECKSUM"), el.get("CHECKSUMTYPE"), "fileSec")
-            if name == self.source.path.name:
+            if name in (self.source.path.name, self.source.tar_name):
                 tar_rows.append(row)
             elif self.root and name.startswith(self.root):
                 self._list("D.06", label, Listing(name[len(self.root):], row.size, row.checksum, row.checksum_type,
@@ -321,6 +342,38 @@ class PackageCheck:
         if not tar_rows:
             self.findings.add("D.06", ERROR, f"{label} does not list the tar (file:{self.source.path.name}) with its "
                                              "size and checksum", file=label)
+        return tar_rows
+
+    def _old_info(self, label: str, data: bytes) -> list[Listing] | None:
+        """The pre-METS info file (namespace ``www.arkivverket.no/standarder/info``): read for its checksums.
+
+        No schema of it is published any more, so it is only parsed (safely); each ``sjekksummer/fil``
+        (``filnavn``, ``sjekksum``, ``algoritme``) naming the tar is compared with the tar, the others
+        with the member of that name. It gives no sizes.
+        """
+        try:
+            tree, _ = parse_xml(data, label)
+        except UnreadableInputError as exc:
+            self.findings.add("D.06", ERROR, str(exc), file=label)
+            return None
+        self.source.layout.append(f"the pre-METS info file {label} (namespace {OLD_INFO_NS})")
+        self.findings.add("D.06", WARNING, f"{label} is the info file of the DIAS layout before 2017 (namespace "
+                                           f"{OLD_INFO_NS}), not a METS submissionDescription: Arkade 5 neither "
+                                           "validates it nor tells the archive type from it; its checksums were "
+                                           "compared", file=label)
+        tar_rows: list[Listing] = []
+        for fil in tree.getroot().iter(f"{{{OLD_INFO_NS}}}fil"):
+            name = (fil.get("filnavn") or "").strip()
+            row = Listing(name, None, fil.findtext(f"{{{OLD_INFO_NS}}}sjekksum"),
+                          fil.findtext(f"{{{OLD_INFO_NS}}}algoritme"), OLD_INFO_PLACE)
+            if name in (self.source.path.name, self.source.tar_name):
+                tar_rows.append(row)
+            elif name:
+                rel = name[len(self.root):] if self.root and name.startswith(self.root) else name
+                self._list("D.06", label, Listing(rel, None, row.checksum, row.checksum_type, OLD_INFO_PLACE))
+        if not tar_rows:
+            self.findings.add("D.06", WARNING, f"{label} gives no checksum for the tar ({self.source.tar_name})",
+                              file=label)
         return tar_rows
 
     # --- checksums: one pass over the tar ---
@@ -347,7 +400,7 @@ class PackageCheck:
                                "GROUP BY m.name ORDER BY m.offset", (FILE,))
         tar_hashers = [hashlib.new(a) for a in sorted(whole)]
         done: list[tuple[bytes, str, str]] = []
-        with open(self.source.path, "rb") as fh:
+        with self.source.open_raw() as fh:
             pos = 0
             for name, offset, size, algs in jobs:
                 if tar_hashers:
@@ -387,7 +440,9 @@ class PackageCheck:
             self._match(check, listing, path, real_size, digest, label)
 
     def _match(self, check: str, listing: Listing, path: str, size: int, digest: str | None, label: str) -> None:
-        if listing.size is None or listing.size.strip() != str(size):
+        if listing.where == OLD_INFO_PLACE:
+            pass  # the pre-METS info file gives no sizes
+        elif listing.size is None or listing.size.strip() != str(size):
             self.findings.add(check, ERROR, f"{label} ({listing.where}) gives SIZE {listing.size!r}, the file has {size:,} bytes",
                               file=path, value=listing.size)
         if _algorithm(listing) is None:
@@ -411,11 +466,29 @@ class PackageCheck:
             self.findings.add("D.05", ERROR, f"in the tar but not listed in {METS_FILE}", file=text(name)[len(self.root):])
 
     def info_matches(self, tar_rows: list[Listing], tar_digests: dict[str, str]) -> None:
-        label = f"{self.stem}.xml"
-        size = os.stat(self.source.path).st_size
+        label = self.info_label
         for x in tar_rows:
-            self._match("D.06", x, self.source.path.name, size, tar_digests.get(_algorithm(x) or ""), label)
+            if self.source.compression is not None and x.path == self.source.path.name:
+                # the info file names the compressed file itself: its own bytes are what it describes
+                algorithm = _algorithm(x)
+                digest = _file_digest(self.source.path, algorithm) if algorithm else None
+                self._match("D.06", x, x.path, self.source.path.stat().st_size, digest, label)
+                continue
+            self._match("D.06", x, self.source.tar_name, self.source.size, tar_digests.get(_algorithm(x) or ""), label)
         self.compare("D.06")
+
+
+def _is_old_info(data: bytes) -> bool:
+    """Whether an info file is the pre-METS one, told by its root element's namespace (before parsing)."""
+    head = _xml_text_for_scan(data[:4096])
+    return f'"{OLD_INFO_NS}"' in head or f"'{OLD_INFO_NS}'" in head
+
+
+def _file_digest(path: Path, algorithm: str) -> str:
+    h = hashlib.new(algorithm)
+    with path.open("rb") as fh:
+        _copy(fh, -1, [h])
+    return h.hexdigest()
 
 
 def _algorithm(listing: Listing) -> str | None:
@@ -440,13 +513,17 @@ def _copy(fh: BinaryIO, size: int, sinks: list[Any]) -> None:
 def check_package(source: TarSource, findings: Findings) -> None:
     """Run D.01-D.06 on the tar ``source`` reads; findings go into ``findings``."""
     pkg = PackageCheck(source, findings)
-    if not pkg.structure():
-        return
-    listed = pkg.mets()
-    findings.ran("D.04")
-    pkg.premis()
+    dias = pkg.structure()
+    if not dias and not pkg.has_old_info_file():
+        return  # the 2016 layout had no METS, but its info file's checksum of the tar is still compared
+    listed = False
+    if dias:
+        listed = pkg.mets()
+        findings.ran("D.04")
+        pkg.premis()
     tar_rows = pkg.info_file()
-    whole = {a for a in (_algorithm(x) for x in tar_rows or []) if a is not None}
+    whole = {a for a in (_algorithm(x) for x in tar_rows or [] if x.path != source.path.name or source.compression is None)
+             if a is not None}
     tar_digests = pkg.hash_members(whole)
     if listed:
         pkg.compare("D.04")

@@ -12,10 +12,10 @@ from collections.abc import Collection
 
 from .findings import ERROR, WARNING, Findings
 from .keystore import ValueSet
-from .source import ADDML, ADDML_XSD, Source
+from .source import ADDML, ADDML_XSD, DESCRIPTIONS, Source
 
-KNOWN_FILES = (ADDML, ADDML_XSD, "NOARKIH.XML")
-"""Files under content/ that AH.02 never asks about (Arkade's list)."""
+KNOWN_FILES = (ADDML, ADDML_XSD, "NOARKIH.XML", *DESCRIPTIONS[1:], "addmml.dtd", "ADDMML.DTD")
+"""Files under content/ that AH.02 never asks about (Arkade's list, and an ADDMML 7 description with its DTD)."""
 
 
 def check_extra_or_missing(source: Source, described: Collection[str], keyed: list[tuple[str, ValueSet]],

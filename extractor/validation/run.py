@@ -18,10 +18,10 @@ from pathlib import Path
 
 from ..errors import OutputError, UnreadableInputError
 from .addml_model import Addml, FieldDef, FlatFile, FlatFileDef, Problem, RecordDef, kid
-from .addml_read import read_addml
 from .arkade import PROCESSES
 from .checksum import report_checksum
 from .controls import ControlForeignKey
+from .description import read_description
 from .dias_checks import check_package
 from .extra_files import check_extra_or_missing
 from .findings import ERROR, INFO, WARNING, FileSummary, Findings, Report
@@ -30,10 +30,9 @@ from .keystore import DEFAULT_MEMORY_KEYS, KeyStore, ValueSet
 from .own_checks import Charset, ForeignKeys, KeyCollector, NullAndEmpty
 from .processes import FileCtx, Process, RunState
 from .profile_rules import check_profile
-from .safety import parse_xml
-from .source import ADDML, Source, TarSource, open_source
+from .source import BEFORE_2017, Source, TarSource, open_source
 from .xml_data import check_xml_extract
-from .xsd import check_schema
+from .xsd import check_dtd, check_schema
 
 RecordCall = Callable[[Record], None]
 BATCH = 1024
@@ -153,8 +152,11 @@ class Engine:
         return plans, list(dict.fromkeys(attached))
 
     def run(self) -> None:
-        for flat in self.doc.flat_files:
-            self.findings.ran("AH.01")
+        # In the input's order: a compressed tar is then read in one forward pass (the report keeps addml.xml's order).
+        flats = sorted(self.doc.flat_files, key=lambda f: self.source.order(f.path) if f.path else 0)
+        for flat in flats:
+            if self.doc.kind != "addmml":
+                self.findings.ran("AH.01")
             self.findings.ran("AH.03")
             fdef = flat.definition
             if fdef is None or not fdef.readable or flat.path is None or fdef.ftype is None:
@@ -166,6 +168,8 @@ class Engine:
                 self.findings.add("U.06", ERROR, "not a regular file (a link or device); not read", file=flat.path)
                 continue
             self._read(flat, fdef)
+        position = {f.path: n for n, f in enumerate(self.doc.flat_files)}
+        self.summaries.sort(key=lambda s: position.get(s.file, 0))
         for p in self.instances.values():
             p.finish()
         self.foreign.finish()
@@ -197,6 +201,13 @@ class Engine:
                 self.findings.add("U.07", ERROR, f"numberOfOccurrences is {flat.declared_records}, the file has "
                                                  f"{records} records", file=fc.name)
         per_definition = [(r.name, plans[id(r)].records) for r in fdef.records]
+        for r in fdef.records:
+            if r.declared_records is not None:
+                self.findings.ran("U.07")
+                if r.declared_records != plans[id(r)].records:
+                    self.findings.add("U.07", ERROR, f"{r.name}: the description declares {r.declared_records} "
+                                                     f"records of this type, the file has {plans[id(r)].records}",
+                                      file=fc.name)
         self.summaries.append(FileSummary(fc.name, "fixed" if ftype.fixed else "delimited", ftype.charset, records,
                                           reader.bytes, per_definition, records - sum(n for _, n in per_definition)))
         self.state.current = None
@@ -246,6 +257,8 @@ class Engine:
             self.charset.on_text(bad.text, bad.number)
 
     def _checksum(self, flat: FlatFile, algorithm: str, hash_name: str | None, digest: str | None) -> None:
+        if self.doc.kind == "addmml":
+            return  # ADDMML 7 describes no checksums (docs/validate.md)
         report_checksum(self.findings, flat.path, algorithm, flat.checksum_value, hash_name, digest)
 
     def _fixed_id(self, rid: int) -> bool:
@@ -263,15 +276,27 @@ class Engine:
         check_extra_or_missing(self.source, described, keyed, self.findings, report_keyed=True)
 
 
-def _definition_problems(problems: list[Problem], notes: list[str], findings: Findings, root_encoding: str | None) -> None:
+def _definition_problems(problems: list[Problem], notes: list[str], findings: Findings, root_encoding: str | None,
+                         name: str = "addml.xml", arkade_reads: bool = True) -> None:
     findings.ran("U.06")
     for note in notes:
-        findings.add("U.06", WARNING, note, file="addml.xml")
-    if root_encoding and root_encoding.upper().replace("_", "-") not in ("UTF-8", "UTF8", "US-ASCII", "ASCII"):
+        findings.add("U.06", WARNING, note, file=name)
+    if arkade_reads and root_encoding and root_encoding.upper().replace("_", "-") not in ("UTF-8", "UTF8", "US-ASCII",
+                                                                                         "ASCII"):
         findings.add("U.06", WARNING, f"addml.xml is encoded as {root_encoding}; Arkade 5 reads addml.xml as UTF-8 "
-                                      "whatever it declares, so non-ASCII characters will be garbled", file="addml.xml")
+                                      "whatever it declares, so non-ASCII characters will be garbled", file=name)
     for p in problems:
-        findings.add(p.check, p.severity, p.message, file="addml.xml")
+        findings.add(p.check, p.severity, p.message, file=name)
+
+
+def _layout(source: Source, findings: Findings) -> None:
+    """Name an older layout (and a compressed tar) once, as a warning: read, but not what Arkade 5 opens."""
+    check = "D.01" if isinstance(source, TarSource) else "U.06"
+    findings.ran(check)
+    if source.layout:
+        findings.add(check, WARNING, f"{BEFORE_2017}: {'; '.join(source.layout)}; read and validated here")
+    if isinstance(source, TarSource) and source.compressed_note:
+        findings.add(check, WARNING, source.compressed_note)
 
 
 def validate_path(path: str | Path, *, examples: int = 25, memory_keys: int = DEFAULT_MEMORY_KEYS,
@@ -295,12 +320,17 @@ def _validate(path: str | Path, keys: KeyStore, examples: int) -> Report:
     findings = Findings(limit=examples)
     memory_keys = keys.memory_keys
     with open_source(path, keys) as source:
-        tree, notes = parse_xml(source.read_small(ADDML), "content/addml.xml")
-        doc = read_addml(tree.getroot())
+        described = read_description(source)
+        doc, tree, notes = described.doc, described.tree, described.notes
+        name = described.label.rsplit("/", 1)[-1]
+        if described.addmml_version:
+            check_dtd(tree, findings, name)
+            version = described.addmml_version
+        else:
+            version = check_schema(doc.root.getroottree(), doc, source, findings)  # the mended copy: each mend once
+            check_profile(doc, findings)  # the Arkivverket profile is one of ADDML 8.3
         encoding = tree.docinfo.encoding
-        version = check_schema(tree, doc, source, findings)
-        check_profile(doc, findings)
-        _definition_problems(doc.problems, notes, findings, encoding)
+        _definition_problems(doc.problems, notes, findings, encoding, name, arkade_reads=doc.kind == "addml")
         for note in source.notes:
             findings.add("U.06", WARNING, note)
         summaries: list[FileSummary] = []
@@ -312,7 +342,10 @@ def _validate(path: str | Path, keys: KeyStore, examples: int) -> Report:
             summaries = check_xml_extract(doc, source, RunState(findings, keys))
         if isinstance(source, TarSource):
             check_package(source, findings)
+        _layout(source, findings)
         report = Report(str(path), source.kind, version, findings.sorted(), summaries)
+        if source.layout:
+            report.notes.append(f"{BEFORE_2017}: {'; '.join(source.layout)}")
         if keys.spilled:
             report.notes.append(f"{keys.spilled} key set(s) larger than {memory_keys:,} entries were kept on disk")
     return report

@@ -3,8 +3,12 @@
 All three look the same to the checks: the files under ``content/`` by their path relative to it,
 with a way to open one as a byte stream. A tar is never unpacked: its members are read straight
 from the tar file, after every header has passed ``safety``. The list of files (a tar may hold
-millions of members) is a table on disk (``file_index``), never a list in memory; a compressed
-tar is refused before anything else (``compressed``).
+millions of members) is a table on disk (``file_index``), never a list in memory; a gzip, bzip2
+or xz tar is read as a stream (``compressed``), never unpacked.
+
+Older layouts are read too, and named in ``layout`` for the report: a tar without a root folder,
+and the DIAS layout before 2017, which kept ``addml.xml`` only in ``administrative_metadata/``
+(Arkade 5 looks for ``content/addml.xml`` and does not open such a package).
 """
 
 from __future__ import annotations
@@ -20,13 +24,18 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from ..errors import UnreadableInputError
-from .compressed import refuse_compressed
+from .compressed import Compression, DecompressedTar, compressed_tar, decompress_command, plain_name
 from .file_index import FILE, FOLDER, OTHER, DuplicateName, FileIndex
 from .keystore import KeyStore
 from .safety import MAX_ADDML_BYTES, check_member, prescan_tar
 
 ADDML = "addml.xml"
 ADDML_XSD = "addml.xsd"
+OLD_ADDML = "administrative_metadata/addml.xml"
+"""Where the DIAS layout before 2017 kept the description (beside the package's other metadata)."""
+BEFORE_2017 = "DIAS layout before 2017"
+DESCRIPTIONS = (ADDML, "addmml.xml", "ADDMML.XML", "ADDML.XML")
+"""Names a description has in content/: addml.xml, and the names ADDMML 7 extracts gave theirs."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +58,23 @@ class Source:
         self.prefix = prefix
         """Where content/ is in the index ('' when the index holds only content/)."""
         self.notes: list[str] = []
+        self.layout: list[str] = []
+        """What is old about the package's layout (for the report's 'DIAS layout before 2017: ...')."""
+        self.description = f"content/{ADDML}"
+        """Where the description was found, relative to the package (or extract folder)."""
+
+    def read_description(self) -> bytes:
+        """The bytes of the description (``content/addml.xml`` or where an older layout keeps it)."""
+        return self.read_small(self.description_name)
+
+    @property
+    def description_name(self) -> str:
+        """The description's name under content/ (``addml.xml``, or an ADDMML 7 extract's ``addmml.xml``)."""
+        return next((n for n in DESCRIPTIONS if self.entry(n) is not None), ADDML)
+
+    def order(self, name: str) -> int:
+        """Where content/``name`` lies in the input: files read in this order are read in one pass."""
+        return 0
 
     def entry(self, name: str) -> Entry | None:
         """The file content/``name``, or None when there is none (a folder is none)."""
@@ -108,14 +134,38 @@ def _walk(folder: Path) -> Iterator[tuple[str, int, bool]]:
 class FolderSource(Source):
     kind = "directory"
 
-    def __init__(self, content: Path, label: str, kind: str, keys: KeyStore) -> None:
+    def __init__(self, content: Path, label: str, kind: str, keys: KeyStore, description: Path | None = None) -> None:
         super().__init__(FileIndex(keys.side_db("files")))
         self.content = content
         self.label = label
         self.kind = kind
+        self._description = description
+        """A description outside content/ (the older layout's administrative_metadata/addml.xml)."""
+        if description is not None:
+            self.description = OLD_ADDML
+            self.layout.append(f"addml.xml only in {OLD_ADDML}, none in content/ (Arkade 5 looks for "
+                               "content/addml.xml and would not open this extract)")
         for rel, size, regular in _walk(content):
             self.index.add(rel, FILE if regular else OTHER, 0, size)
         self.index.done()
+
+    def read_description(self) -> bytes:
+        if self._description is None:
+            self.description = f"content/{self.description_name}"
+            return self.read_small(self.description_name)
+        try:
+            fd = os.open(self._description, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except OSError as exc:
+            raise UnreadableInputError(f"{self.label}: {OLD_ADDML} cannot be opened as a regular file ({exc.strerror}); "
+                                       "refusing to read it") from None
+        with os.fdopen(fd, "rb") as fh:
+            st = os.fstat(fh.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                raise UnreadableInputError(f"{self.label}: {OLD_ADDML} is not a regular file; refusing to read it")
+            if st.st_size > MAX_ADDML_BYTES:
+                raise UnreadableInputError(f"{self.label}: {OLD_ADDML} is {st.st_size:,} bytes, over the "
+                                           f"{MAX_ADDML_BYTES // 2**20} MB limit; refusing to read it")
+            return fh.read(MAX_ADDML_BYTES + 1)
 
     def open(self, name: str) -> BinaryIO:
         entry = self.entry(name)
@@ -177,18 +227,37 @@ class TarSource(Source):
 
     kind = "tar"
 
-    def __init__(self, path: Path, keys: KeyStore) -> None:
+    def __init__(self, path: Path, keys: KeyStore, compression: Compression | None = None) -> None:
         super().__init__(FileIndex(keys.side_db("members"), "members"))
         self.label = path.name
         self.path = path
+        self.compression = compression
+        self.compressed_note = ""
+        self.tar_name = plain_name(path, compression)
+        """The plain tar's name (``x.tar`` for ``x.tar.gz``): the name a depot and the info file know."""
+        self.stem = self.tar_name[:-4] if self.tar_name.lower().endswith(".tar") else Path(self.tar_name).stem
+        """The package UUID the name gives (DIAS names the root folder and the info file by it)."""
         self.root = ""
         self.first: TarMember | None = None
         self.outside = 0
         """Members neither the first one nor under it."""
         self.outside_example = ""
-        self._fh = path.open("rb")
+        self._fh: BinaryIO
+        if compression is not None:
+            self.kind = f"{compression.name[2:].lstrip()}-compressed tar"
+            self._fh = DecompressedTar(path, compression)  # type: ignore[assignment]
+            self.compressed_note = (f"{compression.name}-compressed tar, read here as a stream: a depot takes the "
+                                    "plain tar and Arkade 5 does not open a compressed one, so deliver the plain tar "
+                                    f"(decompress it: {decompress_command(path, compression)})")
+        else:
+            self._fh = path.open("rb")
         try:
-            total = os.fstat(self._fh.fileno()).st_size
+            if isinstance(self._fh, DecompressedTar):
+                total = self._fh.size()
+            else:
+                total = os.fstat(self._fh.fileno()).st_size
+            self.size = total
+            """The plain tar's size in bytes."""
             prescan_tar(self._fh, total, self.label)
             try:
                 self._tar = tarfile.open(fileobj=self._fh, mode="r:")
@@ -235,9 +304,46 @@ class TarSource(Source):
             self.root = top + "/"
             self.notes.append(f"{self.label}: the root folder {self.root!r} is not the first entry of the tar; "
                               "Arkade 5 looks for content/ at the top of such a tar")
+        if self.root == "content/" and not any(self._is_file(f"content/content/{n}") for n in DESCRIPTIONS) \
+                and any(self._is_file(f"content/{n}") for n in DESCRIPTIONS):
+            self.root = ""  # a tar of content/ alone: its one folder is content/ itself, not a package root
+            self.notes.append(f"{self.label}: the tar holds only content/; Arkade 5 would take it for the package's "
+                              "root folder and not find content/addml.xml in it")
         self.prefix = self.root + "content/"
-        if self.entry(ADDML) is None:
-            raise UnreadableInputError(f"{self.label}: no {self.prefix}{ADDML} in the tar; not an ADDML extract package")
+        metadata = any(self.index.get(n) is not None or self.index.is_folder(n)
+                       for n in ("administrative_metadata", "descriptive_metadata"))
+        if not self.root and self.first is not None and metadata and not self._is_file("dias-mets.xml"):
+            self.layout.append("no root folder (the tar's entries start with content/ and the metadata folders)")
+        self._description_at = self.prefix + self.description_name
+        self.description = f"content/{self.description_name}"
+        if self.entry(self.description_name) is None:
+            old = self.root + OLD_ADDML
+            if not self._is_file(old):
+                raise UnreadableInputError(f"{self.label}: no {self.prefix}{ADDML} in the tar (nor {old}); not an "
+                                           "ADDML extract package")
+            self._description_at = old
+            self.description = OLD_ADDML
+            self.layout.append(f"addml.xml only in {OLD_ADDML}, none in content/ (Arkade 5 looks for "
+                               "content/addml.xml and would not open this package)")
+
+    def read_description(self) -> bytes:
+        found = self.index.get(self._description_at)
+        assert found is not None and found.kind == FILE
+        if found.size > MAX_ADDML_BYTES:
+            raise UnreadableInputError(f"{self.label}: {self._description_at} is {found.size:,} bytes, over the "
+                                       f"{MAX_ADDML_BYTES // 2**20} MB limit; refusing to read it")
+        with self.open_at(found.offset, found.size) as fh:
+            return fh.read()
+
+    def order(self, name: str) -> int:
+        found = self.index.get(self.prefix + name)
+        return found.offset if found is not None else 0
+
+    def open_raw(self) -> BinaryIO:
+        """The plain tar's bytes from the first, as a new stream (for one sequential pass)."""
+        if self.compression is not None:
+            return io.BufferedReader(DecompressedTar(self.path, self.compression), 1 << 20)  # type: ignore[return-value]
+        return self.path.open("rb")
 
     def _is_file(self, name: str) -> bool:
         found = self.index.get(name)
@@ -277,18 +383,20 @@ def open_source(path: str | Path, keys: KeyStore) -> Iterator[Source]:
         raise UnreadableInputError(f"{p}: no such file or folder")
     source: Source
     if p.is_dir():
-        if (p / "content" / ADDML).is_file() or (p / "content" / ADDML).is_symlink():
+        if any((p / "content" / n).is_file() or (p / "content" / n).is_symlink() for n in DESCRIPTIONS):
             source = FolderSource(p / "content", str(p), "directory", keys)
-        elif (p / ADDML).exists() or (p / ADDML).is_symlink():
+        elif any((p / n).exists() or (p / n).is_symlink() for n in DESCRIPTIONS):
             source = FolderSource(p, str(p), "content folder", keys)
+        elif (p / "content").is_dir() and not (p / "content").is_symlink() and (p / OLD_ADDML).is_file():
+            source = FolderSource(p / "content", str(p), "directory", keys, p / OLD_ADDML)
         else:
             raise UnreadableInputError(f"{p}: neither {p / 'content' / ADDML} nor {p / ADDML} exists; "
                                        "give an extract folder, its content folder or a .tar")
     elif p.is_file():
-        refuse_compressed(p)
-        if not _looks_like_tar(p):
+        compression = compressed_tar(p)
+        if compression is None and not _looks_like_tar(p):
             raise UnreadableInputError(f"{p}: not a folder or a tar file")
-        source = TarSource(p, keys)
+        source = TarSource(p, keys, compression)
     else:
         raise UnreadableInputError(f"{p}: not a folder or a tar file")
     try:

@@ -1,4 +1,5 @@
-"""U.01: addml.xml against the ADDML schema of its version, always the bundled copy.
+"""U.01: addml.xml against the ADDML schema of its version, always the bundled copy (an ADDMML 7
+description against the bundled ADDMML 7.3 DTD, never the DTD its DOCTYPE names).
 
 The version comes from the document: the ``content/addml.xsd`` shipped beside it (Arkade 5
 validates against that file when present; it is recognised by content, never loaded, since a
@@ -8,6 +9,8 @@ relational extracts often need; uttrekk then writes 8.2).
 """
 
 from __future__ import annotations
+
+from importlib import resources
 
 from lxml import etree
 
@@ -49,3 +52,13 @@ def check_schema(tree: etree._ElementTree, doc: Addml, source: Source, findings:
     for err in _errors(tree, version):
         findings.add("U.01", ERROR, f"line {err.line}: {err.message}", file="addml.xml")
     return version
+
+
+def check_dtd(tree: etree._ElementTree, findings: Findings, name: str = "addmml.xml") -> None:
+    """U.01 for ADDMML 7: the description against the bundled ``addmml-7.3.dtd``; each error with its line."""
+    findings.ran("U.01")
+    with resources.files("extractor.schemas").joinpath("addmml-7.3.dtd").open("rb") as fh:
+        dtd = etree.DTD(fh)
+    if not dtd.validate(tree):
+        for err in dtd.error_log:
+            findings.add("U.01", ERROR, f"line {err.line}: {err.message} (ADDMML 7.3 DTD)", file=name)
