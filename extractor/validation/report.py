@@ -40,7 +40,8 @@ def _line(c: CheckResult) -> str:
 def format_summary(report: Report, examples: int = 3) -> str:
     """A few lines per check: status, counts, the first examples of what went wrong."""
     records = sum(f.records for f in report.files)
-    lines = [f"uttrekk validate: {report.path} ({report.kind}, ADDML {report.addml_version or '?'}, "
+    version = "" if report.kind.startswith("SIARD") else f"ADDML {report.addml_version or '?'}, "
+    lines = [f"uttrekk validate: {report.path} ({report.kind}, {version}"
              f"{len(report.files)} file(s), {records:,} record(s), {report.seconds:.1f} s)"]
     for c in report.checks:
         lines.append(_line(c))
@@ -98,7 +99,9 @@ def render_html(report: Report) -> str:
     parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>uttrekk validate: {_e(report.path)}"
              f"</title><style>{_CSS}</style></head><body>",
              f"<h1>uttrekk validate: {_e(report.path)}</h1>",
-             f"<p>Input: {_e(report.kind)}; ADDML {_e(report.addml_version)}; {len(report.files)} file(s); "
+             f"<p>Input: {_e(report.kind)}; "
+             + ("" if report.kind.startswith("SIARD") else f"ADDML {_e(report.addml_version)}; ")
+             + f"{len(report.files)} file(s); "
              f"{report.seconds:.1f} s. Result: <span class='{'error' if report.errors else 'ok'}'>{status}</span>: "
              f"{report.errors} error(s), {report.warnings} warning(s). Exit code {report.exit_code}.</p>"]
     parts += [f"<p class='info'>{_e(n)}</p>" for n in report.notes]
