@@ -182,21 +182,22 @@ def _check_table(archive: SiardZip, lobs: LobReader, s: md.Schema, t: md.Table, 
                      field=p.column)
 
     keys: list[_KeyCheck] = []
-    for k, primary in ([(t.primary_key, True)] if t.primary_key else []) + [(c, False) for c in t.candidate_keys]:
-        cols = _index(tr.leaves, k.columns)
+    declared = ([(t.primary_key, True)] if t.primary_key else []) + [(c, False) for c in t.candidate_keys]
+    for key, primary in declared:
+        cols = _index(tr.leaves, key.columns)
         if cols is None:
-            findings.add("S.06", ERROR, f"key {k.name} names columns the table does not have: {', '.join(k.columns)}",
-                         file=where)
+            findings.add("S.06", ERROR, f"key {key.name} names columns the table does not have: "
+                                        f"{', '.join(key.columns)}", file=where)
             continue
-        check = _KeyCheck(where, k.name or ("primary key" if primary else "candidate key"), cols, k.columns, primary,
-                          run.keys.unique())
-        check.values = run.referenced.get((s.name, t.name, k.columns))
+        check = _KeyCheck(where, key.name or ("primary key" if primary else "candidate key"), cols, key.columns,
+                          primary, run.keys.unique())
+        check.values = run.referenced.get((s.name, t.name, key.columns))
         keys.append(check)
-    for (sch, tab, cols_), values in run.referenced.items():
-        if (sch, tab) == (s.name, t.name) and not any(k.values is values for k in keys):
+    for (sch, tab, cols_), vset in run.referenced.items():
+        if (sch, tab) == (s.name, t.name) and not any(k.values is vset for k in keys):
             at = _index(tr.leaves, cols_)
             if at is not None:
-                keys.append(_KeyCheck(where, "referenced columns", at, cols_, False, run.keys.unique(), values))
+                keys.append(_KeyCheck(where, "referenced columns", at, cols_, False, run.keys.unique(), vset))
     for f in t.foreign_keys:
         cols = _index(tr.leaves, f.columns)
         if cols is None:
