@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from dialects.base import Dialect
 
 KIND = "siard"
-ENTRY = "siard1"
+ENTRY = "siard2"
 """The cache entries' engine name; raise the number when what the load writes changes."""
 DB_FILE = "siard.sqlite"
 SHOWN = 25

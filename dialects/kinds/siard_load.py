@@ -169,10 +169,13 @@ def _described(meta: md.Archive, s: md.Schema, t: md.Table, leaves: tuple[Leaf, 
         nullable = col.nullable if leaf.name in plain else True
         part = f"Del av kolonnen {col.name}: {leaf.part}." if leaf.part else None
         default = f"Standardverdi: {col.default}." if col.default and not leaf.part else None
+        original = col.type_original if not leaf.part else None
+        typed = f"Type i SIARD-filen: {leaf.native_type.split(' (original ')[0]}" + (
+            f"; i kildedatabasen: {original}." if original else ".")
         columns.append({"name": leaf.name, "native_type": leaf.native_type, "kind": ty.kind, "nullable": nullable,
                         "length": ty.length, "precision": ty.precision, "scale": ty.scale,
                         "float_bits": ty.float_bits, "timezone": ty.timezone,
-                        "comment": _comment(col.description, part, default),
+                        "comment": _comment(col.description, part, default, typed),
                         "unknown_type": not ty.known, "array": leaf.array, "refused": leaf.refused,
                         "array_table": array_table(name, leaf) if leaf.array else ""})
     checks = [f"Kontrollregel {c.name}: {c.condition}." + (f" {c.description}" if c.description else "")
