@@ -252,6 +252,10 @@ def test_missing_external_lob_is_named_by_table_row_and_column(tmp_path):
           "table PERSON, row 2, column NOTAT", "is missing outside the SIARD file")
     r = run("validate", b.path)
     assert r.exit_code == 1 and "S.04" in r.output and "PERSON, record 2, field NOTAT" in r.output
+    # delivered afterwards: the copy in the cache knows the file was missing and reads the SIARD file again
+    (tmp_path / "lobs" / "notat" / "record2.txt").write_text(people()[1].rows[1][11], encoding="utf-8")
+    got = extracted(b.path, tmp_path / "out")
+    assert got["PERSON"][1]["NOTAT"] == people()[1].rows[1][11]
 
 
 def test_missing_internal_lob_and_bad_digest(tmp_path):

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from dialects.base import Dialect
 
 KIND = "siard"
-ENTRY = "siard2"
+ENTRY = "siard3"
 """The cache entries' engine name; raise the number when what the load writes changes."""
 DB_FILE = "siard.sqlite"
 SHOWN = 25
@@ -84,6 +84,8 @@ def _open(probe: Probe, archive: Any, meta: Any, digest: str, options: OpenOptio
             print(f"uttrekk: {probe.text}: another uttrekk run is reading this file; waiting for it", file=sys.stderr)
 
     entry = stack.enter_context(throwaway.entry_for(ENTRY, digest, waiting))
+    if entry.complete and changed_outside(entry.path):
+        entry.reset()  # a LOB file outside the SIARD file changed, appeared or went: read it all again
     if entry.complete:
         entry.touch()
     else:
@@ -109,6 +111,20 @@ def _open(probe: Probe, archive: Any, meta: Any, digest: str, options: OpenOptio
     source.source_notes = tuple(notes)
     source.provenance, source.provenance_text = provenance(probe, facts, digest, entry.facts())
     return source
+
+
+def changed_outside(folder: Any) -> bool:
+    """Whether a LOB file outside the SIARD file is not as the cached copy read it (the copy's key is the
+    SIARD file's SHA-256, which says nothing of files beside it)."""
+    from extractor.siard.rows import stamp
+
+    try:
+        facts = json.loads((folder / "schema.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return True
+    from pathlib import Path
+
+    return any(stamp(Path(p)) != seen for p, seen in facts.get("outside", {}).items())
 
 
 def accepted(probe: Probe, facts: dict[str, Any], accept: Any) -> list[str]:

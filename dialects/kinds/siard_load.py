@@ -101,7 +101,8 @@ def load(path: Path, archive: SiardZip, meta: md.Archive, out: Path, quiet: bool
             "database_product": meta.database_product or "", "digests": [list(d) for d in meta.digests],
             "schemas": [{"name": s.name, "description": s.description or "", "tables": len(s.tables)}
                         for s in meta.schemas],
-            "tables": tables, "views": views, "problems": problems.kept, "problem_counts": problems.counts}
+            "tables": tables, "views": views, "problems": problems.kept, "problem_counts": problems.counts,
+            "outside": lobs.outside}
 
 
 def array_table(name: str, leaf: Leaf) -> str:

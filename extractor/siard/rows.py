@@ -146,6 +146,9 @@ class LobReader:
     def __init__(self, archive: SiardZip, places: LobPlaces) -> None:
         self.archive = archive
         self.places = places
+        self.outside: dict[str, list[int] | None] = {}
+        """Each LOB file looked for outside the archive: [size, mtime in ns], ``None`` when missing (so a
+        copy of what was read can tell when those files changed)."""
 
     def read(self, leaf: Leaf, ref: LobRef, table: str, row: int, on_problem: OnProblem,
              keep: bool = True) -> bytes | str | None:
@@ -176,6 +179,7 @@ class LobReader:
                 opened: Any = self.archive.open(place)
             else:
                 assert isinstance(place, Path)
+                self.outside[str(place)] = stamp(place)
                 if not place.is_file():
                     bad("lob", f"the LOB file {ref.file} is missing outside the SIARD file (looked for {place})")
                     return None
@@ -215,6 +219,16 @@ class LobReader:
                        f"{ref.length:,}")
             return None
         return text
+
+
+def stamp(path: Path) -> list[int] | None:
+    """A file's size and modification time (ns), ``None`` when it is not a file: enough to tell that a LOB
+    outside the archive changed since it was read."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return [st.st_size, st.st_mtime_ns] if path.is_file() else None
 
 
 def _ref(el: Any) -> LobRef:
