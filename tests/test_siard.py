@@ -311,6 +311,16 @@ def test_entity_in_metadata_is_refused(tmp_path):
     assert r.exit_code == 1 and "carries a DOCTYPE" in r.output and "root:" not in r.output
 
 
+def test_entity_in_a_table_file_is_refused(tmp_path):
+    hostile = (b'<?xml version="1.0"?>\n<!DOCTYPE table [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n'
+               b'<table xmlns="http://www.bar.admin.ch/xmlns/siard/2/table.xsd"><row><c1>&x;</c1><c2>x</c2></row>'
+               b'</table>')
+    b = built(tmp_path, extra_members={"content/schema0/table0/table0.xml": hostile})
+    fails(run("inspect", b.path), "table0.xml carries a DOCTYPE", "refused as hostile")
+    r = run("validate", b.path)
+    assert r.exit_code == 1 and "carries a DOCTYPE" in r.output and "root:" not in r.output, r.output
+
+
 def test_dotdot_member_is_refused(tmp_path):
     b = built(tmp_path, extra_members={"content/../../evil.txt": b"x"})
     fails(run("inspect", b.path), "..")

@@ -28,7 +28,7 @@ from lxml import etree
 from . import metadata as md
 from .archive import CHUNK, SiardError, SiardZip, _bad_name
 from .layout import Leaf, leaves
-from .types import unescape
+from .types import decode, decoder, unescape
 
 MAX_XSD_BYTES = 16 << 20
 MAX_LOB_BYTES = 1 << 30
@@ -299,29 +299,20 @@ def _parse(archive: SiardZip, tr: TableReading, by_path: dict[tuple[str, ...], i
     width = len(tr.leaves)
     row_no = 0
     kwargs: dict[str, Any] = {"schema": schema} if schema is not None else {}
+    decoders = [decoder(leaf.type) for leaf in tr.leaves]
     with archive.open(tr.member) as fh:
-        events = etree.iterparse(fh, events=("start", "end"), resolve_entities=False, no_network=True,
+        events = etree.iterparse(fh, events=("end",), tag="{*}row", resolve_entities=False, no_network=True,
                                  load_dtd=False, huge_tree=False, remove_comments=True, **kwargs)
-        depth = 0
-        checked = False
         try:
-            for event, el in events:
-                if not checked:
-                    info = el.getroottree().docinfo
-                    if info.doctype or info.internalDTD is not None:
-                        raise SiardError(f"{archive.label}: {tr.member} carries a DOCTYPE (a DTD, where entity tricks "
-                                         "come from): refused as hostile")
-                    checked = True
-                if event == "start":
-                    depth += 1
-                    continue
-                depth -= 1
-                if depth != 1 or not isinstance(el.tag, str):
-                    continue
+            for _, el in events:
+                if row_no == 0:
+                    _no_doctype(el, archive, tr)
+                if el.getparent() is None or el.getparent().getparent() is not None:
+                    continue  # a row element that is no row of the table (the XSD says what is wrong)
                 row_no += 1
                 values: list[object] = [None] * width
                 if row_no > skip:
-                    _cells(el, (), by_path, tr, values, row_no, lobs, on_problem, keep_lobs)
+                    _cells(el, (), by_path, tr, values, row_no, lobs, on_problem, keep_lobs, decoders)
                 el.clear(keep_tail=False)
                 parent = el.getparent()
                 if parent is not None:
@@ -329,6 +320,8 @@ def _parse(archive: SiardZip, tr: TableReading, by_path: dict[tuple[str, ...], i
                         del parent[0]
                 if row_no > skip:
                     yield values
+            if row_no == 0 and events.root is not None:
+                _no_doctype(events.root, archive, tr)
         except etree.XMLSyntaxError as exc:
             if schema is not None and _validity(exc):
                 raise _Invalid(str(exc), row_no + 1) from None
@@ -339,8 +332,6 @@ def _parse(archive: SiardZip, tr: TableReading, by_path: dict[tuple[str, ...], i
 def _elements(cell: Any, leaf: Leaf, tr: TableReading, row: int, lobs: LobReader, on_problem: OnProblem,
               keep_lobs: bool) -> list[object]:
     """An array's elements ``a1``…``aN`` as a list up to the last one present (absent ones NULL)."""
-    from .types import decode
-
     found: dict[int, object] = {}
     for a in cell:
         if not isinstance(a.tag, str):
@@ -360,21 +351,30 @@ def _elements(cell: Any, leaf: Leaf, tr: TableReading, row: int, lobs: LobReader
     return [found.get(k) for k in range(1, max(found, default=0) + 1)]
 
 
+def _no_doctype(el: Any, archive: SiardZip, tr: TableReading) -> None:
+    info = el.getroottree().docinfo
+    if info.doctype or info.internalDTD is not None:
+        raise SiardError(f"{archive.label}: {tr.member} carries a DOCTYPE (a DTD, where entity tricks come from): "
+                         "refused as hostile")
+
+
 def _validity(exc: Exception) -> bool:
     log = getattr(exc, "error_log", None)
     return any(e.domain_name in ("SCHEMASV", "SCHEMASP") for e in (log or ()))
 
 
 def _cells(el: Any, prefix: tuple[str, ...], by_path: dict[tuple[str, ...], int], tr: TableReading,
-           values: list[object], row: int, lobs: LobReader, on_problem: OnProblem, keep_lobs: bool) -> None:
+           values: list[object], row: int, lobs: LobReader, on_problem: OnProblem, keep_lobs: bool,
+           decoders: list[Any]) -> None:
     for cell in el:
-        if not isinstance(cell.tag, str):
+        tag = cell.tag
+        if not isinstance(tag, str):
             continue
-        path = (*prefix, etree.QName(cell).localname)
+        path = (*prefix, tag[tag.rfind("}") + 1:])
         i = by_path.get(path)
         if i is None:
             if len(cell) and any(p[:len(path)] == path for p in by_path):
-                _cells(cell, path, by_path, tr, values, row, lobs, on_problem, keep_lobs)
+                _cells(cell, path, by_path, tr, values, row, lobs, on_problem, keep_lobs, decoders)
             else:
                 on_problem(Problem("cell", tr.table.name, f"element {'/'.join(path)} is no column metadata.xml "
                                                           "describes; its value is not read", row))
@@ -385,9 +385,7 @@ def _cells(el: Any, prefix: tuple[str, ...], by_path: dict[tuple[str, ...], int]
         elif cell.get("file") is not None:
             values[i] = lobs.read(leaf, _ref(cell), tr.table.name, row, on_problem, keep_lobs)
         else:
-            from .types import decode
-
-            values[i] = decode(leaf.type, cell.text or "")
+            values[i] = decoders[i](cell.text or "")
 
 
 __all__ = ["LobPlaces", "LobReader", "Problem", "TableReading", "reading", "rows", "table_member", "unescape"]
