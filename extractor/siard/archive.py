@@ -58,6 +58,10 @@ class SiardZip:
         except OSError as exc:
             raise SiardError(f"{path}: cannot be read ({exc.strerror or exc})") from None
         try:
+            declared = declared_members(self._fh)
+            if declared > MAX_MEMBERS:
+                raise SiardError(f"{path}: the ZIP archive declares {declared:,} members, more than the "
+                                 f"{MAX_MEMBERS:,} uttrekk reads; refused")
             self._zip = zipfile.ZipFile(self._fh)
             self.members = self._check(self._zip.infolist())
         except zipfile.BadZipFile as exc:
@@ -166,6 +170,26 @@ class _Guarded:
 
     def close(self) -> None:
         self._inner.close()
+
+
+def declared_members(fh: IO[bytes]) -> int:
+    """The member count the ZIP's end record declares (ZIP64's when it defers to it), read before
+    ``zipfile`` loads the whole directory into memory; 0 when there is no end record (``zipfile``
+    says what is wrong)."""
+    size = fh.seek(0, 2)
+    fh.seek(max(0, size - (1 << 16) - 22))
+    tail = fh.read()
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) < at + 22:
+        return 0
+    count = int.from_bytes(tail[at + 10:at + 12], "little")
+    if count == 0xFFFF and at >= 20 and tail[at - 20:at - 16] == b"PK\x06\x07":
+        record = int.from_bytes(tail[at - 12:at - 4], "little")
+        if 0 <= record < size:
+            fh.seek(record + 32)
+            count = int.from_bytes(fh.read(8), "little")
+    fh.seek(0)
+    return count
 
 
 def file_sha256(path: Path) -> str:

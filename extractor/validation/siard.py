@@ -22,7 +22,7 @@ from lxml import etree
 from ..errors import UnreadableInputError
 from ..schemas import schema_bytes
 from ..siard import metadata as md
-from ..siard.archive import SiardError, SiardZip
+from ..siard.archive import MAX_MEMBERS, SiardError, SiardZip, declared_members
 from ..siard.rows import LobPlaces, LobReader, Problem, reading, rows, table_schema
 from .findings import ERROR, INFO, WARNING, FileSummary, Findings, Report
 from .keystore import KeyStore, UniqueTracker, ValueSet
@@ -33,11 +33,24 @@ SIARD_2_2 = "siard-2.2-metadata.xsd"
 
 
 def is_siard(path: Path) -> bool:
-    """A file that starts as a ZIP archive does (an extract is a folder or a tar): read as a SIARD
-    file, which says what is wrong when the ZIP is cut short or holds no ``header/metadata.xml``."""
+    """A ZIP archive holding ``header/metadata.xml``. One whose directory cannot be read (cut short) is
+    taken for a SIARD file when its first MiB names SIARD's folders or its name ends in ``.siard``, so
+    that the report says what is wrong with it; any other ZIP is left to ``compressed.py``."""
+    import zipfile
+
     try:
         with path.open("rb") as fh:
-            return fh.read(4) in (b"PK\x03\x04", b"PK\x05\x06")
+            head = fh.read(1 << 20)
+        if not head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+            return False
+        try:
+            with path.open("rb") as fh:
+                if declared_members(fh) > MAX_MEMBERS:
+                    return True  # SiardZip refuses it, in one line
+            with zipfile.ZipFile(path) as z:
+                return METADATA in z.namelist()
+        except zipfile.BadZipFile:
+            return b"header/metadata.xml" in head or b"content/schema" in head or path.suffix.lower() == ".siard"
     except OSError:
         return False
 
@@ -90,7 +103,9 @@ def validate_siard(path: Path, keys: KeyStore, examples: int) -> Report:
         raise UnreadableInputError(str(exc)) from None
     with archive:
         if not archive.has(METADATA):
-            raise UnreadableInputError(f"{path}: a ZIP archive without {METADATA}: not a SIARD file")
+            raise UnreadableInputError(f"{path}: a ZIP archive without {METADATA}: not a SIARD file; uttrekk "
+                                       "validates a SIARD file, or an extract as a folder or a {uuid}.tar (unpack a "
+                                       "zipped extract and give the folder)")
         try:
             data = archive.read_small(METADATA, md.MAX_METADATA_BYTES)
             meta = md.parse_metadata(data)
