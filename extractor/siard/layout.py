@@ -9,6 +9,7 @@ none is squeezed into text. A LOB folder is the nearest one given (column, then 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from . import metadata as md
@@ -76,8 +77,7 @@ def _column_leaves(schema: md.Schema, archive: md.Archive | None, col: md.Column
                    type_text: str | None,
                    type_schema: str | None, type_name: str | None, cardinality: int | None,
                    fields: tuple[md.Field, ...], folders: tuple[str, ...], part: str, where: str,
-                   free: object, depth: int) -> list[Leaf]:
-    assert callable(free)
+                   free: Callable[[str], str], depth: int) -> list[Leaf]:
     if depth > MAX_DEPTH:
         raise SiardError(f"metadata.xml: {where}: structured types nested deeper than {MAX_DEPTH}")
     if cardinality:

@@ -28,7 +28,7 @@ from lxml import etree
 from . import metadata as md
 from .archive import CHUNK, SiardError, SiardZip, _bad_name
 from .layout import Leaf, leaves
-from .types import decode, decoder, unescape
+from .types import decode, decoder
 
 MAX_XSD_BYTES = 16 << 20
 MAX_LOB_BYTES = 1 << 30
@@ -387,5 +387,3 @@ def _cells(el: Any, prefix: tuple[str, ...], by_path: dict[tuple[str, ...], int]
         else:
             values[i] = decoders[i](cell.text or "")
 
-
-__all__ = ["LobPlaces", "LobReader", "Problem", "TableReading", "reading", "rows", "table_member", "unescape"]
