@@ -206,6 +206,16 @@ def test_every_value_of_a_built_siard_arrives(tmp_path, version, compression, zi
     assert r.exit_code == 0, r.output
 
 
+def test_lob_folder_read_as_the_specification_also_says(tmp_path):
+    """SIARD 2.2's note on lobFolder treats the ZIP as a folder, so ``../lobs/`` is beside the SIARD file
+    rather than beside its folder (the SIARD API's reading): found there too."""
+    b = built(tmp_path)
+    assert b.lob_dir is not None
+    b.lob_dir.rename(b.path.parent / "lobs")
+    tables = extracted(b.path, tmp_path / "out")
+    assert compare(b.path, tmp_path / "out", tables, TYPES, MEMBERS, b.path.parent / "lobs", {"NOTAT": "notat"}) == 54
+
+
 def test_siard_1_0(tmp_path):
     tables = people(lob="internal")
     tables[1].cols[-1].lob = "internal"

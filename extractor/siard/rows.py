@@ -100,9 +100,17 @@ class LobPlaces:
 
     A ``file`` with no ``lobFolder`` applying (neither the archive's nor the column's) is a path inside
     the ZIP. Otherwise it is a file: URI, resolved (RFC 3986) against the column's and then the archive's
-    ``lobFolder``, and those against the SIARD file's own location, as the Swiss Federal Archives' SIARD
-    tools read it (``../lobs/`` is the folder ``lobs`` beside the folder holding the SIARD file). Absolute
-    URIs, other schemes and anything that resolves outside the folder above the SIARD file's are refused.
+    ``lobFolder``. SIARD says two things of what those are relative to, so both are tried, in this order:
+
+    1. the SIARD file's own URI, as the Swiss Federal Archives' SIARD API reads it and as the 2.2
+       specification's example of ``<lobFolder>./Northwind_lobs/</lobFolder>`` beside ``Northwind.siard``
+       shows (``../lobs/`` is then the folder ``lobs`` beside the folder holding the SIARD file);
+    2. the ZIP as a folder, as the 2.2 specification's note on ``lobFolder`` says ("the relative URI ``..``
+       refers to the external folder, where the SIARD archive resides": ``../lobs/`` is then ``lobs``
+       beside the SIARD file); a place that stays inside that folder is a member of the archive.
+
+    The first that exists is read. Absolute URIs, other schemes and anything that resolves outside the
+    folder above the SIARD file's are refused.
     """
 
     def __init__(self, siard: Path, archive_folder: str | None) -> None:
@@ -110,25 +118,35 @@ class LobPlaces:
         self.root = self.file.parent.parent
         self.archive_folder = archive_folder
 
-    def place(self, ref: LobRef, folders: tuple[str, ...]) -> tuple[str, str | Path]:
-        """``("member", name)`` or ``("file", path)``; ``SiardError`` for a reference refused."""
+    def places(self, ref: LobRef, folders: tuple[str, ...]) -> list[tuple[str, str | Path]]:
+        """Where to look, in order: ``("member", name)`` or ``("file", path)``; ``SiardError`` for a
+        reference refused."""
         if not folders and not self.archive_folder:
             name = unquote(ref.file.removeprefix("file:")).removeprefix("./")
             problem = _bad_name(name)
             if problem or "://" in ref.file:
                 raise SiardError(f"the LOB file {ref.file!r} {problem or 'is not a path inside the archive'}")
-            return "member", name
-        base = self.file.as_uri()
-        for folder in (self.archive_folder, *folders):
-            if folder:
-                base = self._join(base, folder if folder.endswith("/") else folder + "/")
-        uri = self._join(base, ref.file)
-        path = Path(unquote(urlparse(uri).path))
-        real = Path(os.path.realpath(path))
-        if not real.is_relative_to(self.root):
-            raise SiardError(f"the LOB file {ref.file!r} resolves to {path}, outside the folder above the SIARD file "
-                             f"({self.root}); refused")
-        return "file", real
+            return [("member", name)]
+        found: list[tuple[str, str | Path]] = []
+        inside = self.file.as_uri() + "/"
+        for base in (self.file.as_uri(), inside):
+            for folder in (self.archive_folder, *folders):
+                if folder:
+                    base = self._join(base, folder if folder.endswith("/") else folder + "/")
+            uri = self._join(base, ref.file)
+            if uri.startswith(inside):
+                name = unquote(uri[len(inside):])
+                if not _bad_name(name):
+                    found.append(("member", name))
+                continue
+            path = Path(unquote(urlparse(uri).path))
+            real = Path(os.path.realpath(path))
+            if not real.is_relative_to(self.root):
+                raise SiardError(f"the LOB file {ref.file!r} resolves to {path}, outside the folder above the SIARD "
+                                 f"file ({self.root}); refused")
+            if ("file", real) not in found:
+                found.append(("file", real))
+        return found
 
     @staticmethod
     def _join(base: str, ref: str) -> str:
@@ -160,10 +178,15 @@ class LobReader:
             on_problem(Problem(check, table, what, row, col))
 
         try:
-            where, place = self.places.place(ref, leaf.lob_folders)
+            candidates = self.places.places(ref, leaf.lob_folders)
         except SiardError as exc:
             bad("lob", str(exc))
             return None
+        for where, place in candidates:
+            if where == "file":
+                self.outside[str(place)] = stamp(Path(place))
+        where, place = next(((w, p) for w, p in candidates if (self.archive.has(str(p)) if w == "member"
+                                                                 else Path(p).is_file())), candidates[0])
         algo = DIGESTS.get((ref.digest_type or "").upper()) if ref.digest else None
         if ref.digest and algo is None:
             bad("digest", f"digest type {ref.digest_type!r} is none uttrekk knows (MD5, SHA-1, SHA-256); not checked")
@@ -179,9 +202,9 @@ class LobReader:
                 opened: Any = self.archive.open(place)
             else:
                 assert isinstance(place, Path)
-                self.outside[str(place)] = stamp(place)
                 if not place.is_file():
-                    bad("lob", f"the LOB file {ref.file} is missing outside the SIARD file (looked for {place})")
+                    looked = " or ".join(str(p) for _, p in candidates)
+                    bad("lob", f"the LOB file {ref.file} is missing outside the SIARD file (looked for {looked})")
                     return None
                 opened = open(place, "rb")  # noqa: SIM115 - closed by the with below
             with opened as fh:
