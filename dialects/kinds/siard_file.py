@@ -33,7 +33,11 @@ from extractor.errors import SourceError
 from . import Found, OpenOptions, Probe, refuse_stream
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from dialects.base import Dialect
+    from extractor.siard.archive import SiardZip
+    from extractor.siard.metadata import Archive
 
 KIND = "siard"
 ENTRY = "siard3"
@@ -72,7 +76,8 @@ class SiardFile:
             raise
 
 
-def _open(probe: Probe, archive: Any, meta: Any, digest: str, options: OpenOptions, stack: ExitStack) -> Dialect:
+def _open(probe: Probe, archive: SiardZip, meta: Archive, digest: str, options: OpenOptions,
+          stack: ExitStack) -> Dialect:
     from . import throwaway
     from .siard_load import load
     from .siard_source import SiardSource
@@ -113,17 +118,17 @@ def _open(probe: Probe, archive: Any, meta: Any, digest: str, options: OpenOptio
     return source
 
 
-def changed_outside(folder: Any) -> bool:
+def changed_outside(folder: Path) -> bool:
     """Whether a LOB file outside the SIARD file is not as the cached copy read it (the copy's key is the
     SIARD file's SHA-256, which says nothing of files beside it)."""
+    from pathlib import Path
+
     from extractor.siard.rows import stamp
 
     try:
         facts = json.loads((folder / "schema.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return True
-    from pathlib import Path
-
     return any(stamp(Path(p)) != seen for p, seen in facts.get("outside", {}).items())
 
 

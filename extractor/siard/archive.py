@@ -142,7 +142,7 @@ class SiardZip:
             raise SiardError(f"{self.label}: {name} declares {self.size(name):,} bytes, more than the "
                              f"{limit:,} uttrekk reads into memory; refused")
         with self.open(name) as fh:
-            return fh.read(limit + 1)[:limit + 1]
+            return fh.read(limit + 1)
 
     def digest(self, name: str, algorithm: str) -> tuple[str, int]:
         """The member's digest (hex, upper case) and length in bytes, streamed."""
