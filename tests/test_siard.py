@@ -268,6 +268,18 @@ def test_missing_external_lob_is_named_by_table_row_and_column(tmp_path):
     assert got["PERSON"][1]["NOTAT"] == people()[1].rows[1][11]
 
 
+def test_a_copy_elsewhere_finds_its_lobs_elsewhere(tmp_path):
+    """The copy in the cache is keyed by the SIARD file's SHA-256: the same file in another folder, without
+    the LOB files beside it, is read again and its missing LOBs named."""
+    b = built(tmp_path)
+    extracted(b.path, tmp_path / "out")
+    other = tmp_path / "kopi" / "her"
+    other.mkdir(parents=True)
+    (other / "arkiv.siard").write_bytes(b.path.read_bytes())
+    fails(run("extract", other / "arkiv.siard", "--out", tmp_path / "out2", "--charset", "UTF-8", *META),
+          "table PERSON, row 1, column NOTAT", "is missing outside the SIARD file")
+
+
 def test_missing_internal_lob_and_bad_digest(tmp_path):
     b = built(tmp_path, skip_lob=("PERSON", 1, "BILDE"), bad_digest=("PERSON", 2, "BILDE"))
     out = fails(run("extract", b.path, "--out", tmp_path / "out", "--charset", "UTF-8", *META),

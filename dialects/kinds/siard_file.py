@@ -89,7 +89,7 @@ def _open(probe: Probe, archive: SiardZip, meta: Archive, digest: str, options: 
             print(f"uttrekk: {probe.text}: another uttrekk run is reading this file; waiting for it", file=sys.stderr)
 
     entry = stack.enter_context(throwaway.entry_for(ENTRY, digest, waiting))
-    if entry.complete and changed_outside(entry.path):
+    if entry.complete and changed_outside(entry.path, probe.path):
         entry.reset()  # a LOB file outside the SIARD file changed, appeared or went: read it all again
     if entry.complete:
         entry.touch()
@@ -97,6 +97,7 @@ def _open(probe: Probe, archive: SiardZip, meta: Archive, digest: str, options: 
         try:
             started = dt.datetime.now(dt.UTC)
             facts = load(probe.path, archive, meta, entry.path / DB_FILE, options.quiet)
+            facts["located"] = str(probe.path.resolve().parent)
             (entry.path / "schema.json").write_text(json.dumps(facts, indent=1, ensure_ascii=False), encoding="utf-8")
             entry.record({"file": probe.path.name, "size": probe.size, "sha256": digest, "format": f"SIARD {meta.version}",
                           "loaded": started.isoformat(timespec="seconds")})
@@ -118,9 +119,10 @@ def _open(probe: Probe, archive: SiardZip, meta: Archive, digest: str, options: 
     return source
 
 
-def changed_outside(folder: Path) -> bool:
-    """Whether a LOB file outside the SIARD file is not as the cached copy read it (the copy's key is the
-    SIARD file's SHA-256, which says nothing of files beside it)."""
+def changed_outside(folder: Path, siard: Path) -> bool:
+    """Whether a LOB file outside the SIARD file is not as the cached copy read it: the copy's key is the
+    SIARD file's SHA-256, which says nothing of files beside it, nor of where the file now lies (a copy of
+    it elsewhere finds its LOB files elsewhere)."""
     from pathlib import Path
 
     from extractor.siard.rows import stamp
@@ -129,7 +131,10 @@ def changed_outside(folder: Path) -> bool:
         facts = json.loads((folder / "schema.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return True
-    return any(stamp(Path(p)) != seen for p, seen in facts.get("outside", {}).items())
+    outside = facts.get("outside", {})
+    if outside and facts.get("located") != str(siard.resolve().parent):
+        return True
+    return any(stamp(Path(p)) != seen for p, seen in outside.items())
 
 
 def accepted(probe: Probe, facts: dict[str, Any], accept: Any) -> list[str]:
