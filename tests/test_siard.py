@@ -435,3 +435,21 @@ def test_real_archive_with_lob_outside(tmp_path):
     assert row["CVARCHAR"].startswith("ABC\x14DEF\\GHI  JKL")
     assert row["CTIMESTAMP"] == "2018-12-03T10:18:54.123456789"  # nine digits: archived as text, reported
     assert got["TESTCOMPLEXTABLE"][0]["CARRAY_antall"] == "4"
+
+
+def test_schemas_by_name(tmp_path):
+    """Tables of every schema are read; a name two schemas share gets its schema's in front; --schema reads one."""
+    from dialects.kinds.siard_load import table_names
+    from extractor.siard import metadata as md
+
+    def table(name: str) -> md.Table:
+        return md.Table(name, "t", (), 0)
+
+    archive = md.Archive("2.2", "db", (md.Schema("A", "s0", (table("SAK"), table("Sak_"))),
+                                       md.Schema("B", "s1", (table("sak"), table("PERSON")))))
+    assert table_names(archive) == {("A", "SAK"): "A_SAK", ("A", "Sak_"): "Sak_", ("B", "sak"): "B_sak",
+                                    ("B", "PERSON"): "PERSON"}
+    b = built(tmp_path)
+    r = run("inspect", b.path, "--schema", "S1", "--no-scan")
+    assert r.exit_code == 0 and "PERSON" in r.output, r.output
+    fails(run("inspect", b.path, "--schema", "NOPE", "--no-scan"), "has no schema 'NOPE'", "S1 (2 tables)")
