@@ -453,3 +453,17 @@ def test_schemas_by_name(tmp_path):
     r = run("inspect", b.path, "--schema", "S1", "--no-scan")
     assert r.exit_code == 0 and "PERSON" in r.output, r.output
     fails(run("inspect", b.path, "--schema", "NOPE", "--no-scan"), "has no schema 'NOPE'", "S1 (2 tables)")
+
+
+def test_a_foreign_key_to_a_table_the_file_does_not_hold(tmp_path):
+    tables = people(lob="")
+    tables[1].cols[-2].lob = tables[1].cols[-1].lob = ""
+    tables[1].fks.append(("FK_GONE", ["STATUS"], "STATUSKODE", ["KODE"]))
+    b = built(tmp_path, tables=tables)
+    r = run("validate", "--json", tmp_path / "v.json", b.path)
+    by_id = {c["id"]: c for c in json.loads((tmp_path / "v.json").read_text())["checks"]}
+    assert r.exit_code == 1 and by_id["S.07"]["errors"] == 1, r.output
+    assert "which metadata.xml does not describe" in by_id["S.07"]["examples"][0]["message"]
+    extracted(b.path, tmp_path / "out")  # the extract leaves the key out and says so
+    said = (tmp_path / "out" / "report" / "summary.txt").read_text(encoding="utf-8")
+    assert "foreign key FK_GONE refers to S1.STATUSKODE, which the SIARD file does not hold" in said

@@ -176,8 +176,16 @@ def _check_tables(path: Path, archive: SiardZip, meta: md.Archive, run: _Run) ->
                 findings.add("S.02", ERROR, str(exc), file=f"{s.name}.{t.name}")
                 continue
             summaries.append(_check_table(archive, lobs, s, t, tr, run))
+    held = {(s.name, t.name): {c.name for c in t.columns} for s in meta.schemas for t in s.tables}
     for fk in run.foreign:
         target = run.referenced.get(fk.target)
+        columns = held.get(fk.target[:2])
+        if columns is None or not set(fk.target[2]) <= columns:
+            findings.add("S.07", ERROR, f"foreign key {fk.name} ({', '.join(fk.column_names)}) refers to "
+                                        f"{fk.target[0]}.{fk.target[1]} ({', '.join(fk.target[2])}), which "
+                                        "metadata.xml does not describe; its values are not checked", file=fk.table,
+                         field=", ".join(fk.column_names))
+            continue
         if target is None:
             continue
         for value, record in fk.values.missing_from(target):
@@ -197,12 +205,17 @@ def _check_table(archive: SiardZip, lobs: LobReader, s: md.Schema, t: md.Table, 
                      field=p.column)
 
     keys: list[_KeyCheck] = []
+    large = {leaf.name for leaf in tr.leaves if leaf.type.large}
     declared = ([(t.primary_key, True)] if t.primary_key else []) + [(c, False) for c in t.candidate_keys]
     for key, primary in declared:
         cols = _index(tr.leaves, key.columns)
         if cols is None:
             findings.add("S.06", ERROR, f"key {key.name} names columns the table does not have: "
                                         f"{', '.join(key.columns)}", file=where)
+            continue
+        if large & set(key.columns):
+            findings.add("S.06", INFO, f"key {key.name} is not checked: it holds a large object column "
+                                       f"({', '.join(sorted(large & set(key.columns)))})", file=where)
             continue
         check = _KeyCheck(where, key.name or ("primary key" if primary else "candidate key"), cols, key.columns,
                           primary, run.keys.unique())
