@@ -192,6 +192,7 @@ PROVENANCE_LABELS: dict[str, str] = {
     "dump_host": "vert", "dump_database": "database i dumpen", "restored_with": "lest inn med",
     "read_with": "lest med", "restored_at": "lest inn", "restore_notes": "merknader fra innlesingen",
     "source_files": "filer i kilden", "code_page": "kodetabell", "deleted_records": "slettede poster",
+    "data_owner": "dataeier", "data_origin_timespan": "dataenes tidsrom",
 }
 """The keys a source's ``provenance`` may use (a dump's origin and how it was read), with the
 Norwegian label the extraction log gives each; every kind of dump uses these and no others."""

@@ -25,14 +25,16 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 PACKAGES = ("extractor", "dialects")
 
-ORDER = ["errors", "model", "source_dialect", "schemas", "plaindata", "values", "charset", "profile_files", "profile",
+ORDER = ["errors", "model", "source_dialect", "schemas", "plaindata", "values", "siard", "charset", "profile_files", "profile",
          "deliverable", "lobs", "plan", "scan", "refine", "report", "keys", "large_objects",
          "writers", "extract", "addml", "documentation", "output", "workdir", "progress", "parallel", "pipeline",
          "relations", "inspect", "profile_init", "console", "validation", "dias", "cli"]
 """Stages of ``extractor`` in flow order: a module, or a subpackage as one unit."""
 
-DIALECTS_MAY_USE = {"extractor.errors", "extractor.model", "extractor.values"}
-"""What ``dialects`` may import from ``extractor``: errors, the data model, the value kinds."""
+DIALECTS_MAY_USE = {"extractor.errors", "extractor.model", "extractor.values", "extractor.siard",
+                    *(f"extractor.siard.{m}" for m in ("archive", "metadata", "types", "layout", "rows"))}
+"""What ``dialects`` may import from ``extractor``: errors, the data model, the value kinds, and the
+SIARD format (read by the SIARD kind of SOURCE and by ``uttrekk validate`` alike)."""
 
 OPENS_A_SOURCE = {"extractor.cli", "extractor.pipeline", "extractor.parallel", "extractor.inspect",
                   "extractor.profile_init"}

@@ -140,7 +140,7 @@ def test_what_other_files_look_like(tmp_path):
             t.addfile(info, io.BytesIO(b"<x>"))
     for path, said in (
             (xlsx, "an Excel workbook (.xlsx)"), (docx, "a Word document (.docx)"),
-            (ods, "an OpenDocument spreadsheet (.ods)"), (siard, "a SIARD archive (SIARD is not read yet)"),
+            (ods, "an OpenDocument spreadsheet (.ods)"),
             (tmp_path / "a.xls", "an Excel workbook (.xls)"),
             (tmp_path / "a.csv", "CSV text (semicolon-separated)"),
             (extract, f"an archival extract (ADDML: addml.xml), not something uttrekk reads as SOURCE; it is an "
@@ -149,3 +149,4 @@ def test_what_other_files_look_like(tmp_path):
     ):
         fails(run("inspect", path), said, "SOURCE may be")
     fails(run("inspect", tmp_path / "a.mdb"), "a.mdb: a damaged MS Access file: its header holds zeros")
+    fails(run("inspect", siard), "header/metadata.xml: the root element is <m>, not <siardArchive>")

@@ -125,11 +125,12 @@ KINDS: dict[str, str] = {
     "firebird": "dialects.kinds.firebird_file:FirebirdFile",
     "access": "dialects.kinds.access_file:AccessFile",
     "dbase": "dialects.kinds.dbase_file:DbaseFile",
+    "siard": "dialects.kinds.siard_file:SiardFile",
     "mssql_backup": "dialects.kinds.refused:SqlServerBackup",
     "oracle_dump": "dialects.kinds.refused:OracleDump",
 }
 """Kind key -> ``module:Class``, tried in this order."""
-ONE_DATABASE = ("url", "sqlite", "firebird", "access", "dbase")
+ONE_DATABASE = ("url", "sqlite", "firebird", "access", "dbase", "siard")
 """Kinds where ``--database`` has nothing to choose."""
 
 

@@ -22,6 +22,7 @@ ACCEPTED_BY: dict[str, str] = {
     "firebird": "a Firebird backup (gbak, .fbk) or database file (.fdb, .gdb)",
     "access": "an MS Access file (.mdb, .accdb)",
     "dbase": "a dBase/FoxPro file or folder (.dbf tables with their .dbt/.fpt memo files)",
+    "siard": "a SIARD file (.siard: SIARD 1.0, 2.0, 2.1, 2.2)",
 }
 """Kind key -> what it accepts, in words (for kinds beyond ``ACCEPTED``)."""
 
@@ -86,7 +87,7 @@ def _archive(probe: Probe) -> str:
         kind = re.search(rb"application/vnd\.oasis\.opendocument\.([a-z]+)", probe.head[:200])
         return _ODF.get(kind.group(1).decode() if kind else "", "an OpenDocument file")
     if "header/metadata.xml" in names:
-        return "a SIARD archive (SIARD is not read yet)"
+        return "a SIARD archive"
     if any(n == "dias-mets.xml" or n.endswith("/dias-mets.xml") for n in names):
         return f"a DIAS package (an archival extract) as a {packed}"
     if any(n in ("addml.xml", "content/addml.xml") or n.endswith("/content/addml.xml") for n in names):

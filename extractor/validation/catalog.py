@@ -2,7 +2,7 @@
 
 The ids of Arkade 5's checks are Arkade's own (``A.nn`` for the processes named in addml.xml,
 ``AH.nn`` for the three it always runs), so a report can be read next to Arkade's. uttrekk's own
-checks are ``U.nn``, and those of a DIAS package ``D.nn``.
+checks are ``U.nn``, those of a DIAS package ``D.nn``, and those of a SIARD file ``S.nn``.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ CONTROL = "Arkade control"
 HARDCODED = "Arkade, always run"
 OWN = "uttrekk"
 DIAS = "uttrekk, DIAS package"
+SIARD = "uttrekk, SIARD file"
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,21 @@ _CHECKS = [
               "Every value in an XML data file is valid for its schema type and facets and in its code list."),
     CheckInfo("U.11", "XML keys", OWN,
               "Primary-key values (and alternate keys without NULL parts) of an XML data file are unique."),
+    CheckInfo("S.01", "SIARD metadata", SIARD,
+              "header/metadata.xml is well-formed without a DTD and valid against the SIARD metadata schema of its "
+              "version (2.x: the bundled SIARD 2.2 schema; 1.0: the schema the file carries)."),
+    CheckInfo("S.02", "SIARD table files", SIARD,
+              "Every table file is in the archive, well-formed, valid against its own XSD, and holds only the cells "
+              "metadata.xml describes."),
+    CheckInfo("S.03", "SIARD row counts", SIARD, "Every table file holds as many rows as metadata.xml says."),
+    CheckInfo("S.04", "SIARD LOB files", SIARD,
+              "Every LOB a cell refers to is there (in the archive or in its lobFolder outside it), readable, and of "
+              "the length the cell gives."),
+    CheckInfo("S.05", "SIARD digests", SIARD, "Every LOB with a digest has that digest (MD5, SHA-1, SHA-256)."),
+    CheckInfo("S.06", "SIARD keys", SIARD,
+              "Primary-key values are unique and never NULL; candidate-key values without NULL parts are unique."),
+    CheckInfo("S.07", "SIARD foreign keys", SIARD,
+              "Every foreign-key value without a NULL part exists among the referenced table's key values."),
     CheckInfo("D.01", "DIAS structure", DIAS,
               "The tar's first entry is the folder {uuid}/ named like the tar, holding everything DIAS requires."),
     CheckInfo("D.02", "dias-mets.xml", DIAS, "dias-mets.xml is well-formed and valid against DIAS_METS.xsd."),
@@ -94,6 +110,6 @@ PROCESS_IDS: dict[str, str] = {c.name: c.id for c in _CHECKS if c.id.startswith(
 
 
 def order_key(check_id: str) -> tuple[int, int]:
-    """Sort A.nn, AH.nn, then U.nn, each by number."""
+    """Sort A.nn, AH.nn, U.nn, S.nn, then D.nn, each by number."""
     prefix, _, number = check_id.partition(".")
-    return ({"A": 0, "AH": 1, "U": 2}.get(prefix, 3), int(number) if number.isdigit() else 0)
+    return ({"A": 0, "AH": 1, "U": 2, "S": 3}.get(prefix, 4), int(number) if number.isdigit() else 0)

@@ -29,7 +29,7 @@ _errors = report_errors("no report was written")
 @_errors
 def validate(path: Path, json_path: Path | None, html_path: Path | None, examples: int, memory_keys: int,
              tmpdir: Path | None, quiet: bool) -> None:
-    """Validate an extract as Arkade 5 tests it, plus uttrekk's own checks.
+    """Validate an extract as Arkade 5 tests it, plus uttrekk's own checks; or a SIARD file.
 
     PATH is an extract folder (with content/addml.xml), a content folder, or a DIAS {uuid}.tar
     (read in place; a gzip, bzip2 or xz tar is read as a stream, with a warning). Older layouts
@@ -41,7 +41,11 @@ def validate(path: Path, json_path: Path | None, html_path: Path | None, example
     an XML-format extract are checked against their schemas, types, keys and codes (U.08-U.11),
     and a tar is also checked as a DIAS package: layout, dias-mets.xml and PREMIS against the DIAS
     schemas, every listed size and checksum, and the info file {uuid}.xml beside it (D.01-D.06).
-    Exit code 0: no errors; 1: errors found; 2: the input cannot be read.
+
+    PATH may also be a SIARD file (.siard, SIARD 1.0-2.2, recognised by content): metadata.xml
+    against the SIARD metadata schema, each table file against its own XSD, row counts, LOB files
+    (in the archive or outside it) with their lengths and digests, primary, candidate and foreign
+    keys in the data (S.01-S.07). Exit code 0: no errors; 1: errors found; 2: the input cannot be read.
     """
     from .report import format_summary, write_html, write_json
     from .run import validate_path

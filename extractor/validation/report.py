@@ -38,7 +38,9 @@ def _line(c: CheckResult) -> str:
 
 
 def _version(report: Report) -> str:
-    """'ADDML 8.3', or 'ADDMML 7.3' for the older format."""
+    """'ADDML 8.3', or 'ADDMML 7.3' for the older format; nothing for a SIARD file."""
+    if report.kind.startswith("SIARD"):
+        return ""
     version = report.addml_version or "?"
     return version if version.startswith("ADDMML") else f"ADDML {version}"
 
@@ -46,7 +48,8 @@ def _version(report: Report) -> str:
 def format_summary(report: Report, examples: int = 3) -> str:
     """A few lines per check: status, counts, the first examples of what went wrong."""
     records = sum(f.records for f in report.files)
-    lines = [f"uttrekk validate: {report.path} ({report.kind}, {_version(report)}, "
+    version = f"{_version(report)}, " if _version(report) else ""
+    lines = [f"uttrekk validate: {report.path} ({report.kind}, {version}"
              f"{len(report.files)} file(s), {records:,} record(s), {report.seconds:.1f} s)"]
     for c in report.checks:
         lines.append(_line(c))
@@ -104,7 +107,8 @@ def render_html(report: Report) -> str:
     parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>uttrekk validate: {_e(report.path)}"
              f"</title><style>{_CSS}</style></head><body>",
              f"<h1>uttrekk validate: {_e(report.path)}</h1>",
-             f"<p>Input: {_e(report.kind)}; {_e(_version(report))}; {len(report.files)} file(s); "
+             f"<p>Input: {_e(report.kind)}; " + (f"{_e(_version(report))}; " if _version(report) else "")
+             + f"{len(report.files)} file(s); "
              f"{report.seconds:.1f} s. Result: <span class='{'error' if report.errors else 'ok'}'>{status}</span>: "
              f"{report.errors} error(s), {report.warnings} warning(s). Exit code {report.exit_code}.</p>"]
     parts += [f"<p class='info'>{_e(n)}</p>" for n in report.notes]

@@ -301,14 +301,20 @@ def _layout(source: Source, findings: Findings) -> None:
 
 def validate_path(path: str | Path, *, examples: int = 25, memory_keys: int = DEFAULT_MEMORY_KEYS,
                   tmpdir: str | None = None) -> Report:
-    """Validate the extract at ``path`` (folder, content folder or DIAS .tar) and return the report.
+    """Validate the extract at ``path`` (folder, content folder or DIAS .tar) or the SIARD file at
+    ``path`` (``siard.py``) and return the report.
 
     Raises ``UnreadableInputError`` (exit code 2) when the input cannot be read safely.
     """
+    from .siard import is_siard, validate_siard
+
     started = time.monotonic()
     with KeyStore(memory_keys, tmpdir) as keys:
         try:
-            report = _validate(path, keys, examples)
+            if Path(path).is_file() and is_siard(Path(path)):
+                report = validate_siard(Path(path), keys, examples)
+            else:
+                report = _validate(path, keys, examples)
         except sqlite3.OperationalError as exc:  # only the temporary databases are SQLite
             raise OutputError(f"{keys.folder}: the temporary database of the validation cannot be written "
                               f"({exc}); give --tmpdir a folder on a disk with room; no report was written") from None
