@@ -393,9 +393,9 @@ XSD_KINDS = {"integer": "integer", "int": "integer", "long": "integer", "short":
              "dateTime": "timestamp", "time": "time", "boolean": "boolean"}
 
 
-def xsd_column_type(xsd_type: str | None, fraction_limit: int | None) -> ColumnType:
-    """The kind and converter for a field of an XML extract, by its XML Schema built-in type."""
-    kind = XSD_KINDS.get((xsd_type or "").split(":")[-1], "text")
+def xsd_column_type(xsd_type: str | None, fraction_limit: int | None, kind: str | None = None) -> ColumnType:
+    """The kind and converter for a field of an XML extract, by its XML Schema built-in type (or ``kind``)."""
+    kind = kind or XSD_KINDS.get((xsd_type or "").split(":")[-1], "text")
     if kind == "integer":
         return ColumnType(kind, integer_converter(None))
     if kind == "decimal":
@@ -413,6 +413,8 @@ def xsd_column_type(xsd_type: str | None, fraction_limit: int | None) -> ColumnT
         return ColumnType(kind, _xsd_temporal("date", fraction_limit))
     if kind == "timestamp":
         return ColumnType(kind, _xsd_temporal("timestamp", fraction_limit))
+    if kind == "timestamptz":
+        return ColumnType(kind, _xsd_temporal("timestamptz", fraction_limit))
     if kind == "time":
         return ColumnType(kind, _xsd_temporal("time", fraction_limit))
     return ColumnType("text", _text)
@@ -425,11 +427,12 @@ _XSD_TIME = re.compile(r"([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]+))?(Z|[+-][
 def _xsd_temporal(kind: str, fraction_limit: int | None) -> Converter:
     def convert(value: str) -> str:
         v = value.strip()
-        date_part, _, time_part = v.partition("T") if kind == "timestamp" else (v, "", v)
+        stamp = kind in ("timestamp", "timestamptz")
+        date_part, _, time_part = v.partition("T") if stamp else (v, "", v)
         out = ""
-        if kind in ("date", "timestamp"):
+        if kind == "date" or stamp:
             m = _XSD_DATE.fullmatch(date_part)
-            if m is None or (kind == "timestamp" and m.group(4)):
+            if m is None or (stamp and m.group(4)):
                 raise Unconvertible(f"not an xs:{'date' if kind == 'date' else 'dateTime'}")
             try:
                 out = dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3))).isoformat()
@@ -443,10 +446,13 @@ def _xsd_temporal(kind: str, fraction_limit: int | None) -> Converter:
         t = _XSD_TIME.fullmatch(time_part)
         if t is None:
             raise Unconvertible("not an xs:dateTime" if kind == "timestamp" else "not an xs:time")
-        if t.group(5):
+        if t.group(5) and kind != "timestamptz":
             raise Unconvertible("a time zone offset; the column holds times without one")
+        if not t.group(5) and kind == "timestamptz":
+            raise Unconvertible("no time zone offset; the column's other values have one")
         hour, minute, second = int(t.group(1)), int(t.group(2)), int(t.group(3))
         if hour > 23 or minute > 59 or second > 59:
             raise Unconvertible("time of day out of range")
-        return out + f"{hour:02d}:{minute:02d}:{second:02d}" + _fraction(t.group(4), fraction_limit)
+        zone = _zone(t.group(5)) if kind == "timestamptz" else ""
+        return out + f"{hour:02d}:{minute:02d}:{second:02d}" + _fraction(t.group(4), fraction_limit) + zone
     return convert

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from ..validation.addml_model import kid, kids, local
+from ..validation.addml_model import kid, kids, local, text
 
 
 @dataclass
@@ -40,6 +40,8 @@ class Descriptions:
     definitions: dict[str, DefinitionText] = field(default_factory=dict)
     flat_files: dict[str, str] = field(default_factory=dict)
     data_objects: dict[str, str] = field(default_factory=dict)
+    object_codes: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
+    """(dataObject, column) -> code value -> its ``explan`` property."""
 
     def field(self, definition: str, record: str, name: str) -> FieldText:
         d = self.definitions.get(definition)
@@ -78,6 +80,14 @@ def read_descriptions(root: etree._Element) -> Descriptions:
                     r.fields.setdefault(fd.get("name", ""), FieldText(_description(fd), codes))
         elif name == "flatFile" and _description(el):
             out.flat_files[el.get("name", "")] = _description(el) or ""
-        elif name == "dataObject" and _description(el):
-            out.data_objects[el.get("name", "")] = _description(el) or ""
+        elif name == "dataObject":
+            if _description(el):
+                out.data_objects[el.get("name", "")] = _description(el) or ""
+            for prop in kids(kid(el, "properties"), "property"):
+                if prop.get("name") == "codes":
+                    column = (text(prop, "value") or "").strip()
+                    out.object_codes[(el.get("name", ""), column)] = {
+                        text(code, "value") or "": text(explan, "value") or ""
+                        for code in kids(kid(prop, "properties"), "property") if code.get("name") == "code"
+                        for explan in kids(kid(code, "properties"), "property") if explan.get("name") == "explan"}
     return out

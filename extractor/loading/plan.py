@@ -290,7 +290,8 @@ def plan_xml(objects: list[tuple[DataObject, TableSchema | None]], texts: Descri
                   obj.declared_records, obj=obj, layout=layout)
         for c in t.columns:
             if c.field in obj.codes:
-                c.codes = [(v, None) for v in sorted(obj.codes[c.field])]
+                explained = texts.object_codes.get((obj.name, c.field), {})
+                c.codes = [(v, explained.get(v)) for v in sorted(obj.codes[c.field])]
         t.pk = _xml_names(t, obj.primary_key) or []
         t.alternates = [n for k in obj.alternate_keys if (n := _xml_names(t, k))]
         by_name[obj.name.lower()] = t

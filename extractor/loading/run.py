@@ -10,6 +10,7 @@ written in batches; memory holds one batch per table of the file being read.
 from __future__ import annotations
 
 import os
+import re
 import tarfile
 from collections.abc import Callable
 from pathlib import Path
@@ -23,7 +24,7 @@ from ..validation.safety import parse_xml
 from ..validation.source import ADDML, Source, open_source
 from ..validation.xml_describe import read_data_objects
 from ..validation.xml_schema import SchemaRefused, TableSchema, load_table_schema
-from .convert import Unconvertible
+from .convert import Unconvertible, xsd_column_type
 from .describe import Descriptions, read_descriptions
 from .keys import settle_keys
 from .plan import Plan, Table, plan_flat_files, plan_xml
@@ -169,7 +170,46 @@ def _plan(doc, texts: Descriptions, source: Source, target: Target) -> Plan:  # 
                 except SchemaRefused:
                     layout = None
         tables.append((obj, layout))
-    return plan_xml(tables, texts, target.fraction_limit)
+    plan = plan_xml(tables, texts, target.fraction_limit)
+    for t in plan.tables:
+        _zones(t, source, target, plan)
+    return plan
+
+
+_OFFSET = re.compile(r"(Z|[+-][0-9]{2}:[0-9]{2})\s*$")
+
+
+def _zones(t: Table, source: Source, target: Target, plan: Plan) -> None:
+    """xs:dateTime says nothing of time zones: one streamed pass over the file looks at the values.
+
+    Every value with an offset: TIMESTAMPTZ; none: TIMESTAMP; both kinds: text (a note says why).
+    """
+    stamps = [c for c in t.columns if c.kind == "timestamp"]
+    if not stamps or t.path is None:
+        return
+    entry = source.entry(t.path)
+    if entry is None or not entry.regular:
+        return
+    seen = {c.index: set() for c in stamps}  # type: dict[int, set[bool]]
+    try:
+        with source.open(t.path) as stream:
+            for item in xml_rows(stream, t):
+                if isinstance(item, XmlProblem):
+                    break
+                values, present, _ = item
+                for i, found in seen.items():
+                    if present[i] and len(found) < 2:
+                        found.add(_OFFSET.search(values[i]) is not None)
+    except (OSError, EOFError, tarfile.TarError) as exc:
+        raise _read_error(source, t.path, exc) from None
+    for c in stamps:
+        found = seen[c.index]
+        if found == {True}:
+            c.ctype = xsd_column_type(None, target.fraction_limit, "timestamptz")
+        elif found == {True, False}:
+            c.ctype = xsd_column_type(None, target.fraction_limit, "text")
+            plan.notes.append(f"{t.name}.{c.name}: loaded as text, some of its timestamps have a time zone offset "
+                              "and some do not")
 
 
 def _create(plan: Plan, target: Target) -> None:
