@@ -474,17 +474,24 @@ def _tar(path: Path, members: dict[str, bytes]) -> Path:
 
 
 def test_another_tools_delimited_extract_in_a_tar(tmp_path: Path) -> None:
-    data = "nr|født|saldo|aktiv|notat\n1|05.01.1950|1 234,50|Ja|-\n2|29.02.1951|0,10|Nei|\n3||-7|Kanskje|tekst\n"
+    data = ("nr|født|saldo|aktiv|notat\n1|05.01.1950|1 234,50|Ja|-\n2|29.02.1951|0,10|Nei|\n3||-7|Kanskje|tekst\n"
+            "3|01.01.2000|5|Ja|igjen\n")
     tar = _tar(tmp_path / "pakke.tar", {"pakke/content/addml.xml": OTHER_ADDML.encode(),
                                         "pakke/content/kunde.csv": data.encode()})
     target = tmp_path / "kunde.sqlite"
     result = load(tar, str(target))
     assert result.exit_code == 0, result.output
     con = sqlite3.connect(target)
-    assert con.execute("SELECT nr, \"født\", saldo, aktiv, notat FROM kunde ORDER BY nr").fetchall() == [
-        (1, "1950-01-05", "1234.50", 1, None), (2, None, "0.10", 0, None), (3, None, "-7", None, "tekst")]
+    assert con.execute("SELECT nr, \"født\", saldo, aktiv, notat FROM kunde ORDER BY nr, notat").fetchall() == [
+        (1, "1950-01-05", "1234.50", 1, None), (2, None, "0.10", 0, None), (3, "2000-01-01", "5", 1, "igjen"),
+        (3, None, "-7", None, "tekst")]
     bad = con.execute("SELECT post, felt, verdi FROM uttrekk_avvik ORDER BY post").fetchall()
     assert bad == [(2, "født", "29.02.1951"), (3, "aktiv", "Kanskje")]
+    # The key the data break is reported and not declared; every row is loaded all the same.
+    assert con.execute("SELECT erklaert, hvorfor FROM uttrekk_nokler WHERE type = 'primary'").fetchone() == (
+        0, "1 value(s) occur more than once ([3] x 2)")
+    assert "PRIMARY KEY" not in con.execute("SELECT sql FROM sqlite_master WHERE name = 'kunde'").fetchone()[0]
+    assert "primary key kunde_pkey (nr) NOT declared: 1 value(s) occur more than once" in result.output
     con.close()
 
 

@@ -83,9 +83,9 @@ def settle_keys(plan: Plan, target: Target, report: LoadReport) -> list[tuple[ob
             dups, shown = _duplicates(target, t, t.pk)
             name = names(f"{t.name}_pkey")
             if nulls or dups:
-                why = ", ".join(x for x in (f"{nulls:,} row(s) with NULL in it" if nulls else "",
-                                            f"{dups:,} value(s) occur more than once ({shown})" if dups else "") if x)
-                decide(t.name, name, "primary", t.pk, False, why)
+                broken = ", ".join(x for x in (f"{nulls:,} row(s) with NULL in it" if nulls else "",
+                                               f"{dups:,} value(s) occur more than once ({shown})" if dups else "") if x)
+                decide(t.name, name, "primary", t.pk, False, broken)
             else:
                 d.constraints.append(Constraint("primary", name, t.pk))
                 d.keys.append(t.pk)
@@ -102,6 +102,7 @@ def settle_keys(plan: Plan, target: Target, report: LoadReport) -> list[tuple[ob
     for ct in plan.code_tables:
         cd = code_decisions[ct.name] = Decisions()
         cd.constraints.append(Constraint("primary", names(f"{ct.name}_pkey"), ["kode"]))
+    why: str | None
     for t in plan.tables:
         d = decisions[id(t)]
         for fk in t.fks:

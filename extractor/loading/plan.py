@@ -298,14 +298,14 @@ def plan_xml(objects: list[tuple[DataObject, TableSchema | None]], texts: Descri
         plan.tables.append(t)
     for t in plan.tables:
         assert t.obj is not None
-        for spec in t.obj.foreign_keys:
-            target = by_name.get(spec.table.lower())
-            cols = _xml_names(t, spec.columns)
-            refs = _xml_names(target, spec.ref_columns) if target is not None else None
-            if target is None or cols is None or refs is None:
-                plan.notes.append(f"{t.name}: foreign key {spec.text} does not name loaded columns; not declared")
+        for fk_spec in t.obj.foreign_keys:
+            target = by_name.get(fk_spec.table.lower())
+            fk_cols = _xml_names(t, fk_spec.columns)
+            refs = _xml_names(target, fk_spec.ref_columns) if target is not None else None
+            if target is None or fk_cols is None or refs is None:
+                plan.notes.append(f"{t.name}: foreign key {fk_spec.text} does not name loaded columns; not declared")
                 continue
-            t.fks.append(ForeignKey(spec.text, cols, target, refs))
+            t.fks.append(ForeignKey(fk_spec.text, fk_cols, target, refs))
     _files(plan)
     _code_tables(plan, namer)
     return plan

@@ -246,10 +246,10 @@ def _load_flat(plan: Plan, doc, source: Source, target: Target, batches: _Batche
                 for item in reader:
                     if isinstance(item, BadRecord):
                         rdef = next((r for r in fdef.records if r.name == item.rdef), None)
-                        t = by_record.get(id(rdef)) if rdef is not None else None
-                        if t is not None:
+                        owner = by_record.get(id(rdef)) if rdef is not None else None
+                        if owner is not None:
                             results[id(rdef)].records += 1
-                        report.add(Line(t.name if t else flat.path, item.number, None, None, item.text,
+                        report.add(Line(owner.name if owner else flat.path, item.number, None, None, item.text,
                                         f"a record that cannot be cut into its fields: {item.message}; not loaded "
                                         "(the value shown is its first 40 characters)"))
                         continue
