@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .plan import Namer, Plan, Table
-from .report import LoadReport
+from .report import Line, LoadReport
 from .target import Constraint, Target, quote
 
 EXAMPLES = 3
@@ -64,6 +64,8 @@ def settle_keys(plan: Plan, target: Target, report: LoadReport) -> list[tuple[ob
     def decide(t: str, name: str, kind: str, cols: list[str], ok: bool, why: str, ref: str | None = None,
                ref_cols: list[str] | None = None) -> None:
         rows.append((t, name, kind, ", ".join(cols), ref, ", ".join(ref_cols) if ref_cols else None, ok, why))
+        if not ok:
+            report.add(Line(t, None, None, ", ".join(cols), None, f"{kind} key {name} not declared: {why}"))
         report.keys.append(f"{t}: {kind} key {name} ({', '.join(cols)})"
                            + (f" -> {ref} ({', '.join(ref_cols or [])})" if ref else "")
                            + (" declared" if ok else f" NOT declared: {why}"))
@@ -74,7 +76,7 @@ def settle_keys(plan: Plan, target: Target, report: LoadReport) -> list[tuple[ob
             if c.not_null and c.name not in t.pk:
                 nulls = _nulls(target, t, [c.name])
                 if nulls:
-                    report.notes.append(f"{t.name}.{c.name}: addml.xml says notNull, {nulls:,} row(s) are NULL; "
+                    report.note(f"{t.name}.{c.name}: addml.xml says notNull, {nulls:,} row(s) are NULL; "
                                         "NOT NULL is not declared")
                 else:
                     d.not_null.append(c.name)

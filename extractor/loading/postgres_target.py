@@ -36,6 +36,7 @@ class PostgresTarget(Target):
         import psycopg
 
         scheme, rest = url.split("://", 1) if "://" in url else (url, "")
+        self.errors = (psycopg.Error,)
         self.url = "postgresql://" + rest
         self.label = _hide(self.url)
         self._password = urlsplit(self.url).password
@@ -47,13 +48,15 @@ class PostgresTarget(Target):
                 self._create_database(dbname)
                 self.conn = self._connect()
             else:
-                raise OutputError(f"{self.label}: cannot connect ({self._clean(exc)})") from None
+                raise OutputError(f"{self.label}: cannot connect ({self.clean(exc)})") from None
         self._refuse_used()
         self.cur = self.conn.cursor()
 
-    def _clean(self, exc: BaseException) -> str:
-        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return text.replace(self._password, "***") if self._password else text
+    def clean(self, exc: BaseException) -> str:
+        text = super().clean(exc)
+        for secret in {self._password, unquote(self._password or "")} - {None, ""}:
+            text = text.replace(secret, "***")  # type: ignore[arg-type]
+        return text
 
     def _connect(self):  # type: ignore[no-untyped-def]
         import psycopg
@@ -67,7 +70,7 @@ class PostgresTarget(Target):
                 conn.execute(f"CREATE DATABASE {quote(name)} ENCODING 'UTF8' TEMPLATE template0")  # type: ignore[arg-type]
         except psycopg.Error as exc:
             raise OutputError(f"{self.label}: the database does not exist and cannot be created "
-                              f"({self._clean(exc)}); create it empty first") from None
+                              f"({self.clean(exc)}); create it empty first") from None
 
     def _refuse_used(self) -> None:
         rows = self.conn.execute(

@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 EXAMPLES = 3
+NOTES_SHOWN = 20
+MAX_TALLIES = 10_000
+"""Distinct (table, field, kind) counted apart for the summary; beyond, they are counted as one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,10 +70,18 @@ class LoadReport:
                                   escape(line.key), escape(line.column), escape(line.value), escape(line.what)]) + "\n")
         self.sink(line)
         kind = line.what.split(";", 1)[0]
-        tally = self.tallies.setdefault((line.table, line.column, kind), Tally())
+        key = (line.table, line.column, kind)
+        if key not in self.tallies and len(self.tallies) >= MAX_TALLIES:
+            key = ("…", None, "other problems")
+        tally = self.tallies.setdefault(key, Tally())
         tally.count += 1
         if len(tally.examples) < EXAMPLES:
             tally.examples.append(line)
+
+    def note(self, text: str) -> None:
+        """Something the load did otherwise than the extract says, not about one value (a renamed table)."""
+        self.notes.append(text)
+        self.out.write("\t".join(["", "", "", "", "", escape("note: " + text)]) + "\n")
 
     def summary(self, target: str, report_path: str) -> str:
         rows = sum(t.loaded for t in self.tables.values())
@@ -86,7 +97,9 @@ class LoadReport:
             out += [f"  {k}" for k in self.keys]
         if self.notes:
             out.append("Notes:")
-            out += [f"  {n}" for n in self.notes]
+            out += [f"  {n}" for n in self.notes[:NOTES_SHOWN]]
+            if len(self.notes) > NOTES_SHOWN:
+                out.append(f"  … and {len(self.notes) - NOTES_SHOWN:,} more in {report_path}")
         if self.tallies:
             out.append(f"Not loaded as the extract says ({self.lines:,} line(s) in {report_path} and in the table "
                        "uttrekk_avvik):")

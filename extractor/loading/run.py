@@ -17,15 +17,14 @@ from pathlib import Path
 
 from ..errors import OutputError, UnreadableInputError
 from ..validation.addml_model import kid
-from ..validation.addml_read import read_addml
 from ..validation.flatfile_read import BadRecord, FlatFileReader
 from ..validation.keystore import DEFAULT_MEMORY_KEYS, KeyStore
-from ..validation.safety import parse_xml
-from ..validation.source import ADDML, Source, open_source
+from ..validation.source import Source, open_source
 from ..validation.xml_describe import read_data_objects
 from ..validation.xml_schema import SchemaRefused, TableSchema, load_table_schema
 from .convert import Unconvertible, xsd_column_type
 from .describe import Descriptions, read_descriptions
+from .description import read_description
 from .keys import settle_keys
 from .plan import Plan, Table, plan_flat_files, plan_xml
 from .report import Line, LoadReport, TableResult
@@ -105,9 +104,8 @@ def load_path(path: str | Path, into: str, report_path: Path | None = None, tmpd
     """Load the extract at ``path`` into ``into``; return the summary (the report is written to ``report_path``)."""
     report_path = report_path or default_report_path(into)
     with KeyStore(DEFAULT_MEMORY_KEYS, tmpdir) as keys, open_source(path, keys) as source:
-        tree, xml_notes = parse_xml(source.read_small(ADDML), "content/addml.xml")
-        doc = read_addml(tree.getroot())
-        texts = read_descriptions(tree.getroot())
+        doc, root, xml_notes = read_description(source)
+        texts = read_descriptions(root)
         target = open_target(into)
         partial = report_path.with_name(report_path.name + ".partial")
         try:
@@ -122,8 +120,9 @@ def load_path(path: str | Path, into: str, report_path: Path | None = None, tmpd
             with out:
                 batches = _Batches(target)
                 report = LoadReport(out, batches.line)
-                report.notes += xml_notes + [f"addml.xml: {p.message}" for p in doc.problems if p.severity == "error"]
-                report.notes += plan.notes + source.notes
+                for note in [*xml_notes, *(f"addml.xml: {p.message}" for p in doc.problems if p.severity == "error"),
+                             *plan.notes, *source.notes]:
+                    report.note(note)
                 _create(plan, target)
                 for t in plan.tables:
                     report.tables[t.name] = TableResult(t.name, t.origin, declared=t.declared_records)
@@ -140,12 +139,15 @@ def load_path(path: str | Path, into: str, report_path: Path | None = None, tmpd
                 batches.flush()
                 summary = report.summary(target.label, str(report_path))
             target.finish()
-        except BaseException:
+        except BaseException as exc:
             partial.unlink(missing_ok=True)
             try:
                 target.abort()
             except Exception:  # noqa: BLE001 - the first error is the one to show
                 pass
+            if isinstance(exc, target.errors):
+                raise OutputError(f"{target.label}: writing failed ({target.clean(exc)}); nothing was loaded, the "
+                                  "target is left as it was") from None
             raise
     os.replace(partial, report_path)
     return summary
@@ -264,7 +266,7 @@ def _load_flat(plan: Plan, doc, source: Source, target: Target, batches: _Batche
         if len(tables) > 1 and flat.declared_records is not None:
             total = sum(r.records for r in results.values())
             if total != flat.declared_records:
-                report.notes.append(f"{flat.path}: addml.xml declares {flat.declared_records:,} records, the file "
+                report.note(f"{flat.path}: addml.xml declares {flat.declared_records:,} records, the file "
                                     f"has {total:,}")
 
 

@@ -28,6 +28,7 @@ class SqliteTarget(Target):
              "timestamptz": "TIMESTAMPTZ", "time": "TIME", "boolean": "BOOLEAN", "blob": "BLOB"}
     fraction_limit = None
     nul_in_text = True
+    errors = (sqlite3.Error, OSError)
 
     def __init__(self, path: str) -> None:
         self.path = Path(path)
@@ -57,7 +58,7 @@ class SqliteTarget(Target):
         if p.stat().st_size == 0:
             return
         try:
-            conn = sqlite3.connect(f"file:{p}?mode=ro", uri=True)
+            conn = sqlite3.connect(p.resolve().as_uri() + "?mode=ro", uri=True)
             try:
                 names = [r[0] for r in conn.execute(
                     "SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' LIMIT 5")]

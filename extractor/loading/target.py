@@ -32,9 +32,16 @@ class Target:
     """The operations a load needs; SQL text is shared, types and writing differ."""
 
     label = ""
+    errors: tuple[type[BaseException], ...] = ()
+    """The driver's errors: a failure while writing becomes one ``OutputError``."""
     fraction_limit: int | None = None
     nul_in_text = True
     TYPES: dict[str, str] = {}
+
+    def clean(self, exc: BaseException) -> str:
+        """The error's first line, without a password."""
+        text = str(exc).strip()
+        return text.splitlines()[0] if text else type(exc).__name__
 
     def sql_type(self, kind: str) -> str:
         return self.TYPES[kind]
