@@ -274,6 +274,13 @@ def date_converter(fmt: str, fraction_limit: int | None) -> tuple[str, Converter
     iso = _ISO.get(fmt)
     if iso is not None:
         return iso, _iso_converter(iso, fraction_limit)
+    fast = _FAST.get(fmt)
+    if fast is not None:
+        return fast[0], _fast_converter(fast[0], fast[1], _pattern_converter(fmt, fraction_limit)[1], fraction_limit)
+    return _pattern_converter(fmt, fraction_limit)
+
+
+def _pattern_converter(fmt: str, fraction_limit: int | None) -> tuple[str, Converter]:
     pat = compile_pattern(fmt)
     if not pat.has_date:
         raise UnsupportedPattern(f"the date pattern {fmt!r} has no date")
@@ -300,6 +307,39 @@ def date_converter(fmt: str, fraction_limit: int | None) -> tuple[str, Converter
             return out
         return out + " " + _clock(g, fraction_limit) + _zone(g.get("z"))
     return kind, convert
+
+
+_FAST = {
+    "yyyy-MM-dd": ("date", re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")),
+    "yyyy-MM-ddTHH:mm:ss": ("timestamp", re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}")),
+    "yyyy-MM-ddTHH:mm:ss.FFFFFFF": ("timestamp", re.compile(
+        r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.([0-9]{1,7}))?")),
+    "yyyy-MM-ddTHH:mm:sszzz": ("timestamptz", re.compile(
+        r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[+-][0-9]{2}:[0-9]{2}")),
+    "yyyy-MM-ddTHH:mm:ss.FFFFFFFzzz": ("timestamptz", re.compile(
+        r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.([0-9]{1,7}))?[+-][0-9]{2}:[0-9]{2}")),
+}
+"""uttrekk's own date formats: the value is already ISO 8601, checked by shape here and by range in C."""
+
+
+def _fast_converter(kind: str, shape: re.Pattern[str], slow: Converter, fraction_limit: int | None) -> Converter:
+    check = dt.date.fromisoformat if kind == "date" else dt.datetime.fromisoformat
+
+    def convert(value: str) -> object:
+        m = shape.fullmatch(value)
+        if m is None:
+            return slow(value)  # the exact .NET reading says what is wrong
+        try:
+            check(value)
+        except ValueError:
+            return slow(value)
+        if kind == "date":
+            return value
+        fraction = m.group(1) if m.groups() else None
+        if fraction and fraction_limit is not None and len(fraction) > fraction_limit:
+            return slow(value)
+        return value.replace("T", " ", 1)
+    return convert
 
 
 def _clock(g: dict[str, str | None], fraction_limit: int | None) -> str:

@@ -49,6 +49,13 @@ class RowMaker:
         self.limits = limits
         self.key_index = [c.index for c in (table.column(n) for n in table.pk) if c is not None and c.index >= 0]
         self.decoder = table.codec or "utf-8"
+        self.specs = [(k, c, c.index, c.kind == "text", c.convert, c.null_values) for k, c in enumerate(table.columns)
+                      if c.index >= 0]
+        self.extras = [(k, c) for k, c in enumerate(table.columns) if c.file_bytes_of is not None
+                       or c.long_text_in is not None]
+        self.checked_text = not limits.nul_in_text or codecs.lookup(self.decoder).name != "iso8859-1" \
+            if _known(self.decoder) else True
+        """Text may hold what the target cannot take (a NUL for PostgreSQL, undecodable bytes outside ISO 8859-1)."""
 
     def _key(self, values: list[str]) -> str | None:
         if not self.key_index:
@@ -59,31 +66,32 @@ class RowMaker:
         self.report(Line(self.t.name, number, self._key(values), column.name if column else None, value, what))
 
     def row(self, values: list[str], quoted: list[bool] | None, number: int) -> tuple[object, ...]:
-        out: list[object] = []
+        out: list[object] = [None] * len(self.t.columns)
+        fixed = self.t.fixed
         texts: dict[int, str | None] = {}
-        for c in self.t.columns:
-            if c.index < 0:
-                out.append(None)
-                continue
-            raw = values[c.index]
-            v = self._null_or_text(c, raw, quoted[c.index] if quoted is not None else False, values)
-            texts[c.index] = v
+        for k, c, i, is_text, convert, nulls in self.specs:
+            raw = values[i]
+            if fixed:
+                v = self._null_or_text(c, raw, False, values)
+            elif raw == "" or (nulls and raw in nulls):
+                v = raw if quoted is not None and quoted[i] else None
+            else:
+                v = raw
+            if self.extras:
+                texts[i] = v
             if v is None:
-                out.append(None)
                 continue
-            if c.kind == "text":
-                out.append(self._text(c, v, number, values))
+            if is_text:
+                out[k] = self._text(c, v, number, values) if self.checked_text else v
                 continue
             if v == "":
                 self._bad(number, values, c, raw, f"empty text in a {c.kind} field; loaded as NULL")
-                out.append(None)
                 continue
             try:
-                out.append(c.convert(v))
+                out[k] = convert(v)
             except Unconvertible as exc:
                 self._bad(number, values, c, raw, f"not a {c.kind}: {exc}; loaded as NULL")
-                out.append(None)
-        for k, c in enumerate(self.t.columns):
+        for k, c in self.extras:
             if c.file_bytes_of is not None:
                 path = texts.get(c.file_bytes_of)
                 out[k] = self._file(c, path, number, values) if path else None

@@ -44,14 +44,18 @@ class _Batches:
         self.rows: dict[str, list[tuple[object, ...]]] = {}
         self.bytes: dict[str, int] = {}
         self.columns: dict[str, list[str]] = {}
+        self.blobs: dict[str, list[int]] = {}
         self.lines: list[tuple[object, ...]] = []
 
     def add(self, t: Table, row: tuple[object, ...]) -> None:
         rows = self.rows.setdefault(t.name, [])
         rows.append(row)
-        self.columns[t.name] = [c.name for c in t.columns]
-        size = sum(len(v) for v in row if isinstance(v, bytes))
-        if size:
+        if t.name not in self.columns:
+            self.columns[t.name] = [c.name for c in t.columns]
+            self.blobs[t.name] = [k for k, c in enumerate(t.columns) if c.kind == "blob" or c.long_text_in is not None]
+        blobs = self.blobs[t.name]
+        if blobs:
+            size = sum(len(v) for k in blobs if isinstance(v := row[k], (bytes, str)))
             self.bytes[t.name] = self.bytes.get(t.name, 0) + size
         if len(rows) >= BATCH_ROWS or self.bytes.get(t.name, 0) >= BATCH_BYTES:
             self.flush_table(t.name)
