@@ -564,3 +564,32 @@ def test_addml_with_a_dtd_is_refused(tmp_path: Path) -> None:
 
 def test_into_an_unsupported_url_is_one_clear_error(example_extracts: dict[str, Path]) -> None:
     fails(load(example_extracts["delimited"], "mysql://root@127.0.0.1/x"), "SQLite", "PostgreSQL")
+
+
+def test_xml_table_file_with_a_dtd_is_not_read(example_extracts: dict[str, Path], tmp_path: Path) -> None:
+    import shutil
+
+    extract = tmp_path / "x"
+    shutil.copytree(example_extracts["xml"], extract)
+    sak = extract / "content" / "STATUSKODE.xml"
+    body = sak.read_bytes().split(b"?>", 1)[1]
+    sak.write_bytes(b'<?xml version="1.0" encoding="UTF-8"?><!DOCTYPE STATUSKODE [<!ENTITY x SYSTEM '
+                    b'"file:///etc/passwd">]>' + body)
+    target = tmp_path / "kopi.sqlite"
+    result = load(extract, str(target))
+    assert result.exit_code == 0, result.output
+    con = sqlite3.connect(target)
+    assert con.execute('SELECT COUNT(*) FROM "STATUSKODE"').fetchone() == (0,)
+    assert con.execute("SELECT hva FROM uttrekk_avvik WHERE tabell = 'STATUSKODE'").fetchone() == (
+        "the file has a document type declaration; refusing to read it",)
+    # The cases that refer to the unread code table keep their values; the key is not declared.
+    assert con.execute("SELECT erklaert FROM uttrekk_nokler WHERE navn = 'SAK_status_fkey'").fetchone() == (0,)
+    con.close()
+
+
+def test_content_folder_and_quiet(example_extracts: dict[str, Path], tmp_path: Path) -> None:
+    result = load(example_extracts["fixed"] / "content", str(tmp_path / "k.sqlite"), "-q",
+                  "--report", tmp_path / "r.tsv")
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().splitlines() == [f"Loaded 9 table(s), 509 row(s) into {tmp_path / 'k.sqlite'}."]
+    assert (tmp_path / "r.tsv").exists()
