@@ -593,3 +593,14 @@ def test_content_folder_and_quiet(example_extracts: dict[str, Path], tmp_path: P
     assert result.exit_code == 0, result.output
     assert result.output.strip().splitlines() == [f"Loaded 9 table(s), 509 row(s) into {tmp_path / 'k.sqlite'}."]
     assert (tmp_path / "r.tsv").exists()
+
+
+def test_nothing_is_written_inside_the_extract_and_no_report_replaced(example_extracts: dict[str, Path],
+                                                                      tmp_path: Path) -> None:
+    extract = example_extracts["delimited"]
+    fails(load(extract, str(extract / "content" / "kopi.sqlite")), "inside the extract", "only reads")
+    assert not (extract / "content" / "kopi.sqlite").exists()
+    report = tmp_path / "gammel.tsv"
+    report.write_text("en tidligere rapport")
+    fails(load(extract, str(tmp_path / "ny.sqlite"), "--report", report), "does not replace it")
+    assert report.read_text() == "en tidligere rapport" and not (tmp_path / "ny.sqlite").exists()

@@ -107,6 +107,7 @@ def load_path(path: str | Path, into: str, report_path: Path | None = None, tmpd
               echo: Callable[[str], None] | None = None) -> str:
     """Load the extract at ``path`` into ``into``; return the summary (the report is written to ``report_path``)."""
     report_path = report_path or default_report_path(into)
+    _refuse_writing_into(Path(path), into, report_path)
     with KeyStore(DEFAULT_MEMORY_KEYS, tmpdir) as keys, open_source(path, keys) as source:
         doc, root, xml_notes = read_description(source)
         texts = read_descriptions(root)
@@ -155,6 +156,21 @@ def load_path(path: str | Path, into: str, report_path: Path | None = None, tmpd
             raise
     os.replace(partial, report_path)
     return summary
+
+
+def _refuse_writing_into(extract: Path, into: str, report_path: Path) -> None:
+    """The extract is only read: nothing is written inside its folder, and an earlier report is not replaced."""
+    places = [report_path]
+    if not into.lower().startswith(("postgresql", "postgres:")):
+        places.append(Path(into.split(":///", 1)[1] if into.lower().startswith("sqlite:///") else into))
+    if extract.is_dir():
+        root = extract.resolve()
+        for place in places:
+            if place.resolve().is_relative_to(root):
+                raise OutputError(f"{place} is inside the extract {extract}, which load only reads; write elsewhere")
+    if report_path.exists() or report_path.is_symlink():
+        raise OutputError(f"{report_path} exists; uttrekk load does not replace it: give --report another file "
+                          "(nothing was loaded)")
 
 
 def _plan(doc, texts: Descriptions, source: Source, target: Target) -> Plan:  # type: ignore[no-untyped-def]
