@@ -21,7 +21,7 @@ _errors = report_errors("nothing was loaded (the target is left as it was)")
                    "default: beside the SQLite file, or DATABASE.load-report.tsv here).")
 @click.option("--tmpdir", type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the temporary list of a tar's members (default: the system's temporary folder).")
-@click.option("-q", "--quiet", is_flag=True, help="Print only the first line of the summary.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress lines; print only the first line of the summary.")
 @_errors
 def load(path: Path, into: str, report_path: Path | None, tmpdir: Path | None, quiet: bool) -> None:
     """Load an extract into SQLite or PostgreSQL as an access copy for browsing and search.
@@ -36,5 +36,6 @@ def load(path: Path, into: str, report_path: Path | None, tmpdir: Path | None, q
     """
     from .run import load_path
 
-    summary = load_path(path, into, report_path, str(tmpdir) if tmpdir else None)
+    summary = load_path(path, into, report_path, str(tmpdir) if tmpdir else None,
+                        None if quiet else lambda line: click.echo(line, err=True))
     click.echo(summary.splitlines()[0] if quiet else summary)

@@ -104,8 +104,11 @@ def default_report_path(into: str) -> Path:
 
 
 def load_path(path: str | Path, into: str, report_path: Path | None = None, tmpdir: str | None = None,
-              echo: Callable[[str], None] | None = None) -> str:
-    """Load the extract at ``path`` into ``into``; return the summary (the report is written to ``report_path``)."""
+              progress: Callable[[str], None] | None = None) -> str:
+    """Load the extract at ``path`` into ``into``; return the summary (the report is written to ``report_path``).
+
+    ``progress`` hears one line per file loaded and per step after the data."""
+    say = progress or (lambda _: None)
     report_path = report_path or default_report_path(into)
     _refuse_writing_into(Path(path), into, report_path)
     with KeyStore(DEFAULT_MEMORY_KEYS, tmpdir) as keys, open_source(path, keys) as source:
@@ -134,10 +137,12 @@ def load_path(path: str | Path, into: str, report_path: Path | None = None, tmpd
                 if plan.tables[0].obj is not None:
                     for t in plan.tables:
                         _load_xml(t, source, target, batches, report)
+                        say(f"{t.path}: {report.tables[t.name].loaded:,} row(s) into {t.name}")
                 else:
-                    _load_flat(plan, doc, source, target, batches, report)
+                    _load_flat(plan, doc, source, target, batches, report, say)
                 batches.flush()
                 _code_tables(plan, target)
+                say("verifying and declaring keys")
                 key_rows = settle_keys(plan, target, report)
                 target.insert("uttrekk_nokler", [n for n, _ in META["uttrekk_nokler"]], key_rows)
                 _describe(plan, target)
@@ -246,7 +251,7 @@ def _read_error(source: Source, path: str, exc: BaseException) -> UnreadableInpu
 
 
 def _load_flat(plan: Plan, doc, source: Source, target: Target, batches: _Batches,  # type: ignore[no-untyped-def]
-               report: LoadReport) -> None:
+               report: LoadReport, say: Callable[[str], None]) -> None:
     limits = Limits(target.nul_in_text)
     by_record = {id(t.rdef): t for t in plan.tables}
     for flat in doc.flat_files:
@@ -283,6 +288,7 @@ def _load_flat(plan: Plan, doc, source: Source, target: Target, batches: _Batche
                     report.add(Line(tables[0].name, None, None, None, bad.text, f"a header line: {bad.message}"))
         except (OSError, EOFError, tarfile.TarError) as exc:
             raise _read_error(source, flat.path, exc) from None
+        say(f"{flat.path}: " + ", ".join(f"{results[id(t.rdef)].loaded:,} row(s) into {t.name}" for t in tables))
         if len(tables) > 1 and flat.declared_records is not None:
             total = sum(r.records for r in results.values())
             if total != flat.declared_records:
