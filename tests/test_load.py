@@ -604,3 +604,20 @@ def test_nothing_is_written_inside_the_extract_and_no_report_replaced(example_ex
     report.write_text("en tidligere rapport")
     fails(load(extract, str(tmp_path / "ny.sqlite"), "--report", report), "does not replace it")
     assert report.read_text() == "en tidligere rapport" and not (tmp_path / "ny.sqlite").exists()
+
+
+def test_postgresql_write_failure_is_one_error_and_nothing_is_left(example_extracts: dict[str, Path],
+                                                                   tmp_path: Path) -> None:
+    import uuid
+
+    role = f"uttrekk_t_{uuid.uuid4().hex[:8]}"
+    with fresh_database("postgresql", "uttrekk_load") as url:
+        run_sql(url, [f"CREATE ROLE {role} LOGIN"])  # PostgreSQL 15: no CREATE on schema public for others
+        try:
+            target = url.set(username=role, password="hemmelig-passord").render_as_string(hide_password=False)
+            out = fails(load(example_extracts["delimited"], target, "--report", tmp_path / "r.tsv"),
+                        "writing failed", "permission denied", "the target is left as it was")
+            assert "hemmelig-passord" not in out
+            assert not (tmp_path / "r.tsv").exists() and not (tmp_path / "r.tsv.partial").exists()
+        finally:
+            run_sql(url, [f"DROP ROLE {role}"])

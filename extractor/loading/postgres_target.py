@@ -46,6 +46,7 @@ class PostgresTarget(Target):
             dbname = unquote(urlsplit(self.url).path.lstrip("/"))
             if dbname and "does not exist" in str(exc):
                 self._create_database(dbname)
+                self.left = f"nothing was loaded; the database {dbname} was created for the load and is left empty"
                 self.conn = self._connect()
             else:
                 raise OutputError(f"{self.label}: cannot connect ({self.clean(exc)})") from None

@@ -156,8 +156,7 @@ def load_path(path: str | Path, into: str, report_path: Path | None = None, tmpd
             except Exception:  # noqa: BLE001 - the first error is the one to show
                 pass
             if isinstance(exc, target.errors):
-                raise OutputError(f"{target.label}: writing failed ({target.clean(exc)}); nothing was loaded, the "
-                                  "target is left as it was") from None
+                raise OutputError(f"{target.label}: writing failed ({target.clean(exc)}); {target.left}") from None
             raise
     os.replace(partial, report_path)
     return summary

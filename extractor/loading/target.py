@@ -36,6 +36,8 @@ class Target:
     """The driver's errors: a failure while writing becomes one ``OutputError``."""
     fraction_limit: int | None = None
     nul_in_text = True
+    left = "nothing was loaded, the target is left as it was"
+    """What a failed load leaves behind, said in its error."""
     TYPES: dict[str, str] = {}
 
     def clean(self, exc: BaseException) -> str:
