@@ -59,8 +59,8 @@ def extract(exe: str, db: Path, out: Path) -> None:
 def round_for(exe: str, x: Path, scratch: Path) -> dict[str, Measurement]:
     out: dict[str, Measurement] = {}
     target = scratch / "kopi.sqlite"
-    for p in scratch.glob("kopi*"):
-        p.unlink()
+    for p in [*scratch.glob("kopi*"), scratch / "pg.tsv"]:
+        p.unlink(missing_ok=True)
     out["uttrekk load → SQLite"] = run_measured([exe, "load", str(x), "--into", str(target), "-q"], {}, None, scratch)
     native = scratch / "native.sqlite"
     native.unlink(missing_ok=True)
