@@ -85,12 +85,12 @@ class RowMaker:
                 out[k] = self._text(c, v, number, values) if self.checked_text else v
                 continue
             if v == "":
-                self._bad(number, values, c, raw, f"empty text in a {c.kind} field; loaded as NULL")
+                self._bad(number, values, c, raw, f"empty text in {_a(c.kind)} field; loaded as NULL")
                 continue
             try:
                 out[k] = convert(v)
             except Unconvertible as exc:
-                self._bad(number, values, c, raw, f"not a {c.kind}: {exc}; loaded as NULL")
+                self._bad(number, values, c, raw, f"not {_a(c.kind)}: {exc}; loaded as NULL")
         for k, c in self.extras:
             if c.file_bytes_of is not None:
                 path = texts.get(c.file_bytes_of)
@@ -167,6 +167,10 @@ class RowMaker:
             self._bad(number, values, c, path, "the file's size changed while it was read; not loaded")
             return None
         return data
+
+
+def _a(kind: str) -> str:
+    return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
 
 
 def _known(codec: str) -> bool:
