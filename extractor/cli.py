@@ -433,9 +433,11 @@ def _password(ask: bool) -> str | None:
 
 def _register() -> None:
     from .dias.command import package
+    from .loading.command import load
     from .validation.command import validate
 
     cli.add_command(validate)
+    cli.add_command(load)
     cli.add_command(package)
 
 

@@ -1,7 +1,7 @@
 """Data flows one way (docs/architecture.md, "Layering").
 
 - ``extractor``: a stage imports only stages before it in ``ORDER``; a subpackage (``writers``,
-  ``relations``, ``documentation``, ``validation``, ``dias``, ``schemas``) is one stage, whose
+  ``relations``, ``documentation``, ``validation``, ``dias``, ``loading``, ``schemas``) is one stage, whose
   modules import each other and earlier stages, never a later one.
 - ``dialects`` (the adapters and the kinds of SOURCE) uses of ``extractor`` only what describes
   data (``DIALECTS_MAY_USE``), never a pipeline stage.
@@ -28,7 +28,7 @@ PACKAGES = ("extractor", "dialects")
 ORDER = ["errors", "model", "source_dialect", "schemas", "plaindata", "values", "siard", "charset", "profile_files", "profile",
          "deliverable", "lobs", "plan", "scan", "refine", "report", "keys", "large_objects",
          "writers", "extract", "addml", "documentation", "output", "workdir", "progress", "parallel", "pipeline",
-         "relations", "inspect", "profile_init", "console", "validation", "dias", "cli"]
+         "relations", "inspect", "profile_init", "console", "validation", "dias", "loading", "cli"]
 """Stages of ``extractor`` in flow order: a module, or a subpackage as one unit."""
 
 DIALECTS_MAY_USE = {"extractor.errors", "extractor.model", "extractor.values", "extractor.siard",

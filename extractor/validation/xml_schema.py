@@ -43,6 +43,9 @@ class FieldSpec:
     column: str
     """The column name addml.xml uses (the element name unless the schema documents another)."""
     nillable: bool
+    xsd_type: str | None = None
+    """The field's built-in type (``xs:date``; a simple type's restriction base), for ``uttrekk load``."""
+    documentation: str | None = None
 
 
 @dataclass
@@ -113,6 +116,14 @@ def _content(decl: etree._Element, named_types: dict[str, etree._Element]) -> et
     return decl
 
 
+def _builtin_type(decl: etree._Element) -> str | None:
+    """The element's type name, or the base of its anonymous simple type's restriction."""
+    if decl.get("type"):
+        return decl.get("type")
+    restriction = decl.find(f"{_q('simpleType')}/{_q('restriction')}")
+    return restriction.get("base") if restriction is not None else None
+
+
 def _layout(root: etree._Element) -> tuple[frozenset[str], str | None, list[FieldSpec]]:
     namespace = root.get("targetNamespace")
     qualified = root.get("elementFormDefault") == "qualified"
@@ -137,7 +148,8 @@ def _layout(root: etree._Element) -> tuple[frozenset[str], str | None, list[Fiel
             element = f.get("name") or f.get("ref", "").split(":")[-1]
             doc = f.findtext(f"{_q('annotation')}/{_q('documentation')}") or ""
             m = _ORIGINAL.match(doc.strip())
-            fields.append(FieldSpec(element, m.group(1) if m else element, f.get("nillable") in ("true", "1")))
+            fields.append(FieldSpec(element, m.group(1) if m else element, f.get("nillable") in ("true", "1"),
+                                    _builtin_type(f), doc.strip() or None))
         return roots, row_tag, fields
     return roots, None, []
 
