@@ -621,3 +621,40 @@ def test_postgresql_write_failure_is_one_error_and_nothing_is_left(example_extra
             assert not (tmp_path / "r.tsv").exists() and not (tmp_path / "r.tsv.partial").exists()
         finally:
             run_sql(url, [f"DROP ROLE {role}"])
+
+
+# --- descriptions of every age, as validate reads them ---
+
+def test_an_addmml7_noark3_extract_loads_by_record_type(tmp_path: Path) -> None:
+    """ADDMML 7 (the Noark-3 era): the description validate reads is the one the load reads."""
+    from tests.test_validate_addmml import KODE, N3, build
+
+    extract = build(tmp_path / "n3")
+    target = tmp_path / "n3.sqlite"
+    result = load(extract, str(target))
+    assert result.exit_code == 0, result.output
+    con = sqlite3.connect(target)
+    tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    counts = {t: con.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0] for t in tables}
+    # each record type its own table, every record of it loaded
+    assert sorted(n for t, n in counts.items() if not t.startswith("uttrekk_") and not t.endswith("_koder")) == sorted(
+        [sum(r.startswith("S") for r in N3), sum(r.startswith("J") for r in N3), len(KODE)])
+    # the 13th month is not loaded as a date: it is in the deviations with its text
+    assert con.execute("SELECT COUNT(*) FROM uttrekk_avvik WHERE verdi = '19951332'").fetchone() == (1,)
+    # the journal entry of case 9, which does not exist, keeps its foreign key from being declared
+    assert "NOT declared" in result.output and "e.g. 9" in result.output
+    con.close()
+
+
+def test_the_2016_layout_loads_as_the_extract_does(example_db: Path, tmp_path: Path) -> None:
+    """A tar without a root folder whose addml.xml is in administrative_metadata/ loads like the extract."""
+    from tests.test_validate_old_layouts import old_tar
+
+    extract = tmp_path / "extract"
+    result = run("extract", example_db, "--out", extract, "--profile", EXAMPLE_PROFILE, "-q", "--charset", "utf-8")
+    assert result.exit_code == 0, result.output
+    tar = old_tar(extract, tmp_path / "old.tar")
+    target = tmp_path / "old.sqlite"
+    result = load(tar, str(target))
+    assert result.exit_code == 0, result.output
+    assert compare(str(example_db), str(target), EXAMPLE_TABLES, EXAMPLE_KEYS) > 2000
