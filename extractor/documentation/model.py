@@ -17,7 +17,7 @@ from ..plan import LOB_DIR, LOB_TABLE, FieldPlan, Plan, TablePlan
 from ..report import unescape
 
 FORMAT_NAMES = {"delimited": "semikolonseparerte tekstfiler", "fixed": "tekstfiler med faste feltlengder",
-                "xml": "XML-filer med XML-skjema"}
+                "xml": "XML-filer med XML-skjema", "siard": "én SIARD 2.2-fil"}
 
 FORMAT_TEXT = {
     "delimited": ("Hver tabell er én tekstfil. Felt er skilt med semikolon (;), og hver post avsluttes med CR LF "
@@ -33,6 +33,12 @@ FORMAT_TEXT = {
     "xml": ("Hver tabell er én XML-fil med et XML-skjema (.xsd) ved siden av. Rotelementet har tabellens navn, "
             "hver post er et element <rad>, og hvert felt er et element med feltets navn. NULL er "
             "xsi:nil=\"true\"; tom tekst er et tomt element. Desimaltegnet er punktum."),
+    "siard": ("Uttrekket er én SIARD 2.2-fil (en ZIP-fil, eCH-0165), der header/metadata.xml beskriver skjemaet, "
+              "tabellene, kolonnene, nøklene og relasjonene, og hver tabell er én XML-fil med XML-skjema under "
+              "content/schema0/. Hver post er et element <row>, og feltene er <c1>, <c2> … i den rekkefølgen de er "
+              "beskrevet her. NULL er et felt som mangler; tom tekst er et tomt element. Tegn som XML ikke kan "
+              "inneholde, og skråstreken \\, er skrevet som \\uXXXX. Binærverdier og lange tekster er egne filer "
+              "som cellen viser til med sti, lengde og SHA-256."),
 }
 
 TYPE_TEXT = {
