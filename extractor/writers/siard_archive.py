@@ -24,7 +24,7 @@ from lxml.builder import ElementMaker
 
 from .. import schemas
 from ..errors import ExtractionError
-from .siard_table import VERSION, sql_type, table_folder, xsd_document
+from .siard_table import VERSION, sql_type, table_folder
 
 if TYPE_CHECKING:
     from ..plan import Plan, TablePlan
