@@ -170,7 +170,7 @@ def _what_text(what: dict[str, Any]) -> str:
 @click.option("--charset", type=CHARSET_CHOICE, help="Charset of the table files (default: ISO-8859-1).")
 @click.option("--lobs-outside", type=click.IntRange(1), metavar="BYTES",
               help="--format siard: store a large object of this many bytes or more beside the SIARD file "
-                   "(content/lobs/) instead of inside it (default: every one inside).")
+                   "(content/lob/) instead of inside it (default: every one inside).")
 @click.option("--table", "tables", multiple=True, help="Extract only this table (repeatable).")
 @click.option("--schema", help=f"Database schema to extract {SCHEMA_DEFAULT}.")
 @click.option("--database", help=DATABASE_HELP)

@@ -519,7 +519,7 @@ def _in_utc(render: Callable[[Any], str]) -> Callable[[Any], str]:
 
 class _SiardLobs:
     """Where one SIARD column's large objects go: into the SIARD file (staged under the table's LOB
-    folder, ``siard/``), or, from ``plan.lobs_outside`` bytes on, beside it in ``content/lobs/``,
+    folder, ``siard/``), or, from ``plan.lobs_outside`` bytes on, beside it in ``content/lob/``,
     where they stay; the cell's ``file`` URI is final either way."""
 
     def __init__(self, plan: Plan, tp: TablePlan, index: int, column: int, content: Path) -> None:

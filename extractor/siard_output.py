@@ -3,7 +3,7 @@
 The tables were written like any other format (one file each in staging, resumable, scanned on
 the way); what is left is the archive: each table's XML with its XSD and the large objects stored
 inside, in plan order, then the header with metadata.xml (``writers.siard_archive``). Large
-objects past ``--lobs-outside`` stay beside the file under ``content/lobs/``, where their cells
+objects past ``--lobs-outside`` stay beside the file under ``content/lob/``, where their cells
 point. The report names every table by its place inside the SIARD file, with the SHA-256 of its
 bytes there, so anyone can check it after unzipping.
 """
