@@ -353,3 +353,47 @@ def test_bundled_schema_is_the_published_one():
         assert SIARD_XSD.read_bytes() == SHARED_XSD.read_bytes()
     assert hashlib.sha256(SIARD_XSD.read_bytes()).hexdigest() == (
         "b5eea6ce3cb0498fedeadbf78fcc8e91c6581201caa8afe319ea5db2c71a8f13")
+
+
+UUID = "3f2b8c1e-6a4d-4f7e-9b1a-2c5d8e0f1a3b"
+
+
+def test_package_carries_the_siard_file_as_arkade_does_and_validates(lob_db, tmp_path):
+    import tarfile
+
+    s = extract(lob_db, tmp_path / "o", "--lobs-outside", "2000", "--archive-creator", "Testkommune",
+                "--system-name", "Dokumentsystem", "--period", "2001..2020")
+    assert s.path.name == "Dokumentsystem.siard"
+    r = run("package", tmp_path / "o", "--out", tmp_path / "pk", "--uuid", UUID)
+    assert r.exit_code == 0, r.output
+    tar_path = tmp_path / "pk" / f"{UUID}.tar"
+    with tarfile.open(tar_path) as tar:
+        names = tar.getnames()
+        root = f"{UUID}/"
+        assert tar.extractfile(root + "content/Dokumentsystem.siard").read() == s.path.read_bytes()
+        assert tar.extractfile(root + "administrative_metadata/metadata.xml").read() == s.zip.read("header/metadata.xml")
+        assert tar.extractfile(root + "administrative_metadata/metadata.xsd").read() == SIARD_XSD.read_bytes()
+        assert not any(n.endswith("addml.xml") for n in names)
+        beside = [n for n in names if n.startswith(root + "content/lob/") and tar.getmember(n).isfile()]
+        assert beside and len(beside) == json.loads(
+            (tmp_path / "o" / "report" / "extraction.json").read_text(encoding="utf-8"))["siard"]["lobs_outside"]
+    info = etree.parse(str(tmp_path / "pk" / f"{UUID}.xml"), SAFE)
+    producer = [a for a in info.iter("{http://www.loc.gov/METS/}agent")
+                if a.get("OTHERROLE") == "PRODUCER" and a.get("OTHERTYPE") == "SOFTWARE"]
+    notes = [n.text for n in producer[0].iter("{http://www.loc.gov/METS/}note")]
+    assert "SIARD" in notes and not any("fagsystem" in n.lower() for n in notes)  # Arkade: the tar is SIARD
+    r = run("validate", tar_path)
+    assert r.exit_code == 0, r.output
+    assert "D.04" in r.output and "SIARD file Dokumentsystem.siard" in r.output
+    r = run("validate", tmp_path / "o")
+    assert r.exit_code == 0, r.output
+
+
+def test_package_refuses_a_siard_file_changed_after_the_extract(lob_db, tmp_path):
+    s = extract(lob_db, tmp_path / "o", "--archive-creator", "Testkommune", "--system-name", "Dok")
+    data = bytearray(s.path.read_bytes())
+    data[100] ^= 1
+    s.path.write_bytes(bytes(data))
+    r = run("package", tmp_path / "o", "--out", tmp_path / "pk", "--uuid", UUID)
+    assert r.exit_code != 0 and "changed after 'uttrekk extract'" in r.output and "Traceback" not in r.output
+    assert not (tmp_path / "pk" / f"{UUID}.tar").exists()

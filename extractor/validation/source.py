@@ -236,8 +236,9 @@ class TarSource(Source):
             self.notes.append(f"{self.label}: the root folder {self.root!r} is not the first entry of the tar; "
                               "Arkade 5 looks for content/ at the top of such a tar")
         self.prefix = self.root + "content/"
-        if self.entry(ADDML) is None:
-            raise UnreadableInputError(f"{self.label}: no {self.prefix}{ADDML} in the tar; not an ADDML extract package")
+        if self.entry(ADDML) is None and siard_content(self) is None:
+            raise UnreadableInputError(f"{self.label}: no {self.prefix}{ADDML} (nor a SIARD file) in the tar; not an "
+                                       "extract package")
 
     def _is_file(self, name: str) -> bool:
         found = self.index.get(name)
@@ -256,6 +257,14 @@ class TarSource(Source):
     def close(self) -> None:
         self._tar.close()
         self._fh.close()
+
+
+def siard_content(source: Source) -> str | None:
+    """The SIARD file directly in content/ when the content is one (no addml.xml), else None."""
+    if source.entry(ADDML) is not None:
+        return None
+    found = [n for n in source.content_files() if "/" not in n and n.lower().endswith(".siard")]
+    return found[0] if len(found) == 1 else None
 
 
 def _looks_like_tar(path: Path) -> bool:
@@ -281,6 +290,8 @@ def open_source(path: str | Path, keys: KeyStore) -> Iterator[Source]:
             source = FolderSource(p / "content", str(p), "directory", keys)
         elif (p / ADDML).exists() or (p / ADDML).is_symlink():
             source = FolderSource(p, str(p), "content folder", keys)
+        elif (p / "content").is_dir() and any(c.suffix.lower() == ".siard" for c in (p / "content").iterdir()):
+            source = FolderSource(p / "content", str(p), "directory", keys)
         else:
             raise UnreadableInputError(f"{p}: neither {p / 'content' / ADDML} nor {p / ADDML} exists; "
                                        "give an extract folder, its content folder or a .tar")
