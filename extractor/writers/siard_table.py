@@ -55,10 +55,16 @@ def siard_escape(text: str) -> str:
     return _SIARD_ESCAPE.sub(lambda m: f"\\u{ord(m.group()):04X}", text)
 
 
+_ANY_ESCAPE = re.compile("[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\\\\\ud800-\udfff\ufffe\uffff]")
+"""Any character that needs one or the other escape: most values have none and are written as they are."""
+
+
 def cell_text(text: str) -> str:
     """Text as it stands in the XML file: SIARD escapes, then XML references for ``& < >`` and CR."""
+    if _ANY_ESCAPE.search(text) is None:
+        return text
     text = siard_escape(text)
-    return _XML_ESCAPE.sub(lambda m: _XML_ENTITIES[m.group()], text) if _XML_ESCAPE.search(text) else text
+    return _XML_ESCAPE.sub(lambda m: _XML_ENTITIES[m.group()], text)
 
 
 def table_folder(index: int) -> str:
@@ -84,16 +90,19 @@ class SiardTableWriter:
 
     def write(self, values: Sequence[Any]) -> None:
         parts = ["<row>"]
+        add = parts.append
         for (start, end, open_), value in zip(self._tags, values, strict=True):
             if value is None:
                 continue
-            if isinstance(value, LobCell):
-                parts.append(f'{open_} file="{value.file}" length="{value.length}" digestType="SHA-256" '
-                             f'digest="{value.sha256}"/>')
-            else:
-                parts += (start, cell_text(value), end)
-        parts.append("</row>\n")
-        self._fh.write("".join(parts).encode("utf-8", "surrogatepass"))
+            if value.__class__ is str:
+                add(start)
+                add(value if _ANY_ESCAPE.search(value) is None else cell_text(value))
+                add(end)
+            else:  # a LobCell
+                add(f'{open_} file="{value.file}" length="{value.length}" digestType="SHA-256" '
+                    f'digest="{value.sha256}"/>')
+        add("</row>\n")
+        self._fh.write("".join(parts).encode("utf-8"))
 
     def close(self) -> None:
         self._fh.write(b"</table>\n")
