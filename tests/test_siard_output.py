@@ -143,7 +143,9 @@ def _seed(url: sa.engine.URL, engine: str) -> None:
         "CREATE TABLE `rar tabell` (`kolonne med mellomrom` VARCHAR(30), `Æøå` INTEGER)",
     ]
     if engine == "postgresql":
-        stmts.append("CREATE TABLE soner (id INTEGER PRIMARY KEY, t TIMESTAMPTZ, u UUID, j JSONB)")
+        stmts.append("CREATE TABLE soner (id INTEGER PRIMARY KEY, t TIMESTAMPTZ, u UUID, j JSONB, k TIME, r REAL, "
+                     "n NUMERIC, s SMALLINT, b BIGINT)")
+    stmts.append("CREATE TABLE tom (id INTEGER PRIMARY KEY, x VARCHAR(5))")
     eng = sa.create_engine(url)
     with eng.begin() as conn:
         for s in stmts:
@@ -165,7 +167,9 @@ def _seed(url: sa.engine.URL, engine: str) -> None:
         if engine == "postgresql":
             conn.exec_driver_sql("SET TIME ZONE 'Europe/Oslo'")
             conn.exec_driver_sql("INSERT INTO soner VALUES (1, '2024-06-01 12:00:00.5+02', "
-                                 "'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{\"a\": [1, 2]}'), (2, NULL, NULL, NULL)")
+                                 "'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{\"a\": [1, 2]}', '23:59:59.25', 0.1, "
+                                 "123456789012345678901234567890.000000001, -32768, 9223372036854775807), "
+                                 "(2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)")
     eng.dispose()
 
 
@@ -212,6 +216,8 @@ def same(archived: Any, value: Any) -> bool:
         return dt.datetime.fromisoformat(archived) == value
     if isinstance(value, dt.date):
         return dt.date.fromisoformat(archived) == value
+    if isinstance(value, dt.time):
+        return dt.time.fromisoformat(archived) == value
     if isinstance(value, bytes | memoryview | bytearray):
         return archived == bytes(value)
     if isinstance(value, dict | list):
@@ -222,7 +228,8 @@ def same(archived: Any, value: Any) -> bool:
 def test_every_value_read_back_equals_the_source(source, tmp_path):
     engine, given, url = source
     s = extract(given, tmp_path / "o")
-    tables = {"kunde": "id", "ordre": "nr", "rar tabell": None, **({"soner": "id"} if engine == "postgresql" else {})}
+    tables = {"kunde": "id", "ordre": "nr", "rar tabell": None, "tom": "id",
+              **({"soner": "id"} if engine == "postgresql" else {})}
     assert {t.findtext(f"{M}name") for t in s.tables()} == set(tables)
     compared = 0
     for name, key in tables.items():
@@ -237,6 +244,7 @@ def test_every_value_read_back_equals_the_source(source, tmp_path):
                 assert same(a[column], value), (name, column, a[column], value)
                 compared += 1
     assert compared > 100
+    assert int(s.table("tom").findtext(f"{M}rows")) == 0
     # NULL and empty text stay apart; the long text and the big binary are files inside the archive
     notes = {int(r["id"]): r["notat"] for r in s.rows("kunde")}
     assert notes[2] == "" and notes[9] is None and notes[8] == LONG
@@ -397,3 +405,33 @@ def test_package_refuses_a_siard_file_changed_after_the_extract(lob_db, tmp_path
     r = run("package", tmp_path / "o", "--out", tmp_path / "pk", "--uuid", UUID)
     assert r.exit_code != 0 and "changed after 'uttrekk extract'" in r.output and "Traceback" not in r.output
     assert not (tmp_path / "pk" / f"{UUID}.tar").exists()
+
+
+def test_parallel_workers_write_the_same_bytes(source, tmp_path):
+    engine, given, _ = source
+    if engine != "postgresql":
+        pytest.skip("--jobs shares one snapshot on PostgreSQL")
+    one = extract(given, tmp_path / "one")
+    two = extract(given, tmp_path / "two", "--jobs", "2")
+    assert one.path.read_bytes() == two.path.read_bytes()
+
+
+def test_an_oversized_or_missing_header_member_is_refused(tmp_path):
+    from extractor.dias.siard_content import MAX_HEADER_BYTES, header_member
+    from extractor.errors import ConfigError
+
+    bomb = tmp_path / "bomb.siard"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        with zf.open("header/metadata.xml", "w", force_zip64=True) as fh:
+            chunk = b"\0" * (1 << 20)
+            for _ in range((MAX_HEADER_BYTES >> 20) + 1):
+                fh.write(chunk)
+    assert bomb.stat().st_size < 1 << 20
+    with pytest.raises(ConfigError, match="MiB a header may have"):
+        header_member(bomb, "header/metadata.xml")
+    with pytest.raises(ConfigError, match="has no header/metadata.xsd"):
+        header_member(bomb, "header/metadata.xsd")
+    cut = tmp_path / "cut.siard"
+    cut.write_bytes(bomb.read_bytes()[:1000])
+    with pytest.raises(ConfigError, match="cannot be read as a ZIP file"):
+        header_member(cut, "header/metadata.xml")

@@ -99,7 +99,14 @@ def _join(*parts: str) -> str:
     return " ".join(p.strip() for p in parts if p and p.strip())
 
 
+def _names(tp: TablePlan) -> dict[str, str]:
+    """Source column -> its column's name in the SIARD table (a field renamed for a letter-case clash keeps its column)."""
+    return {f.column: f.name for f in tp.fields if f.role in ("value", "clob", "lobpath") and f.column} | {
+        f.name: f.name for f in tp.fields if f.role == "surrogate"}
+
+
 def _table(E: ElementMaker, plan: Plan, tp: TablePlan, index: int, rows: int, schema_name: str) -> etree._Element:
+    names = _names(tp)
     columns = []
     for f in tp.fields:
         col = tp.source.column(f.column) if tp.source is not None and f.column and f.role != "surrogate" else None
@@ -124,14 +131,15 @@ def _table(E: ElementMaker, plan: Plan, tp: TablePlan, index: int, rows: int, sc
         pk = [E.name(f"PK_{tp.name}")]
         if tp.surrogate:
             pk.append(E.description(f"Nøkkel lagt til av uttrekket: {tp.key_note}."))
-        body.append(E.primaryKey(*pk, *(E.column(c) for c in tp.primary_key)))
+        body.append(E.primaryKey(*pk, *(E.column(names.get(c, c)) for c in tp.primary_key)))
     elif tp.primary_key:
         candidates.append((tp.primary_key, f"Kandidatnøkkel funnet av uttrekket: {tp.key_note}"))
     fks = []
     for n, fk in enumerate(tp.foreign_keys, 1):
         if fk.origin == "lobs":
             continue
-        refs = [E.reference(E.column(c), E.referenced(r)) for c, r in plan.key_pairs(fk)]
+        target = _names(plan.table(fk.ref_table))
+        refs = [E.reference(E.column(names.get(c, c)), E.referenced(target.get(r, r))) for c, r in plan.key_pairs(fk)]
         fks.append(E.foreignKey(E.name(fk.name or f"FK_{tp.name}_{n}"), E.referencedSchema(schema_name),
                                 E.referencedTable(fk.ref_table), *refs, E.description(_FK_ORIGIN[fk.origin])))
     if fks:
@@ -139,7 +147,7 @@ def _table(E: ElementMaker, plan: Plan, tp: TablePlan, index: int, rows: int, sc
     candidates += [(key, "Unik nøkkel deklarert i kilden.") for key in tp.alternate_keys]
     if candidates:
         body.append(E.candidateKeys(*(E.candidateKey(E.name(f"UK_{tp.name}_{i}"), E.description(d),
-                                                     *(E.column(c) for c in key))
+                                                     *(E.column(names.get(c, c)) for c in key))
                                       for i, (key, d) in enumerate(candidates, 1))))
     body.append(E.rows(str(rows)))
     return E.table(*body)
