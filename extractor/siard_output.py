@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from . import __version__
 from .errors import writing
 from .extract import ExtractResult, FileResult, work_files
 from .lobs import ascii_stem
-from .plan import LOB_DIR, Plan
+from .plan import LOB_DIR, Plan, TablePlan
 from .source_dialect import SourceDialect
 from .writers.hashing import sha256_file
 from .writers.siard_archive import ArchiveInfo, Member, metadata_document, table_members, write_siard
@@ -65,22 +66,25 @@ def write_siard_file(plan: Plan, result: ExtractResult, content: Path, work: Pat
         archival_date=date, producer=f"uttrekk {__version__}", schema_name=schema_name(plan),
         description=" ".join(x for x in (md.description, dialect.provenance_text) if x),
         archiver=md.responsible_person, database_product=plan.engine)
-    tables = []
-    inside = outside = 0
-    for i, tp in enumerate(plan.tables):
-        lobs = []
+    counts = {"inside": 0, "outside": 0}
+
+    def lobs(i: int, tp: TablePlan) -> Iterator[Member]:
+        """The table's LOBs inside the SIARD file, read from its LOB list a line at a time."""
         own = f"{LOB_DIR}/{tp.file_name}/siard/"
         lob_list = work_files(work, tp)[0]
-        if lob_list.is_file():
-            with lob_list.open(encoding="utf-8") as fh:
-                for line in fh:
-                    rel = str(json.loads(line)["fil"])
-                    if rel.startswith(own):
-                        lobs.append(Member(f"content/schema0/{table_folder(i)}/{rel[len(own):]}", content / rel))
-                        inside += 1
-                    else:
-                        outside += 1
-        tables.append((tp, table_members(i, content / result.files[tp.name].name, xsd_document(tp), lobs)))
+        if not lob_list.is_file():
+            return
+        with lob_list.open(encoding="utf-8") as fh:
+            for line in fh:
+                rel = str(json.loads(line)["fil"])
+                if rel.startswith(own):
+                    counts["inside"] += 1
+                    yield Member(f"content/schema0/{table_folder(i)}/{rel[len(own):]}", content / rel)
+                else:
+                    counts["outside"] += 1
+
+    tables = (table_members(i, content / result.files[tp.name].name, xsd_document(tp), lobs(i, tp))
+              for i, tp in enumerate(plan.tables))
     rows = {tp.name: result.files[tp.name].records for tp in plan.tables}
     path = content / name
     with writing(f"cannot write {name} in {content}"):
@@ -89,7 +93,7 @@ def write_siard_file(plan: Plan, result: ExtractResult, content: Path, work: Pat
         fr = result.files[tp.name]
         result.files[tp.name] = FileResult(f"{name}/content/schema0/{table_folder(i)}/{table_folder(i)}.xml",
                                            fr.records, fr.size, fr.sha256, fr.kind)
-    return SiardWritten(name, path.stat().st_size, sha256_file(path), digest, inside, outside)
+    return SiardWritten(name, path.stat().st_size, sha256_file(path), digest, counts["inside"], counts["outside"])
 
 
 def remove_staged(plan: Plan, content: Path) -> None:

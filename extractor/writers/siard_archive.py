@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import zipfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
@@ -165,19 +165,21 @@ _FK_ORIGIN = {
 
 # -- the ZIP file -----------------------------------------------------------------------------------
 
-def table_members(index: int, table_file: Path, xsd: bytes, lobs: Iterable[Member]) -> list[Member | tuple[str, bytes]]:
-    """One table's members in their order: its folder, XML, XSD, then its LOB folders and files."""
+def table_members(index: int, table_file: Path, xsd: bytes,
+                  lobs: Iterable[Member]) -> Iterator[Member | tuple[str, bytes]]:
+    """One table's members in their order: its folder, XML, XSD, then its LOB folders and files, as
+    ``lobs`` yields them (a generator: a table of a million LOBs is never a list in memory)."""
     folder = f"content/schema0/{table_folder(index)}/"
-    out: list[Member | tuple[str, bytes]] = [(folder, b""), Member(f"{folder}{table_folder(index)}.xml", table_file),
-                                             (f"{folder}{table_folder(index)}.xsd", xsd)]
-    seen: set[str] = set()
+    yield (folder, b"")
+    yield Member(f"{folder}{table_folder(index)}.xml", table_file)
+    yield (f"{folder}{table_folder(index)}.xsd", xsd)
+    seen: set[str] = set()  # one per LOB column
     for lob in lobs:
         parent = lob.name.rsplit("/", 1)[0] + "/"
         if parent not in seen:
             seen.add(parent)
-            out.append((parent, b""))
-        out.append(lob)
-    return out
+            yield (parent, b"")
+        yield lob
 
 
 def _info(name: str) -> zipfile.ZipInfo:
@@ -204,14 +206,14 @@ def _put(zf: zipfile.ZipFile, item: Member | tuple[str, bytes]) -> None:
         zf.writestr(_info(name), data)
 
 
-def write_siard(path: Path, tables: Sequence[tuple[TablePlan, list[Member | tuple[str, bytes]]]],
+def write_siard(path: Path, tables: Iterable[Iterable[Member | tuple[str, bytes]]],
                 metadata: Callable[[str], bytes]) -> str:
     """Write the SIARD file; ``metadata(digest)`` gives metadata.xml. Returns the message digest."""
     with path.open("w+b") as fh:
         with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as zf:
             _put(zf, ("content/", b""))
             _put(zf, ("content/schema0/", b""))
-            for _, members in tables:
+            for members in tables:
                 for item in members:
                     _put(zf, item)
             header_offset = fh.tell()
