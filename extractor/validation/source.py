@@ -237,8 +237,8 @@ class TarSource(Source):
                               "Arkade 5 looks for content/ at the top of such a tar")
         self.prefix = self.root + "content/"
         if self.entry(ADDML) is None and siard_content(self) is None:
-            raise UnreadableInputError(f"{self.label}: no {self.prefix}{ADDML} (nor a SIARD file) in the tar; not an "
-                                       "extract package")
+            raise UnreadableInputError(f"{self.label}: no {self.prefix}{ADDML} in the tar (nor a SIARD file in "
+                                       "content/); not an extract package")
 
     def _is_file(self, name: str) -> bool:
         found = self.index.get(name)
