@@ -35,6 +35,13 @@ TEXTS = ["Ærlig & <Ola> \"sitat\" 'x'", "", "  to  mellomrom  ", "linje1\r\nlin
 BLOBS = [b"", b"\x00\x01\xff", b"%PDF-1.4 " + bytes(range(256)) * 20, None]
 
 
+XSD_OF = {"INTEGER": "xs:integer", "BIGINT": "xs:integer", "SMALLINT": "xs:integer", "DECIMAL": "xs:decimal",
+          "REAL": "xs:float", "DOUBLE PRECISION": "xs:double", "DATE": "dateType", "TIMESTAMP": "dateTimeType",
+          "TIMESTAMP WITH TIME ZONE": "dateTimeType", "TIME": "timeType", "BOOLEAN": "xs:boolean",
+          "VARCHAR": "xs:string", "CHARACTER": "xs:string", "CLOB": "clobType", "BLOB": "blobType"}
+"""SQL:2008 type -> XML type, as the specification's table in P_4.3-3 maps them."""
+
+
 # -- an independent reader ------------------------------------------------------------------------
 
 def unescape(text: str) -> str:
@@ -112,6 +119,17 @@ def check_valid(s: Siard) -> None:
         doc = etree.fromstring(s.zip.read(f"content/schema0/{folder}/{folder}.xml"), SAFE)
         assert xsd.validate(doc), (folder, xsd.error_log)
         assert len(doc) == int(t.findtext(f"{M}rows"))
+        # P_4.3-2/3/7/8: the XSD's cells are metadata.xml's columns, in order, typed and nullable alike
+        XS = "{http://www.w3.org/2001/XMLSchema}"
+        xsd_doc = etree.fromstring(s.zip.read(f"content/schema0/{folder}/{folder}.xsd"), SAFE)
+        record = next(c for c in xsd_doc.iter(f"{XS}complexType") if c.get("name") == "recordType")
+        cells = list(record.iter(f"{XS}element"))
+        columns = [c for c in t.iter(f"{M}column") if c.getparent().tag == f"{M}columns"]
+        assert [c.get("name") for c in cells] == [f"c{i}" for i in range(1, len(columns) + 1)]
+        for cell, col in zip(cells, columns, strict=True):
+            assert (cell.get("minOccurs") == "0") == (col.findtext(f"{M}nullable") == "true")
+            sql = col.findtext(f"{M}type").split("(")[0]
+            assert cell.get("type") == XSD_OF[sql], (sql, cell.get("type"))
     # the message digest: SHA-256 of the bytes before the header/ entry
     info = s.zip.getinfo("header/")
     with open(s.path, "rb") as fh:
@@ -435,3 +453,4 @@ def test_an_oversized_or_missing_header_member_is_refused(tmp_path):
     cut.write_bytes(bomb.read_bytes()[:1000])
     with pytest.raises(ConfigError, match="cannot be read as a ZIP file"):
         header_member(cut, "header/metadata.xml")
+
