@@ -224,7 +224,7 @@ def run_extract(source: str, out: Path, profile_path: str | Path | None, options
             with writing(f"cannot move the finished extract into place as {out}"):
                 summary.out = staging.publish()
             summary.sources = sources
-            summary.missing = missing(plan.profile.metadata)
+            summary.missing = missing(plan.profile.metadata, plan.format)
         except BaseException as exc:
             if isinstance(exc, UnwritableError | ConfigError) or not WorkDir(staging.work).has_done:
                 staging.discard()
@@ -405,7 +405,8 @@ def _write_reports(staging: Staging, plan: Plan, result: ExtractResult, warnings
         "lob_files": result.lob_files, "lob_bytes": result.lob_bytes,
         "deviations": {f"{t}:{a}": n for (t, a), n in sorted(result.deviations.items())},
         "warnings": warnings,
-        "depot_needs": [{"item": n.what, "fix": n.fix, "why": n.why} for n in missing(plan.profile.metadata)],
+        "depot_needs": [{"item": n.what, "fix": n.fix, "why": n.why} for n in missing(plan.profile.metadata,
+                                                                                            plan.format)],
     }
     if orphan_report is not None:
         data["orphan_large_objects"] = orphan_report
@@ -433,7 +434,7 @@ def _write_reports(staging: Staging, plan: Plan, result: ExtractResult, warnings
     lines.append(f"Description and extraction log (Norwegian): {FOLDER}/beskrivelse.txt, oversikt.html, uttrekkslogg.txt")
     if warnings:
         lines += ["", "Warnings and expected Arkade 5 findings:"] + [f"- {w}" for w in warnings]
-    block = missing_block(missing(plan.profile.metadata))
+    block = missing_block(missing(plan.profile.metadata, plan.format))
     if block:
         lines += ["", block]
     (staging.report / "summary.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
