@@ -168,6 +168,9 @@ def _what_text(what: dict[str, Any]) -> str:
 @click.option("--profile", "profile_path", type=click.Path(dir_okay=False), help="Profile (TOML) describing the system.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), help="Table file format (default: delimited).")
 @click.option("--charset", type=CHARSET_CHOICE, help="Charset of the table files (default: ISO-8859-1).")
+@click.option("--lobs-outside", type=click.IntRange(1), metavar="BYTES",
+              help="--format siard: store a large object of this many bytes or more beside the SIARD file "
+                   "(content/lob/) instead of inside it (default: every one inside).")
 @click.option("--table", "tables", multiple=True, help="Extract only this table (repeatable).")
 @click.option("--schema", help=f"Database schema to extract {SCHEMA_DEFAULT}.")
 @click.option("--database", help=DATABASE_HELP)
@@ -194,12 +197,13 @@ def _what_text(what: dict[str, Any]) -> str:
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
 @_errors
 def extract(source: str, out: Path, profile_path: str | None, fmt: str | None, charset: str | None,
-            tables: tuple[str, ...], schema: str | None, database: str | None, codepage: str | None, views: bool,
-            overwrite: bool,
+            lobs_outside: int | None, tables: tuple[str, ...], schema: str | None, database: str | None,
+            codepage: str | None, views: bool, overwrite: bool,
             extraction_date: str | None, jobs: int, resume: bool, package_dir: Path | None, ask_password: bool,
             archive_creator: str | None, system_name: str | None, period: str | None, strict: bool,
             quiet: bool) -> None:
-    """Extract SOURCE into OUT: content/addml.xml and one file per table, plus report/.
+    """Extract SOURCE into OUT: content/addml.xml and one file per table, plus report/
+    (with --format siard: one SIARD 2.2 file, content/NAME.siard, instead).
 
     With --package: validate it as Arkade 5 would and pack it for the depot, in one go."""
     import datetime as dt
@@ -224,11 +228,12 @@ def extract(source: str, out: Path, profile_path: str | None, fmt: str | None, c
     options = Options(fmt=fmt, charset=charset.upper() if charset else None, tables=tables, quiet=quiet,
                       overwrite=overwrite, extraction_date=extraction_date, password=_password(ask_password),
                       schema=schema, views=views, jobs=jobs, resume=resume, strict=strict, package=package_dir,
-                      metadata=metadata, database=database, codepage=codepage)
+                      metadata=metadata, database=database, codepage=codepage, lobs_outside=lobs_outside)
     summary = run_extract(source, out, profile_path, options)
     records = sum(f.records for f in summary.result.files.values())
-    click.echo(f"Extract written to {summary.out}: {len(summary.result.files)} file(s), {records} record(s), "
-               f"ADDML {summary.plan.addml_version}, {summary.deviations} value change(s) reported.")
+    described = "SIARD 2.2" if summary.plan.format == "siard" else f"ADDML {summary.plan.addml_version}"
+    click.echo(f"Extract written to {summary.out}: {len(summary.result.files)} table(s), {records} record(s), "
+               f"{described}, {summary.deviations} value change(s) reported.")
     if summary.reused:
         click.echo(f"Resumed: {len(summary.reused)} table(s) reused from the interrupted run.")
     for w in summary.warnings:

@@ -43,9 +43,22 @@ NEEDS = (
 )
 
 
-def missing(md: Metadata) -> list[Need]:
-    """The items of ``NEEDS`` the metadata does not give."""
-    return [n for n in NEEDS if not all(getattr(md, k).strip() for k in n.keys)]
+SIARD_WHY = {
+    "archival period (arkivperiode)": "metadata.xml's dataOriginTimespan and the package's STARTDATE/ENDDATE; "
+                                      "without it they say (ikke oppgitt)",
+    "archive creator (arkivskaper)": "metadata.xml's dataOwner; the DIAS package cannot be made without it",
+    "system name (fagsystemets navn)": "metadata.xml's dbname and the package's system agents; the source's name "
+                                       "stands in without it",
+}
+"""Where each item goes in a SIARD extract (``--format siard``), which has no addml.xml."""
+
+
+def missing(md: Metadata, fmt: str = "") -> list[Need]:
+    """The items of ``NEEDS`` the metadata does not give (``fmt`` "siard": said for a SIARD extract)."""
+    needs = [n for n in NEEDS if not all(getattr(md, k).strip() for k in n.keys)]
+    if fmt == "siard":
+        needs = [Need(n.what, n.keys, n.option, SIARD_WHY[n.what]) for n in needs]
+    return needs
 
 
 def missing_block(needs: list[Need]) -> str:

@@ -40,6 +40,7 @@ from .scan import (
 from .values import Nonconforming, hex_text
 from .writers.flatfile import delimited_record, fixed_record
 from .writers.hashing import HashingFile, write_file
+from .writers.siard_table import LOB_ROLES, LobCell, SiardTableWriter, external_folder, lob_member, utc_timestamp
 from .writers.xmlfile import XmlTableWriter, xsd_document
 
 
@@ -127,7 +128,7 @@ def extracted_tables(plan: Plan) -> list[TablePlan]:
 
 
 def extract_table(plan: Plan, tp: TablePlan, rows: RowSource, content: Path, work: Path,
-                  progress: Progress | None = None, watch: _Watch | None = None) -> TableDone:
+                  progress: Progress | None = None, watch: _Watch | None = None, index: int = 0) -> TableDone:
     """Write one table's file and LOB files; its LOB list and deviations go to the work folder.
 
     Whatever an earlier, interrupted attempt left of this table is removed first, so a redone
@@ -140,7 +141,7 @@ def extract_table(plan: Plan, tp: TablePlan, rows: RowSource, content: Path, wor
     spool = _LobSpool(lob_list)
     log = DeviationLog(dev_path, header=False)
     try:
-        fr = _write_table(plan, tp, rows, content, log, spool, progress, watch)
+        fr = _write_table(plan, tp, rows, content, log, spool, progress, watch, index)
     finally:
         spool.close()
         log.close()
@@ -166,6 +167,7 @@ def extract_scanning(plan0: Plan, tp0: TablePlan, rows: RowSource, content: Path
 
 def _extract_scanning(plan0: Plan, tp0: TablePlan, rows: RowSource, content: Path, work: Path,
                       progress: Progress | None) -> tuple[TableScanned, TableDone]:
+    index = [t.name for t in extracted_tables(plan0)].index(tp0.name)
     if plan0.format == "fixed":
         scanned = scan_table(plan0, tp0, rows, progress)
         tp = refine_table(plan0, tp0, scanned)
@@ -177,7 +179,7 @@ def _extract_scanning(plan0: Plan, tp0: TablePlan, rows: RowSource, content: Pat
         watch = _Watch(TableScan.of(tp0), tp0.charset, plan0.charset,
                        plan0.format == "xml")
         label = progress if attempt == 0 or progress is None else _relabel(progress, f"(pass {attempt + 1})")
-        done = extract_table(_one_table(plan0, tp), tp, rows, content, work, label, watch)
+        done = extract_table(_one_table(plan0, tp), tp, rows, content, work, label, watch, index)
         widened.update(widened_columns(watch.ts))
         carry_widened(watch.ts, widened)
         watch.ts.decide_fallback(tp0.charset, plan0.charset)
@@ -238,8 +240,12 @@ def finish(plan: Plan, done: dict[str, TableDone], content: Path, work: Path, de
     return result
 
 
-def _open_writer(plan: Plan, tp: TablePlan, fh: HashingFile) -> tuple[Callable[[list[str | None]], None], Callable[[], None]]:
+def _open_writer(plan: Plan, tp: TablePlan, fh: HashingFile,
+                 index: int = 0) -> tuple[Callable[[list[Any]], None], Callable[[], None]]:
     codec = CHARSETS[tp.charset]
+    if plan.format == "siard":
+        sw = SiardTableWriter(fh, index, len(tp.fields))
+        return sw.write, sw.close
     if plan.format == "xml":
         xw = XmlTableWriter(fh, tp, tp.charset)
         return xw.write, xw.close
@@ -263,13 +269,13 @@ def _write_records(plan: Plan, tp: TablePlan, records: Any, content: Path) -> Fi
 
 
 def _write_table(plan: Plan, tp: TablePlan, rows: RowSource, content: Path, log: DeviationLog,
-                 spool: _LobSpool, progress: Progress | None, watch: _Watch | None = None) -> FileResult:
-    steps = _compile(plan, tp, content, log, spool, watch)
+                 spool: _LobSpool, progress: Progress | None, watch: _Watch | None = None, index: int = 0) -> FileResult:
+    steps = _compile(plan, tp, content, log, spool, watch, index)
     path = content / f"{tp.file_name}{plan.file_ext}"
     tick = progress(tp.name, None) if progress else None
     recno = 0
     with HashingFile(path) as fh:
-        write, close = _open_writer(plan, tp, fh)
+        write, close = _open_writer(plan, tp, fh, index)
         for row in rows(tp, tp.columns):
             recno += 1
             out: list[str | None] = []
@@ -307,7 +313,7 @@ class _Watch:
 
 
 def _compile(plan: Plan, tp: TablePlan, content: Path, log: DeviationLog, spool: _LobSpool,
-             watch: _Watch | None) -> list[Step]:
+             watch: _Watch | None, table_index: int = 0) -> list[Step]:
     """One step per source column, appending that column's field(s) to the record."""
     index = {c: i for i, c in enumerate(tp.columns)}
     style = style_for(plan)
@@ -322,13 +328,18 @@ def _compile(plan: Plan, tp: TablePlan, content: Path, log: DeviationLog, spool:
         main = fields[0]
         companions = {f.role for f in fields[1:]}
         i = index[column]
+        lob = (_SiardLobs(plan, tp, table_index, tp.fields.index(main) + 1, content) if plan.format == "siard"
+               else None)
         if main.role == "lobpath":
-            steps.append(_binary_step(tp, column, main.name, i, content, log, spool, watch))
+            steps.append(_binary_step(tp, column, main.name, i, content, log, spool, watch, lob))
         else:
             codes = frozenset(c for c, _ in main.codes) | (frozenset() if main.not_null else {""}) if main.codes else None
-            steps.append(_value_step(plan, tp, column, main.kind, column_renderer(tp, column, main.kind, style), i,
+            render = column_renderer(tp, column, main.kind, style)
+            if plan.format == "siard" and main.kind == "timestamp":
+                render = _in_utc(render)
+            steps.append(_value_step(plan, tp, column, main.kind, render, i,
                                      "textfile" in companions, "length" in companions, content, log, spool,
-                                     watch, codes))
+                                     watch, codes, lob if main.role in LOB_ROLES else None))
         if tp.source is not None:
             for lk in tp.source.lookups:
                 if lk.column == column and lk.keep_as:
@@ -352,7 +363,7 @@ def _unresolved_step(tp: TablePlan, column: str, target: str, i: int, original: 
 
 
 def _binary_step(tp: TablePlan, column: str, field_name: str, i: int, content: Path,
-                 log: DeviationLog, spool: _LobSpool, watch: _Watch | None) -> Step:
+                 log: DeviationLog, spool: _LobSpool, watch: _Watch | None, lob: _SiardLobs | None = None) -> Step:
     st = watch.ts.columns[column] if watch else None
 
     def step(row: tuple[Any, ...], recno: int, out: list[Any]) -> None:
@@ -375,12 +386,18 @@ def _binary_step(tp: TablePlan, column: str, field_name: str, i: int, content: P
             log.add(tp.name, column, row_key(tp, row, recno), "text_in_binary_column",
                     "text value in a binary column; its UTF-8 bytes were written to the file")
         ext = sniff(data)
-        rel = lob_path(LOB_DIR, tp.file_name, tp.columns, column, recno, ext)
+        if lob is not None:
+            rel, cell = lob.store(data, recno, ext, len(data))
+            out.append(cell)
+        else:
+            rel = lob_path(LOB_DIR, tp.file_name, tp.columns, column, recno, ext)
+            out.append(rel)
         size, digest = write_file(content / rel, data)
         spool.add({"fil": rel, "tabell": tp.name, "felt": field_name, "post": str(recno),
                    "bytes": str(size), "sha256": digest, "innhold": describe_kind(ext, None)})
-        out.append(rel)
-        if st is not None and len(rel) > st.max_length:
+        if lob is not None:
+            out[-1] = LobCell(out[-1].file, size, digest)
+        elif st is not None and len(rel) > st.max_length:
             st.max_length = len(rel)
 
     return step
@@ -388,7 +405,8 @@ def _binary_step(tp: TablePlan, column: str, field_name: str, i: int, content: P
 
 def _value_step(plan: Plan, tp: TablePlan, column: str, kind: str, render: Callable[[Any], str], i: int,
                 textfile: bool, length: bool, content: Path, log: DeviationLog, spool: _LobSpool,
-                watch: _Watch | None = None, codes: frozenset[str] | None = None) -> Step:
+                watch: _Watch | None = None, codes: frozenset[str] | None = None,
+                lob: _SiardLobs | None = None) -> Step:
     texty = kind in TEXT_KINDS
     encoding = tp.charset
     codec = CHARSETS[encoding]
@@ -460,6 +478,14 @@ def _value_step(plan: Plan, tp: TablePlan, column: str, kind: str, render: Calla
                     path_len = len(lob_path(LOB_DIR, tp.file_name, tp.columns, column, recno, "txt"))
                     if path_len > st.textfile_path_length:
                         st.textfile_path_length = path_len
+            if lob is not None and len(text) > limit:  # SIARD: a CLOB cell whose text is a file
+                data = text.encode("utf-8")
+                rel, cell = lob.store(data, recno, "txt", len(text))
+                size, digest = write_file(content / rel, data)
+                spool.add({"fil": rel, "tabell": tp.name, "felt": tp.fields[lob.column - 1].name, "post": str(recno),
+                           "bytes": str(size), "sha256": digest, "innhold": describe_kind("txt", "UTF-8")})
+                out.append(LobCell(cell.file, cell.length, digest))
+                return
             if textfile and len(text) > limit:
                 rel = lob_path(LOB_DIR, tp.file_name, tp.columns, column, recno, "txt")
                 size, digest = write_file(content / rel, text.encode(codec))
@@ -482,6 +508,32 @@ def _value_step(plan: Plan, tp: TablePlan, column: str, kind: str, render: Calla
             out.append(str(len(text)))
 
     return step
+
+
+def _in_utc(render: Callable[[Any], str]) -> Callable[[Any], str]:
+    """SIARD keeps date and time in UTC (T_6.3-2): a time stamp with an offset is the same instant in UTC, with Z."""
+    def in_utc(value: Any) -> str:
+        return utc_timestamp(render(value))
+    return in_utc
+
+
+class _SiardLobs:
+    """Where one SIARD column's large objects go: into the SIARD file (staged under the table's LOB
+    folder, ``siard/``), or, from ``plan.lobs_outside`` bytes on, beside it in ``content/lob/``,
+    where they stay; the cell's ``file`` URI is final either way."""
+
+    def __init__(self, plan: Plan, tp: TablePlan, index: int, column: int, content: Path) -> None:
+        self.index, self.column, self.outside = index, column, plan.lobs_outside
+        self.own = f"{LOB_DIR}/{tp.file_name}"
+        self.folder = external_folder(tp)
+
+    def store(self, data: bytes, recno: int, ext: str, length: int) -> tuple[str, LobCell]:
+        """The staged path (from ``content/``) and the cell, its digest still to be filled in."""
+        if self.outside is not None and len(data) >= self.outside:
+            rel = f"{self.own}/lob{self.column}/record{recno}.{ext}"
+            return rel, LobCell(f"../{LOB_DIR}/{self.folder}/lob{self.column}/record{recno}.{ext}", length, "")
+        rel = f"{self.own}/siard/lob{self.column}/record{recno}.{ext}"
+        return rel, LobCell(lob_member(self.index, self.column, recno, ext), length, "")
 
 
 def _watch_charset(watch: _Watch, tp: TablePlan, column: str, row: tuple[Any, ...], recno: int, text: str,

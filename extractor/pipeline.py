@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,7 @@ from .profile import Profile, load_profile, parse_profile, with_metadata
 from .progress import Progress
 from .refine import finalize, refine_table
 from .scan import ScanResult, TableScanned, array_source, combine
+from .siard_output import SiardWritten, remove_staged, write_siard_file
 from .source_dialect import SourceDialect
 from .workdir import WorkDir, fingerprint
 
@@ -74,6 +75,8 @@ class Options:
     """``--database``: which database of a dump holding several."""
     codepage: str | None = None
     """``--codepage``: the code page of dBase/FoxPro tables whose header names none."""
+    lobs_outside: int | None = None
+    """``--lobs-outside``: SIARD large objects from this size on go beside the SIARD file."""
 
 
 @dataclass
@@ -133,6 +136,11 @@ def reflect_and_plan(dialect: SourceDialect, profile: Profile, options: Options)
     schema = replace(schema, tables=(*schema.tables, *queries))
     plan = make_plan(schema, profile, fmt=options.fmt, charset=options.charset, tables=options.tables,
                      source_problems=problems)
+    if options.lobs_outside is not None:
+        if plan.format != "siard":
+            raise ConfigError("--lobs-outside is for --format siard (a flat-file extract keeps every large object "
+                              f"under content/{LOB_DIR}/)")
+        plan = replace(plan, lobs_outside=options.lobs_outside)
     if not plan.tables:
         raise ExtractorError("every table is excluded; nothing to extract")
     return schema, plan
@@ -216,7 +224,7 @@ def run_extract(source: str, out: Path, profile_path: str | Path | None, options
             with writing(f"cannot move the finished extract into place as {out}"):
                 summary.out = staging.publish()
             summary.sources = sources
-            summary.missing = missing(plan.profile.metadata)
+            summary.missing = missing(plan.profile.metadata, plan.format)
         except BaseException as exc:
             if isinstance(exc, UnwritableError | ConfigError) or not WorkDir(staging.work).has_done:
                 staging.discard()
@@ -290,9 +298,13 @@ def _build(staging: Staging, plan0: Plan, dialect: SourceDialect, profile: Profi
     if result.schemas:
         files["__schemas__"] = result.schemas
     date = options.extraction_date or profile.metadata.extraction_date or started.date().isoformat()
-    (staging.content / "addml.xml").write_bytes(describe(plan, files, queries, date,
-                                                        dialect.provenance_text))
-    (staging.content / "addml.xsd").write_bytes(schema_bytes(plan.addml_version))
+    siard = None
+    if plan.format == "siard":  # the SIARD file describes itself: no addml.xml (as Arkade packs SIARD)
+        siard = write_siard_file(plan, result, staging.content, work.path, date, dialect)
+    else:
+        (staging.content / "addml.xml").write_bytes(describe(plan, files, queries, date,
+                                                            dialect.provenance_text))
+        (staging.content / "addml.xsd").write_bytes(schema_bytes(plan.addml_version))
     session = dialect.snapshot_note
     if session.startswith("WARNING"):
         warnings.append(session)
@@ -308,7 +320,9 @@ def _build(staging: Staging, plan0: Plan, dialect: SourceDialect, profile: Profi
     accepted = [profile.accepted_note()] if profile.accept_losses and dialect.provenance else []
     warnings = (accepted + list(dialect.source_notes) + list(plan.warnings) + warnings + dangling
                 + expected_arkade_deviations(plan, result))
-    _write_reports(staging, plan, result, warnings, dialect, started, date, session, orphan_report)
+    _write_reports(staging, plan, result, warnings, dialect, started, date, session, orphan_report, siard)
+    if siard is not None:
+        remove_staged(plan, staging.content)
     return ExtractSummary(staging.out, plan, result, result.deviation_total, warnings, reused)
 
 
@@ -326,6 +340,9 @@ def _query(dialect: SourceDialect, tp: Any) -> str:
 def expected_arkade_deviations(plan: Plan, result: ExtractResult) -> list[str]:
     """Findings Arkade 5 will report on this extract although nothing is wrong, explained up front."""
     notes = []
+    if plan.format == "siard":
+        return ["Arkade 5 does not test the data of a SIARD extract itself: it runs DBPTK's SIARD validator "
+                "(a jar the user supplies) and adds its report."]
     if plan.format == "xml":
         return ["Arkade 5 tests ADDML flat files; an XML-format extract is described with dataObjects "
                 "and is not tested by Arkade's ADDML engine."]
@@ -358,7 +375,8 @@ def _period_reason(tp: Any) -> str:
 
 
 def _write_reports(staging: Staging, plan: Plan, result: ExtractResult, warnings: list[str], dialect: SourceDialect,
-                   started: dt.datetime, date: str, session: str, orphan_report: dict[str, Any] | None = None) -> None:
+                   started: dt.datetime, date: str, session: str, orphan_report: dict[str, Any] | None = None,
+                   siard: SiardWritten | None = None) -> None:
     source = dialect.label
     finished = dt.datetime.now(dt.UTC)
     tables = []
@@ -387,27 +405,36 @@ def _write_reports(staging: Staging, plan: Plan, result: ExtractResult, warnings
         "lob_files": result.lob_files, "lob_bytes": result.lob_bytes,
         "deviations": {f"{t}:{a}": n for (t, a), n in sorted(result.deviations.items())},
         "warnings": warnings,
-        "depot_needs": [{"item": n.what, "fix": n.fix, "why": n.why} for n in missing(plan.profile.metadata)],
+        "depot_needs": [{"item": n.what, "fix": n.fix, "why": n.why} for n in missing(plan.profile.metadata,
+                                                                                            plan.format)],
     }
     if orphan_report is not None:
         data["orphan_large_objects"] = orphan_report
+    if siard is not None:
+        data["siard"] = siard.report()
+        data["metadata"] = {k: v for k, v in asdict(plan.profile.metadata).items() if v}
     (staging.report / "extraction.json").write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n",
                                                     encoding="utf-8")
+    described = (f"SIARD {siard.version} in content/{siard.name} (SHA-256 {siard.sha256})" if siard is not None
+                 else f"ADDML {plan.addml_version}")
     lines = [f"uttrekk {__version__}: extract of {source}", f"started {data['started']}, finished {data['finished']}",
-             f"format {plan.format}, ADDML {plan.addml_version}", ""]
+             f"format {plan.format}, {described}", ""]
     for t in tables:
         lines.append(f"{t['table']}: {t['records']} records -> {t['file']} ({t['charset']}, sha256 {t['sha256']})")
         if t.get("filter"):
             lines.append(f"  filter: {t['filter']} ({t['filter_reason']}); {t['rows_left_out']} row(s) left out")
     for name, reason in plan.excluded_tables:
         lines.append(f"{name}: left out ({reason})")
-    if result.lob_files:
+    if siard is not None and result.lob_files:
+        lines.append(f"{result.lob_files} file(s) for binary values and long texts: {siard.inside} inside "
+                     f"{siard.name}, {siard.outside} beside it under content/{LOB_DIR}/")
+    elif result.lob_files:
         lines.append(f"{result.lob_files} file(s) for binary values and long texts under content/{LOB_DIR}/")
     lines.append(f"{result.deviation_total} value-level change(s) listed in report/deviations.tsv")
     lines.append(f"Description and extraction log (Norwegian): {FOLDER}/beskrivelse.txt, oversikt.html, uttrekkslogg.txt")
     if warnings:
         lines += ["", "Warnings and expected Arkade 5 findings:"] + [f"- {w}" for w in warnings]
-    block = missing_block(missing(plan.profile.metadata))
+    block = missing_block(missing(plan.profile.metadata, plan.format))
     if block:
         lines += ["", block]
     (staging.report / "summary.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")

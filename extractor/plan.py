@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from .charset import CharsetPolicy
+from .charset import UTF8, CharsetPolicy
 from .errors import ProfileError
 from .lobs import ascii_stem
 from .model import Column, ForeignKey, RowFilter, Schema, Table
@@ -53,7 +53,8 @@ class FieldPlan:
     role: str = "value"
     """``value`` (the column), ``surrogate`` (a key the extraction adds: the record number),
     ``lobpath`` (path of the file holding a binary value),
-    ``textfile`` (path of the file holding a text too long for the field), ``length``
+    ``textfile`` (path of the file holding a text too long for the field), ``clob`` (SIARD: a text
+    column some of whose values are longer than the inline limit, those written as files), ``length``
     (exact length of a fixed-width value), or ``manifest`` (a field of the LOB file list)."""
     not_null: bool = False
     unique: bool = False
@@ -178,6 +179,8 @@ class Plan:
     finalized: bool = False
     addml_version: str = "8.3"
     addml_version_reason: str = ""
+    lobs_outside: int | None = None
+    """SIARD: a large object of this many bytes or more is stored beside the SIARD file, not in it."""
 
     def table(self, name: str) -> TablePlan:
         for t in self.tables:
@@ -187,7 +190,7 @@ class Plan:
 
     @property
     def file_ext(self) -> str:
-        return ".xml" if self.format == "xml" else ".txt"
+        return ".xml" if self.format in ("xml", "siard") else ".txt"
 
     def key_pairs(self, fk: ForeignKey) -> list[tuple[str, str]]:
         """The (column, referenced column) pairs of ``fk``, in the order of the target's primary key
@@ -241,6 +244,10 @@ def make_plan(schema: Schema, profile: Profile, *, fmt: str | None = None,
     found: list[str] = []
     policy = profile.charset if charset is None else profile.charset.with_encoding(charset)
     fmt = fmt or profile.format
+    if fmt == "siard":  # SIARD holds every text as Unicode in UTF-8 XML (G_3.3-1)
+        if charset is not None and charset != UTF8:
+            found.append(f"--charset {charset}: a SIARD file is always UTF-8; leave --charset out")
+        policy = profile.charset.with_encoding(UTF8)
     known = set(schema.table_names)
     in_source = {t.name for t in schema.tables if t.query is None}
     unnested = array_children(schema, profile)

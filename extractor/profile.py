@@ -19,7 +19,7 @@ from .charset import CharsetPolicy, canonical_charset, foreign_chars
 from .errors import ProfileError
 from .profile_files import origin_of, placed, read_with_parents
 
-FORMATS = ("delimited", "fixed", "xml")
+FORMATS = ("delimited", "fixed", "xml", "siard")
 """Output formats for the table files."""
 
 DEFAULT_LONG_TEXT_LIMIT = 2047

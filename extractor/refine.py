@@ -27,9 +27,9 @@ def finalize(plan: Plan, scan: ScanResult) -> Plan:
         for fk in tp.foreign_keys:
             users.setdefault(fk.ref_table, []).append(f"{tp.name}.{', '.join(fk.columns)}")
     tables = [_code_table_note(plan, tp, code_lists, scan, users) for tp in tables]
-    if scan.lob_count:
+    if scan.lob_count and plan.format != "siard":  # a SIARD cell names its own file, length and digest
         tables.append(_lob_table_plan(plan, scan))
-    if scan.lob_count:  # path fields refer to LOBFILER only when it exists
+    if scan.lob_count and plan.format != "siard":  # path fields refer to LOBFILER only when it exists
         tables = [_add_lob_keys(tp) for tp in tables]
     version, reason = addml_version(tables)
     warnings = list(plan.warnings)
@@ -52,6 +52,7 @@ def _finalize_table(plan: Plan, tp: TablePlan, scan: ScanResult) -> TablePlan:
     ts = scan.tables[tp.name]
     fields: list[FieldPlan] = []
     notes = list(tp.notes)
+    siard = plan.format == "siard"
     for f in tp.fields:
         if f.role == "surrogate":
             fields.append(replace(f, width=max(len(str(ts.rows)), 1)))
@@ -76,11 +77,21 @@ def _finalize_table(plan: Plan, tp: TablePlan, scan: ScanResult) -> TablePlan:
         if f.kind == "float" and tp.source is not None:
             desc = _join(desc, _float_note(tp.source.column(f.column or "")))
         if kind == "binary":
+            where = ("Binærverdien er lagret som egen fil (BLOB) og cellen viser til filen med sti, lengde og "
+                     "SHA-256." if siard else
+                     f"Binærverdien er lagret som egen fil; feltet inneholder filens sti relativt til content/ "
+                     f"(se {LOB_TABLE}). Tomt når verdien er NULL.")
             fields.append(replace(
                 f, kind="binary", role="lobpath", field_format=None, max_length=st.max_length or None,
-                description=_join(desc, f"Binærverdien er lagret som egen fil; feltet inneholder filens sti "
-                                        f"relativt til content/ (se {LOB_TABLE}). Tomt når verdien er NULL."),
-                width=max(st.max_length, 1), has_null=st.nulls > 0))
+                description=_join(desc, where), width=max(st.max_length, 1), has_null=st.nulls > 0))
+            continue
+        if siard and st.long_values and kind in ("string", "char", "unknown"):
+            fields.append(replace(
+                f, kind=kind, role="clob", field_format=None, max_length=None, widened_from=widened,
+                description=_join(desc, f"Verdier lengre enn {plan.long_text_limit} tegn er lagret som egne "
+                                        "tekstfiler (UTF-8), og cellen viser til filen med sti, lengde i tegn og "
+                                        "SHA-256."),
+                has_empty=st.empties > 0, has_null=st.nulls > 0))
             continue
         limit_note = ""
         if st.long_values:

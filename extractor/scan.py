@@ -191,7 +191,7 @@ def key_text(tp: TablePlan, key: tuple[Any, ...], recno: int) -> str:
 
 
 def style_for(plan: Plan):
-    return XML_STYLE if plan.format == "xml" else FLAT_STYLE
+    return XML_STYLE if plan.format in ("xml", "siard") else FLAT_STYLE
 
 
 def column_renderer(tp: TablePlan, name: str, kind: str, style: Style) -> Renderer:

@@ -27,8 +27,8 @@ PACKAGES = ("extractor", "dialects")
 
 ORDER = ["errors", "model", "source_dialect", "schemas", "plaindata", "values", "siard", "charset", "profile_files", "profile",
          "deliverable", "lobs", "plan", "scan", "refine", "report", "keys", "large_objects",
-         "writers", "extract", "addml", "documentation", "output", "workdir", "progress", "parallel", "pipeline",
-         "relations", "inspect", "profile_init", "console", "validation", "dias", "loading", "cli"]
+         "writers", "extract", "siard_output", "addml", "documentation", "output", "workdir", "progress", "parallel",
+         "pipeline", "relations", "inspect", "profile_init", "console", "validation", "dias", "loading", "cli"]
 """Stages of ``extractor`` in flow order: a module, or a subpackage as one unit."""
 
 DIALECTS_MAY_USE = {"extractor.errors", "extractor.model", "extractor.values", "extractor.siard",

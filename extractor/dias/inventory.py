@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..errors import ConfigError
 from ..writers.hashing import sha256_file
+from .siard_content import find_siard
 
 CHUNK = 1 << 20
 """Read size for hashing and copying (1 MiB)."""
@@ -39,9 +40,9 @@ def scan_extract(extract_dir: Path) -> list[Entry]:
     """Regular files under content/, report/ and documentation/, refusing anything the package cannot hold as-is."""
     if not extract_dir.is_dir():
         raise ConfigError(f"{extract_dir}: not a directory; give the folder 'uttrekk extract --out' wrote")
-    if not (extract_dir / "content" / "addml.xml").is_file():
-        raise ConfigError(f"{extract_dir}: no content/addml.xml; give the folder 'uttrekk extract --out' wrote "
-                          "(it holds content/ and report/)")
+    if not (extract_dir / "content" / "addml.xml").is_file() and find_siard(extract_dir) is None:
+        raise ConfigError(f"{extract_dir}: no content/addml.xml and no SIARD file in content/; give the folder "
+                          "'uttrekk extract --out' wrote (it holds content/ and report/)")
     unexpected = sorted(p.name for p in extract_dir.iterdir() if p.name not in PACKAGED_DIRS)
     if unexpected:
         raise ConfigError(f"{extract_dir}: holds {', '.join(unexpected)} besides content/ and report/ (and "

@@ -18,6 +18,7 @@ from lxml import etree
 
 from .. import __version__
 from ..errors import ConfigError
+from .siard_content import find_siard, siard_reference
 
 ADDML_NS = "http://www.arkivverket.no/standarder/addml"
 _A = f"{{{ADDML_NS}}}"
@@ -57,6 +58,8 @@ class PackageMetadata:
     engine: str
     notes: list[str] = field(default_factory=list)
     """Things the user should know (printed as 'note:'), e.g. an option that contradicts addml.xml."""
+    description_type: str = "ADDML"
+    """What describes the content: ADDML (addml.xml) or SIARD (the SIARD file's metadata.xml)."""
 
     @property
     def objid(self) -> str:
@@ -76,8 +79,10 @@ class PackageMetadata:
 def read_metadata(extract_dir: Path, uuid: str, *, archive_creator: str | None = None, submitter: str | None = None,
                   recipient: str | None = None, timestamp: dt.datetime | None = None) -> PackageMetadata:
     """Metadata from content/addml.xml and report/extraction.json, completed by the options given."""
-    ref = _read_addml(extract_dir / "content" / "addml.xml")
     report = _read_report(extract_dir / "report" / "extraction.json")
+    siard = find_siard(extract_dir)
+    ref = _siard_ref(siard, report) if siard is not None else _read_addml(extract_dir / "content" / "addml.xml")
+    described = "addml.xml" if siard is None else "the extract"
     notes: list[str] = []
 
     creator = _choose("--archive-creator", archive_creator, ref["recordCreator"], "recordCreator", notes)
@@ -87,10 +92,10 @@ def read_metadata(extract_dir: Path, uuid: str, *, archive_creator: str | None =
     deliverer = _choose("--submitter", submitter, ref["deliver"], "deliver", notes) or creator
     system_name = ref["systemName"] or ref["datasetName"]
     if not system_name:
-        raise ConfigError("addml.xml names no system; set [metadata] system_name in the profile and extract again")
+        raise ConfigError(f"{described} names no system; set [metadata] system_name in the profile and extract again")
     period_start, period_end = ref["startDate"], ref["endDate"]
     if not (period_start and period_end):
-        notes.append("addml.xml gives no archival period (set [metadata] period_start and period_end in the "
+        notes.append(f"{described} gives no archival period (set [metadata] period_start and period_end in the "
                      "profile); the info file has no STARTDATE/ENDDATE")
     when = timestamp or _report_time(report.get("finished")) or _date_time(ref["extractionDate"])
     if when is None:
@@ -101,7 +106,9 @@ def read_metadata(extract_dir: Path, uuid: str, *, archive_creator: str | None =
         system_type=ref["systemType"] or DEFAULT_SYSTEM_TYPE, description=ref["description"],
         period_start=period_start, period_end=period_end,
         extraction_date=ref["extractionDate"] or str(report.get("extraction_date") or ""),
-        addml_version=str(report.get("addml_version") or ref["addmlVersion"]),
+        addml_version=ref["addmlVersion"] if siard is not None else str(report.get("addml_version")
+                                                                        or ref["addmlVersion"]),
+        description_type="SIARD" if siard is not None else "ADDML",
         extract_tool_version=str(report.get("version") or ""), engine=str(report.get("engine") or ""), notes=notes)
 
 
@@ -153,6 +160,25 @@ def _choose(option: str, given: str | None, in_addml: str, addml_role: str, note
         notes.append(f"{option} {given!r} differs from addml.xml's {addml_role} agent {in_addml!r}; "
                      f"the package uses {given!r}")
     return given or in_addml
+
+
+def _siard_ref(siard: Path, report: dict[str, Any]) -> dict[str, str]:
+    """The same facts for a SIARD extract: the profile's metadata as extraction.json keeps it, and what
+    the SIARD file's metadata.xml says (its database name, data owner, archival date)."""
+    header = siard_reference(siard)
+    given = report.get("metadata") if isinstance(report.get("metadata"), dict) else {}
+    md = {k: str(v) for k, v in (given or {}).items() if isinstance(v, str)}
+    return {"recordCreator": md.get("archive_creator", "") or header["dataOwner"],
+            "deliver": md.get("submitter", ""), "systemName": md.get("system_name", "") or header["dbname"],
+            "systemVersion": md.get("system_version", ""), "systemType": SIARD_SYSTEM_TYPE,
+            "startDate": md.get("period_start", ""), "endDate": md.get("period_end", ""),
+            "extractionDate": header["archivalDate"], "description": md.get("description", "") or header["description"],
+            "datasetName": header["dbname"], "addmlVersion": header["version"]}
+
+
+SIARD_SYSTEM_TYPE = "SIARD"
+"""The producer agent's type note for a SIARD package: Arkade 5 reads "siard" there to know the tar's type
+(a note with "fagsystem" would win, so the profile's system_type is not used)."""
 
 
 def _read_addml(path: Path) -> dict[str, str]:

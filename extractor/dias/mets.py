@@ -86,10 +86,13 @@ def write_mets(path: Path, md: PackageMetadata, entries: Sequence[Entry], addml:
     fallback: list[str] = []
     root_attrs = {"OBJID": md.objid, "LABEL": md.label, "TYPE": "SIP", "PROFILE": PROFILE,
                   f"{{{XSI}}}schemaLocation": f"{NS} {XSD_NAME}"}
-    md_ref = {"MDTYPE": "OTHER", "OTHERMDTYPE": "ADDML", "MDTYPEVERSION": md.addml_version}
+    md_ref = {"MDTYPE": "OTHER", "OTHERMDTYPE": md.description_type, "MDTYPEVERSION": md.addml_version}
+    # DIAS's closed list of metadata types has ADDML but not SIARD: a SIARD package's metadata.xml is
+    # listed as a file (administrative_metadata/) with no techMD, as Arkade packs SIARD
+    tech = ([M.techMD(M.mdRef({**locator(addml.name), **md_ref, **_core(addml, "application/xml", md.created)}),
+                      ID="techMD001")] if md.description_type == "ADDML" else [])
     amd = M.amdSec(
-        M.techMD(M.mdRef({**locator(addml.name), **md_ref,
-                          **_core(addml, "application/xml", md.created)}), ID="techMD001"),
+        *tech,
         M.digiprovMD(M.mdRef({**locator(premis.name), "MDTYPE": "PREMIS", "MDTYPEVERSION": "2.0",
                               **_core(premis, "application/xml", md.created)}), ID="digiprovMD001"),
         ID="amdSec001")

@@ -22,6 +22,7 @@ from ..output import refuse_source_inside, remove_tree
 from . import info, mets, premis, schemas
 from .inventory import Entry, hashed, scan_extract, sha256_file
 from .metadata import PackageMetadata, read_metadata
+from .siard_content import HEADER_MEMBERS, find_siard, header_member
 from .tarball import TAR_LIMIT, check_limit, members, predicted_size, sort_key, write_tar
 
 PACKAGE_FOLDERS = ("administrative_metadata", "content", "descriptive_metadata")
@@ -64,13 +65,17 @@ def build_package(extract_dir: Path, out_dir: Path, uuid: str | None = None, *, 
                                recipient=recipient, timestamp=timestamp)
             check_limit(sum(e.size for e in entries), limit, "the extract's files alone")
             entries = hashed(entries)
-            _check_addml_checksums(extract_dir, entries)
+            siard = find_siard(extract_dir)
+            if siard is None:
+                _check_addml_checksums(extract_dir, entries)
+            else:
+                _check_siard(extract_dir, siard, entries)
         except OSError as exc:
             raise ConfigError(f"{extract_dir}: cannot read the extract ({exc})") from None
         try:
             remove_tree(staging)
             staging.mkdir(parents=True)
-            return _build(staging, entries, md, tar_path, info_path, limit)
+            return _build(staging, entries, md, tar_path, info_path, limit, siard)
         except OSError as exc:
             raise OutputError(f"{out_dir}: could not write the package: {disk_problem(exc)}; nothing was "
                               "published") from None
@@ -95,20 +100,25 @@ def _missing_folders(path: Path) -> list[Path]:
 
 
 def _build(staging: Path, entries: list[Entry], md: PackageMetadata, tar_path: Path, info_path: Path,
-           limit: int) -> PackageResult:
+           limit: int, siard: Path | None = None) -> PackageResult:
     notes = list(md.notes)
     extras = [_write(staging, premis.FILE_NAME, premis.premis_document(md)),
               _write(staging, premis.XSD_NAME, schemas.schema_bytes(schemas.PREMIS)),
               _write(staging, mets.XSD_NAME, schemas.schema_bytes(schemas.METS))]
+    if siard is not None:  # as Arkade packs SIARD: its header's metadata.xml and .xsd as administrative metadata
+        extras += [_write(staging, f"administrative_metadata/{Path(m).name}", header_member(siard, m))
+                   for m in HEADER_MEMBERS]
     listed = sorted([*entries, *extras], key=lambda e: sort_key(e.name))
-    addml = next(e for e in entries if e.name == "content/addml.xml")
+    described = "administrative_metadata/metadata.xml" if siard is not None else "content/addml.xml"
+    addml = next(e for e in listed if e.name == described)
     mets_path = staging / mets.FILE_NAME
     fallback = mets.write_mets(mets_path, md, listed, addml, extras[0])
     if fallback:
         kinds = ", ".join(sorted({Path(n).suffix.lower() or "(no suffix)" for n in fallback}))
+        real = ("The .siard file is a ZIP file (SIARD 2.2); the extract's report names the format of every file."
+                if siard is not None else "The extract's LOB list names their real format.")
         notes.append(f"{len(fallback)} file(s) have a format with no MIME type in DIAS's closed list ({kinds}); "
-                     f"dias-mets.xml gives them {mets.FALLBACK_MIME_TYPE}. The extract's LOB list names their "
-                     "real format.")
+                     f"dias-mets.xml gives them {mets.FALLBACK_MIME_TYPE}. {real}")
     dias_mets = Entry(mets.FILE_NAME, mets_path, mets_path.stat().st_size, sha256_file(mets_path))
     items = members(md.uuid, [*listed, dias_mets], PACKAGE_FOLDERS)
     check_limit(predicted_size(items), limit, "files plus tar headers")
@@ -156,6 +166,26 @@ def _check_out_dir(out_dir: Path, targets: list[Path], overwrite: bool) -> None:
         raise OutputError(f"{out_dir}: cannot create the output folder ({exc.strerror})") from None
     if not os.access(out_dir, os.W_OK | os.X_OK):
         raise OutputError(f"{out_dir}: no permission to write here")
+
+
+def _check_siard(extract_dir: Path, siard: Path, entries: list[Entry]) -> None:
+    """The SIARD file must still be the one the extract's report names, or the package would carry a changed one."""
+    import json
+
+    try:
+        report = json.loads((extract_dir / "report" / "extraction.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        report = {}
+    written = report.get("siard") if isinstance(report, dict) else None
+    name = f"content/{siard.name}"
+    entry = next(e for e in entries if e.name == name)
+    if not isinstance(written, dict) or written.get("file") != name:
+        raise ConfigError(f"{extract_dir}: report/extraction.json does not name {name}; package the folder "
+                          "'uttrekk extract --format siard' wrote")
+    if written.get("sha256") != entry.sha256:
+        raise ConfigError(f"{extract_dir}: {name} differs from the SIARD file the extract wrote (SHA-256 in "
+                          "report/extraction.json); it was changed after 'uttrekk extract'; extract again rather "
+                          "than package it.")
 
 
 def _check_addml_checksums(extract_dir: Path, entries: list[Entry]) -> None:

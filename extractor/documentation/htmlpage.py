@@ -166,7 +166,7 @@ def page(doc: Doc) -> bytes:
     about = [(k, v or "(ikke oppgitt)") for k, v in doc.metadata]
     body = [
         f"<header><h1>Beskrivelse av arkivuttrekk: {h(doc.title)}</h1>",
-        "<p>Tabellene i mappen <code>content/</code> med de samme opplysningene som <code>content/addml.xml</code>. "
+        f"<p>Tabellene i mappen <code>content/</code> med de samme opplysningene som <code>{h(doc.described_in)}</code>. "
         "Samme innhold som ren tekst står i <code>beskrivelse.txt</code>.</p></header>",
         f'<section id="om"><h2>1 Om uttrekket</h2>{_facts(about)}<p>{h(doc.description)}</p>',
         f"<p>{h(doc.addml_version_reason)}</p>" if doc.addml_version_reason else "", "</section>",

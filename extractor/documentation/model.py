@@ -15,9 +15,10 @@ from typing import Any
 from ..addml import selection
 from ..plan import LOB_DIR, LOB_TABLE, FieldPlan, Plan, TablePlan
 from ..report import unescape
+from ..writers.siard_table import sql_type
 
 FORMAT_NAMES = {"delimited": "semikolonseparerte tekstfiler", "fixed": "tekstfiler med faste feltlengder",
-                "xml": "XML-filer med XML-skjema"}
+                "xml": "XML-filer med XML-skjema", "siard": "én SIARD 2.2-fil"}
 
 FORMAT_TEXT = {
     "delimited": ("Hver tabell er én tekstfil. Felt er skilt med semikolon (;), og hver post avsluttes med CR LF "
@@ -33,6 +34,12 @@ FORMAT_TEXT = {
     "xml": ("Hver tabell er én XML-fil med et XML-skjema (.xsd) ved siden av. Rotelementet har tabellens navn, "
             "hver post er et element <rad>, og hvert felt er et element med feltets navn. NULL er "
             "xsi:nil=\"true\"; tom tekst er et tomt element. Desimaltegnet er punktum."),
+    "siard": ("Uttrekket er én SIARD 2.2-fil (en ZIP-fil, eCH-0165), der header/metadata.xml beskriver skjemaet, "
+              "tabellene, kolonnene, nøklene og relasjonene, og hver tabell er én XML-fil med XML-skjema under "
+              "content/schema0/. Hver post er et element <row>, og feltene er <c1>, <c2> … i den rekkefølgen de er "
+              "beskrevet her. NULL er et felt som mangler; tom tekst er et tomt element. Tegn som XML ikke kan "
+              "inneholde, og skråstreken \\, er skrevet som \\uXXXX. Binærverdier og lange tekster er egne filer "
+              "som cellen viser til med sti, lengde og SHA-256."),
 }
 
 TYPE_TEXT = {
@@ -70,6 +77,8 @@ class FieldDoc:
     codes: tuple[tuple[str, str], ...]
     keys: tuple[str, ...]
     """``PK``, ``AK``, ``FK``: the keys the field is part of."""
+    type_scheme: str = "ADDML"
+    """Whose type ``addml_type`` is: ADDML's, or (a SIARD extract) the SQL:2008 type in metadata.xml."""
 
 
 @dataclass(frozen=True)
@@ -178,6 +187,8 @@ class Doc:
     log: LogDoc
     extra_files: tuple[tuple[str, str], ...] = field(default=())
     """Files of the extract that are not tables (addml.xml, the XSDs, the LOB folder) and what they are."""
+    described_in: str = "content/addml.xml"
+    """The machine-readable description this documentation repeats."""
 
     @property
     def relations(self) -> tuple[RelationDoc, ...]:
@@ -253,8 +264,12 @@ def _table_doc(plan: Plan, tp: TablePlan, number: int, fr: Any, referenced_by: t
     for i, f in enumerate(tp.fields, 1):
         keys = tuple(k for k, inside in (("PK", f.name in pk), ("AK", f.name in ak_fields), ("FK", f.name in fk_fields))
                      if inside)
-        fields.append(FieldDoc(i, f.name, f.column, f.addml_type, _type_text(f), f.field_format,
-                               _length_text(f, fixed, pos), f.not_null, f.unique, f.description, f.codes, keys))
+        if plan.format == "siard":
+            fields.append(FieldDoc(i, f.name, f.column, sql_type(tp, f), _type_text(f), None, _length_text(f, fixed, pos),
+                                   f.not_null, f.unique, f.description, f.codes, keys, "SIARD"))
+        else:
+            fields.append(FieldDoc(i, f.name, f.column, f.addml_type, _type_text(f), f.field_format,
+                                   _length_text(f, fixed, pos), f.not_null, f.unique, f.description, f.codes, keys))
         pos += f.width or 0
     notes = tuple(n[0].upper() + n[1:] + ("" if n.endswith(".") else ".") for n in tp.notes if n)
     return TableDoc(
@@ -302,6 +317,8 @@ def build(plan: Plan, result: Any, report: dict[str, Any], deviations: Path) -> 
     elif md.period_end and not md.period_start:
         period = f"til {md.period_end}"
     system = md.system_name or plan.source_label
+    siard = report.get("siard") or {}
+    siard_in = f"header/metadata.xml i {siard['file']}" if siard else ""
     charsets = sorted({t.charset for t in tables})
     metadata = (
         ("Arkivskaper", md.archive_creator),
@@ -314,7 +331,7 @@ def build(plan: Plan, result: Any, report: dict[str, Any], deviations: Path) -> 
         ("Ansvarlig", md.responsible_person),
         ("Uttrekksdato", str(report.get("extraction_date", ""))),
         ("Uttrekksverktøy", f"uttrekk {report.get('version', '')}".strip()),
-        ("ADDML-versjon", f"{plan.addml_version} (content/addml.xml)"),
+        (("SIARD-versjon", f"2.2 ({siard_in})") if siard_in else ("ADDML-versjon", f"{plan.addml_version} (content/addml.xml)")),
         ("Filformat", FORMAT_NAMES.get(plan.format, plan.format)),
         ("Tegnsett", ", ".join(charsets) + (" (se tegnsett per fil under Filer)" if len(charsets) > 1 else "")),
     )
@@ -333,7 +350,14 @@ def build(plan: Plan, result: Any, report: dict[str, Any], deviations: Path) -> 
              ("addml.xsd", f"XML-skjemaet for ADDML {plan.addml_version}")]
     if plan.format == "xml":
         extra.append(("<tabell>.xsd", "XML-skjema for hver tabells XML-fil"))
-    if result.lob_files:
+    if siard_in:
+        extra = [(str(siard["file"]).removeprefix("content/"),
+                  "SIARD 2.2-filen: header/metadata.xml (den maskinlesbare utgaven av det denne filen sier) og hver "
+                  "tabell med XML-skjema, binærverdier og lange tekster under content/schema0/")]
+        if siard.get("lobs_outside"):
+            extra.append((f"{LOB_DIR}/", f"{siard['lobs_outside']} binærverdi(er) og lange tekster lagret ved siden "
+                                         "av SIARD-filen; cellene viser hit med sti, lengde og SHA-256"))
+    elif result.lob_files:
         extra.append((f"{LOB_DIR}/", f"{result.lob_files} fil(er) for binærverdier og lange tekster, listet i "
                                      f"tabellen {LOB_TABLE}"))
     title = f"{system} - arkivuttrekk".strip(" -") or "Arkivuttrekk"
@@ -342,4 +366,5 @@ def build(plan: Plan, result: Any, report: dict[str, Any], deviations: Path) -> 
         description=md.description or f"Uttrekk fra {system}.", format=plan.format,
         format_text=FORMAT_TEXT.get(plan.format, ""), addml_version=plan.addml_version,
         addml_version_reason=plan.addml_version_reason, tables=tuple(tables),
-        excluded_tables=plan.excluded_tables, log=log, extra_files=tuple(extra))
+        excluded_tables=plan.excluded_tables, log=log, extra_files=tuple(extra),
+        described_in=siard_in or "content/addml.xml")

@@ -96,7 +96,7 @@ def _yes(flag: bool) -> str:
 def _field(page: Page, f: FieldDoc) -> None:
     keys = f"  [{', '.join(f.keys)}]" if f.keys else ""
     page.para(f"{f.name}{keys}", 4, f"{f.number:>3}. ", hang=5)
-    kind = f"{f.type_text} (ADDML {f.addml_type}" + (f", format {f.field_format})" if f.field_format else ")")
+    kind = f"{f.type_text} ({f.type_scheme} {f.addml_type}" + (f", format {f.field_format})" if f.field_format else ")")
     facts = [kind]
     if f.length_text:
         facts.append(f.length_text)
@@ -221,7 +221,7 @@ def beskrivelse(doc: Doc) -> bytes:
         page.para(why, 2, f"- Kolonnen {table}.{c}: ", hang=2)
     return page.render(f"BESKRIVELSE AV ARKIVUTTREKK: {doc.title}",
                        "Denne filen beskriver tabellene i mappen content/ med de samme opplysningene som "
-                       "content/addml.xml, slik at uttrekket kan forstås og leses uten programvare. Linjene er "
+                       f"{doc.described_in}, slik at uttrekket kan forstås og leses uten programvare. Linjene er "
                        f"høyst {WIDTH} tegn. Samme innhold, med et relasjonsdiagram, står i oversikt.html; "
                        "hvordan uttrekket ble laget, står i uttrekkslogg.txt.")
 
@@ -241,7 +241,10 @@ def uttrekkslogg(doc: Doc) -> bytes:
                + ". Passord skrives aldri i uttrekket.")
     page.field("Lesing", log.session)
     page.field("Filformat", FORMAT_NAMES.get(doc.format, doc.format))
-    page.field("ADDML-versjon", doc.addml_version)
+    if doc.format == "siard":
+        page.field("SIARD-versjon", f"2.2 ({doc.described_in})")
+    else:
+        page.field("ADDML-versjon", doc.addml_version)
     page.field("Tegnsett", ", ".join(sorted({t.charset for t in doc.tables})))
     if log.charset_map:
         page.field("Erstatninger", "; ".join(f"U+{ord(a):04X} ({a}) -> \"{b}\"" for a, b in log.charset_map)

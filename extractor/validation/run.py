@@ -30,7 +30,7 @@ from .keystore import DEFAULT_MEMORY_KEYS, KeyStore, ValueSet
 from .own_checks import Charset, ForeignKeys, KeyCollector, NullAndEmpty
 from .processes import FileCtx, Process, RunState
 from .profile_rules import check_profile
-from .source import BEFORE_2017, Source, TarSource, open_source
+from .source import BEFORE_2017, Source, TarSource, open_source, siard_content
 from .xml_data import check_xml_extract
 from .xsd import check_dtd, check_schema
 
@@ -299,6 +299,17 @@ def _layout(source: Source, findings: Findings) -> None:
         findings.add(check, WARNING, source.compressed_note)
 
 
+def _siard_package(path: str | Path, source: Source, siard: str, findings: Findings) -> Report:
+    """An extract or package whose content is a SIARD file (``--format siard``, as Arkade packs SIARD):
+    the package checks run as for any package; the SIARD file's own tables are another validation's."""
+    if isinstance(source, TarSource):
+        check_package(source, findings)
+    report = Report(str(path), source.kind, None, findings.sorted(), [])
+    report.notes.append(f"content/ holds the SIARD file {siard} and no addml.xml: the package was checked, the "
+                        "tables inside the SIARD file were not; validate the SIARD file itself for them")
+    return report
+
+
 def validate_path(path: str | Path, *, examples: int = 25, memory_keys: int = DEFAULT_MEMORY_KEYS,
                   tmpdir: str | None = None) -> Report:
     """Validate the extract at ``path`` (folder, content folder or DIAS .tar) or the SIARD file at
@@ -326,6 +337,9 @@ def _validate(path: str | Path, keys: KeyStore, examples: int) -> Report:
     findings = Findings(limit=examples)
     memory_keys = keys.memory_keys
     with open_source(path, keys) as source:
+        siard = siard_content(source)
+        if siard is not None:
+            return _siard_package(path, source, siard, findings)
         described = read_description(source)
         doc, tree, notes = described.doc, described.tree, described.notes
         name = described.label.rsplit("/", 1)[-1]

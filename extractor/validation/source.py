@@ -319,8 +319,10 @@ class TarSource(Source):
         if self.entry(self.description_name) is None:
             old = self.root + OLD_ADDML
             if not self._is_file(old):
-                raise UnreadableInputError(f"{self.label}: no {self.prefix}{ADDML} in the tar (nor {old}); not an "
-                                           "ADDML extract package")
+                if siard_content(self) is not None:
+                    return  # a SIARD file is the content (read by run._siard_package)
+                raise UnreadableInputError(f"{self.label}: no {self.prefix}{ADDML} in the tar (nor {old}, nor a SIARD "
+                                           "file in content/); not an ADDML extract package")
             self._description_at = old
             self.description = OLD_ADDML
             self.layout.append(f"addml.xml only in {OLD_ADDML}, none in content/ (Arkade 5 looks for "
@@ -364,6 +366,14 @@ class TarSource(Source):
         self._fh.close()
 
 
+def siard_content(source: Source) -> str | None:
+    """The SIARD file directly in content/ when the content is one (no addml.xml), else None."""
+    if source.entry(ADDML) is not None:
+        return None
+    found = [n for n in source.content_files() if "/" not in n and n.lower().endswith(".siard")]
+    return found[0] if len(found) == 1 else None
+
+
 def _looks_like_tar(path: Path) -> bool:
     """A .tar name or a ustar header; decided without tarfile, which reads headers unchecked."""
     if path.suffix.lower() == ".tar":
@@ -389,6 +399,8 @@ def open_source(path: str | Path, keys: KeyStore) -> Iterator[Source]:
             source = FolderSource(p, str(p), "content folder", keys)
         elif (p / "content").is_dir() and not (p / "content").is_symlink() and (p / OLD_ADDML).is_file():
             source = FolderSource(p / "content", str(p), "directory", keys, p / OLD_ADDML)
+        elif (p / "content").is_dir() and any(c.suffix.lower() == ".siard" for c in (p / "content").iterdir()):
+            source = FolderSource(p / "content", str(p), "directory", keys)
         else:
             raise UnreadableInputError(f"{p}: neither {p / 'content' / ADDML} nor {p / ADDML} exists; "
                                        "give an extract folder, its content folder or a .tar")
