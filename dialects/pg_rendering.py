@@ -44,7 +44,6 @@ _CHARS = ("CHAR(", "CHARACTER(", "CHAR", "BPCHAR")
 _ENCODINGS = {"ISO-8859-1": "LATIN1", "UTF-8": "UTF8"}
 _NOT_FINITE = "IN ('NaN', 'Infinity', '-Infinity')"
 _CODES = ", ".join(map(str, PYTHON_WHITESPACE))
-_ASCII_BLANKS = ", ".join(str(c) for c in PYTHON_WHITESPACE if c < 128)
 
 
 class PgRendering(Rendering):
@@ -52,10 +51,7 @@ class PgRendering(Rendering):
         return f'({x}) COLLATE "C"'
 
     def edge_blank(self, x: str, n: str) -> str:
-        """The last character is decoded only when the last byte is not ASCII (UTF-8)."""
-        last = f"get_byte({x}::bytea, octet_length({x}) - 1)"
-        return (f"{n} > 0 AND (ascii({x}) IN ({_CODES}) OR CASE WHEN {last} < 128 THEN {last} IN ({_ASCII_BLANKS}) "
-                f"ELSE ascii(right({x}, 1)) IN ({_CODES}) END)")
+        return f"{n} > 0 AND (ascii({x}) IN ({_CODES}) OR ascii(right({x}, 1)) IN ({_CODES}))"
 
     def extra_text_refusals(self, x: str, n: str) -> list[tuple[str, str]]:
         return [(f"{n} = 2 AND {self.binary(x)} = '\\.'", "!values that are a lone \\. (PostgreSQL's CSV quotes them)")]

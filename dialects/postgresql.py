@@ -380,7 +380,7 @@ def _prepare_session(dbapi_conn: Any, _record: Any) -> None:
         cur.execute("SET extra_float_digits = 3")
         cur.execute("SET datestyle = 'ISO, YMD'")  # the fast path's dates and timestamps are the server's text
     dbapi_conn.commit()
-    for name in ("date", "timestamp", "timestamptz"):
+    for name in ("date", "timestamp", "timestamptz", "time"):  # time: 24:00:00
         _lenient_loader(dbapi_conn, name)
 
 

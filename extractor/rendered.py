@@ -38,7 +38,8 @@ def render_request(plan: Plan, tp: TablePlan) -> tuple[RenderRequest | None, dic
         if f.role == "surrogate":
             fields.append(RenderField(None, "integer"))
         elif f.role != "value" or f.kind not in RENDERED_KINDS:
-            reasons[f.column or f.name] = f"a {f.kind} field ({f.role})" if f.role != "value" else f"{f.kind} values"
+            reasons[f.column or f.name] = (f"a {f.kind} field ({f.role})" if f.role != "value"
+                                           else f"{f.kind} values are rendered by the exact path")
         else:
             col = tp.source.column(f.column or "")
             codes = None
