@@ -36,7 +36,7 @@ from extractor.errors import RenderingRefused, SourceError
 from extractor.model import RenderedStatistics, RenderField, RenderRequest, Table
 from extractor.values import ARKADE_DECIMAL_MAX, SINGLE
 
-from .rendering import CHUNK, NONCONFORMING, PYTHON_WHITESPACE, Rendered, Rendering, crlf, literal
+from .rendering import CHUNK, NONCONFORMING, PYTHON_WHITESPACE, Rendered, Rendering, crlf, literal, padded
 
 _INTEGERS = {"SMALLINT", "INTEGER", "BIGINT"}
 _TEXTS = ("VARCHAR", "TEXT", "CHARACTER VARYING")
@@ -53,7 +53,10 @@ class PgRendering(Rendering):
     def edge_blank(self, x: str, n: str) -> str:
         return f"{n} > 0 AND (ascii({x}) IN ({_CODES}) OR ascii(right({x}, 1)) IN ({_CODES}))"
 
-    def extra_text_refusals(self, x: str, n: str) -> list[tuple[str, str]]:
+    def extra_text_refusals(self, x: str, n: str, request: RenderRequest) -> list[tuple[str, str]]:
+        if request.fixed:  # the record is one CSV field: these would be quoted
+            return [(f"strpos({x}, chr(10)) > 0 OR strpos({x}, chr(13)) > 0 OR strpos({x}, chr(1)) > 0 "
+                     f"OR strpos({x}, chr(2)) > 0", "!values holding CR, LF or the control characters 1 and 2")]
         return [(f"{n} = 2 AND {self.binary(x)} = '\\.'", "!values that are a lone \\. (PostgreSQL's CSV quotes them)")]
 
     def column(self, table: Table, f: RenderField, request: RenderRequest, c: str) -> Rendered:
@@ -158,10 +161,16 @@ class PgServerRendering:
         for f in request.fields:
             if f.column is None:
                 number = self.sql_text(self.record_number(table, request.order_by))  # type: ignore[attr-defined]
-                out.append(f"({number})::text")
+                text = f"({number})::text"
             else:
-                out.append(_RENDERING.column(table, f, request, self._column_sql(table, f.column)).text)
-        return out
+                main = next(m for m in request.fields if m.column == f.column and not m.length_of)
+                text = _RENDERING.column(table, main, request, self._column_sql(table, f.column)).text
+                if f.length_of:
+                    text = f"char_length({text})::text"
+            if request.fixed:
+                text = padded(text, f, f"char_length({text})", literal(" " * (f.width or 1)))
+            out.append(text)
+        return [" || ".join(out)] if request.fixed else out
 
     def _column_sql(self, table: Table, name: str) -> str:
         return self._quote(self.reflected_name(table, name))  # type: ignore[attr-defined]
@@ -185,8 +194,17 @@ class PgServerRendering:
         keys = [k for name in request.order_by for k in self.order_keys(table, name)]  # type: ignore[attr-defined]
         sql = self.sql_text(query.order_by(*keys) if keys else query)  # type: ignore[attr-defined]
         encoding = _ENCODINGS[request.charset]
-        copy_sql = f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, DELIMITER ';', ENCODING '{encoding}')"
-        yield from crlf(self._copy_chunks(table, copy_sql))
+        if not request.fixed:
+            copy_sql = f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, DELIMITER ';', ENCODING '{encoding}')"
+            yield from crlf(self._copy_chunks(table, copy_sql))
+            return
+        if sum(f.width or 1 for f in request.fields) == 2:  # a record could be \. , which COPY quotes
+            raise RenderingRefused("records of two characters are written by the exact path")
+        # one field per record, with a delimiter and a quote no value holds (the statistics made sure)
+        copy_sql = (f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, DELIMITER E'\\x01', QUOTE E'\\x02', "
+                    f"ENCODING '{encoding}')")
+        for data, n in self._copy_chunks(table, copy_sql):
+            yield data.replace(b"\n", b"\r\n"), n
 
     def _copy_chunks(self, table: Table, sql: str) -> Iterator[tuple[bytes, int]]:
         """COPY's rows straight from libpq (``PGconn.get_copy_data``), joined into chunks: psycopg's

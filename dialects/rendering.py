@@ -69,7 +69,7 @@ class Rendering:
         codes = ", ".join(map(str, PYTHON_WHITESPACE))
         return f"{n} > 0 AND (ascii({x}) IN ({codes}) OR ascii(substr({x}, {n}, 1)) IN ({codes}))"
 
-    def extra_text_refusals(self, x: str, n: str) -> list[tuple[str, str]]:
+    def extra_text_refusals(self, x: str, n: str, request: RenderRequest) -> list[tuple[str, str]]:
         """(condition, reason) pairs that send a text column to the exact path although every value fits."""
         return []
 
@@ -84,7 +84,7 @@ class Rendering:
         limit = request.long_text_limit
         terms = [("empties", self.count_if(f"{n} = 0")), ("max_length", f"max(CASE WHEN {n} <= {limit} THEN {n} END)"),
                  ("edge_blank", self.any_of(self.edge_blank(x, n)))]
-        refusals = [(f"{n} > {limit}", LONG), *self.extra_text_refusals(x, n)]
+        refusals = [(f"{n} > {limit}", LONG), *self.extra_text_refusals(x, n, request)]
         terms += [(why, self.count_if(cond)) for cond, why in refusals]
         return (*terms, *self.code_terms(x, f))
 
@@ -103,7 +103,7 @@ class Rendering:
         terms = ["count(*)"]
         readers: list[Any] = []
         for f in request.fields:
-            if f.column is None:
+            if f.column is None or f.length_of:
                 continue
             c = quote(f.column)
             r = self.column(table, f, request, c)
@@ -149,6 +149,16 @@ def _literal(text: str) -> str:
 def literal(text: str) -> str:
     """A SQL string literal (standard quoting: a quote doubled)."""
     return _literal(text)
+
+
+def padded(text: str, f: RenderField, length: str, blanks: str) -> str:
+    """A fixed-width field: ``text`` padded to the field's width (``length`` its length, ``blanks``
+    an expression of ``width`` blanks), all blanks when NULL. The widths come from the statistics,
+    so no text is longer than its field."""
+    w = f.width or 1
+    if f.right:
+        return f"coalesce(substr({blanks}, 1, {w} - {length}) || {text}, {blanks})"
+    return f"coalesce({text} || substr({blanks}, 1, {w} - {length}), {blanks})"
 
 
 def crlf(chunks: Iterable[tuple[bytes, int]]) -> Iterator[tuple[bytes, int]]:

@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from extractor.errors import RenderingRefused, SourceError
 from extractor.model import RenderedStatistics, RenderField, RenderRequest, Table
 
-from .rendering import CHUNK, NONCONFORMING, PYTHON_WHITESPACE, Rendered, Rendering, literal
+from .rendering import CHUNK, NONCONFORMING, PYTHON_WHITESPACE, Rendered, Rendering, literal, padded
 
 _DAY = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"
 _SECOND = f"{_DAY}[ T][0-9][0-9]:[0-9][0-9]:[0-9][0-9]"
@@ -52,7 +52,7 @@ class SqliteRendering(Rendering):
     def edge_blank(self, x: str, n: str) -> str:
         return f"{n} > 0 AND (unicode({x}) IN ({_CODES}) OR unicode(substr({x}, -1)) IN ({_CODES}))"
 
-    def extra_text_refusals(self, x: str, n: str) -> list[tuple[str, str]]:
+    def extra_text_refusals(self, x: str, n: str, request: RenderRequest) -> list[tuple[str, str]]:
         return [(f"instr({x}, char(0)) > 0", "!values holding NUL characters (reported by the exact path)")]
 
     def column(self, table: Table, f: RenderField, request: RenderRequest, c: str) -> Rendered:
@@ -154,11 +154,17 @@ class SqliteServerRendering:
         for f in request.fields:
             if f.column is None:
                 number = self.sql_text(self.record_number(table, request.order_by))  # type: ignore[attr-defined]
-                fields.append(f"CAST({number} AS TEXT)")
+                text, kind = f"CAST({number} AS TEXT)", "integer"
             else:
-                text = _RENDERING.column(table, f, request, self._column_sql(table, f.column)).text
-                fields.append(_quoted(text, f.kind))
-        record = " || ';' || ".join(fields)
+                main = next(m for m in request.fields if m.column == f.column and not m.length_of)
+                text, kind = _RENDERING.column(table, main, request, self._column_sql(table, f.column)).text, f.kind
+                if f.length_of:
+                    text, kind = f"CAST(length({text}) AS TEXT)", "integer"
+            if request.fixed:
+                fields.append(padded(text, f, f"length({text})", literal(" " * (f.width or 1))))
+            else:
+                fields.append(_quoted(text, kind))
+        record = (" || " if request.fixed else " || ';' || ").join(fields)
         query = sa.select(sa.literal_column(record)).select_from(self._selectable(table))  # type: ignore[attr-defined]
         keys = [k for name in request.order_by for k in self.order_keys(table, name)]  # type: ignore[attr-defined]
         sql = self.sql_text(query.order_by(*keys) if keys else query)  # type: ignore[attr-defined]

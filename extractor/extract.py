@@ -175,17 +175,17 @@ def extract_scanning(plan0: Plan, tp0: TablePlan, rows: RowSource, content: Path
 
 def _extract_scanning(plan0: Plan, tp0: TablePlan, rows: RowSource, content: Path, work: Path,
                       progress: Progress | None) -> tuple[TableScanned, TableDone]:
-    if plan0.format == "fixed":
-        scanned = scan_table(plan0, tp0, rows, progress)
-        tp = refine_table(plan0, tp0, scanned)
-        done = extract_table(_one_table(plan0, tp), tp, rows, content, work, progress)
-        done.exact_reasons = render_request(plan0, tp)[1]
-        return scanned, done
     empty = TableScanned(tp0.name, TableScan.of(tp0), 0, {})
     tp = refine_table(plan0, tp0, empty)
     fast = _extract_rendered(plan0, tp0, tp, rows, content, work, progress)
     if isinstance(fast, tuple):
         return fast
+    if plan0.format == "fixed":
+        scanned = scan_table(plan0, tp0, rows, progress)
+        tp = refine_table(plan0, tp0, scanned)
+        done = extract_table(_one_table(plan0, tp), tp, rows, content, work, progress)
+        done.exact_reasons = fast
+        return scanned, done
     scanned, done = _extract_exact(plan0, tp0, tp, rows, content, work, progress)
     done.exact_reasons = fast
     return scanned, done
@@ -216,7 +216,8 @@ def _extract_exact(plan0: Plan, tp0: TablePlan, tp: TablePlan, rows: RowSource, 
 def _extract_rendered(plan0: Plan, tp0: TablePlan, tp: TablePlan, rows: RowSource, content: Path, work: Path,
                       progress: Progress | None) -> tuple[TableScanned, TableDone] | dict[str, str]:
     """The fast path: the table's statistics from one aggregate query, its file as the server renders it
-    (``rendered``). Returns why the table must take the exact path instead, before anything is written."""
+    (``rendered``; fixed width with the widths the statistics give). Returns why the table must take
+    the exact path instead, before anything is written."""
     source = rows.source if isinstance(rows, DialectRows) else None
     if source is None:
         return {"": "rows without a source that renders"}
@@ -232,7 +233,13 @@ def _extract_rendered(plan0: Plan, tp0: TablePlan, tp: TablePlan, rows: RowSourc
     if reasons:
         return reasons
     scanned = scanned_from(tp0, request, stats)
-    if layout(plan0, refine_table(plan0, tp0, scanned)) != layout(plan0, tp):
+    final = refine_table(plan0, tp0, scanned)
+    if plan0.format == "fixed":  # the widths (and _lengde fields) come from the statistics
+        tp = final
+        request, reasons = render_request(plan0, tp)
+        if request is None:
+            return reasons
+    elif layout(plan0, final) != layout(plan0, tp):
         return {"": "the statistics change how the table is written"}
     shutil.rmtree(content / LOB_DIR / tp.file_name, ignore_errors=True)
     lob_list, dev_path = work_files(work, tp)

@@ -210,6 +210,12 @@ class RenderField:
     kind: str
     scale: int | None = None
     codes: tuple[str, ...] | None = None
+    width: int | None = None
+    """Fixed width: the field's width in characters (padded with blanks; NULL is all blanks)."""
+    right: bool = False
+    """Fixed width: aligned to the right (numbers)."""
+    length_of: bool = False
+    """The field holds the length of ``column``'s text (the fixed-width ``_lengde`` field)."""
 
 
 @dataclass(frozen=True)
@@ -224,6 +230,8 @@ class RenderRequest:
     decimal_separator: str = ","
     true_text: str = "J"
     false_text: str = "N"
+    fixed: bool = False
+    """Fixed-width records (every field padded to its width, no separators) instead of delimited ones."""
 
 
 @dataclass

@@ -26,7 +26,7 @@ def render_request(plan: Plan, tp: TablePlan) -> tuple[RenderRequest | None, dic
     cannot: column -> reason, ``""`` for the whole table."""
     if plan.profile.rendering == EXACT:
         return None, {"": '[output] rendering = "exact"'}
-    if plan.format != "delimited":
+    if plan.format not in ("delimited", "fixed"):
         return None, {"": f"{plan.format} files are written by the exact path"}
     if tp.source is None or tp.unpivot is not None:
         return None, {"": "a child table (repeating group or array elements) is written by the exact path"}
@@ -34,9 +34,13 @@ def render_request(plan: Plan, tp: TablePlan) -> tuple[RenderRequest | None, dic
         return None, {lk.column: "a pointer column" for lk in tp.source.lookups}
     reasons: dict[str, str] = {}
     fields: list[RenderField] = []
+    fixed = plan.format == "fixed"
     for f in tp.fields:
+        width, right = (f.width, f.align == "right") if fixed else (None, False)
         if f.role == "surrogate":
-            fields.append(RenderField(None, "integer"))
+            fields.append(RenderField(None, "integer", width=width, right=right))
+        elif f.role == "length" and fixed:
+            fields.append(RenderField(f.column, "integer", width=width, right=right, length_of=True))
         elif f.role != "value" or f.kind not in RENDERED_KINDS:
             reasons[f.column or f.name] = (f"a {f.kind} field ({f.role})" if f.role != "value"
                                            else f"{f.kind} values are rendered by the exact path")
@@ -45,15 +49,15 @@ def render_request(plan: Plan, tp: TablePlan) -> tuple[RenderRequest | None, dic
             codes = None
             if f.codes:
                 codes = tuple(sorted({c for c, _ in f.codes} | (set() if f.not_null else {""})))
-            fields.append(RenderField(f.column, f.kind, col.scale, codes))
-    written = [f.column for f in fields if f.column is not None]
+            fields.append(RenderField(f.column, f.kind, col.scale, codes, width, right))
+    written = [f.column for f in fields if f.column is not None and not f.length_of]
     if not reasons and sorted(written) != sorted(tp.columns):
         reasons[""] = "columns are read that are not written"
     if reasons:
         return None, reasons
     style = style_for(plan)
     return RenderRequest(tuple(fields), tuple(tp.order_by), tp.charset, plan.long_text_limit,
-                         style.decimal_separator, style.true_text, style.false_text), {}
+                         style.decimal_separator, style.true_text, style.false_text, fixed), {}
 
 
 def scanned_from(tp0: TablePlan, request: RenderRequest, stats: RenderedStatistics) -> TableScanned:
@@ -63,7 +67,7 @@ def scanned_from(tp0: TablePlan, request: RenderRequest, stats: RenderedStatisti
     ts.rows = stats.rows
     assert tp0.source is not None
     for f in request.fields:
-        if f.column is None:
+        if f.column is None or f.length_of:
             continue
         rc = stats.columns[f.column]
         st = ts.columns[f.column]

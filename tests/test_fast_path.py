@@ -49,6 +49,7 @@ def _exact(profile: str) -> str:
 def both_paths(source: str | Path, tmp: Path, profile: str = "", *extra: str) -> dict[str, Any]:
     """Extract with both paths; the content folders must be byte-identical (addml.xml too).
     Returns each table's path and reasons from the fast run's extraction.json."""
+    tmp.mkdir(parents=True, exist_ok=True)
     paths = _extract(source, tmp / "server", profile, *extra)
     exact = _extract(source, tmp / "exact", _exact(profile), *extra)
     assert same_tree(tmp / "server" / "content", tmp / "exact" / "content") == []
@@ -59,8 +60,9 @@ def both_paths(source: str | Path, tmp: Path, profile: str = "", *extra: str) ->
     return paths
 
 
-def test_example_database(example_db: Path, tmp_path: Path) -> None:
-    paths = both_paths(example_db, tmp_path, EXAMPLE_PROFILE.read_text(encoding="utf-8"))
+@pytest.mark.parametrize("fmt", ["delimited", "fixed"])
+def test_example_database(example_db: Path, tmp_path: Path, fmt: str) -> None:
+    paths = both_paths(example_db, tmp_path, EXAMPLE_PROFILE.read_text(encoding="utf-8"), "--format", fmt)
     server = {t for t, (p, _) in paths.items() if p == "server"}
     assert {"HENDELSESLOGG", "SAKSTYPE", "STATUSKODE"} <= server, paths
     assert "binary field" in json.dumps(paths["DOKUMENT"][1])  # a lobpath field: the exact path, saying why
@@ -134,6 +136,16 @@ def pg_edges():
         run_sql(url, PG_TABLES)
         run_sql(url, [f"ALTER DATABASE {url.database} SET timezone = 'Europe/Amsterdam'"])
         yield url.render_as_string(hide_password=False)
+
+
+@pytest.mark.parametrize("fmt", ["fixed", "delimited"])
+def test_postgresql_fixed_width(pg_edges: str, tmp_path: Path, fmt: str) -> None:
+    """Fixed width: the widths (and ``_lengde`` fields) from the statistics, each record one COPY field."""
+    paths = both_paths(pg_edges, tmp_path, PG_PROFILE, "--format", fmt)
+    server = {t for t, (p, _) in paths.items() if p == "server"}
+    assert {"b_floats", "d_tz", "f_nokey", "p_empty", "q_sum"} <= server, paths
+    if fmt == "fixed":
+        assert "CR, LF" in json.dumps(paths["a_plain"][1])  # one CSV field per record: such a value would be quoted
 
 
 @pytest.mark.parametrize("charset", ["ISO-8859-1", "UTF-8"])
@@ -214,6 +226,9 @@ def sqlite_edges(tmp_path_factory) -> Path:
 @pytest.mark.parametrize("charset", ["ISO-8859-1", "UTF-8"])
 def test_sqlite_edge_cases(sqlite_edges: Path, tmp_path: Path, charset: str) -> None:
     paths = both_paths(sqlite_edges, tmp_path, "[charset]\nutf8_fallback = true\n", "--charset", charset)
+    fixed = both_paths(sqlite_edges, tmp_path / "fixed", "[charset]\nutf8_fallback = true\n", "--charset", charset,
+                       "--format", "fixed")
+    assert {t for t, (p, _) in fixed.items() if p == "server"} == {t for t, (p, _) in paths.items() if p == "server"}
     server = {t for t, (p, _) in paths.items() if p == "server"}
     assert {"a_typed", "g_nokey"} <= server, paths
     exact = {t: json.dumps(why) for t, (p, why) in paths.items() if p == "exact"}
@@ -274,8 +289,8 @@ def test_statistics_are_the_same_on_both_paths(pg_edges: str, sqlite_edges: Path
 
 
 @settings(HYP, max_examples=30)
-@given(databases(), st.sampled_from(["ISO-8859-1", "UTF-8"]))
-def test_generated_tables_give_the_same_files_and_statistics(spec: DbSpec, charset: str) -> None:
+@given(databases(), st.sampled_from(["ISO-8859-1", "UTF-8"]), st.sampled_from(["delimited", "fixed"]))
+def test_generated_tables_give_the_same_files_and_statistics(spec: DbSpec, charset: str, fmt: str) -> None:
     with tempfile.TemporaryDirectory(prefix="uttrekk_fastgen_") as tmp:
         db = Path(tmp) / "src.sqlite"
         spec.build(db)
@@ -284,5 +299,6 @@ def test_generated_tables_give_the_same_files_and_statistics(spec: DbSpec, chars
             profile = profile.replace('encoding = "ISO-8859-1"', 'encoding = "UTF-8"')
             if "encoding" not in profile:
                 profile = profile.replace("[charset]\n", '[charset]\nencoding = "UTF-8"\n')
+        profile = profile.replace("[output]\n", f'[output]\nformat = "{fmt}"\n', 1)
         _same_statistics(str(db), profile)
         both_paths(db, Path(tmp), profile)
