@@ -210,10 +210,7 @@ def ensure_shapes(target: Target, log: Callable[[str], None]) -> str:
             "CREATE TABLE lobheavy (id integer PRIMARY KEY, tekst text)",
             "INSERT INTO lobheavy SELECT i, left(repeat('Vedtak ' || i || ' æøå ', 400), 3000) "
             "FROM generate_series(1, 20000) AS i",
-            *[s.replace(f"TABLE {TABLE}", "TABLE sak_a").replace(f"INTO {TABLE}", "INTO sak_a")
-              .replace(f"ALTER TABLE {TABLE}", "ALTER TABLE sak_a") for s in [*pg_ddl(TABLE), *pg_fill(TABLE, 1_000_000)]],
-            *[s.replace(f"TABLE {TABLE}", "TABLE sak_b").replace(f"INTO {TABLE}", "INTO sak_b")
-              .replace(f"ALTER TABLE {TABLE}", "ALTER TABLE sak_b") for s in [*pg_ddl(TABLE), *pg_fill(TABLE, 1_000_000)]],
+            *[*pg_ddl("sak_a"), *pg_fill("sak_a", 1_000_000), *pg_ddl("sak_b"), *pg_fill("sak_b", 1_000_000)],
             "VACUUM (FREEZE, ANALYZE)",
         ]:
             _exec(conn, sql)

@@ -189,7 +189,10 @@ class PgServerRendering:
 
     def rendered_records(self, table: Table, request: RenderRequest) -> Iterator[tuple[bytes, int]]:
         """The table file's bytes in chunks of whole records (and the number of records in each)."""
-        query = sa.select(*[sa.literal_column(e) for e in self._expressions(table, request)]).select_from(
+        # each field labelled apart: an output column named like a source column (``id::text`` is
+        # called ``id``) would be what ORDER BY id sorts, as text
+        query: Any = sa.select(*[sa.literal_column(e).label(f"ux_field{i}")
+                                 for i, e in enumerate(self._expressions(table, request))]).select_from(
             self._selectable(table))  # type: ignore[attr-defined]
         keys = [k for name in request.order_by for k in self.order_keys(table, name)]  # type: ignore[attr-defined]
         sql = self.sql_text(query.order_by(*keys) if keys else query)  # type: ignore[attr-defined]

@@ -24,6 +24,7 @@ is then written by the exact path, where the charset policy applies.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -165,7 +166,8 @@ class SqliteServerRendering:
             else:
                 fields.append(_quoted(text, kind))
         record = (" || " if request.fixed else " || ';' || ").join(fields)
-        query = sa.select(sa.literal_column(record)).select_from(self._selectable(table))  # type: ignore[attr-defined]
+        query: Any = sa.select(sa.literal_column(record).label("ux_record")).select_from(  # not named like a column
+            self._selectable(table))  # type: ignore[attr-defined]
         keys = [k for name in request.order_by for k in self.order_keys(table, name)]  # type: ignore[attr-defined]
         sql = self.sql_text(query.order_by(*keys) if keys else query)  # type: ignore[attr-defined]
         codec = _CODECS[request.charset]

@@ -241,6 +241,7 @@ def _extract_rendered(plan0: Plan, tp0: TablePlan, tp: TablePlan, rows: RowSourc
             return reasons
     elif layout(plan0, final) != layout(plan0, tp):
         return {"": "the statistics change how the table is written"}
+    assert tp.source is not None
     shutil.rmtree(content / LOB_DIR / tp.file_name, ignore_errors=True)
     lob_list, dev_path = work_files(work, tp)
     _LobSpool(lob_list).close()

@@ -111,6 +111,8 @@ PG_TABLES = [
     "CREATE TABLE o_money (id int PRIMARY KEY, m money, j json, u uuid)",
     "INSERT INTO o_money VALUES (1, 12.5, '{\"a\": 1}', '00000000-0000-0000-0000-000000000001')",
     "CREATE TABLE p_empty (id int PRIMARY KEY, v text, d date)",
+    "CREATE TABLE r_order (id int PRIMARY KEY, d date, v text)",  # ORDER BY id: numbers, not their text
+    "INSERT INTO r_order SELECT i, DATE '2020-01-01' + mod(7 - i, 5), 'v' || (20 - i) FROM generate_series(1, 12) AS i",
 ]
 
 PG_PROFILE = """
@@ -143,7 +145,7 @@ def test_postgresql_fixed_width(pg_edges: str, tmp_path: Path, fmt: str) -> None
     """Fixed width: the widths (and ``_lengde`` fields) from the statistics, each record one COPY field."""
     paths = both_paths(pg_edges, tmp_path, PG_PROFILE, "--format", fmt)
     server = {t for t, (p, _) in paths.items() if p == "server"}
-    assert {"b_floats", "d_tz", "f_nokey", "p_empty", "q_sum"} <= server, paths
+    assert {"b_floats", "d_tz", "f_nokey", "p_empty", "q_sum", "r_order"} <= server, paths
     if fmt == "fixed":
         assert "CR, LF" in json.dumps(paths["a_plain"][1])  # one CSV field per record: such a value would be quoted
 
@@ -152,7 +154,7 @@ def test_postgresql_fixed_width(pg_edges: str, tmp_path: Path, fmt: str) -> None
 def test_postgresql_edge_cases(pg_edges: str, tmp_path: Path, charset: str) -> None:
     paths = both_paths(pg_edges, tmp_path, PG_PROFILE, "--charset", charset)
     server = {t for t, (p, _) in paths.items() if p == "server"}
-    assert {"a_plain", "b_floats", "d_tz", "f_nokey", "m_codes", "p_empty", "q_sum"} <= server, paths
+    assert {"a_plain", "b_floats", "d_tz", "f_nokey", "m_codes", "p_empty", "q_sum", "r_order"} <= server, paths
     exact = {t: json.dumps(why) for t, (p, why) in paths.items() if p == "exact"}
     assert "do not fit the column's type" in exact["c_rare"]
     assert "do not fit the column's type" in exact["e_lmt"]  # an offset with seconds (+00:19:32)
@@ -193,6 +195,7 @@ CREATE TABLE g_nokey (v TEXT, n INTEGER);
 CREATE TABLE h_bool (id INTEGER PRIMARY KEY, b BOOLEAN);
 CREATE TABLE i_foreign (id INTEGER PRIMARY KEY, v TEXT);
 CREATE TABLE j_nocase (id INTEGER PRIMARY KEY, k TEXT COLLATE NOCASE CHECK (k IN ('A', 'B')));
+CREATE TABLE k_order (id INTEGER PRIMARY KEY, v TEXT);
 """
 SQLITE_ROWS: dict[str, list[tuple[Any, ...]]] = {
     "a_typed": [(1, 845.1, "2024-02-29", "2024-02-29 10:00:00", 1, "", "ab   ", "A"),
@@ -208,6 +211,7 @@ SQLITE_ROWS: dict[str, list[tuple[Any, ...]]] = {
     "h_bool": [(1, 2), (2, 1)],
     "i_foreign": [(1, "Čapek"), (2, "ren")],
     "j_nocase": [(1, "b"), (2, "A")],
+    "k_order": [(i, f"v{20 - i}") for i in range(1, 13)],
 }
 
 
@@ -230,7 +234,7 @@ def test_sqlite_edge_cases(sqlite_edges: Path, tmp_path: Path, charset: str) -> 
                        "--format", "fixed")
     assert {t for t, (p, _) in fixed.items() if p == "server"} == {t for t, (p, _) in paths.items() if p == "server"}
     server = {t for t, (p, _) in paths.items() if p == "server"}
-    assert {"a_typed", "g_nokey"} <= server, paths
+    assert {"a_typed", "g_nokey", "k_order"} <= server, paths
     exact = {t: json.dumps(why) for t, (p, why) in paths.items() if p == "exact"}
     assert "another type" in exact["b_mixed"]
     assert "NUL" in exact["c_nul"]
