@@ -306,3 +306,11 @@ def test_generated_tables_give_the_same_files_and_statistics(spec: DbSpec, chars
         profile = profile.replace("[output]\n", f'[output]\nformat = "{fmt}"\n', 1)
         _same_statistics(str(db), profile)
         both_paths(db, Path(tmp), profile)
+
+
+def test_the_whitespace_list_is_pythons() -> None:
+    import sys
+
+    from dialects.rendering import PYTHON_WHITESPACE
+
+    assert PYTHON_WHITESPACE == tuple(ord(c) for c in map(chr, range(sys.maxunicode + 1)) if c.isspace())
