@@ -281,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rows", type=int, default=2_000_000)
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--engines", default="postgresql,mariadb,sqlite")
-    p.add_argument("--skip", default="", help="comma-separated: shapes, 10m, exact")
+    p.add_argument("--skip", default="", help="comma-separated: main (the three 2M-row tables), shapes, 10m, exact")
     p.add_argument("--pg-url", default=DEFAULT_URLS["postgresql"])
     p.add_argument("--mariadb-url", default=DEFAULT_URLS["mariadb"])
     p.add_argument("--sqlite", default=str(Path(tempfile.gettempdir()) / "uttrekk_fastpath_bench.sqlite"))
@@ -298,10 +298,12 @@ def main(argv: list[str] | None = None) -> int:
     pg = make_target("postgresql", args.pg_url)
     cases: list[Case] = []
     versions = []
+    if "main" in skip:
+        engines = [e for e in engines if e == "postgresql"]
     if "postgresql" in engines or "sqlite" in engines:
         ensure_database(pg, False, args.rows, log)
         versions.append(("postgresql server", server_version(pg)))
-    if "postgresql" in engines:
+    if "postgresql" in engines and "main" not in skip:
         case = Case(f"PostgreSQL, table sak, {args.rows:,} rows × 8 columns", args.rows)
         case.tools = [("psql \\copy csv (LATIN1)", psql(pg, str(pg.url.database), SELECT_SQL), csv_rows()),
                       ("uttrekk", uttrekk(pg.url_text(), [], False), uttrekk_rows)]
