@@ -20,9 +20,15 @@ column takes the exact path) and ends records with LF (made CR LF outside quoted
 
 Any other type (``money``, ``interval``, ``json``, ``uuid``, enums, domains, arrays, ``bytea``,
 large objects), a pointer column, a database not in UTF8 or a server before 12 takes the exact path.
-A character the table's charset cannot hold is counted by the statistics query first, so the column
-takes the exact path where the charset policy applies (mapping, UTF-8 fallback, refusal); the COPY's
-``ENCODING`` would stop with an error rather than write a wrong byte.
+A character the table's charset cannot hold makes the COPY's ``ENCODING`` stop with an error (never
+a wrong byte); the COPY runs inside a savepoint, so the run's transaction and snapshot survive it,
+and the table is written again by the exact path, where the charset policy applies (mapping, UTF-8
+fallback, or a refusal naming table, column and row key).
+
+Fixed width: the whole record is one expression (each field padded to the width the statistics
+give, NULL all blanks) read as one CSV field whose delimiter and quote are the control characters 1
+and 2; a table with a text holding CR, LF or those takes the exact path, as does one whose records
+are two characters long (one could be ``\\.``).
 """
 
 from __future__ import annotations
