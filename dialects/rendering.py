@@ -18,7 +18,6 @@ from typing import Any
 
 from extractor.model import RenderedColumn, RenderedStatistics, RenderField, RenderRequest, Table
 
-
 PYTHON_WHITESPACE = (9, 10, 11, 12, 13, 28, 29, 30, 31, 32, 133, 160, 5760, 8192, 8193, 8194, 8195, 8196, 8197, 8198,
                      8199, 8200, 8201, 8202, 8232, 8233, 8239, 8287, 12288)
 """The code points ``str.isspace`` is true for (in this Python's Unicode database; a test checks it): a text
