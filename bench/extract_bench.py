@@ -78,10 +78,11 @@ NOTES_START, NOTES_END = "<!-- notes:start -->", "<!-- notes:end -->"
 SECTIONS = {"keys": "Key inference", "validate": "Validation speed", "validate-tar": "Validating a tar with many members",
             "pg-dump": "Restoring a PostgreSQL dump", "validate-compressed": "Validating a compressed package",
             "load": "Loading an extract into a database", "siard": "Reading a SIARD file",
-            "siard-out": "Writing SIARD"}
+            "siard-out": "Writing SIARD",
+            "fastpath": "The fast path: the server renders, the client moves bytes"}
 """Sections other benchmarks own in performance.md (bench/keys_bench.py, bench/validate_bench.py,
 bench/validate_tar_bench.py, bench/dump_bench.py, bench/validate_compressed_bench.py, bench/load_bench.py,
-bench/siard_read_bench.py, bench/siard_write_bench.py):
+bench/siard_read_bench.py, bench/siard_write_bench.py, bench/fastpath_bench.py):
 marker name -> heading; this script keeps them, with their heading, when it rewrites the file."""
 MB = 1_000_000
 

@@ -24,7 +24,18 @@ import sqlalchemy as sa
 from sqlalchemy import types as sat
 
 from extractor.errors import ConfigError, SourceError
-from extractor.model import ArrayType, Column, ForeignKey, Kind, Lookup, RowFilter, Schema, Table
+from extractor.model import (
+    ArrayType,
+    Column,
+    ForeignKey,
+    Kind,
+    Lookup,
+    RenderedStatistics,
+    RenderRequest,
+    RowFilter,
+    Schema,
+    Table,
+)
 from extractor.values import SINGLE
 
 from .checks import in_list
@@ -795,6 +806,20 @@ class Dialect:
             if col.kind in ("binary", "unknown") or (col.kind in ("string", "char") and (col.length or 1 << 30) > 4000):
                 return self.lob_fetch_size
         return self.fetch_size
+
+    def server_rendering(self, table: Table, request: RenderRequest) -> dict[str, str]:
+        """Why columns of ``table`` cannot be rendered by the server (column -> reason; ``""``: the
+        whole table); empty when every field can (``dialects.rendering``). The generic adapter renders nothing."""
+        return {"": f"{self.name} has no server rendering; every value is rendered by uttrekk"}
+
+    def rendered_statistics(self, table: Table, request: RenderRequest) -> RenderedStatistics:
+        """The statistics of the rendered fields, from one aggregate query (``server_rendering`` first)."""
+        raise NotImplementedError(f"{self.name} has no server rendering")
+
+    def rendered_records(self, table: Table, request: RenderRequest) -> Iterator[tuple[bytes, int]]:
+        """The table's delimited file as the server renders it: chunks of whole records, CR LF after
+        each, in the request's charset, with the number of records in each chunk."""
+        raise NotImplementedError(f"{self.name} has no server rendering")
 
     def iter_rows(self, table: Table, columns: Sequence[str], order_by: Sequence[str]) -> Iterator[tuple[Any, ...]]:
         """Stream rows in a stable order, ``fetch_rows`` rows at a time."""

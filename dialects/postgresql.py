@@ -34,6 +34,10 @@ stay below 1 GB). Objects no ``oid``/``lo`` column of the database refers to are
 sizes (measured with ``lo_open``/``lo_lseek64``, not read), not archived. Reading an object needs
 SELECT on it (``GRANT SELECT ON LARGE OBJECT``); a refusal stops the run naming the column.
 
+Server rendering (``pg_rendering``, the default for delimited files): the server writes each
+value's archival text in ``COPY … (FORMAT csv)``; columns it cannot render identically take the
+exact path below.
+
 Fast path: rows are read with ``COPY (SELECT …) TO STDOUT`` in text format, parsed by psycopg's C
 loaders chosen from the query's result types: the same Python values as a cursor's fetch (the same
 text loaders), without cursor round trips. A test checks both paths give byte-identical files.
@@ -99,6 +103,7 @@ from .checks import in_list
 from .locate import no_database
 from .pg_calls import Unparsable, refused_calls
 from .pg_large_objects import LargeObjects
+from .pg_rendering import PgServerRendering
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
@@ -106,7 +111,7 @@ if TYPE_CHECKING:
 _SNAPSHOT_ID = re.compile(r"[0-9A-Fa-f]+-[0-9A-Fa-f]+(-[0-9]+)?")
 
 
-class PostgreSQL(LargeObjects, Dialect):
+class PostgreSQL(PgServerRendering, LargeObjects, Dialect):
     name = "postgresql"
     addresses = {"ctid": ("CAST(ctid AS text)", "CAST({c} AS text)")}
     capabilities = Capabilities(shared_snapshot=True, large_objects=True)
@@ -373,8 +378,9 @@ def _prepare_session(dbapi_conn: Any, _record: Any) -> None:
     with dbapi_conn.cursor() as cur:
         cur.execute("SET intervalstyle = 'iso_8601'")
         cur.execute("SET extra_float_digits = 3")
+        cur.execute("SET datestyle = 'ISO, YMD'")  # the fast path's dates and timestamps are the server's text
     dbapi_conn.commit()
-    for name in ("date", "timestamp", "timestamptz"):
+    for name in ("date", "timestamp", "timestamptz", "time"):  # time: 24:00:00
         _lenient_loader(dbapi_conn, name)
 
 

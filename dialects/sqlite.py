@@ -17,6 +17,9 @@ attaches the source read-only, so the source file is never written. A computed c
 (``count(*)``, ``a || b``) has no declared type: it is typed by the storage classes its values
 have (``typeof``), integer, real or text, and as text when they are mixed.
 
+Server rendering (``sqlite_rendering``, the default for delimited files): one expression per row
+builds the record; columns whose values SQLite cannot render as the exact path does take it.
+
 Arrays: SQLite has no array type; a value that looks like one is text (or a BLOB) and is archived so.
 """
 
@@ -36,6 +39,7 @@ from extractor.errors import SourceError
 from extractor.model import Column, Kind, Schema
 
 from .base import Capabilities, Dialect, _short, kind_of, native_name
+from .sqlite_rendering import SqliteServerRendering
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
@@ -46,7 +50,7 @@ STORAGE_TYPES = {"integer": "INTEGER", "real": "REAL", "real,integer": "REAL", "
 """A computed query column's storage classes -> the type it is read as (mixed or unknown: none, so text)."""
 
 
-class SQLite(Dialect):
+class SQLite(SqliteServerRendering, Dialect):
     name = "sqlite"
     addresses = {"rowid": ("rowid", "{c}")}
     capabilities = Capabilities(comments=False)

@@ -48,6 +48,11 @@ class SourceError(ExtractorError):
     """The source database cannot be opened or read."""
 
 
+class RenderingRefused(SourceError):
+    """The server stopped rendering a table file (a character its charset cannot hold): the table
+    is written again by the exact path, where the charset policy applies. Never reaches the user."""
+
+
 class OutputError(ExtractorError):
     """The output directory cannot be used."""
 

@@ -16,14 +16,16 @@ from pathlib import Path
 from typing import Any
 
 from .charset import CHARSETS, CharsetPolicy, apply_mapping, codepoints, foreign_chars
-from .errors import ExtractionError, writing
+from .errors import ExtractionError, RenderingRefused, writing
 from .lobs import as_bytes, describe_kind, lob_path, sniff
 from .plan import LOB_DIR, LOB_TABLE, Plan, TablePlan
 from .refine import refine_table
+from .rendered import EXACT, SERVER, render_request, scanned_from
 from .report import DeviationLog
 from .scan import (
     TEXT_KINDS,
     TIME_KINDS,
+    DialectRows,
     RowSource,
     TableScan,
     TableScanned,
@@ -62,6 +64,8 @@ class ExtractResult:
     lob_files: int = 0
     lob_bytes: int = 0
     deviations: Counter[tuple[str, str]] = field(default_factory=Counter)
+    rendering: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)
+    """Per table: ``server`` (the fast path) or ``exact``, and why not the fast path (column -> reason)."""
 
     @property
     def deviation_total(self) -> int:
@@ -76,14 +80,19 @@ class TableDone:
     lob_files: int = 0
     lob_bytes: int = 0
     deviations: dict[str, int] = field(default_factory=dict)
+    rendering: str = EXACT
+    """``server``: the file as the server rendered it (``rendered``); ``exact``: every value rendered here."""
+    exact_reasons: dict[str, str] = field(default_factory=dict)
+    """Why the table took the exact path: column -> reason (``""``: the whole table)."""
 
     def to_json(self) -> dict[str, Any]:
         return {"file": asdict(self.file), "lob_files": self.lob_files, "lob_bytes": self.lob_bytes,
-                "deviations": self.deviations}
+                "deviations": self.deviations, "rendering": self.rendering, "exact_reasons": self.exact_reasons}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> TableDone:
-        return cls(FileResult(**data["file"]), data["lob_files"], data["lob_bytes"], data["deviations"])
+        return cls(FileResult(**data["file"]), data["lob_files"], data["lob_bytes"], data["deviations"],
+                   str(data.get("rendering", EXACT)), dict(data.get("exact_reasons", {})))
 
 
 Progress = Callable[[str, int | None], Any]
@@ -167,13 +176,26 @@ def extract_scanning(plan0: Plan, tp0: TablePlan, rows: RowSource, content: Path
 
 def _extract_scanning(plan0: Plan, tp0: TablePlan, rows: RowSource, content: Path, work: Path,
                       progress: Progress | None) -> tuple[TableScanned, TableDone]:
-    index = [t.name for t in extracted_tables(plan0)].index(tp0.name)
+    empty = TableScanned(tp0.name, TableScan.of(tp0), 0, {})
+    tp = refine_table(plan0, tp0, empty)
+    fast = _extract_rendered(plan0, tp0, tp, rows, content, work, progress)
+    if isinstance(fast, tuple):
+        return fast
     if plan0.format == "fixed":
         scanned = scan_table(plan0, tp0, rows, progress)
         tp = refine_table(plan0, tp0, scanned)
-        return scanned, extract_table(_one_table(plan0, tp), tp, rows, content, work, progress)
-    empty = TableScanned(tp0.name, TableScan.of(tp0), 0, {})
-    tp = refine_table(plan0, tp0, empty)
+        done = extract_table(_one_table(plan0, tp), tp, rows, content, work, progress)
+        done.exact_reasons = fast
+        return scanned, done
+    index = [t.name for t in extracted_tables(plan0)].index(tp0.name)  # the SIARD table's number
+    scanned, done = _extract_exact(plan0, tp0, tp, rows, content, work, progress, index)
+    done.exact_reasons = fast
+    return scanned, done
+
+
+def _extract_exact(plan0: Plan, tp0: TablePlan, tp: TablePlan, rows: RowSource, content: Path, work: Path,
+                   progress: Progress | None, index: int) -> tuple[TableScanned, TableDone]:
+    """The reference path: every value rendered and checked here, the scan gathered while writing."""
     widened: dict[str, tuple[int, list[str]]] = {}
     for attempt in range(MAX_PASSES):
         watch = _Watch(TableScan.of(tp0), tp0.charset, plan0.charset,
@@ -191,6 +213,59 @@ def _extract_scanning(plan0: Plan, tp0: TablePlan, rows: RowSource, content: Pat
         tp = final
     raise ExtractionError(f"{tp0.name}: the table's layout still changed after {MAX_PASSES} passes (is the source "
                           "in use?); run the extract again.")
+
+
+def _extract_rendered(plan0: Plan, tp0: TablePlan, tp: TablePlan, rows: RowSource, content: Path, work: Path,
+                      progress: Progress | None) -> tuple[TableScanned, TableDone] | dict[str, str]:
+    """The fast path: the table's statistics from one aggregate query, its file as the server renders it
+    (``rendered``; fixed width with the widths the statistics give). Returns why the table must take
+    the exact path instead, before anything is written."""
+    source = rows.source if isinstance(rows, DialectRows) else None
+    if source is None:
+        return {"": "rows without a source that renders"}
+    request, reasons = render_request(plan0, tp)
+    if request is None:
+        return reasons
+    assert tp.source is not None
+    reasons = source.server_rendering(tp.source, request)
+    if reasons:
+        return reasons
+    stats = source.rendered_statistics(tp.source, request)
+    reasons = {c: rc.refusal for c, rc in stats.columns.items() if rc.refusal}
+    if reasons:
+        return reasons
+    scanned = scanned_from(tp0, request, stats)
+    final = refine_table(plan0, tp0, scanned)
+    if plan0.format == "fixed":  # the widths (and _lengde fields) come from the statistics
+        tp = final
+        request, reasons = render_request(plan0, tp)
+        if request is None:
+            return reasons
+    elif layout(plan0, final) != layout(plan0, tp):
+        return {"": "the statistics change how the table is written"}
+    assert tp.source is not None
+    shutil.rmtree(content / LOB_DIR / tp.file_name, ignore_errors=True)
+    lob_list, dev_path = work_files(work, tp)
+    _LobSpool(lob_list).close()
+    DeviationLog(dev_path, header=False).close()
+    path = content / f"{tp.file_name}{plan0.file_ext}"
+    tick = progress(tp.name, None) if progress else None
+    records = 0
+    try:
+        with HashingFile(path) as fh:
+            for data, n in source.rendered_records(tp.source, request):
+                fh.write(data)
+                records += n
+                if tick is not None:
+                    tick(n)
+    except RenderingRefused as exc:  # the exact path writes it, where the charset policy applies
+        path.unlink(missing_ok=True)
+        return {"": str(exc)}
+    if records != stats.rows:
+        raise ExtractionError(f"{tp.name}: {records} records were written where the statistics counted {stats.rows} "
+                              "(is the source in use?); run the extract again.")
+    scanned.codes = code_pairs(plan0, tp0, rows, records)
+    return scanned, TableDone(FileResult(path.name, records, fh.size, fh.sha256), rendering=SERVER)
 
 
 def layout(plan: Plan, tp: TablePlan) -> tuple[Any, ...]:
@@ -224,6 +299,7 @@ def finish(plan: Plan, done: dict[str, TableDone], content: Path, work: Path, de
                 result.files[tp.name] = td.file
                 result.lob_files += td.lob_files
                 result.lob_bytes += td.lob_bytes
+                result.rendering[tp.name] = (td.rendering, td.exact_reasons)
                 log.append_file(work_files(work, tp)[1], tp.name, td.deviations)
             if relations and tp.name in relations:
                 log.append_file(work / f"{tp.file_name}.relations.tsv", tp.name, relations[tp.name])

@@ -196,3 +196,62 @@ PROVENANCE_LABELS: dict[str, str] = {
 }
 """The keys a source's ``provenance`` may use (a dump's origin and how it was read), with the
 Norwegian label the extraction log gives each; every kind of dump uses these and no others."""
+
+
+@dataclass(frozen=True)
+class RenderField:
+    """One field of a table file the server renders into its archival text (the fast path).
+
+    ``column`` None is the record number (the surrogate key ``uttrekk_lopenr``). ``codes`` are
+    the texts the field's code list accepts ("" included where the field may be empty); the
+    server counts the values outside them.
+    """
+
+    column: str | None
+    kind: str
+    scale: int | None = None
+    codes: tuple[str, ...] | None = None
+    width: int | None = None
+    """Fixed width: the field's width in characters (padded with blanks; NULL is all blanks)."""
+    right: bool = False
+    """Fixed width: aligned to the right (numbers)."""
+    length_of: bool = False
+    """The field holds the length of ``column``'s text (the fixed-width ``_lengde`` field)."""
+
+
+@dataclass(frozen=True)
+class RenderRequest:
+    """What a table file holds when the server renders it: its fields in order, the record order,
+    the charset (``ISO-8859-1`` or ``UTF-8``), the long-text limit and how numbers and booleans are spelt."""
+
+    fields: tuple[RenderField, ...]
+    order_by: tuple[str, ...]
+    charset: str
+    long_text_limit: int
+    decimal_separator: str = ","
+    true_text: str = "J"
+    false_text: str = "N"
+    fixed: bool = False
+    """Fixed-width records (every field padded to its width, no separators) instead of delimited ones."""
+
+
+@dataclass
+class RenderedColumn:
+    """Statistics of one column's rendered text, from one aggregate query per table: what the
+    scan counts value by value (``extractor.scan.ColumnStats``), and why the column cannot take
+    the fast path (``refusal``; empty when it can)."""
+
+    values: int = 0
+    empties: int = 0
+    max_length: int = 0
+    edge_blank: bool = False
+    fraction: bool = False
+    refusal: str = ""
+
+
+@dataclass
+class RenderedStatistics:
+    """The aggregate of one table: its row count and each rendered column's statistics."""
+
+    rows: int
+    columns: dict[str, RenderedColumn]

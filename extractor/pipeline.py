@@ -41,6 +41,7 @@ from .plan import LOB_DIR, LOB_TABLE, Plan, filter_text, make_plan, missing_desc
 from .profile import Profile, load_profile, parse_profile, with_metadata
 from .progress import Progress
 from .refine import finalize, refine_table
+from .rendered import describe_reasons
 from .scan import ScanResult, TableScanned, array_source, combine
 from .siard_output import SiardWritten, remove_staged, write_siard_file
 from .source_dialect import SourceDialect
@@ -370,6 +371,14 @@ def _filter_report(tp: Any) -> dict[str, Any]:
             "rows_left_out": tp.rows_left_out}
 
 
+def _rendering_report(result: ExtractResult, name: str) -> dict[str, Any]:
+    """Which path wrote the table's file, and why not the fast path (column -> reason, "" the table)."""
+    if name not in result.rendering:
+        return {}
+    path, reasons = result.rendering[name]
+    return {"rendering": path, "exact_path_reasons": dict(reasons)} if reasons else {"rendering": path}
+
+
 def _period_reason(tp: Any) -> str:
     return "outside the archival period" if tp.row_filter.period_column else ""
 
@@ -389,6 +398,7 @@ def _write_reports(staging: Staging, plan: Plan, result: ExtractResult, warnings
             "excluded_columns": [{"column": c, "reason": r} for c, r in tp.excluded_columns],
             "notes": list(tp.notes),
             **_filter_report(tp),
+            **_rendering_report(result, tp.name),
         })
     data = {
         "tool": "uttrekk", "version": __version__, "source": source, "engine": plan.engine,
@@ -421,6 +431,9 @@ def _write_reports(staging: Staging, plan: Plan, result: ExtractResult, warnings
              f"format {plan.format}, {described}", ""]
     for t in tables:
         lines.append(f"{t['table']}: {t['records']} records -> {t['file']} ({t['charset']}, sha256 {t['sha256']})")
+        if t.get("rendering"):
+            lines.append(f"  rendered by {'the server (fast path)' if t['rendering'] == 'server' else 'uttrekk (exact path)'}"
+                         + (f": {describe_reasons(t['exact_path_reasons'])}" if t.get("exact_path_reasons") else ""))
         if t.get("filter"):
             lines.append(f"  filter: {t['filter']} ({t['filter_reason']}); {t['rows_left_out']} row(s) left out")
     for name, reason in plan.excluded_tables:

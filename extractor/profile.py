@@ -37,7 +37,9 @@ _METADATA_KEYS = ("archive_creator", "submitter", "system_name", "system_version
                   "description", "period_start", "period_end", "extraction_date", "dataset_number",
                   "responsible_person")
 _CHARSET_KEYS = ("encoding", "utf8_fallback", "map")
-_OUTPUT_KEYS = ("format", "long_text_limit", "code_list_limit")
+_OUTPUT_KEYS = ("format", "long_text_limit", "code_list_limit", "rendering")
+RENDERINGS = ("server", "exact")
+"""``[output] rendering``: values rendered by the server where it can do so identically, or all by uttrekk."""
 _TABLE_KEYS = ("description", "exclude", "primary_key", "foreign_keys", "code_table", "pointers",
                "repeating_groups", "columns", "where", "period_column", "period_start", "period_end",
                "filter_reason")
@@ -192,6 +194,9 @@ class Profile:
     it) without stopping the run; ``accept_reason`` says why, and the report carries both."""
     accept_reason: str = ""
     file_source: FileSource = FileSource()
+    rendering: str = "server"
+    """``[output] rendering``: ``server`` (the fast path where the server renders identically) or
+    ``exact`` (every value rendered by uttrekk, the reference path)."""
 
     def accepted_note(self) -> str:
         """The report's line on the losses the profile accepts ('' when it accepts none)."""
@@ -367,6 +372,10 @@ def parse_profile(data: dict[str, Any], shown: str = "<profile>", defer: bool = 
                       DEFAULT_LONG_TEXT_LIMIT)
     code_limit = _positive(p, "output.code_list_limit", out_data.get("code_list_limit", DEFAULT_CODE_LIST_LIMIT),
                            DEFAULT_CODE_LIST_LIMIT)
+    rendering = out_data.get("rendering", "server")
+    if rendering not in RENDERINGS:
+        p.add("output.rendering", f"must be one of {', '.join(RENDERINGS)}, not {rendering!r}")
+        rendering = "server"
 
     source_data = _table_section(p, "source", data.get("source", {}))
     accept_losses, accept_reason = _source_section(p, source_data)
@@ -401,7 +410,7 @@ def parse_profile(data: dict[str, Any], shown: str = "<profile>", defer: bool = 
     if p.items and not defer:
         raise ProfileError(shown, p.items)
     return Profile(shown, metadata, charset, fmt, limit, code_limit, tables, tuple(p.items), queries, dict(p.origins),
-                   accept_losses, accept_reason, _file_source(p, source_data))
+                   accept_losses, accept_reason, _file_source(p, source_data), rendering)
 
 
 def _file_source(p: _Problems, data: dict[str, Any]) -> FileSource:

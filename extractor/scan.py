@@ -134,14 +134,23 @@ def xml_invalid(text: str) -> str:
     return m.group() if m else ""
 
 
-def rows_of(dialect: SourceDialect) -> RowSource:
-    """The row source the scan and extract stages read through: a dialect's raw rows in plan order."""
-    def rows(tp: TablePlan, columns: tuple[str, ...]) -> Iterable[tuple[Any, ...]]:
+class DialectRows:
+    """The row source the scan and extract stages read through: a dialect's raw rows in plan order.
+    ``source`` is the dialect, for the fast path (``extract._extract_rendered``)."""
+
+    def __init__(self, source: SourceDialect) -> None:
+        self.source = source
+
+    def __call__(self, tp: TablePlan, columns: tuple[str, ...]) -> Iterable[tuple[Any, ...]]:
         if tp.unpivot is not None:
-            return unpivoted(dialect, tp, columns)
+            return unpivoted(self.source, tp, columns)
         assert tp.source is not None  # a table with no source of its own is a child (unpivot)
-        return dialect.iter_rows(tp.source, columns, tp.order_by)
-    return rows
+        return self.source.iter_rows(tp.source, columns, tp.order_by)
+
+
+def rows_of(dialect: SourceDialect) -> RowSource:
+    """The row source of a dialect (``DialectRows``)."""
+    return DialectRows(dialect)
 
 
 def unpivoted(dialect: SourceDialect, tp: TablePlan, columns: tuple[str, ...]) -> Iterator[tuple[Any, ...]]:

@@ -16,7 +16,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
 
-from .model import Column, Schema, Table
+from .model import Column, RenderedStatistics, RenderRequest, Schema, Table
 
 
 class SourceCapabilities(Protocol):
@@ -109,6 +109,17 @@ class SourceDialect(Protocol):
     def iter_rows(self, table: Table, columns: Sequence[str], order_by: Sequence[str]) -> Iterator[tuple[Any, ...]]: ...
 
     def select_text(self, table: Table, columns: Sequence[str], order_by: Sequence[str]) -> str: ...
+
+    # -- the fast path: the server renders each value's archival text ------------------------------
+
+    def server_rendering(self, table: Table, request: RenderRequest) -> dict[str, str]:
+        """Columns the server cannot render identically, with why ("" for the whole table)."""
+
+    def rendered_statistics(self, table: Table, request: RenderRequest) -> RenderedStatistics:
+        """One aggregate query's statistics of the rendered fields, with reasons to take the exact path."""
+
+    def rendered_records(self, table: Table, request: RenderRequest) -> Iterator[tuple[bytes, int]]:
+        """The delimited file's bytes in chunks of whole records, with the record count of each."""
 
     def array_dimensions(self, table: Table, name: str) -> tuple[int, ...]: ...
 

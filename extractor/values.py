@@ -405,11 +405,17 @@ def render_any_as_text(value: object) -> str:
     if isinstance(value, Decimal):
         return format(value, "f") if value.is_finite() else str(value)
     if isinstance(value, dt.datetime):
-        return render_timestamp(value)
+        try:
+            return render_timestamp(value)
+        except Nonconforming:  # an offset with seconds (a historic local mean time): ISO 8601 as Python gives it
+            return value.isoformat()
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, dt.time):
-        return render_time(value)
+        try:
+            return render_time(value)
+        except Nonconforming:
+            return value.isoformat()
     if isinstance(value, dt.timedelta):
         return iso_duration(value)
     if isinstance(value, bytes | bytearray | memoryview):

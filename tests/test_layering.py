@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parent.parent
 PACKAGES = ("extractor", "dialects")
 
 ORDER = ["errors", "model", "source_dialect", "schemas", "plaindata", "values", "siard", "charset", "profile_files", "profile",
-         "deliverable", "lobs", "plan", "scan", "refine", "report", "keys", "large_objects",
+         "deliverable", "lobs", "plan", "scan", "rendered", "refine", "report", "keys", "large_objects",
          "writers", "extract", "siard_output", "addml", "documentation", "output", "workdir", "progress", "parallel",
          "pipeline", "relations", "inspect", "profile_init", "console", "validation", "dias", "loading", "cli"]
 """Stages of ``extractor`` in flow order: a module, or a subpackage as one unit."""

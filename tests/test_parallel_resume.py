@@ -278,7 +278,9 @@ def test_dropped_connection_mid_table_then_resume(pg_db, pg_whole, tmp_path, mon
 
     monkeypatch.setattr(PostgreSQL, "iter_rows", dropping)
     out = tmp_path / "o"
-    r = run("extract", _url(pg_db), "--out", out, "--date", DATE, "--charset", "UTF-8", "-q")
+    exact = tmp_path / "exact.toml"  # rows through iter_rows (the fast path reads through COPY of rendered text)
+    exact.write_text('[output]\nrendering = "exact"\n', encoding="utf-8")
+    r = run("extract", _url(pg_db), "--out", out, "--date", DATE, "--charset", "UTF-8", "-q", "--profile", exact)
     admin.dispose()
     assert r.exit_code != 0
     # the driver may have buffered the rest of c_logg; then the next table's read is the one that fails
@@ -288,7 +290,8 @@ def test_dropped_connection_mid_table_then_resume(pg_db, pg_whole, tmp_path, mon
     work = tmp_path / ".o.uttrekk-partial" / "work"
     assert (work / "b_sak.done.json").exists() and not (work / "d_rare.done.json").exists()
     monkeypatch.setattr(PostgreSQL, "iter_rows", real)
-    r = run("extract", _url(pg_db), "--out", out, "--date", DATE, "--charset", "UTF-8", "-q", "--resume")
+    r = run("extract", _url(pg_db), "--out", out, "--date", DATE, "--charset", "UTF-8", "-q", "--resume",
+            "--profile", exact)
     assert r.exit_code == 0, r.output
     assert re.search(r"Resumed: [23] table\(s\) reused", r.output), r.output
     assert same_tree(out / "content", pg_whole / "content") == []
@@ -321,7 +324,13 @@ def test_clean_tables_are_read_once_and_surprises_cost_one_more_pass(tmp_path, m
         return real(self, table, columns, order_by)
 
     monkeypatch.setattr(SQLite, "iter_rows", counting)
-    r = run("extract", db, "--out", tmp_path / "o", "-q")
+    r = run("extract", db, "--out", tmp_path / "server", "-q")
+    assert r.exit_code == 0, r.output
+    assert calls == {"rar": 2}  # ren: rendered by the server; rar: not (a value that is no date), so two passes
+    calls.clear()
+    exact = tmp_path / "exact.toml"
+    exact.write_text('[output]\nrendering = "exact"\n', encoding="utf-8")
+    r = run("extract", db, "--out", tmp_path / "o", "-q", "--profile", exact)
     assert r.exit_code == 0, r.output
     assert calls == {"ren": 1, "rar": 2}
     content = tmp_path / "o" / "content"
@@ -330,6 +339,6 @@ def test_clean_tables_are_read_once_and_surprises_cost_one_more_pass(tmp_path, m
     devs = (tmp_path / "o" / "report" / "deviations.tsv").read_text(encoding="utf-8")
     assert "kolonne dato: deklarert som date, men 1 verdi(er) passer ikke" in devs
     calls.clear()
-    r = run("extract", db, "--out", tmp_path / "f", "--format", "fixed", "-q")
+    r = run("extract", db, "--out", tmp_path / "f", "--format", "fixed", "-q", "--profile", exact)
     assert r.exit_code == 0, r.output
     assert calls == {"ren": 2, "rar": 3}  # fixed width: scan (and rescan as text), then write

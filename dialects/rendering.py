@@ -1,0 +1,172 @@
+"""The fast path's SQL: the server renders each value into its archival text, the client moves bytes.
+
+An engine adapter that can render says, per column, the SQL expression that gives exactly the text
+``extractor.values`` would write (``Rendering.column``) and the condition under which a value would
+not fit its archive kind (the exact path archives such a column as text and reports it). From
+these, this module builds the one aggregate query per table that gives the statistics the scan
+counts value by value (values, NULLs, empty texts, the longest text, texts over the long-text limit,
+blanks at an edge, fraction digits, values outside a code list, characters the charset cannot hold),
+and the reasons a column must take the exact path instead. A column is either rendered here, byte for
+byte as the exact path writes it, or the table takes the exact path: nothing is rendered twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from extractor.model import RenderedColumn, RenderedStatistics, RenderField, RenderRequest, Table
+
+PYTHON_WHITESPACE = (9, 10, 11, 12, 13, 28, 29, 30, 31, 32, 133, 160, 5760, 8192, 8193, 8194, 8195, 8196, 8197, 8198,
+                     8199, 8200, 8201, 8202, 8232, 8233, 8239, 8287, 12288)
+"""The code points ``str.isspace`` is true for (in this Python's Unicode database; a test checks it): a text
+starting or ending with one is "edge blank"."""
+
+CHUNK = 256 * 1024
+"""Bytes handed to the writer at a time."""
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """One field's SQL: its archival text (NULL exactly when the value is NULL), and the aggregate
+    terms that give its statistics: ``(name, SQL)`` with name ``max_length``, ``empties``,
+    ``edge_blank``, ``fraction``, or ``!why`` for a count (or truth) of values that send the column to
+    the exact path. ``fraction_above``: the field has fraction digits when its longest text is
+    longer than this. ``refusal``: the engine cannot render the column identically at all."""
+
+    text: str = ""
+    terms: tuple[tuple[str, str], ...] = ()
+    fraction_above: int | None = None
+    refusal: str = ""
+
+
+NONCONFORMING = "!values that do not fit the column's type (archived as text by the exact path)"
+LONG = "!texts over the long-text limit (files under lob/)"
+OUTSIDE_CODES = "!values outside the code list"
+
+
+class Rendering:
+    """The SQL of one engine's server rendering; adapters subclass it (``pg_rendering``, ``sqlite_rendering``)."""
+
+    def length(self, x: str) -> str:
+        return f"char_length({x})"
+
+    def binary(self, x: str) -> str:
+        """``x`` compared character by character, whatever the column's collation."""
+        return x
+
+    def count_if(self, cond: str) -> str:
+        return f"count(*) FILTER (WHERE {cond})"
+
+    def any_of(self, cond: str) -> str:
+        return f"bool_or({cond})"
+
+    def edge_blank(self, x: str, n: str) -> str:
+        """``x`` (of length ``n``) starts or ends with a character ``str.isspace`` is true for."""
+        codes = ", ".join(map(str, PYTHON_WHITESPACE))
+        return f"{n} > 0 AND (ascii({x}) IN ({codes}) OR ascii(substr({x}, {n}, 1)) IN ({codes}))"
+
+    def extra_text_refusals(self, x: str, n: str, request: RenderRequest) -> list[tuple[str, str]]:
+        """(condition, reason) pairs that send a text column to the exact path although every value fits."""
+        return []
+
+    def column(self, table: Table, f: RenderField, request: RenderRequest, quoted: str) -> Rendered:
+        raise NotImplementedError
+
+    def text_terms(self, x: str, f: RenderField, request: RenderRequest) -> tuple[tuple[str, str], ...]:
+        """The statistics of a text field whose archival text is ``x``: what the exact path counts
+        (empty texts, the longest within the limit, blanks at an edge), and what sends it there
+        (texts over the limit, values outside the code list, the engine's own cases)."""
+        n = self.length(x)
+        limit = request.long_text_limit
+        terms = [("empties", self.count_if(f"{n} = 0")), ("max_length", f"max(CASE WHEN {n} <= {limit} THEN {n} END)"),
+                 ("edge_blank", self.any_of(self.edge_blank(x, n)))]
+        refusals = [(f"{n} > {limit}", LONG), *self.extra_text_refusals(x, n, request)]
+        terms += [(why, self.count_if(cond)) for cond, why in refusals]
+        return (*terms, *self.code_terms(x, f))
+
+    def code_terms(self, x: str, f: RenderField) -> tuple[tuple[str, str], ...]:
+        if f.codes is None:
+            return ()
+        if not f.codes:
+            return ((OUTSIDE_CODES, f"count({x})"),)
+        listed = ", ".join(_literal(c) for c in f.codes)
+        return ((OUTSIDE_CODES, self.count_if(f"{self.binary(x)} NOT IN ({listed})")),)
+
+    # -- the statistics query --------------------------------------------------------------------
+
+    def statistics_sql(self, table: Table, request: RenderRequest, quote: Any, source: str) -> tuple[str, list[Any]]:
+        """The one aggregate query over ``source`` (the table's rows), and how to read its row."""
+        terms = ["count(*)"]
+        readers: list[Any] = []
+        for f in request.fields:
+            if f.column is None or f.length_of:
+                continue
+            c = quote(f.column)
+            r = self.column(table, f, request, c)
+            if r.refusal:
+                readers.append((f, r, []))
+                continue
+            names = ["values", *(name for name, _ in r.terms)]
+            terms += [f"count({c})", *(sql for _, sql in r.terms)]
+            readers.append((f, r, names))
+        return f"SELECT {', '.join(terms)} FROM ({source}) AS ux_s", readers
+
+    def read_statistics(self, row: Sequence[Any], readers: list[Any]) -> RenderedStatistics:
+        """The statistics from the aggregate's row; a column with values for the exact path has
+        ``refusal`` set, saying how many and why."""
+        rows = int(row[0])
+        out: dict[str, RenderedColumn] = {}
+        i = 1
+        for f, r, names in readers:
+            col = RenderedColumn(refusal=r.refusal)
+            reasons = []
+            for name in names:
+                value = row[i]
+                i += 1
+                if name.startswith("!"):
+                    if value:
+                        reasons.append(name[1:] if value is True else f"{int(value)} {name[1:]}")
+                elif name in ("edge_blank", "fraction"):
+                    setattr(col, name, bool(value))
+                else:
+                    setattr(col, name, int(value or 0))
+            if r.fraction_above is not None:
+                col.fraction = col.max_length > r.fraction_above
+            if reasons:
+                col.refusal = "; ".join(reasons)
+            out[f.column] = col
+        return RenderedStatistics(rows, out)
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def literal(text: str) -> str:
+    """A SQL string literal (standard quoting: a quote doubled)."""
+    return _literal(text)
+
+
+def padded(text: str, f: RenderField, length: str, blanks: str) -> str:
+    """A fixed-width field: ``text`` padded to the field's width (``length`` its length, ``blanks``
+    an expression of ``width`` blanks), all blanks when NULL. The widths come from the statistics,
+    so no text is longer than its field."""
+    w = f.width or 1
+    if f.right:
+        return f"coalesce(substr({blanks}, 1, {w} - {length}) || {text}, {blanks})"
+    return f"coalesce({text} || substr({blanks}, 1, {w} - {length}), {blanks})"
+
+
+def crlf(chunks: Iterable[tuple[bytes, int]]) -> Iterator[tuple[bytes, int]]:
+    """Records ending in LF (PostgreSQL's CSV) as records ending in CR LF; a LF inside a quoted
+    field is part of the value and stays. Each chunk holds whole records, so quotes balance in it."""
+    for data, n in chunks:
+        if b'"' not in data:
+            yield data.replace(b"\n", b"\r\n"), n
+            continue
+        parts = data.split(b'"')
+        for k in range(0, len(parts), 2):  # outside quotes: the even parts
+            parts[k] = parts[k].replace(b"\n", b"\r\n")
+        yield b'"'.join(parts), n

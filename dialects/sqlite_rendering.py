@@ -1,0 +1,201 @@
+"""SQLite's fast path: one expression per row builds the whole delimited record (each field's archival
+text, quoted where it holds ``;``, ``"``, CR or LF, NULL empty, empty text ``""``); the client joins
+the records with CR LF and encodes them.
+
+SQLite stores any value in any column, so every expression holds only for the storage class the
+exact path would accept, and the statistics query counts the rest, which sends the column's table
+to the exact path (a text in an INTEGER column, a REAL where its digits cannot be given exactly):
+
+- integers: their text (storage class integer);
+- DECIMAL/NUMERIC with a declared scale: an integer with the scale's zeros; a REAL below 10^13 as
+  ``printf('%.Nf')`` when that text reads back as the same REAL (then it is the shortest decimal's
+  digits, which the exact path pads to the scale); a zero REAL, a larger one, or one without a scale
+  take the exact path (Python's ``repr`` digits);
+- dates ``YYYY-MM-DD`` and timestamps ``YYYY-MM-DD[ T]HH:MM:SS[.fff…]`` that SQLite's own ``date()``
+  and ``datetime()`` give back unchanged through a ``'+0 days'`` modifier (without one, SQLite keeps
+  ``2024-02-30``), so the day and time exist, from year 1; fraction digits without
+  trailing zeros, at most seven;
+- booleans 0/1 as ``J``/``N``; texts as they are (CHAR without trailing blanks), none holding NUL.
+
+A character the table's charset cannot hold stops the encoding (``RenderingRefused``): the table
+is then written by the exact path, where the charset policy applies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import sqlalchemy as sa
+
+from extractor.errors import RenderingRefused, SourceError
+from extractor.model import RenderedStatistics, RenderField, RenderRequest, Table
+
+from .rendering import CHUNK, NONCONFORMING, PYTHON_WHITESPACE, Rendered, Rendering, literal, padded
+
+_DAY = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"
+_SECOND = f"{_DAY}[ T][0-9][0-9]:[0-9][0-9]:[0-9][0-9]"
+_CODECS = {"ISO-8859-1": "latin-1", "UTF-8": "utf-8"}
+_CODES = ", ".join(map(str, PYTHON_WHITESPACE))
+FETCH = 5000
+
+
+class SqliteRendering(Rendering):
+    def length(self, x: str) -> str:
+        return f"length({x})"
+
+    def binary(self, x: str) -> str:
+        return f"({x}) COLLATE BINARY"
+
+    def any_of(self, cond: str) -> str:
+        return f"max(CASE WHEN {cond} THEN 1 ELSE 0 END)"
+
+    def edge_blank(self, x: str, n: str) -> str:
+        return f"{n} > 0 AND (unicode({x}) IN ({_CODES}) OR unicode(substr({x}, -1)) IN ({_CODES}))"
+
+    def extra_text_refusals(self, x: str, n: str, request: RenderRequest) -> list[tuple[str, str]]:
+        return [(f"instr({x}, char(0)) > 0", "!values holding NUL characters (reported by the exact path)")]
+
+    def column(self, table: Table, f: RenderField, request: RenderRequest, c: str) -> Rendered:
+        sep = literal(request.decimal_separator)
+        kind = f.kind
+        codes = self.code_terms
+
+        def typed(storage: str, text: str, *extra: tuple[str, str]) -> Rendered:
+            other = self.count_if(f"typeof({c}) NOT IN ('null', {storage})")
+            return Rendered(text, (("max_length", f"max(length({text}))"),
+                                   ("!values stored as another type (the exact path decides)", other),
+                                   *extra, *codes(text, f)))
+
+        if kind == "integer":
+            return typed("'integer'", f"CAST({c} AS TEXT)")
+        if kind in ("decimal", "float") and f.scale and f.scale > 0:
+            printed = f"printf('%.{f.scale}f', {c})"
+            text = (f"CASE typeof({c}) WHEN 'integer' THEN CAST({c} AS TEXT) || {sep} || '{'0' * f.scale}' "
+                    f"WHEN 'real' THEN replace({printed}, '.', {sep}) END")
+            inexact = (f"typeof({c}) = 'real' AND ({c} = 0 OR abs({c}) >= 1e13 OR CAST({printed} AS REAL) <> {c})")
+            return typed("'integer', 'real'", text,
+                         ("!REAL values whose digits only the exact path gives", self.count_if(inexact)))
+        if kind in ("decimal", "float"):
+            return typed("'integer'", f"CAST({c} AS TEXT)")
+        if kind == "date":
+            good = f"typeof({c}) = 'text' AND {c} GLOB '{_DAY}' AND date({c}, '+0 days') IS {c} AND {c} >= '0001'"
+            return Rendered(f"{c}", (("max_length", f"max(length({c}))"),
+                                     (NONCONFORMING, self.count_if(f"{c} IS NOT NULL AND NOT ({good})")),
+                                     *codes(c, f)))
+        if kind == "timestamp" and not table.column(f.column or "").timezone:
+            frac = f"rtrim(substr({c}, 21), '0')"
+            text = (f"CASE WHEN {c} IS NULL THEN NULL ELSE substr({c}, 1, 10) || 'T' || substr({c}, 12, 8) || "
+                    f"CASE WHEN {frac} <> '' THEN '.' || {frac} ELSE '' END END")
+            shape = (f"({c} GLOB '{_SECOND}' OR ({c} GLOB '{_SECOND}.[0-9]*' AND length({c}) <= 29 "
+                     f"AND substr({c}, 21) NOT GLOB '*[^0-9]*'))")
+            good = (f"typeof({c}) = 'text' AND {shape} AND datetime(substr({c}, 1, 19), '+0 days') IS "
+                    f"substr({c}, 1, 10) || ' ' || substr({c}, 12, 8) AND {c} >= '0001' AND length({frac}) <= 7")
+            return Rendered(text, (("max_length", f"max(length({text}))"),
+                                   ("!values in a form only the exact path reads",
+                                    self.count_if(f"{c} IS NOT NULL AND NOT ({good})")),
+                                   *codes(text, f)), fraction_above=19)
+        if kind == "boolean":
+            text = (f"CASE {c} WHEN 1 THEN {literal(request.true_text)} WHEN 0 THEN {literal(request.false_text)} END")
+            bad = f"{c} IS NOT NULL AND NOT (typeof({c}) = 'integer' AND {c} IN (0, 1))"
+            return Rendered(text, (("max_length", f"max(length({text}))"), (NONCONFORMING, self.count_if(bad)),
+                                   *codes(text, f)))
+        if kind in ("string", "char"):
+            text = c if kind == "string" else f"rtrim({c}, ' ')"
+            other = self.count_if(f"typeof({c}) NOT IN ('null', 'text')")
+            return Rendered(text, (("!values stored as another type (the exact path decides)", other),
+                                   *self.text_terms(text, f, request)))
+        return Rendered(refusal=f"{kind} values are rendered by the exact path")
+
+
+_RENDERING = SqliteRendering()
+
+
+def _quoted(text: str, kind: str) -> str:
+    """A field of the record: NULL empty; a text quoted where it must be, empty text ``""``."""
+    if kind not in ("string", "char"):
+        return f"coalesce({text}, '')"
+    return (f"CASE WHEN {text} IS NULL THEN '' WHEN length({text}) = 0 THEN '\"\"' WHEN instr({text}, ';') > 0 "
+            f"OR instr({text}, '\"') > 0 OR instr({text}, char(13)) > 0 OR instr({text}, char(10)) > 0 "
+            f"THEN '\"' || replace({text}, '\"', '\"\"') || '\"' ELSE {text} END")
+
+
+class SqliteServerRendering:
+    """The SQLite adapter's fast-path methods (``extractor.source_dialect.SourceDialect``)."""
+
+    label: str
+
+    def server_rendering(self, table: Table, request: RenderRequest) -> dict[str, str]:
+        if table.lookups:
+            return {lk.column: "a pointer column, read through a join" for lk in table.lookups}
+        out = {}
+        for f in request.fields:
+            if f.column is not None:
+                r = _RENDERING.column(table, f, request, self._quote(f.column))  # type: ignore[attr-defined]
+                if r.refusal:
+                    out[f.column] = r.refusal
+        return out
+
+    def _column_sql(self, table: Table, name: str) -> str:
+        return self._quote(self.reflected_name(table, name))  # type: ignore[attr-defined]
+
+    def rendered_statistics(self, table: Table, request: RenderRequest) -> RenderedStatistics:
+        source = self.sql_text(sa.select(sa.literal_column("*")).select_from(self._selectable(table)))  # type: ignore[attr-defined]
+        sql, readers = _RENDERING.statistics_sql(table, request, lambda n: self._column_sql(table, n), source)
+        try:
+            with self._connection() as conn:  # type: ignore[attr-defined]
+                row = conn.connection.driver_connection.execute(sql).fetchone()
+        except Exception as exc:  # noqa: BLE001 - sqlite3's and SQLAlchemy's errors alike
+            raise SourceError(f"{self.label}: the statistics of table {table.name} failed: {exc}") from None
+        return _RENDERING.read_statistics(row, readers)
+
+    def rendered_records(self, table: Table, request: RenderRequest) -> Iterator[tuple[bytes, int]]:
+        """Each row one text, the whole record; joined with CR LF and encoded here."""
+        fields = []
+        for f in request.fields:
+            if f.column is None:
+                number = self.sql_text(self.record_number(table, request.order_by))  # type: ignore[attr-defined]
+                text, kind = f"CAST({number} AS TEXT)", "integer"
+            else:
+                main = next(m for m in request.fields if m.column == f.column and not m.length_of)
+                text, kind = _RENDERING.column(table, main, request, self._column_sql(table, f.column)).text, f.kind
+                if f.length_of:
+                    text, kind = f"CAST(length({text}) AS TEXT)", "integer"
+            if request.fixed:
+                fields.append(padded(text, f, f"length({text})", literal(" " * (f.width or 1))))
+            else:
+                fields.append(_quoted(text, kind))
+        record = (" || " if request.fixed else " || ';' || ").join(fields)
+        query: Any = sa.select(sa.literal_column(record).label("ux_record")).select_from(  # not named like a column
+            self._selectable(table))  # type: ignore[attr-defined]
+        keys = [k for name in request.order_by for k in self.order_keys(table, name)]  # type: ignore[attr-defined]
+        sql = self.sql_text(query.order_by(*keys) if keys else query)  # type: ignore[attr-defined]
+        codec = _CODECS[request.charset]
+        try:
+            with self._connection() as conn:  # type: ignore[attr-defined]
+                cur = conn.connection.driver_connection.execute(sql)
+                try:
+                    parts: list[str] = []
+                    size = 0
+                    while rows := cur.fetchmany(FETCH):
+                        parts.extend(r[0] for r in rows)
+                        size += len(rows)
+                        if size * 64 >= CHUNK:
+                            yield _encoded(parts, codec), len(parts)
+                            parts, size = [], 0
+                    if parts:
+                        yield _encoded(parts, codec), len(parts)
+                finally:
+                    cur.close()
+        except RenderingRefused:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise SourceError(f"{self.label}: reading table {table.name} failed: {exc}") from None
+
+
+def _encoded(records: list[str], codec: str) -> bytes:
+    try:
+        return ("\r\n".join(records) + "\r\n").encode(codec)
+    except UnicodeEncodeError as exc:
+        raise RenderingRefused(f"a value holds {exc.object[exc.start]!r} (U+{ord(exc.object[exc.start]):04X}), "
+                               "which the charset cannot hold") from None

@@ -1,0 +1,316 @@
+"""The fast path (the server renders each value's archival text) against the exact path
+(``[output] rendering = "exact"``, every value rendered by uttrekk): byte-identical files and
+identical statistics on every test database, and each table on the path the report says.
+
+Edge cases are built into the databases: timestamptz offsets (whole hours, half hours, a historic
+offset with seconds), float exponents, -0, NaN/Infinity, numbers past Arkade's largest, infinite and
+BC dates, years before 1000, CHAR padding, a lone ``\\.``, NUL characters (SQLite), more than seven
+fraction digits, empty text against NULL, blanks at an edge, texts long enough for LOB files,
+binary values, characters the charset cannot hold (mapped, UTF-8 fallback), code lists, tables
+without a key, filters and profile queries.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import EXAMPLE_PROFILE, fresh_database, run, run_sql
+from tests.test_parallel_resume import same_tree
+from tests.test_roundtrip_generated import HYP, DbSpec, databases, profile_text
+
+DATE = "2024-05-17"
+
+
+def _extract(source: str | Path, out: Path, profile: str, *extra: str) -> dict[str, Any]:
+    prof = out.parent / f"{out.name}.toml"
+    prof.write_text(profile, encoding="utf-8")
+    r = run("extract", source, "--out", out, "--date", DATE, "-q", "--profile", prof, *extra)
+    assert r.exit_code == 0, r.output
+    report = json.loads((out / "report" / "extraction.json").read_text(encoding="utf-8"))
+    return {t["table"]: (t["rendering"], t.get("exact_path_reasons", {})) for t in report["tables"] if "rendering" in t}
+
+
+def _exact(profile: str) -> str:
+    """The same profile with ``[output] rendering = "exact"``."""
+    if "[output]\n" in profile:
+        return profile.replace("[output]\n", '[output]\nrendering = "exact"\n', 1)
+    return '[output]\nrendering = "exact"\n' + profile
+
+
+def both_paths(source: str | Path, tmp: Path, profile: str = "", *extra: str) -> dict[str, Any]:
+    """Extract with both paths; the content folders must be byte-identical (addml.xml too).
+    Returns each table's path and reasons from the fast run's extraction.json."""
+    tmp.mkdir(parents=True, exist_ok=True)
+    paths = _extract(source, tmp / "server", profile, *extra)
+    exact = _extract(source, tmp / "exact", _exact(profile), *extra)
+    assert same_tree(tmp / "server" / "content", tmp / "exact" / "content") == []
+    assert all(path == "exact" for path, _ in exact.values())
+    assert all(why == {"": '[output] rendering = "exact"'} for _, why in exact.values())
+    for name in ("deviations.tsv",):
+        assert (tmp / "server" / "report" / name).read_bytes() == (tmp / "exact" / "report" / name).read_bytes()
+    return paths
+
+
+@pytest.mark.parametrize("fmt", ["delimited", "fixed"])
+def test_example_database(example_db: Path, tmp_path: Path, fmt: str) -> None:
+    paths = both_paths(example_db, tmp_path, EXAMPLE_PROFILE.read_text(encoding="utf-8"), "--format", fmt)
+    server = {t for t, (p, _) in paths.items() if p == "server"}
+    assert {"HENDELSESLOGG", "SAKSTYPE", "STATUSKODE"} <= server, paths
+    assert "binary field" in json.dumps(paths["DOKUMENT"][1])  # a lobpath field: the exact path, saying why
+
+
+# -- PostgreSQL ---------------------------------------------------------------------------------------
+
+PG_TABLES = [
+    "CREATE TYPE farge AS ENUM ('rod', 'gronn')",
+    "CREATE TABLE a_plain (id int PRIMARY KEY, s smallint, b bigint, n numeric(12,2), n2 numeric, d date,"
+    " ts timestamp(6), t time, bo boolean, v varchar(20), tx text, c char(6))",
+    "INSERT INTO a_plain VALUES (1, -32768, 9223372036854775807, -0.5, 0.000000001, '0999-12-31',"
+    " '0999-12-31 23:59:59.000001', '23:59:59.999999', true, '', 'x;y\"z', 'ab  '),"
+    " (2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),"
+    " (3, 0, -1, 1234567890.10, 12345678901234567890.1234567890, '2024-02-29', '2024-02-29 10:00:00.5',"
+    " '00:00:00', false, ' kant', E'linje1\\r\\nlinje2\\n\"sitat\"', '      '),"
+    " (4, 7, 7, 0, 1.50, '1970-01-01', '1970-01-01 00:00:00', '12:00:00.1', true, E'tab\\tx\\u00a0', 'é\u0085ÿ', 'c')",
+    "CREATE TABLE b_floats (id int PRIMARY KEY, r real, d double precision)",
+    "INSERT INTO b_floats VALUES (1, 0.1, 0.1), (2, 1e20, 1e-7), (3, -0, '-0'), (4, 3.4028235e20, 1.5e-300),"
+    " (5, 1.17549435e-38, 123456789012345680000), (6, NULL, 2.5), (7, 16777216, -1e22)",
+    "CREATE TABLE c_rare (id int PRIMARY KEY, n numeric, f double precision, d date, ts timestamp, r real)",
+    "INSERT INTO c_rare VALUES (1, 'NaN', 'Infinity', 'infinity', '-infinity', 'NaN'),"
+    " (2, 1.5, 1e30, '0044-03-15 BC', '2020-01-01 10:00', 1)",
+    "CREATE TABLE d_tz (id int PRIMARY KEY, tz timestamptz)",
+    "INSERT INTO d_tz VALUES (1, '2024-06-01 12:00:00+00'), (2, '2024-01-01 00:00:00.25+05:30'), (3, NULL)",
+    "CREATE TABLE e_lmt (id int PRIMARY KEY, tz timestamptz)",
+    "INSERT INTO e_lmt VALUES (1, '1800-01-01 00:00:00+00'), (2, '2024-01-01 00:00:00+00')",
+    "CREATE TABLE f_nokey (v varchar(10), n int)",
+    "INSERT INTO f_nokey VALUES ('b', 2), ('a', 1), ('a', 1), (NULL, NULL), ('', 0)",
+    "CREATE TABLE g_dot (id int PRIMARY KEY, v text)",
+    "INSERT INTO g_dot VALUES (1, E'\\\\.'), (2, 'x')",
+    "CREATE TABLE h_dot_alone (v text PRIMARY KEY)",
+    "INSERT INTO h_dot_alone VALUES (E'\\\\.'), ('y')",
+    "CREATE TABLE i_long (id int PRIMARY KEY, v text)",
+    "INSERT INTO i_long VALUES (1, repeat('x', 2100)), (2, 'kort')",
+    "CREATE TABLE j_bytes (id int PRIMARY KEY, b bytea)",
+    "INSERT INTO j_bytes VALUES (1, '\\x00ff'), (2, NULL)",
+    "CREATE TABLE k_foreign (id int PRIMARY KEY, v text)",
+    "INSERT INTO k_foreign VALUES (1, 'Čapek'), (2, 'tankestrek – her'), (3, 'ren')",
+    "CREATE TABLE l_enum (id int PRIMARY KEY, f farge, k varchar(4) CHECK (k IN ('A', 'B')))",
+    "INSERT INTO l_enum VALUES (1, 'rod', 'A'), (2, NULL, 'B')",
+    "CREATE TABLE m_codes (id int PRIMARY KEY, k varchar(4) CHECK (k IN ('A', 'B')))",
+    "INSERT INTO m_codes VALUES (1, 'A'), (2, NULL)",
+    "CREATE TABLE n_time24 (id int PRIMARY KEY, t time)",
+    "INSERT INTO n_time24 VALUES (1, '24:00:00')",
+    "CREATE TABLE o_money (id int PRIMARY KEY, m money, j json, u uuid)",
+    "INSERT INTO o_money VALUES (1, 12.5, '{\"a\": 1}', '00000000-0000-0000-0000-000000000001')",
+    "CREATE TABLE p_empty (id int PRIMARY KEY, v text, d date)",
+    "CREATE TABLE r_order (id int PRIMARY KEY, d date, v text)",  # ORDER BY id: numbers, not their text
+    "INSERT INTO r_order SELECT i, DATE '2020-01-01' + mod(7 - i, 5), 'v' || (20 - i) FROM generate_series(1, 12) AS i",
+]
+
+PG_PROFILE = """
+[charset]
+utf8_fallback = true
+
+[charset.map]
+"\\u2013" = "-"
+
+[tables.f_nokey]
+where = "n IS NULL OR n < 5"
+filter_reason = "testing a filter"
+
+[queries.q_sum]
+sql = "SELECT id, v || '!' AS v FROM a_plain"
+primary_key = ["id"]
+"""
+
+
+@pytest.fixture(scope="module")
+def pg_edges():
+    with fresh_database("postgresql", "uttrekk_fast") as url:
+        run_sql(url, PG_TABLES)
+        run_sql(url, [f"ALTER DATABASE {url.database} SET timezone = 'Europe/Amsterdam'"])
+        yield url.render_as_string(hide_password=False)
+
+
+@pytest.mark.parametrize("fmt", ["fixed", "delimited"])
+def test_postgresql_fixed_width(pg_edges: str, tmp_path: Path, fmt: str) -> None:
+    """Fixed width: the widths (and ``_lengde`` fields) from the statistics, each record one COPY field."""
+    paths = both_paths(pg_edges, tmp_path, PG_PROFILE, "--format", fmt)
+    server = {t for t, (p, _) in paths.items() if p == "server"}
+    assert {"b_floats", "d_tz", "f_nokey", "p_empty", "q_sum", "r_order"} <= server, paths
+    if fmt == "fixed":
+        assert "CR, LF" in json.dumps(paths["a_plain"][1])  # one CSV field per record: such a value would be quoted
+
+
+@pytest.mark.parametrize("charset", ["ISO-8859-1", "UTF-8"])
+def test_postgresql_edge_cases(pg_edges: str, tmp_path: Path, charset: str) -> None:
+    paths = both_paths(pg_edges, tmp_path, PG_PROFILE, "--charset", charset)
+    server = {t for t, (p, _) in paths.items() if p == "server"}
+    assert {"a_plain", "b_floats", "d_tz", "f_nokey", "m_codes", "p_empty", "q_sum", "r_order"} <= server, paths
+    exact = {t: json.dumps(why) for t, (p, why) in paths.items() if p == "exact"}
+    assert "do not fit the column's type" in exact["c_rare"]
+    assert "do not fit the column's type" in exact["e_lmt"]  # an offset with seconds (+00:19:32)
+    assert "do not fit the column's type" in exact["n_time24"]
+    assert "lone" in exact["g_dot"] and "lone" in exact["h_dot_alone"]
+    assert "long-text limit" in exact["i_long"]
+    assert "bytea" in exact["j_bytes"] or "binary" in exact["j_bytes"]
+    assert "FARGE" in exact["l_enum"].upper()
+    assert "unknown values" in exact["o_money"]
+    if charset == "ISO-8859-1":
+        assert "cannot hold" in exact["k_foreign"]
+    else:
+        assert "k_foreign" in server
+    content = tmp_path / "server" / "content"
+    assert (content / "b_floats.txt").read_bytes().splitlines()[1] == b"2;100000000000000000000;0,0000001"
+    assert (content / "d_tz.txt").read_bytes().splitlines()[1] == b"2;2023-12-31T19:30:00.25+01:00"
+
+
+def test_postgresql_benchmark_shape_takes_the_fast_path(pg_edges: str, tmp_path: Path) -> None:
+    """A table of the benchmark's column types goes all the way through the server (the fast path
+    is not vacuous), and the summary says so."""
+    paths = both_paths(pg_edges, tmp_path, "[output]\nlong_text_limit = 2047\n", "--table", "a_plain")
+    assert paths == {"a_plain": ("server", {})}
+    assert "rendered by the server (fast path)" in (tmp_path / "server" / "report" / "summary.txt").read_text()
+
+
+# -- SQLite -------------------------------------------------------------------------------------------
+
+SQLITE_SCRIPT = """
+CREATE TABLE a_typed (id INTEGER PRIMARY KEY, n DECIMAL(10,2), d DATE, ts TIMESTAMP, b BOOLEAN, v VARCHAR(20),
+                      c CHAR(5), k TEXT COLLATE NOCASE CHECK (k IN ('A', 'B')));
+CREATE TABLE b_mixed (id INTEGER PRIMARY KEY, n INTEGER, v TEXT);
+CREATE TABLE c_nul (id INTEGER PRIMARY KEY, v TEXT);
+CREATE TABLE d_frac (id INTEGER PRIMARY KEY, ts TIMESTAMP);
+CREATE TABLE e_baddate (id INTEGER PRIMARY KEY, d DATE);
+CREATE TABLE f_reals (id INTEGER PRIMARY KEY, n DECIMAL(10,2));
+CREATE TABLE g_nokey (v TEXT, n INTEGER);
+CREATE TABLE h_bool (id INTEGER PRIMARY KEY, b BOOLEAN);
+CREATE TABLE i_foreign (id INTEGER PRIMARY KEY, v TEXT);
+CREATE TABLE j_nocase (id INTEGER PRIMARY KEY, k TEXT COLLATE NOCASE CHECK (k IN ('A', 'B')));
+CREATE TABLE k_order (id INTEGER PRIMARY KEY, v TEXT);
+"""
+SQLITE_ROWS: dict[str, list[tuple[Any, ...]]] = {
+    "a_typed": [(1, 845.1, "2024-02-29", "2024-02-29 10:00:00", 1, "", "ab   ", "A"),
+                (2, 12, "0999-01-01", "0999-01-01T00:00:00.120000", 0, " kant\xa0", "     ", "B"),
+                (3, None, None, None, None, None, None, None),
+                (4, -0.5, "1970-01-01", "1970-01-01 23:59:59.1234567", 1, 'x;"y"\r\nz', "c", "B")],
+    "b_mixed": [(1, 5, "tekst"), (2, "fem", 7)],
+    "c_nul": [(1, "a\x00b"), (2, "c")],
+    "d_frac": [(1, "2024-01-01 10:00:00.123456789")],
+    "e_baddate": [(1, "2024-02-30"), (2, "2024-01-01")],
+    "f_reals": [(1, 0.30000000000000004), (2, 1e15), (3, 2.5)],
+    "g_nokey": [("b", 2), ("a", 1), ("a", 1), (None, None), ("", 0)],
+    "h_bool": [(1, 2), (2, 1)],
+    "i_foreign": [(1, "Čapek"), (2, "ren")],
+    "j_nocase": [(1, "b"), (2, "A")],
+    "k_order": [(i, f"v{20 - i}") for i in range(1, 13)],
+}
+
+
+@pytest.fixture(scope="module")
+def sqlite_edges(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("fastsqlite") / "kanter.sqlite"
+    con = sqlite3.connect(path)
+    con.executescript(SQLITE_SCRIPT)
+    for table, rows in SQLITE_ROWS.items():
+        con.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(rows[0]))})", rows)
+    con.commit()
+    con.close()
+    return path
+
+
+@pytest.mark.parametrize("charset", ["ISO-8859-1", "UTF-8"])
+def test_sqlite_edge_cases(sqlite_edges: Path, tmp_path: Path, charset: str) -> None:
+    paths = both_paths(sqlite_edges, tmp_path, "[charset]\nutf8_fallback = true\n", "--charset", charset)
+    fixed = both_paths(sqlite_edges, tmp_path / "fixed", "[charset]\nutf8_fallback = true\n", "--charset", charset,
+                       "--format", "fixed")
+    assert {t for t, (p, _) in fixed.items() if p == "server"} == {t for t, (p, _) in paths.items() if p == "server"}
+    server = {t for t, (p, _) in paths.items() if p == "server"}
+    assert {"a_typed", "g_nokey", "k_order"} <= server, paths
+    exact = {t: json.dumps(why) for t, (p, why) in paths.items() if p == "exact"}
+    assert "another type" in exact["b_mixed"]
+    assert "NUL" in exact["c_nul"]
+    assert "d_frac" in exact  # nine fraction digits: only the exact path reads them (and archives as text)
+    assert "do not fit" in exact["e_baddate"] and "do not fit" in exact["h_bool"]
+    assert "REAL" in exact["f_reals"]
+    assert "code list" in exact["j_nocase"]  # 'b' = 'B' in its collation, not in the archive's
+    assert ("cannot hold" in exact["i_foreign"]) if charset == "ISO-8859-1" else "i_foreign" in server
+
+
+# -- statistics: one computation, two paths ----------------------------------------------------------
+
+
+def _scans(source: str, profile: str) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Each table's statistics as ``extract_scanning`` gathers them, with the path it took."""
+    from dialects import open_source
+    from extractor.extract import extract_scanning, extracted_tables
+    from extractor.keys import settle
+    from extractor.large_objects import settle_large_objects
+    from extractor.pipeline import Options, open_profile, reflect_and_plan
+    from extractor.scan import rows_of
+
+    out: dict[str, tuple[str, dict[str, Any]]] = {}
+    with tempfile.TemporaryDirectory(prefix="uttrekk_scan_") as tmp:
+        prof = Path(tmp) / "p.toml"
+        prof.write_text(profile, encoding="utf-8")
+        dialect = open_source(source)
+        try:
+            with dialect.snapshot():
+                _, plan = reflect_and_plan(dialect, open_profile(prof), Options())
+                plan = settle_large_objects(settle(plan, dialect), dialect)
+                for tp in extracted_tables(plan):
+                    content, work = Path(tmp) / tp.file_name / "c", Path(tmp) / tp.file_name / "w"
+                    content.mkdir(parents=True)
+                    work.mkdir(parents=True)
+                    scanned, done = extract_scanning(plan, tp, rows_of(dialect), content, work)
+                    out[tp.name] = (done.rendering, {"scan": asdict(scanned.scan), "codes": scanned.codes,
+                                                     "lobs": (scanned.lob_count, scanned.lob_widths)})
+        finally:
+            dialect.close()
+    return out
+
+
+def _same_statistics(source: str, profile: str) -> int:
+    """The two paths' statistics are equal, table by table; returns how many the server rendered."""
+    fast, exact = _scans(source, profile), _scans(source, _exact(profile))
+    assert {t: s for t, (_, s) in fast.items()} == {t: s for t, (_, s) in exact.items()}
+    assert all(p == "exact" for p, _ in exact.values())
+    return sum(p == "server" for p, _ in fast.values())
+
+
+def test_statistics_are_the_same_on_both_paths(pg_edges: str, sqlite_edges: Path, example_db: Path) -> None:
+    assert _same_statistics(pg_edges, PG_PROFILE) >= 6
+    assert _same_statistics(str(sqlite_edges), "[charset]\nutf8_fallback = true\n") >= 2
+    assert _same_statistics(str(example_db), EXAMPLE_PROFILE.read_text(encoding="utf-8")) >= 2
+
+
+@settings(HYP, max_examples=30)
+@given(databases(), st.sampled_from(["ISO-8859-1", "UTF-8"]), st.sampled_from(["delimited", "fixed"]))
+def test_generated_tables_give_the_same_files_and_statistics(spec: DbSpec, charset: str, fmt: str) -> None:
+    with tempfile.TemporaryDirectory(prefix="uttrekk_fastgen_") as tmp:
+        db = Path(tmp) / "src.sqlite"
+        spec.build(db)
+        profile = profile_text(spec) + ("\n[charset]\nutf8_fallback = true\n" if spec.charset_mode != "map" else "")
+        if charset == "UTF-8":
+            profile = profile.replace('encoding = "ISO-8859-1"', 'encoding = "UTF-8"')
+            if "encoding" not in profile:
+                profile = profile.replace("[charset]\n", '[charset]\nencoding = "UTF-8"\n')
+        profile = profile.replace("[output]\n", f'[output]\nformat = "{fmt}"\n', 1)
+        _same_statistics(str(db), profile)
+        both_paths(db, Path(tmp), profile)
+
+
+def test_the_whitespace_list_is_pythons() -> None:
+    import sys
+
+    from dialects.rendering import PYTHON_WHITESPACE
+
+    assert PYTHON_WHITESPACE == tuple(ord(c) for c in map(chr, range(sys.maxunicode + 1)) if c.isspace())
