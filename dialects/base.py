@@ -163,6 +163,11 @@ class Dialect:
     def begin_snapshot(self, conn: Any) -> None:
         conn.begin()
 
+    def snapshot_details(self) -> dict[str, Any]:
+        """How the run's snapshot was kept, for extraction.json's ``snapshot`` (``snapshot_note`` in words)."""
+        return {"kept_by": "one transaction", "isolation": "the server's default",
+                "locks": "whatever the engine holds for a read until the transaction ends"}
+
     def export_snapshot(self) -> str:
         """An id other connections can join (``capabilities.shared_snapshot`` engines only)."""
         raise NotImplementedError(f"{self.name} cannot share a snapshot between connections")
@@ -172,11 +177,28 @@ class Dialect:
 
     @contextmanager
     def _connection(self) -> Iterator[Any]:
+        """The snapshot's connection inside ``snapshot``, else a connection of its own. Between two
+        statements on the snapshot's connection (none of them still streaming rows) the adapter may
+        end its transaction and start another in the same snapshot (``between_statements``)."""
         if self._conn is not None:
-            yield self._conn
+            if not self._open_statements:
+                self.between_statements(self._conn)
+            self._open_statements += 1
+            try:
+                yield self._conn
+            finally:
+                self._open_statements -= 1
         else:
             with self.engine.connect() as conn:
                 yield conn
+
+    _open_statements = 0
+    """Statements on the snapshot's connection not finished yet (a generator still streaming rows)."""
+
+    def between_statements(self, conn: Any) -> None:
+        """Called before a statement on the snapshot's connection when no other is open: where an
+        engine keeps a lock for every table its transaction has read (PostgreSQL), the adapter
+        ends the transaction here now and then and starts another in the same snapshot."""
 
     @classmethod
     def from_url(cls, url: URL) -> Dialect:

@@ -294,6 +294,8 @@ def _build(staging: Staging, plan0: Plan, dialect: SourceDialect, profile: Profi
                                                         dialect.provenance_text))
     (staging.content / "addml.xsd").write_bytes(schema_bytes(plan.addml_version))
     session = dialect.snapshot_note
+    snapshot: dict[str, Any] = {**dialect.snapshot_details(), "parallel_workers": workers.jobs if workers.jobs > 1 else 0,
+                                "tables_from_an_earlier_run": list(reused)}
     if session.startswith("WARNING"):
         warnings.append(session)
     if workers.jobs > 1:
@@ -308,7 +310,7 @@ def _build(staging: Staging, plan0: Plan, dialect: SourceDialect, profile: Profi
     accepted = [profile.accepted_note()] if profile.accept_losses and dialect.provenance else []
     warnings = (accepted + list(dialect.source_notes) + list(plan.warnings) + warnings + dangling
                 + expected_arkade_deviations(plan, result))
-    _write_reports(staging, plan, result, warnings, dialect, started, date, session, orphan_report)
+    _write_reports(staging, plan, result, warnings, dialect, started, date, session, orphan_report, snapshot)
     return ExtractSummary(staging.out, plan, result, result.deviation_total, warnings, reused)
 
 
@@ -358,7 +360,8 @@ def _period_reason(tp: Any) -> str:
 
 
 def _write_reports(staging: Staging, plan: Plan, result: ExtractResult, warnings: list[str], dialect: SourceDialect,
-                   started: dt.datetime, date: str, session: str, orphan_report: dict[str, Any] | None = None) -> None:
+                   started: dt.datetime, date: str, session: str, orphan_report: dict[str, Any] | None = None,
+                   snapshot: dict[str, Any] | None = None) -> None:
     source = dialect.label
     finished = dt.datetime.now(dt.UTC)
     tables = []
@@ -374,7 +377,7 @@ def _write_reports(staging: Staging, plan: Plan, result: ExtractResult, warnings
         })
     data = {
         "tool": "uttrekk", "version": __version__, "source": source, "engine": plan.engine,
-        "source_details": dialect.source_details(), "session": session,
+        "source_details": dialect.source_details(), "session": session, "snapshot": snapshot or {},
         "started": started.isoformat(timespec="seconds"), "finished": finished.isoformat(timespec="seconds"),
         "extraction_date": date, "dataset_number": plan.profile.metadata.dataset_number,
         "responsible_person": plan.profile.metadata.responsible_person,
