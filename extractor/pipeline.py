@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .addml import describe, schema_bytes
+from .addml import schema_bytes, validate_description, write_description
 from .deliverable import Need, missing, missing_block
 from .documentation import FOLDER, write_documentation
 from .errors import (
@@ -290,8 +290,9 @@ def _build(staging: Staging, plan0: Plan, dialect: SourceDialect, profile: Profi
     if result.schemas:
         files["__schemas__"] = result.schemas
     date = options.extraction_date or profile.metadata.extraction_date or started.date().isoformat()
-    (staging.content / "addml.xml").write_bytes(describe(plan, files, queries, date,
-                                                        dialect.provenance_text))
+    with open(staging.content / "addml.xml", "wb", buffering=1 << 20) as description:
+        write_description(description, plan, files, queries, date, dialect.provenance_text)
+    validate_description(staging.content / "addml.xml", plan.addml_version)
     (staging.content / "addml.xsd").write_bytes(schema_bytes(plan.addml_version))
     session = dialect.snapshot_note
     snapshot: dict[str, Any] = {**dialect.snapshot_details(), "parallel_workers": workers.jobs if workers.jobs > 1 else 0,
