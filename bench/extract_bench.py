@@ -76,9 +76,9 @@ NATIVE_NAME = {"postgresql": "psql \\copy csv", "mariadb": "mariadb --batch --qu
 WORKER_URL_ENV = "UTTREKK_BENCH_WORKER_URL"
 NOTES_START, NOTES_END = "<!-- notes:start -->", "<!-- notes:end -->"
 SECTIONS = {"keys": "Key inference", "validate": "Validation speed", "validate-tar": "Validating a tar with many members",
-            "pg-dump": "Restoring a PostgreSQL dump"}
+            "pg-dump": "Restoring a PostgreSQL dump", "many-tables": "Many tables"}
 """Sections other benchmarks own in performance.md (bench/keys_bench.py, bench/validate_bench.py,
-bench/validate_tar_bench.py, bench/dump_bench.py):
+bench/validate_tar_bench.py, bench/dump_bench.py, bench/tables_bench.py):
 marker name -> heading; this script keeps them, with their heading, when it rewrites the file."""
 MB = 1_000_000
 
