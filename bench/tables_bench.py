@@ -15,7 +15,8 @@ What it does:
    a table and an index to lock), in batches of 200 per transaction; with ``--mariadb-counts`` the
    same on MariaDB (InnoDB).
 2. Runs ``python -m extractor extract URL --out DIR -q`` for the working tree and, with
-   ``--before REF`` (default ``main``, exported from git), for that code, through the bare launcher
+   ``--before REF`` (default ``main``, exported from git), for that code (``--after REF``: the
+   code measured as after, exported the same way), through the bare launcher
    of ``bench/extract_bench.py`` (wall and CPU time, peak RSS from ``os.wait4``). Meanwhile a thread
    asks ``pg_locks`` every 0.2 s how many relation locks each session on the database holds (the
    largest per session and the largest sum); MariaDB has no such view without performance_schema.
@@ -198,9 +199,9 @@ d.close()
 """
 
 
-def time_reflection(engine: str, n: int) -> dict[str, float]:
+def time_reflection(engine: str, n: int, src: Path) -> dict[str, float]:
     url = (PG_URL if engine == "postgresql" else MARIADB_URL).format(db=db_name(n))
-    done = subprocess.run([sys.executable, "-c", REFLECT, url], cwd=ROOT, capture_output=True, text=True, check=True)
+    done = subprocess.run([sys.executable, "-c", REFLECT, url], cwd=src, capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
@@ -228,7 +229,7 @@ def render(args: argparse.Namespace, rows: list[Row], reflections: list[tuple[st
              "from `os.wait4` through the bare launcher of `bench/extract_bench.py`. Locks: the most relation "
              "locks one session on the database held, and all of them together, asked of `pg_locks` every 0.2 s "
              "during the run. All rows come from this one run on this machine.", "",
-             *machine_table(load, "working tree", _head()), ""]
+             *machine_table(load, "after", getattr(args, "after_commit", "") or f"working tree ({_head()})"), ""]
     if before:
         lines += [f"before: `{args.before}` ({before}) exported from git.", ""]
     lines += ["| engine | code | tables | seconds | CPU s | peak RSS MB | locks, one session | locks, all | result |",
@@ -265,6 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--counts", default="1000,6000,20000", help="PostgreSQL table counts (comma-separated)")
     parser.add_argument("--mariadb-counts", default="1000", help="MariaDB table counts ('' for none)")
     parser.add_argument("--before", default="main", help="git ref measured as 'before' ('' for none)")
+    parser.add_argument("--after", default="", help="git ref measured as 'after' (default: the working tree)")
     parser.add_argument("--before-counts", default="1000,6000", help="PostgreSQL counts run with --before")
     parser.add_argument("--out", default="docs/performance.md", help="file to write the block into; '-' prints only")
     args = parser.parse_args(argv)
@@ -278,6 +280,10 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="uttrekk-tables-bench-") as tmp:
         scratch = Path(tmp)
         before = export_ref(args.before, scratch / "before") if args.before else ""
+        after_src = ROOT
+        if args.after:  # edits made to the working tree while it runs do not mix into its numbers
+            args.after_commit = export_ref(args.after, scratch / "after")
+            after_src = scratch / "after"
 
         def publish() -> None:  # after every run, so that a long run's numbers are kept if a later one is stopped
             block = render(args, rows, reflections, (load_start, load_average()), before)
@@ -285,16 +291,16 @@ def main(argv: list[str] | None = None) -> int:
 
         for n in maria:
             ensure_mariadb(n)
-            reflections.append(("mariadb", n, time_reflection("mariadb", n)))
-            rows.append(run_uttrekk("mariadb", n, "after", ROOT, scratch))
+            reflections.append(("mariadb", n, time_reflection("mariadb", n, after_src)))
+            rows.append(run_uttrekk("mariadb", n, "after", after_src, scratch))
             publish()
         for n in counts:
             ensure_pg(n)
-            reflections.append(("postgresql", n, time_reflection("postgresql", n)))
+            reflections.append(("postgresql", n, time_reflection("postgresql", n, after_src)))
             if before and n in before_counts:
                 rows.append(run_uttrekk("postgresql", n, "before", scratch / "before", scratch))
                 publish()
-            rows.append(run_uttrekk("postgresql", n, "after", ROOT, scratch))
+            rows.append(run_uttrekk("postgresql", n, "after", after_src, scratch))
             publish()
     return 0
 
