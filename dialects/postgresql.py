@@ -18,7 +18,9 @@ memory"), while these hold a few dozen locks whatever the table count. PostgreSQ
 in them. What a lock held to the end would also have done: made ``TRUNCATE`` or ``ALTER TABLE``
 from another session wait until the run ends. Both are not MVCC-safe (a table truncated after the
 snapshot began reads as empty in it); now they wait only while a table is being read, as they
-always did for tables not read yet. The report's ``session`` and ``snapshot`` say how it went.
+always did for tables not read yet. The coordinator sets ``idle_in_transaction_session_timeout``
+to 0 for its own session, since it waits idle for the whole run. The report's ``session`` and
+``snapshot`` say how it went.
 
 Types: ``numeric`` without precision keeps every digit (``decimal``); ``money`` is selected as
 ``numeric`` (its text form depends on the server's locale); ``interval`` is selected as text in
@@ -160,6 +162,8 @@ class PostgreSQL(LargeObjects, Dialect):
             raise SourceError(f"{self.label}: cannot open a read-only session: {_short(exc)}") from None
         try:
             self.begin_snapshot(coordinator)
+            # it waits idle for the whole run: a server's idle timeout would end the snapshot under the readers
+            coordinator.exec_driver_sql("SET idle_in_transaction_session_timeout = 0")
             snapshot_id = str(coordinator.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one())
         except sa.exc.SQLAlchemyError as exc:
             coordinator.invalidate()
