@@ -248,7 +248,7 @@ def render(args: argparse.Namespace, rows: list[Row], reflections: list[tuple[st
         lines += [f"- {s}" for s in slopes]
         lines.append("")
     if reflections:
-        lines += ["Reflection alone (working tree, `Dialect.reflect()` in a process of its own, statements counted "
+        lines += ["Reflection alone (the after code, `Dialect.reflect()` in a process of its own, statements counted "
                   "with SQLAlchemy's `before_cursor_execute`):", "",
                   "| engine | tables | seconds | statements |", "| --- | ---: | ---: | ---: |"]
         lines += [f"| {e} | {n:,} | {r['seconds']:.1f} | {int(r['queries'])} |" for e, n, r in reflections]
