@@ -174,6 +174,11 @@ class Dialect:
     def begin_snapshot(self, conn: Any) -> None:
         conn.begin()
 
+    def snapshot_details(self) -> dict[str, Any]:
+        """How the run's snapshot was kept, for extraction.json's ``snapshot`` (``snapshot_note`` in words)."""
+        return {"kept_by": "one transaction", "isolation": "the server's default",
+                "locks": "whatever the engine holds for a read until the transaction ends"}
+
     def export_snapshot(self) -> str:
         """An id other connections can join (``capabilities.shared_snapshot`` engines only)."""
         raise NotImplementedError(f"{self.name} cannot share a snapshot between connections")
@@ -183,11 +188,28 @@ class Dialect:
 
     @contextmanager
     def _connection(self) -> Iterator[Any]:
+        """The snapshot's connection inside ``snapshot``, else a connection of its own. Between two
+        statements on the snapshot's connection (none of them still streaming rows) the adapter may
+        end its transaction and start another in the same snapshot (``between_statements``)."""
         if self._conn is not None:
-            yield self._conn
+            if not self._open_statements:
+                self.between_statements(self._conn)
+            self._open_statements += 1
+            try:
+                yield self._conn
+            finally:
+                self._open_statements -= 1
         else:
             with self.engine.connect() as conn:
                 yield conn
+
+    _open_statements = 0
+    """Statements on the snapshot's connection not finished yet (a generator still streaming rows)."""
+
+    def between_statements(self, conn: Any) -> None:
+        """Called before a statement on the snapshot's connection when no other is open: where an
+        engine keeps a lock for every table its transaction has read (PostgreSQL), the adapter
+        ends the transaction here now and then and starts another in the same snapshot."""
 
     @classmethod
     def from_url(cls, url: URL) -> Dialect:
@@ -276,6 +298,9 @@ class Dialect:
 
     schema_read: str | None = None
     """The schema ``reflect`` last read when it was not the connection's default (for the report)."""
+    reflect_batch = 1000
+    """Tables reflected per round of catalogue queries: SQLAlchemy's answers for 20,000 tables at
+    once took some 5 KB a table until the last was read; a batch's are dropped once its tables are made."""
 
     def reflect(self, schema: str | None = None, views: bool | Collection[str] = False) -> Schema:
         """Tables (and with ``views`` views, extracted as tables) of one schema, in bulk queries.
@@ -307,24 +332,29 @@ class Dialect:
                     view_names = [v for v in view_names if v in views and v not in names]
                 names = names + view_names
             kind = ObjectKind.ANY if views else ObjectKind.TABLE
-            columns = inspector.get_multi_columns(schema=schema, kind=kind)
-            pks = inspector.get_multi_pk_constraint(schema=schema)
-            fks = inspector.get_multi_foreign_keys(schema=schema)
-            uniques = inspector.get_multi_unique_constraints(schema=schema)
-            comments: dict[Any, Any] = {}
-            if self.capabilities.comments and self.engine.dialect.supports_comments:
-                comments = inspector.get_multi_table_comment(schema=schema)
-            checks = self.check_constraints(inspector, schema)
             self.reflect_types(inspector, schema)
+            checks = self.check_constraints(inspector, schema)
+            with_comments = self.capabilities.comments and self.engine.dialect.supports_comments
+            ordered = sorted(names)
+            tables = []
+            for start in range(0, len(ordered), self.reflect_batch):
+                batch = ordered[start:start + self.reflect_batch]
+                columns = inspector.get_multi_columns(schema=schema, filter_names=batch, kind=kind)
+                pks = inspector.get_multi_pk_constraint(schema=schema, filter_names=batch)
+                fks = inspector.get_multi_foreign_keys(schema=schema, filter_names=batch)
+                uniques = inspector.get_multi_unique_constraints(schema=schema, filter_names=batch)
+                comments: dict[Any, Any] = {}
+                if with_comments:
+                    comments = inspector.get_multi_table_comment(schema=schema, filter_names=batch)
+                for name in batch:
+                    key = (schema, name)
+                    comment = (comments.get(key) or {}).get("text")
+                    table = self._table(name, schema, columns.get(key, []), pks.get(key) or {},
+                                        fks.get(key, []), uniques.get(key, []), comment, checks.get(key, []))
+                    tables.append(replace(table, view=True) if name in view_names else table)
+                inspector.info_cache.clear()  # what SQLAlchemy keeps of the batch, a few KB a table
         except sa.exc.SQLAlchemyError as exc:
             raise SourceError(f"{self.label}: cannot read the database catalogue: {_short(exc)}") from None
-        tables = []
-        for name in sorted(names):
-            key = (schema, name)
-            comment = (comments.get(key) or {}).get("text")
-            table = self._table(name, schema, columns.get(key, []), pks.get(key) or {},
-                                fks.get(key, []), uniques.get(key, []), comment, checks.get(key, []))
-            tables.append(replace(table, view=True) if name in view_names else table)
         return Schema(tuple(tables), source_label=self.label, engine=self.engine_name)
 
     def _table(self, name: str, schema: str | None, cols: list[Any], pk: Any, fks: list[Any],

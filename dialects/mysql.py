@@ -7,7 +7,15 @@ a MySQL schema is a database of its own, often another system, so uttrekk names 
 have tables and the URL (or ``--schema``) to give (``dialects/locate.py``).
 
 Session: ``START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY`` at ``REPEATABLE READ``: one
-InnoDB snapshot for the scan and every table; the server refuses writes in it.
+InnoDB snapshot for the scan and every table; the server refuses writes in it. InnoDB's read view
+cannot be exported to another transaction (hence no ``--jobs``), so the run keeps this one
+transaction to the end. The server keeps a shared metadata lock on every table the transaction
+has read until it ends: another session's ``ALTER TABLE``, ``TRUNCATE`` or ``DROP`` of such a
+table waits for the run (and, waiting, holds up later statements on that table), which also keeps
+DDL from changing a table between its read and the checks at the end. These locks live in the
+server's memory, a few hundred bytes each, with no fixed table to run out of (unlike PostgreSQL's
+``max_locks_per_transaction``): a run over 20,000 tables holds 20,000 of them
+(``docs/performance.md``). A row read takes no lock (a consistent read).
 
 Types: ``TINYINT(1)`` is archived as boolean (``J/N``; a column holding other numbers is archived
 as text and reported); ``BIT(1)`` as boolean and ``BIT(n)`` as an integer (selected with
@@ -134,6 +142,10 @@ class MySQL(Dialect):
         conn.begin()
         conn.exec_driver_sql("COMMIT")  # end SQLAlchemy's implicit transaction start on the DBAPI side
         conn.exec_driver_sql("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
+
+    def snapshot_details(self) -> dict[str, Any]:
+        return {"kept_by": "one transaction", "isolation": "REPEATABLE READ WITH CONSISTENT SNAPSHOT, READ ONLY",
+                "locks": "a shared metadata lock on each table read, held until the run ends (no row locks)"}
 
     def reflect(self, schema: str | None = None, views: bool | Collection[str] = False) -> Schema:
         """The generic reflection; where a name holds a backtick, names and foreign keys are taken

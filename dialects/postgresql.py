@@ -6,9 +6,21 @@ like the user); a database the server does not have stops with the server's data
 tables and one other schema has (a restored ``pg_dump``), that schema is read and the report says
 so; with several, uttrekk names them with their table counts (``dialects/locate.py``).
 
-Session: one ``REPEATABLE READ, READ ONLY`` transaction for the whole run, so the scan and every
-table see the same snapshot and foreign keys hold while the system is in use; PostgreSQL refuses
-any write in it.
+Session: one snapshot for the whole run, so the scan and every table see the same data and foreign
+keys hold while the system is in use. A coordinating ``REPEATABLE READ, READ ONLY`` transaction
+exports it (``pg_export_snapshot()``) and reads no table; every statement runs in a ``REPEATABLE
+READ, READ ONLY`` transaction that imports it (``SET TRANSACTION SNAPSHOT``), and that transaction
+is ended and another begun in the same snapshot after a few statements (``max_locks_per_transaction``
+/ 8 of them, 8 at the default 64). PostgreSQL keeps a lock on every table (and index) a
+transaction has read until it ends, in a lock table shared by the server (``max_locks_per_transaction``
+x ``max_connections`` slots): one transaction over 8,000 tables ran out of it ("out of shared
+memory"), while these hold a few dozen locks whatever the table count. PostgreSQL refuses any write
+in them. What a lock held to the end would also have done: made ``TRUNCATE`` or ``ALTER TABLE``
+from another session wait until the run ends. Both are not MVCC-safe (a table truncated after the
+snapshot began reads as empty in it); now they wait only while a table is being read, as they
+always did for tables not read yet. The coordinator sets ``idle_in_transaction_session_timeout``
+to 0 for its own session, since it waits idle for the whole run. The report's ``session`` and
+``snapshot`` say how it went.
 
 Types: ``numeric`` without precision keeps every digit (``decimal``); ``money`` is selected as
 ``numeric`` (its text form depends on the server's locale); ``interval`` is selected as text in
@@ -19,9 +31,8 @@ large objects too (below);
 ``timestamptz`` is written with its offset (the session's time zone, UTC unless the server says
 otherwise).
 
-Parallel workers (``--jobs N``): the run's transaction exports its snapshot
-(``pg_export_snapshot()``) and each worker's REPEATABLE READ, READ ONLY transaction starts with
-``SET TRANSACTION SNAPSHOT``, so every table is read at the same moment.
+Parallel workers (``--jobs N``): each worker's transactions import the coordinator's snapshot the
+same way (and end after as few statements), so every table is read at the same moment.
 
 Large objects (``pg_large_objects``, decided by ``extractor.large_objects``): a column of the
 ``lo`` extension's type, one the profile declares ``large_object = true``, or an ``oid`` column
@@ -88,6 +99,7 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -110,6 +122,11 @@ if TYPE_CHECKING:
 
 _SNAPSHOT_ID = re.compile(r"[0-9A-Fa-f]+-[0-9A-Fa-f]+(-[0-9]+)?")
 
+SNAPSHOT_NOTE = ("one snapshot for the whole run, exported by a REPEATABLE READ, READ ONLY transaction that reads "
+                 "no table and imported by {transactions}REPEATABLE READ, READ ONLY transactions that read, each ended "
+                 "after {per}statements so that the table locks held stay bounded")
+"""``snapshot_note``: how the snapshot was kept (with this process's counts once a statement ran)."""
+
 
 class PostgreSQL(PgServerRendering, LargeObjects, Dialect):
     name = "postgresql"
@@ -126,18 +143,100 @@ class PostgreSQL(PgServerRendering, LargeObjects, Dialect):
         super().__init__(engine, label)
         sa.event.listen(engine, "connect", _prepare_session)
 
+    snapshot_note = SNAPSHOT_NOTE.format(transactions="", per="")
+    _snapshot_id: str | None = None
+    _per_transaction: int | None = None
+    _statements = 0
+    _transactions = 0
+
+    @contextmanager
+    def snapshot(self, join: str | None = None) -> Iterator[None]:
+        """The run's snapshot, exported by a coordinating transaction that reads no table and
+        imported by the transactions that read (see the module docstring); with ``join`` (a
+        worker) the coordinator is another process's."""
+        if self._conn is not None:
+            yield
+            return
+        if join is not None:
+            with self._reading(join):
+                yield
+            return
+        try:
+            coordinator = self.engine.connect()
+        except sa.exc.SQLAlchemyError as exc:
+            raise SourceError(f"{self.label}: cannot open a read-only session: {_short(exc)}") from None
+        try:
+            self.begin_snapshot(coordinator)
+            # it waits idle for the whole run: a server's idle timeout would end the snapshot under the readers
+            coordinator.exec_driver_sql("SET idle_in_transaction_session_timeout = 0")
+            snapshot_id = str(coordinator.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one())
+        except sa.exc.SQLAlchemyError as exc:
+            coordinator.invalidate()
+            coordinator.close()
+            raise SourceError(f"{self.label}: cannot open a read-only session: {_short(exc)}") from None
+        try:
+            with self._reading(snapshot_id):
+                yield
+        finally:
+            try:
+                coordinator.rollback()  # ends the snapshot: nothing was written
+                coordinator.close()
+            except sa.exc.SQLAlchemyError:
+                coordinator.invalidate()
+
+    @contextmanager
+    def _reading(self, snapshot_id: str) -> Iterator[None]:
+        self._snapshot_id, self._statements, self._transactions = snapshot_id, 0, 1
+        try:
+            with super().snapshot(join=snapshot_id):
+                yield
+        finally:
+            self._snapshot_id = None
+
     def begin_snapshot(self, conn: Any) -> None:
         conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
         conn.begin()
 
     def export_snapshot(self) -> str:
-        with self._connection() as conn:
-            return str(conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one())
+        """The coordinator's snapshot (it stays importable until the run ends)."""
+        if self._snapshot_id is None:
+            raise SourceError(f"{self.label}: no snapshot to share outside the run's session (a bug)")
+        return self._snapshot_id
 
     def join_snapshot(self, conn: Any, snapshot_id: str) -> None:
         if not _SNAPSHOT_ID.fullmatch(snapshot_id):
             raise SourceError(f"{self.label}: {snapshot_id!r} is not a PostgreSQL snapshot id")
-        conn.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{snapshot_id}'")
+        _session_statement(conn, f"SET TRANSACTION SNAPSHOT '{snapshot_id}'")
+
+    def between_statements(self, conn: Any) -> None:
+        """End the reading transaction after ``max_locks_per_transaction`` / 8 statements and begin
+        another in the same snapshot, so that the locks it holds stay few whatever the table count."""
+        if self._snapshot_id is None:
+            return
+        try:
+            if self._per_transaction is None:
+                setting = int(_session_statement(conn, "SHOW max_locks_per_transaction")[0])
+                self._per_transaction = max(1, setting // 8)
+            if self._statements >= self._per_transaction:
+                conn.rollback()  # nothing was written; releases the locks of the tables read so far
+                self.begin_snapshot(conn)
+                self.join_snapshot(conn, self._snapshot_id)
+                self._statements = 0
+                self._transactions += 1
+        except sa.exc.SQLAlchemyError as exc:
+            raise SourceError(f"{self.label}: cannot continue the read-only session in the run's snapshot: "
+                              f"{_short(exc)}") from None
+        self._statements += 1
+        self.snapshot_note = SNAPSHOT_NOTE.format(
+            transactions=f"{self._transactions} ", per=f"{self._per_transaction} ")
+
+    def snapshot_details(self) -> dict[str, Any]:
+        return {"kept_by": "exported snapshot", "isolation": "REPEATABLE READ, READ ONLY",
+                "exported_by": "a coordinating transaction that reads no table (pg_export_snapshot)",
+                "imported_by": "SET TRANSACTION SNAPSHOT in every reading transaction",
+                "reading_transactions": self._transactions, "statements_per_transaction": self._per_transaction,
+                "locks": "each reading transaction holds the locks of at most that many statements' tables "
+                         "and ends; none is held for the whole run"}
 
     def iter_rows(self, table: Table, columns: Sequence[str], order_by: Sequence[str]) -> Iterator[tuple[Any, ...]]:
         if not self.use_copy:
@@ -369,6 +468,14 @@ def _unknown_arrays(schema: Schema) -> Schema:
                      else c for c in t.columns)
         tables.append(replace(t, columns=cols))
     return replace(schema, tables=tuple(tables))
+
+
+def _session_statement(conn: Any, sql: str) -> tuple[Any, ...]:
+    """A statement about the session (no table), on the driver's plain cursor: a streaming read
+    leaves ``stream_results`` set on the SQLAlchemy connection, which would declare a cursor for it."""
+    with conn.connection.driver_connection.cursor() as cur:
+        cur.execute(sql)
+        return tuple(cur.fetchone() or ()) if cur.description else ()
 
 
 def _prepare_session(dbapi_conn: Any, _record: Any) -> None:

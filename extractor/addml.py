@@ -10,9 +10,12 @@ bundled XSD before it is written.
 from __future__ import annotations
 
 import datetime as dt
+import io
+from collections.abc import Iterator
 from functools import cache
 from importlib import resources
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
 
 from lxml import etree
 from lxml.builder import ElementMaker
@@ -301,38 +304,89 @@ def describe(plan: Plan, files: dict[str, Any], queries: dict[str, str] | None =
              extraction_date: str | None = None, provenance: str = "") -> bytes:
     """The addml.xml document for a finalized plan and the files written (``FileResult`` by table);
     ``provenance`` (a dump's origin, in Norwegian) ends the dataset's description."""
+    out = io.BytesIO()
+    write_description(out, plan, files, queries, extraction_date, provenance)
+    validate_description(io.BytesIO(out.getvalue()), plan.addml_version)
+    return out.getvalue()
+
+
+def write_description(out: BinaryIO, plan: Plan, files: dict[str, Any], queries: dict[str, str] | None = None,
+                      extraction_date: str | None = None, provenance: str = "") -> None:
+    """``describe`` written to ``out`` one table's elements at a time, byte for byte what the whole
+    tree would give: memory stays small with 20,000 tables (their tree would take some 25 KB each).
+    Then read back and validated against the bundled XSD as a stream (``validate_description``)."""
     md = plan.profile.metadata
     date = extraction_date or md.extraction_date or dt.date.today().isoformat()
     title = f"{md.system_name or plan.source_label} - arkivuttrekk".strip(" -")
-    dataset: list[Any] = []
     desc = md.description or f"Uttrekk fra {md.system_name or plan.source_label}."
     desc = f"{desc} {provenance}".strip()
-    dataset.append(A.description(desc))
-    dataset.append(_reference(plan, date))
-    if plan.format == "xml":
-        dataset.append(_data_objects(plan, files))
-    else:
-        dataset.append(_flat_files(plan, files, queries or {}))
-    doc = A.addml(A.dataset(*dataset, name=md.system_name or plan.source_label or "uttrekk"), name=title)
-    doc.set(f"{{{XSI}}}schemaLocation", f"{NS} addml.xsd")
-    xsd = schema(plan.addml_version)
-    if not xsd.validate(doc):
-        raise AssertionError(f"uttrekk wrote an addml.xml that is not valid ADDML {plan.addml_version}: "
-                             f"{xsd.error_log.last_error}")  # a bug, not a user error
-    return etree.tostring(doc, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    section = "dataObjects" if plan.format == "xml" else "flatFiles"
+    skeleton = A.addml(A.dataset(A.description(desc), _reference(plan, date), A(section, etree.Comment(_HOLE)),
+                                 name=md.system_name or plan.source_label or "uttrekk"), name=title)
+    skeleton.set(f"{{{XSI}}}schemaLocation", f"{NS} addml.xsd")
+    text = etree.tostring(skeleton, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    head, tail = text.split(b"      <!--" + _HOLE.encode() + b"-->\n")
+    out.write(head)
+    parts = _data_objects(plan, files) if plan.format == "xml" else _flat_files(plan, files, queries or {})
+    for element, inside in parts:
+        out.write(element.data if isinstance(element, _Raw) else _at(element, (section, *inside)))
+    out.write(tail)
 
 
-def _flat_files(plan: Plan, files: dict[str, Any], queries: dict[str, str]) -> Any:
+_HOLE = "uttrekk:tables"
+"""Where the tables' elements go in the document's skeleton."""
+_ANCESTORS = ("addml", "dataset")
+
+
+def _at(element: Any, inside: tuple[str, ...]) -> bytes:
+    """``element`` pretty-printed as it stands in the whole document as a child of ``inside`` (the
+    tags below ``dataset``): serialized inside empty ancestors of the same namespace, then cut out."""
+    chain = [*_ANCESTORS, *inside]
+    outer = inner = A(chain[0])
+    for tag in chain[1:]:
+        inner = etree.SubElement(inner, f"{{{NS}}}{tag}")
+    inner.append(element)
+    text = etree.tostring(outer, encoding="UTF-8", pretty_print=True)
+    opening = f"<{chain[-1]}>\n".encode()
+    closing = f"{'  ' * (len(chain) - 1)}</{chain[-1]}>\n".encode()
+    return text[text.index(opening) + len(opening):text.rindex(closing)]
+
+
+def _open(tag: str, depth: int) -> bytes:
+    return f"{'  ' * depth}<{tag}>\n".encode()
+
+
+def _close(tag: str, depth: int) -> bytes:
+    return f"{'  ' * depth}</{tag}>\n".encode()
+
+
+def validate_description(source: str | Path | BinaryIO, version: str) -> None:
+    """Read addml.xml back and validate it against the bundled XSD as it streams (elements are
+    dropped once read); an invalid document is uttrekk's bug, not the user's."""
+    try:
+        for _, element in etree.iterparse(str(source) if isinstance(source, Path) else source, events=("end",),
+                                          schema=schema(version),
+                                          resolve_entities=False, no_network=True, huge_tree=True):
+            if element.getparent() is not None and element.getparent().getparent() is not None:
+                element.clear(keep_tail=True)
+                while element.getprevious() is not None:
+                    del element.getparent()[0]
+    except etree.XMLSyntaxError as exc:
+        raise AssertionError(f"uttrekk wrote an addml.xml that is not valid ADDML {version}: {exc}") from None
+
+
+def _flat_files(plan: Plan, files: dict[str, Any], queries: dict[str, str]) -> Iterator[tuple[Any, tuple[str, ...]]]:
+    """The children of ``flatFiles`` in document order, one table's element at a time."""
     fixed = plan.format == "fixed"
     types = _Types(fixed)
     file_types: dict[str, Any] = {}
-    flat = []
-    definitions = []
     for tp in plan.tables:
         fr = files[tp.name]
-        flat.append(A.flatFile(A.properties(
+        yield A.flatFile(A.properties(
             _prop("fileName", fr.name), _prop("numberOfOccurrences", str(fr.records)), _checksum(fr.sha256)),
-            name=tp.name, definitionReference=tp.name))
+            name=tp.name, definitionReference=tp.name), ()
+    yield _Raw(_open("flatFileDefinitions", 3)), ()
+    for tp in plan.tables:
         ftype, element = _flat_file_type(plan, tp.charset)
         file_types.setdefault(ftype, element)
         record: list[Any] = []
@@ -357,21 +411,33 @@ def _flat_files(plan: Plan, files: dict[str, Any], queries: dict[str, str]) -> A
             fdefs.append(_field_def(f, types, pos if fixed else None))
             pos += f.width or 0
         record.append(A.fieldDefinitions(*fdefs))
-        definitions.append(A.flatFileDefinition(
+        yield A.flatFileDefinition(
             A.description(desc or tp.name),
             A.recordDefinitions(A.recordDefinition(*record, name=tp.name)),
-            name=tp.name, typeReference=ftype))
-    parts = [*flat, A.flatFileDefinitions(*definitions),
-             A.structureTypes(A.flatFileTypes(*file_types.values()), A.fieldTypes(*types.elements()))]
+            name=tp.name, typeReference=ftype), ("flatFileDefinitions",)
+    yield _Raw(_close("flatFileDefinitions", 3)), ()
+    yield A.structureTypes(A.flatFileTypes(*file_types.values()), A.fieldTypes(*types.elements())), ()
     if queries:
-        parts.append(A.queries(*[A.query(A.description(f"SQL-spørringen som ga {t}"), A.statement(q), name=t)
-                                 for t, q in queries.items()]))
-    parts += [_processes(plan, tp) for tp in plan.tables]
-    return A.flatFiles(*parts)
+        yield _Raw(_open("queries", 3)), ()
+        for t, q in queries.items():
+            yield A.query(A.description(f"SQL-spørringen som ga {t}"), A.statement(q), name=t), ("queries",)
+        yield _Raw(_close("queries", 3)), ()
+    for tp in plan.tables:
+        yield _processes(plan, tp), ()
 
 
-def _data_objects(plan: Plan, files: dict[str, Any]) -> Any:
-    objects = []
+class _Raw:
+    """Bytes written as they are (an inner level's open or close tag line)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+
+def _data_objects(plan: Plan, files: dict[str, Any]) -> Iterator[tuple[Any, tuple[str, ...]]]:
+    """The children of ``dataObjects`` in document order, one table's element at a time."""
+    yield A.description(
+        f"Én XML-fil per tabell med tilhørende XML-skjema; filer for binærverdier og lange tekster ligger "
+        f"under {LOB_DIR}/ og er listet i {LOB_TABLE}.xml."), ()
     for tp in plan.tables:
         fr = files[tp.name]
         props = [_prop("fileName", fr.name), _prop("schemaFileName", f"{tp.file_name}.xsd"),
@@ -388,10 +454,7 @@ def _data_objects(plan: Plan, files: dict[str, Any]) -> Any:
         for fk in tp.foreign_keys:
             props.append(_prop("foreignKey", f"{', '.join(fk.columns)} -> {fk.ref_table}({', '.join(fk.ref_columns)})"))
         desc = " ".join(x for x in (tp.description, selection(tp)) if x)
-        objects.append(A.dataObject(A.description(desc or tp.name), A.properties(*props), name=tp.name))
+        yield A.dataObject(A.description(desc or tp.name), A.properties(*props), name=tp.name), ()
     for name, fr in files.get("__schemas__", {}).items():
-        objects.append(A.dataObject(A.description(f"XML-skjema for {name}"), A.properties(
-            _prop("fileName", fr.name), _checksum(fr.sha256), _prop("format", "XSD")), name=fr.name))
-    return A.dataObjects(A.description(
-        f"Én XML-fil per tabell med tilhørende XML-skjema; filer for binærverdier og lange tekster ligger "
-        f"under {LOB_DIR}/ og er listet i {LOB_TABLE}.xml."), *objects)
+        yield A.dataObject(A.description(f"XML-skjema for {name}"), A.properties(
+            _prop("fileName", fr.name), _checksum(fr.sha256), _prop("format", "XSD")), name=fr.name), ()

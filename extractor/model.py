@@ -21,7 +21,7 @@ KINDS: tuple[str, ...] = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Column:
     """One source column as declared."""
 
@@ -47,7 +47,7 @@ class Column:
     """Set when ``kind`` is ``array``: what the elements are. An array is never archived as a scalar."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ArrayType:
     """The elements of an array column: archived as a child table, one record per element, or
     refused (``refused`` says why) so that the column must be excluded.
@@ -70,7 +70,7 @@ class ArrayType:
         return n
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ForeignKey:
     """A relation from ``columns`` of one table to ``ref_columns`` of ``ref_table``."""
 
@@ -89,7 +89,7 @@ class ForeignKey:
         return self.origin in ("source", "profile")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Lookup:
     """A pointer column whose value is replaced, on the server, by the key of the row it addresses.
 
@@ -114,7 +114,7 @@ class Lookup:
     """Name under which the original address is also read, when the profile keeps it."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RowFilter:
     """Which rows of a table are extracted: the profile's ``where`` and ``period_column``.
 
@@ -132,7 +132,7 @@ class RowFilter:
     """Last day of the period (ISO date, inclusive; a timestamp is kept up to the next midnight)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Table:
     """One source table (or view, or profile query, extracted as a table)."""
 
@@ -166,7 +166,7 @@ class Table:
         return tuple(c.name for c in self.columns)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Schema:
     """Everything reflected from one source."""
 
@@ -175,11 +175,20 @@ class Schema:
     engine: str = ""
     notes: tuple[str, ...] = field(default=())
 
+    _by_name: dict[str, Table] | None = field(default=None, init=False, repr=False, compare=False)
+    """``table``'s index, made on first use."""
+
     def table(self, name: str) -> Table:
-        for t in self.tables:
-            if t.name == name:
-                return t
-        raise KeyError(name)
+        index = self._by_name
+        if index is None:
+            index = {}
+            for t in self.tables:
+                index.setdefault(t.name, t)
+            object.__setattr__(self, "_by_name", index)
+        try:
+            return index[name]
+        except KeyError:
+            raise KeyError(name) from None
 
     @property
     def table_names(self) -> tuple[str, ...]:

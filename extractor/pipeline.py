@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .addml import describe, schema_bytes
+from .addml import schema_bytes, validate_description, write_description
 from .deliverable import Need, missing, missing_block
 from .documentation import FOLDER, write_documentation
 from .errors import (
@@ -303,10 +303,13 @@ def _build(staging: Staging, plan0: Plan, dialect: SourceDialect, profile: Profi
     if plan.format == "siard":  # the SIARD file describes itself: no addml.xml (as Arkade packs SIARD)
         siard = write_siard_file(plan, result, staging.content, work.path, date, dialect)
     else:
-        (staging.content / "addml.xml").write_bytes(describe(plan, files, queries, date,
-                                                            dialect.provenance_text))
+        with open(staging.content / "addml.xml", "wb", buffering=1 << 20) as description:
+            write_description(description, plan, files, queries, date, dialect.provenance_text)
+        validate_description(staging.content / "addml.xml", plan.addml_version)
         (staging.content / "addml.xsd").write_bytes(schema_bytes(plan.addml_version))
     session = dialect.snapshot_note
+    snapshot: dict[str, Any] = {**dialect.snapshot_details(), "parallel_workers": workers.jobs if workers.jobs > 1 else 0,
+                                "tables_from_an_earlier_run": list(reused)}
     if session.startswith("WARNING"):
         warnings.append(session)
     if workers.jobs > 1:
@@ -321,7 +324,7 @@ def _build(staging: Staging, plan0: Plan, dialect: SourceDialect, profile: Profi
     accepted = [profile.accepted_note()] if profile.accept_losses and dialect.provenance else []
     warnings = (accepted + list(dialect.source_notes) + list(plan.warnings) + warnings + dangling
                 + expected_arkade_deviations(plan, result))
-    _write_reports(staging, plan, result, warnings, dialect, started, date, session, orphan_report, siard)
+    _write_reports(staging, plan, result, warnings, dialect, started, date, session, orphan_report, siard, snapshot)
     if siard is not None:
         remove_staged(plan, staging.content)
     return ExtractSummary(staging.out, plan, result, result.deviation_total, warnings, reused)
@@ -385,7 +388,7 @@ def _period_reason(tp: Any) -> str:
 
 def _write_reports(staging: Staging, plan: Plan, result: ExtractResult, warnings: list[str], dialect: SourceDialect,
                    started: dt.datetime, date: str, session: str, orphan_report: dict[str, Any] | None = None,
-                   siard: SiardWritten | None = None) -> None:
+                   siard: SiardWritten | None = None, snapshot: dict[str, Any] | None = None) -> None:
     source = dialect.label
     finished = dt.datetime.now(dt.UTC)
     tables = []
@@ -402,7 +405,7 @@ def _write_reports(staging: Staging, plan: Plan, result: ExtractResult, warnings
         })
     data = {
         "tool": "uttrekk", "version": __version__, "source": source, "engine": plan.engine,
-        "source_details": dialect.source_details(), "session": session,
+        "source_details": dialect.source_details(), "session": session, "snapshot": snapshot or {},
         "started": started.isoformat(timespec="seconds"), "finished": finished.isoformat(timespec="seconds"),
         "extraction_date": date, "dataset_number": plan.profile.metadata.dataset_number,
         "responsible_person": plan.profile.metadata.responsible_person,

@@ -7,7 +7,7 @@ function; ``refine.finalize`` completes it with what the pre-flight scan found i
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from .charset import UTF8, CharsetPolicy
 from .errors import ProfileError
@@ -43,7 +43,7 @@ CODE_KINDS = frozenset({"string", "char", "integer"})
 """Kinds whose values are written exactly as declared in a code list (no decimal comma, no format)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FieldPlan:
     """One field of an output record."""
 
@@ -78,7 +78,7 @@ class FieldPlan:
         return "right" if self.kind in NUMERIC_KINDS else "left"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Unpivot:
     """How a child table is read from its parent's rows: a repeating group (one record per
     occurrence) or an array column (one record per element)."""
@@ -99,7 +99,7 @@ class Unpivot:
         return (*self.key, *(c for o in self.occurrences for c in o))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TablePlan:
     """One output file and the source table it comes from."""
 
@@ -158,7 +158,7 @@ class TablePlan:
         return name
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Plan:
     """The whole extract, decided before and refined after the pre-flight scan."""
 
@@ -182,11 +182,20 @@ class Plan:
     lobs_outside: int | None = None
     """SIARD: a large object of this many bytes or more is stored beside the SIARD file, not in it."""
 
+    _by_name: dict[str, TablePlan] | None = field(default=None, init=False, repr=False, compare=False)
+    """``table``'s index, made on first use (a plan of 20,000 tables is asked for each of them)."""
+
     def table(self, name: str) -> TablePlan:
-        for t in self.tables:
-            if t.name == name:
-                return t
-        raise KeyError(name)
+        index = self._by_name
+        if index is None:
+            index = {}
+            for t in self.tables:
+                index.setdefault(t.name, t)
+            object.__setattr__(self, "_by_name", index)
+        try:
+            return index[name]
+        except KeyError:
+            raise KeyError(name) from None
 
     @property
     def file_ext(self) -> str:

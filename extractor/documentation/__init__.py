@@ -26,6 +26,8 @@ def write_documentation(folder: Path, plan: Plan, result: Any, report: dict[str,
     """Write the three files into ``folder`` (the extract's ``documentation/``, inside staging)."""
     doc = build(plan, result, report, deviations)
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "beskrivelse.txt").write_bytes(text.beskrivelse(doc))
-    (folder / "oversikt.html").write_bytes(htmlpage.page(doc))
+    with open(folder / "beskrivelse.txt", "wb", buffering=1 << 20) as out:
+        text.write_beskrivelse(out, doc)
+    with open(folder / "oversikt.html", "wb", buffering=1 << 20) as out:
+        htmlpage.write_page(out, doc)
     (folder / "uttrekkslogg.txt").write_bytes(text.uttrekkslogg(doc))

@@ -9,6 +9,9 @@ browser reads whatever charset it assumes.
 
 from __future__ import annotations
 
+import io
+from typing import IO, Any
+
 from .erdiagram import svg
 from .escaping import h
 from .model import FORMAT_NAMES, Doc, FieldDoc, TableDoc
@@ -151,6 +154,13 @@ LEGEND = ("Hver boks er en tabell med nøkkelfeltene sine (PK primærnøkkel, FK
 
 def page(doc: Doc) -> bytes:
     """The whole page, as ASCII bytes (other characters as character references)."""
+    out = io.BytesIO()
+    write_page(out, doc)
+    return out.getvalue()
+
+
+def write_page(out: IO[bytes], doc: Doc) -> None:
+    """``page`` written to ``out`` one part at a time (a table's section is not kept once written)."""
     toc = "".join(f'<li><a href="#{t.anchor}">{h(t.name)}</a> ({t.records} poster)</li>' for t in doc.tables)
     files = "".join(f'<tr><td><code>content/{h(t.file_name)}</code></td><td><a href="#{t.anchor}">{h(t.name)}</a></td>'
                     f'<td class="tall">{t.records}</td><td>{h(t.charset)}</td><td class="tall">{t.size}</td></tr>'
@@ -164,7 +174,7 @@ def page(doc: Doc) -> bytes:
     excluded += [f"<li>Kolonnen <code>{h(t.name)}.{h(c)}</code>: {h(w)}</li>" for t in doc.tables
                  for c, w in t.excluded_columns]
     about = [(k, v or "(ikke oppgitt)") for k, v in doc.metadata]
-    body = [
+    body: list[Any] = [
         f"<header><h1>Beskrivelse av arkivuttrekk: {h(doc.title)}</h1>",
         f"<p>Tabellene i mappen <code>content/</code> med de samme opplysningene som <code>{h(doc.described_in)}</code>. "
         "Samme innhold som ren tekst står i <code>beskrivelse.txt</code>.</p></header>",
@@ -179,7 +189,7 @@ def page(doc: Doc) -> bytes:
         f'<section id="filer"><h2>2 Filene i content/ ({h(FORMAT_NAMES.get(doc.format, doc.format))})</h2>',
         f"<p>{h(doc.format_text)}</p><table><thead><tr><th>Fil</th><th>Tabell</th><th>Poster</th><th>Tegnsett</th>"
         f"<th>Byte</th></tr></thead><tbody>{files}</tbody></table><ul>{extra}</ul></section>",
-        '<section id="tabeller"><h2>3 Tabeller</h2>', *(_table(doc, t) for t in doc.tables), "</section>",
+        '<section id="tabeller"><h2>3 Tabeller</h2>', (_table(doc, t) for t in doc.tables), "</section>",
         '<section id="relasjoner"><h2>4 Relasjoner</h2>',
         ("<table><thead><tr><th>Tabell</th><th>Felt</th><th>Viser til</th><th>Nøkkel</th><th>Type</th>"
          f"<th>Poster</th></tr></thead><tbody>{relations}</tbody></table>" if relations
@@ -189,9 +199,13 @@ def page(doc: Doc) -> bytes:
         "</section>", _log(doc),
         f'<footer><p class="forklaring">Laget av {h(doc.log.tool)}.</p></footer>',
     ]
-    text = ('<!DOCTYPE html>\n<html lang="nb">\n<head>\n<meta charset="utf-8">\n'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f"<title>{h(doc.title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n" + "\n".join(body)
-            + "\n</body>\n</html>\n")
-    return text.encode("ascii", "xmlcharrefreplace")
+    out.write(('<!DOCTYPE html>\n<html lang="nb">\n<head>\n<meta charset="utf-8">\n'
+               '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+               f"<title>{h(doc.title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n").encode("ascii", "xmlcharrefreplace"))
+    first = True
+    for part in body:
+        for text in ([part] if isinstance(part, str) else part):
+            out.write((text if first else "\n" + text).encode("ascii", "xmlcharrefreplace"))
+            first = False
+    out.write("\n</body>\n</html>\n".encode("ascii"))
 

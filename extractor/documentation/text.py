@@ -10,7 +10,11 @@ read well in any viewer, on paper too, without software.
 
 from __future__ import annotations
 
+import io
+import shutil
+import tempfile
 import textwrap
+from typing import IO
 
 from ..model import PROVENANCE_LABELS
 from .escaping import latin1
@@ -24,11 +28,22 @@ SOURCE_LABELS = {"engine": "databasemotor", "host": "vert", "port": "port", "dat
 
 
 class Page:
-    """Lines of a text document: wrapped, indented, escaped as they are added."""
+    """Lines of a text document: wrapped, indented, escaped as they are added. Past ``KEPT`` lines
+    the older ones go to a temporary file, so a description of 20,000 tables is not held whole."""
+
+    KEPT = 4096
 
     def __init__(self) -> None:
         self.lines: list[str] = []
         self.escaped = 0
+        self._spilled: IO[bytes] | None = None
+
+    def _spill(self) -> None:
+        """Move all but the last line (``blank`` looks at it) to the temporary file, as they will be written."""
+        if self._spilled is None:
+            self._spilled = tempfile.TemporaryFile()
+        done, self.lines = self.lines[:-1], self.lines[-1:]
+        self._spilled.write("".join(line.rstrip() + "\r\n" for line in done).encode(ENCODING))
 
     def _esc(self, text: str) -> str:
         text, n = latin1(text.replace("\r\n", "\n").replace("\r", "\n"))
@@ -50,6 +65,8 @@ class Page:
             wrapper = textwrap.TextWrapper(width=WIDTH, initial_indent=lead if i == 0 else rest, subsequent_indent=rest,
                                            break_long_words=True, break_on_hyphens=False)
             self.lines += wrapper.wrap(p) or [(lead if i == 0 else rest).rstrip()]
+        if len(self.lines) > self.KEPT:
+            self._spill()
 
     def field(self, label: str, value: str, indent: int = 2, width: int = 18) -> None:
         """``label ....: value`` with the value wrapped under itself."""
@@ -71,6 +88,12 @@ class Page:
 
     def render(self, title: str, about: str) -> bytes:
         """The document with its title and the charset statement on top, as ISO 8859-1 bytes."""
+        out = io.BytesIO()
+        self.write(out, title, about)
+        return out.getvalue()
+
+    def write(self, out: IO[bytes], title: str, about: str) -> None:
+        """``render`` written to ``out``, the lines moved to the temporary file copied through."""
         body = self.lines
         top = Page()
         top.heading(title)
@@ -83,10 +106,16 @@ class Page:
                  0, raw=True)
         top.blank()
         top.para(about, 0, raw=True)
-        lines = [*top.lines, "", *body]
-        while lines and lines[-1] == "":
-            lines.pop()
-        return ("\r\n".join(line.rstrip() for line in lines) + "\r\n").encode(ENCODING)
+        lines = [*top.lines, ""]
+        out.write("".join(line.rstrip() + "\r\n" for line in lines).encode(ENCODING))
+        if self._spilled is not None:
+            self._spilled.seek(0)
+            shutil.copyfileobj(self._spilled, out)
+            self._spilled.close()
+            self._spilled = None
+        while body and body[-1] == "":
+            body.pop()
+        out.write("".join(line.rstrip() + "\r\n" for line in body).encode(ENCODING))
 
 
 def _yes(flag: bool) -> str:
@@ -170,6 +199,13 @@ def _table(page: Page, t: TableDoc) -> None:
 
 def beskrivelse(doc: Doc) -> bytes:
     """The structure and content description (``documentation/beskrivelse.txt``)."""
+    out = io.BytesIO()
+    write_beskrivelse(out, doc)
+    return out.getvalue()
+
+
+def write_beskrivelse(out: IO[bytes], doc: Doc) -> None:
+    """``beskrivelse`` written to ``out`` (held in memory only a few thousand lines at a time)."""
     page = Page()
     page.heading("1  OM UTTREKKET", "-")
     for label, value in doc.metadata:
@@ -219,7 +255,7 @@ def beskrivelse(doc: Doc) -> bytes:
         page.para(why, 2, f"- Tabellen {name}: ", hang=2)
     for table, c, why in excluded_cols:
         page.para(why, 2, f"- Kolonnen {table}.{c}: ", hang=2)
-    return page.render(f"BESKRIVELSE AV ARKIVUTTREKK: {doc.title}",
+    page.write(out, f"BESKRIVELSE AV ARKIVUTTREKK: {doc.title}",
                        "Denne filen beskriver tabellene i mappen content/ med de samme opplysningene som "
                        f"{doc.described_in}, slik at uttrekket kan forstås og leses uten programvare. Linjene er "
                        f"høyst {WIDTH} tegn. Samme innhold, med et relasjonsdiagram, står i oversikt.html; "
