@@ -51,7 +51,7 @@ def copy_of(path: Path) -> tuple[dict, list[tuple[str, list[tuple]]]]:
     source = open_source(str(path), quiet=True)
     assert isinstance(source, SourceDialect)  # the whole protocol extractor may ask of a source
     try:
-        schema = source.schema_facts
+        schema = source.facts
         con = sqlite3.connect(f"file:{source.path}?mode=ro", uri=True)
         tables = [(t["name"], con.execute(f'SELECT * FROM "{t["name"]}" ORDER BY rowid').fetchall())
                   for t in schema["tables"]]

@@ -9,11 +9,8 @@ check constraints and views in the table's and the dataset's description.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Collection, Sequence
-from contextlib import ExitStack
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,8 +19,7 @@ from extractor.errors import SourceError
 from extractor.model import ArrayType, Column, ForeignKey, Schema, Table
 
 from ..checks import in_list
-from ..sqlite import SQLite
-from . import Probe
+from .copied_source import CopiedSource
 from .siard_load import ROW
 
 
@@ -40,33 +36,9 @@ def _column(c: dict[str, Any], codes: dict[str, tuple[str, ...]]) -> Column:
                    codes_source="", array=ArrayType(element, ((1, int(c["array"])),), c.get("refused", "")))
 
 
-class SiardSource(SQLite):
+class SiardSource(CopiedSource):
     name = "siard"
-    file: Path
-    facts: dict[str, Any]
-    _stack: ExitStack
-
-    @classmethod
-    def open_copy(cls, copy: Path, probe: Probe, facts: dict[str, Any], stack: ExitStack) -> SiardSource:
-        assert probe.path is not None
-        source = cls.from_path(copy)
-        assert isinstance(source, SiardSource)
-        source.label = probe.text
-        source.file = probe.path
-        source.facts = facts
-        source._stack = stack
-        return source
-
-    @property
-    def engine_name(self) -> str:
-        return "siard"
-
-    def source_files(self) -> tuple[Path, ...]:
-        return (self.file,)
-
-    def source_details(self) -> dict[str, str]:
-        return {"engine": "SIARD", "file": str(self.file.expanduser().resolve()), "machine": os.uname().nodename,
-                **dict(self.provenance)}
+    engine_label = "SIARD"
 
     def reflect(self, schema: str | None = None, views: bool | Collection[str] = False) -> Schema:
         tables = self.facts["tables"]
@@ -120,9 +92,3 @@ class SiardSource(SQLite):
         selected += [f"ux_e.idx AS {names[-2]}", f"ux_e.value AS {names[-1]}"]
         return replace(child, query=f"SELECT {', '.join(selected)} FROM ({parents}) AS ux_p JOIN "
                                     f"{self._quote(side)} AS ux_e ON ux_e.parent = ux_p.ux_r")
-
-    def close(self) -> None:
-        try:
-            super().close()
-        finally:
-            self._stack.close()
