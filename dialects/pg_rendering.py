@@ -152,15 +152,7 @@ class PgServerRendering:
         why = self._rendering_refusal()
         if why:
             return {"": why}
-        if table.lookups:
-            return {lk.column: "a pointer column, read through a join" for lk in table.lookups}
-        out = {}
-        for f in request.fields:
-            if f.column is not None:
-                r = _RENDERING.column(table, f, request, self._quote(f.column))  # type: ignore[attr-defined]
-                if r.refusal:
-                    out[f.column] = r.refusal
-        return out
+        return _RENDERING.refusals(table, request, self._quote)  # type: ignore[attr-defined]
 
     def _expressions(self, table: Table, request: RenderRequest) -> list[str]:
         out = []
@@ -169,8 +161,7 @@ class PgServerRendering:
                 number = self.sql_text(self.record_number(table, request.order_by))  # type: ignore[attr-defined]
                 text = f"({number})::text"
             else:
-                main = next(m for m in request.fields if m.column == f.column and not m.length_of)
-                text = _RENDERING.column(table, main, request, self._column_sql(table, f.column)).text
+                text = _RENDERING.field_text(table, f, request, self._column_sql(table, f.column))
                 if f.length_of:
                     text = f"char_length({text})::text"
             if request.fixed:

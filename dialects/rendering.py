@@ -74,6 +74,24 @@ class Rendering:
     def column(self, table: Table, f: RenderField, request: RenderRequest, quoted: str) -> Rendered:
         raise NotImplementedError
 
+    def refusals(self, table: Table, request: RenderRequest, quote: Any) -> dict[str, str]:
+        """Why each column the server cannot render goes to the exact path (``server_rendering``):
+        a table with pointer columns (read through a join) as a whole, else the columns refused."""
+        if table.lookups:
+            return {lk.column: "a pointer column, read through a join" for lk in table.lookups}
+        out = {}
+        for f in request.fields:
+            if f.column is not None:
+                r = self.column(table, f, request, quote(f.column))
+                if r.refusal:
+                    out[f.column] = r.refusal
+        return out
+
+    def field_text(self, table: Table, f: RenderField, request: RenderRequest, quoted: str) -> str:
+        """The archival text of a column's field; a length field (``length_of``) takes its column's text."""
+        main = next(m for m in request.fields if m.column == f.column and not m.length_of)
+        return self.column(table, main, request, quoted).text
+
     def text_terms(self, x: str, f: RenderField, request: RenderRequest) -> tuple[tuple[str, str], ...]:
         """The statistics of a text field whose archival text is ``x``: what the exact path counts
         (empty texts, the longest within the limit, blanks at an edge), and what sends it there

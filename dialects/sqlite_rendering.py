@@ -126,15 +126,7 @@ class SqliteServerRendering:
     label: str
 
     def server_rendering(self, table: Table, request: RenderRequest) -> dict[str, str]:
-        if table.lookups:
-            return {lk.column: "a pointer column, read through a join" for lk in table.lookups}
-        out = {}
-        for f in request.fields:
-            if f.column is not None:
-                r = _RENDERING.column(table, f, request, self._quote(f.column))  # type: ignore[attr-defined]
-                if r.refusal:
-                    out[f.column] = r.refusal
-        return out
+        return _RENDERING.refusals(table, request, self._quote)  # type: ignore[attr-defined]
 
     def _column_sql(self, table: Table, name: str) -> str:
         return self._quote(self.reflected_name(table, name))  # type: ignore[attr-defined]
@@ -157,8 +149,7 @@ class SqliteServerRendering:
                 number = self.sql_text(self.record_number(table, request.order_by))  # type: ignore[attr-defined]
                 text, kind = f"CAST({number} AS TEXT)", "integer"
             else:
-                main = next(m for m in request.fields if m.column == f.column and not m.length_of)
-                text, kind = _RENDERING.column(table, main, request, self._column_sql(table, f.column)).text, f.kind
+                text, kind = _RENDERING.field_text(table, f, request, self._column_sql(table, f.column)), f.kind
                 if f.length_of:
                     text, kind = f"CAST(length({text}) AS TEXT)", "integer"
             if request.fixed:
