@@ -106,19 +106,20 @@ def _xml_text_for_scan(data: bytes) -> str:
     return data.decode("latin-1")
 
 
-def parse_xml(data: bytes, label: str) -> tuple[etree._ElementTree, list[str]]:
-    """Parse untrusted XML: no DTD, no entities, no network; return the tree and notes on its encoding."""
+def _check_size(data: bytes, label: str) -> None:
     if len(data) > MAX_ADDML_BYTES:
         raise UnreadableInputError(f"{label} is {len(data):,} bytes, over the {MAX_ADDML_BYTES // 2**20} MB limit; "
                                    "refusing to read it")
-    if _DTD.search(_xml_text_for_scan(data)):
-        raise UnreadableInputError(f"{label} has a document type declaration (DTD or entities); refusing to read it. "
-                                   "ADDML needs none, and a DTD can pull in files or expand without bound")
+
+
+def _parse_tolerant(data: bytes, label: str) -> tuple[etree._ElementTree, list[str]]:
+    """Parse with no entity resolved, no DTD loaded, no network and no attribute defaults; a document
+    not valid in its declared encoding is read as ISO-8859-1, and a note says so."""
     notes: list[str] = []
 
     def parser(encoding: str | None = None) -> etree.XMLParser:
         return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
-                               huge_tree=False, encoding=encoding)
+                               huge_tree=False, encoding=encoding, attribute_defaults=False)
 
     try:
         tree = etree.ElementTree(etree.fromstring(data, parser()))
@@ -130,6 +131,16 @@ def parse_xml(data: bytes, label: str) -> tuple[etree._ElementTree, list[str]]:
         except etree.XMLSyntaxError as exc2:
             raise UnreadableInputError(f"{label} is not well-formed XML: {exc2}") from None
         notes.append(f"{label} is not valid in its declared encoding ({exc}); it was read as ISO-8859-1")
+    return tree, notes
+
+
+def parse_xml(data: bytes, label: str) -> tuple[etree._ElementTree, list[str]]:
+    """Parse untrusted XML: no DTD, no entities, no network; return the tree and notes on its encoding."""
+    _check_size(data, label)
+    if _DTD.search(_xml_text_for_scan(data)):
+        raise UnreadableInputError(f"{label} has a document type declaration (DTD or entities); refusing to read it. "
+                                   "ADDML needs none, and a DTD can pull in files or expand without bound")
+    tree, notes = _parse_tolerant(data, label)
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
         raise UnreadableInputError(f"{label} has a document type declaration; refusing to read it")
     return tree, notes
@@ -153,9 +164,7 @@ def parse_addmml(data: bytes, label: str) -> tuple[etree._ElementTree, list[str]
     DTD by an external identifier only (``<!DOCTYPE addmml SYSTEM "addmml.dtd">``), is allowed and never
     followed: no DTD is loaded from the file's path or URL, no entity is defined or expanded, and an entity
     reference (which only that DTD could define) is refused."""
-    if len(data) > MAX_ADDML_BYTES:
-        raise UnreadableInputError(f"{label} is {len(data):,} bytes, over the {MAX_ADDML_BYTES // 2**20} MB limit; "
-                                   "refusing to read it")
+    _check_size(data, label)
     text = _xml_text_for_scan(data)
     declarations = list(_DTD.finditer(text))
     allowed = _ADDMML_DOCTYPE.search(text)
@@ -163,22 +172,7 @@ def parse_addmml(data: bytes, label: str) -> tuple[etree._ElementTree, list[str]
         raise UnreadableInputError(f"{label} has a document type declaration with its own declarations (an internal "
                                    "DTD subset or entities); refusing to read it. An ADDMML 7 description may name its "
                                    "DTD (<!DOCTYPE addmml SYSTEM \"...\">), which is never read")
-    notes: list[str] = []
-
-    def parser(encoding: str | None = None) -> etree.XMLParser:
-        return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
-                               huge_tree=False, encoding=encoding, attribute_defaults=False)
-
-    try:
-        tree = etree.ElementTree(etree.fromstring(data, parser()))
-    except etree.XMLSyntaxError as exc:
-        if "encod" not in str(exc).lower() and "utf-8" not in str(exc).lower():
-            raise UnreadableInputError(f"{label} is not well-formed XML: {exc}") from None
-        try:
-            tree = etree.ElementTree(etree.fromstring(data, parser("iso-8859-1")))
-        except etree.XMLSyntaxError as exc2:
-            raise UnreadableInputError(f"{label} is not well-formed XML: {exc2}") from None
-        notes.append(f"{label} is not valid in its declared encoding ({exc}); it was read as ISO-8859-1")
+    tree, notes = _parse_tolerant(data, label)
     internal = tree.docinfo.internalDTD
     if internal is not None and (any(True for _ in internal.iterelements()) or any(True for _ in internal.iterentities())):
         raise UnreadableInputError(f"{label} has an internal DTD subset; refusing to read it")
