@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from .charset import UTF8, CharsetPolicy
 from .errors import ProfileError
 from .lobs import ascii_stem
-from .model import Column, ForeignKey, RowFilter, Schema, Table
+from .model import Column, ForeignKey, RowFilter, Schema, Table, first_named
 from .profile import ADDRESS_KINDS, Profile, RepeatingGroup, TableProfile
 
 LOB_TABLE = "LOBFILER"
@@ -186,16 +186,8 @@ class Plan:
     """``table``'s index, made on first use (a plan of 20,000 tables is asked for each of them)."""
 
     def table(self, name: str) -> TablePlan:
-        index = self._by_name
-        if index is None:
-            index = {}
-            for t in self.tables:
-                index.setdefault(t.name, t)
-            object.__setattr__(self, "_by_name", index)
-        try:
-            return index[name]
-        except KeyError:
-            raise KeyError(name) from None
+        plan: TablePlan = first_named(self, name)
+        return plan
 
     @property
     def file_ext(self) -> str:
