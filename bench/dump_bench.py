@@ -24,7 +24,6 @@ What it does:
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import os
@@ -38,17 +37,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from extract_bench import (  # noqa: E402
-    DEFAULT_ROWS,
-    DEFAULT_URLS,
-    URL_ENV,
     Measurement,
-    RunFailed,
     commit_label,
     ensure_database,
     load_average,
     make_target,
+    measured_or_exit,
+    pg_bench_parser,
     publish_section,
-    run_measured,
     server_version,
 )
 from validate_bench import machine_table, uttrekk_exe  # noqa: E402
@@ -68,23 +64,11 @@ def records(out: Path) -> int:
 
 
 def measured(argv: list[str], env: dict[str, str], scratch: Path, what: str) -> Measurement:
-    scratch.mkdir(parents=True, exist_ok=True)
-    try:
-        m = run_measured(argv, env, None, scratch)
-    except RunFailed as exc:
-        raise SystemExit(f"{what} failed: {exc}") from None
-    log(f"{what}: {m.seconds:.1f} s, peak RSS {m.peak_rss / MB:.0f} MB")
-    return m
+    return measured_or_exit(argv, env, scratch, what, log)
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--rows", type=int, default=DEFAULT_ROWS, help="rows in the bench table (default 2 000 000)")
-    p.add_argument("--pg-url", default=os.environ.get(URL_ENV["postgresql"], DEFAULT_URLS["postgresql"]),
-                   help="the bench database (SQLAlchemy URL; default the local test server's uttrekk_bench)")
-    p.add_argument("--out", default="docs/performance.md", help="file to write the pg-dump block into ('-' = print only)")
-    args = p.parse_args(argv)
+    args = pg_bench_parser(__doc__, "the pg-dump block").parse_args(argv)
     target = make_target("postgresql", args.pg_url)
     ensure_database(target, False, args.rows, log)
     url = target.db_url()

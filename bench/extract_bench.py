@@ -958,6 +958,30 @@ def with_kept_sections(text: str, path: Path | None) -> str:
     return text
 
 
+def measured_or_exit(argv: list[str], env: dict[str, str], scratch: Path, what: str,
+                     log: Callable[[str], None]) -> Measurement:
+    """One measured run of a command (``run_measured``, output discarded) that stops the benchmark
+    when the command fails, and logs its time and peak memory."""
+    scratch.mkdir(parents=True, exist_ok=True)
+    try:
+        m = run_measured(argv, env, None, scratch)
+    except RunFailed as exc:
+        raise SystemExit(f"{what} failed: {exc}") from None
+    log(f"{what}: {m.seconds:.1f} s, peak RSS {m.peak_rss / MB:.0f} MB")
+    return m
+
+
+def pg_bench_parser(doc: str, block: str) -> argparse.ArgumentParser:
+    """The options of a benchmark on the PostgreSQL bench table alone: ``--rows``, ``--pg-url``, ``--out``
+    (``block``: what it writes, in the ``--out`` help)."""
+    p = argparse.ArgumentParser(description=doc.split("\n\n", 1)[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--rows", type=int, default=DEFAULT_ROWS, help="rows in the bench table (default 2 000 000)")
+    p.add_argument("--pg-url", default=os.environ.get(URL_ENV["postgresql"], DEFAULT_URLS["postgresql"]),
+                   help="the bench database (SQLAlchemy URL; default the local test server's uttrekk_bench)")
+    p.add_argument("--out", default="docs/performance.md", help=f"file to write {block} into ('-' = print only)")
+    return p
+
+
 def publish_section(out: str, name: str, block: str, log: Callable[[str], None]) -> None:
     """Print a benchmark's section and, unless ``out`` is '-', write it into that file (relative to the repo)."""
     print(block)

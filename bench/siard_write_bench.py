@@ -21,10 +21,8 @@ What it does:
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
-import os
 import shutil
 import sys
 import tempfile
@@ -35,19 +33,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from extract_bench import (  # noqa: E402
-    DEFAULT_ROWS,
-    DEFAULT_URLS,
     SELECT_SQL,
-    URL_ENV,
     Measurement,
-    RunFailed,
     commit_label,
     count_lines,
     ensure_database,
     load_average,
     make_target,
-    markers,
-    run_measured,
+    measured_or_exit,
+    pg_bench_parser,
+    publish_section,
     server_version,
 )
 from validate_bench import machine_table, uttrekk_exe  # noqa: E402
@@ -55,7 +50,6 @@ from validate_bench import machine_table, uttrekk_exe  # noqa: E402
 MB = 1_000_000
 DATE = "2026-01-31"
 SECTION = "siard-out"
-TITLE = "Writing SIARD"
 
 
 def log(msg: str) -> None:
@@ -63,13 +57,7 @@ def log(msg: str) -> None:
 
 
 def measured(argv: list[str], env: dict[str, str], scratch: Path, what: str) -> Measurement:
-    scratch.mkdir(parents=True, exist_ok=True)
-    try:
-        m = run_measured(argv, env, None, scratch)
-    except RunFailed as exc:
-        raise SystemExit(f"{what} failed: {exc}") from None
-    log(f"{what}: {m.seconds:.1f} s, peak RSS {m.peak_rss / MB:.0f} MB")
-    return m
+    return measured_or_exit(argv, env, scratch, what, log)
 
 
 def records(out: Path) -> int:
@@ -90,13 +78,7 @@ def siard_rows(out: Path) -> tuple[int, int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--rows", type=int, default=DEFAULT_ROWS, help="rows in the bench table (default 2 000 000)")
-    p.add_argument("--pg-url", default=os.environ.get(URL_ENV["postgresql"], DEFAULT_URLS["postgresql"]),
-                   help="the bench database (SQLAlchemy URL; default the local test server's uttrekk_bench)")
-    p.add_argument("--out", default="docs/performance.md", help="file to write the block into ('-' = print only)")
-    args = p.parse_args(argv)
+    args = pg_bench_parser(__doc__, "the block").parse_args(argv)
     target = make_target("postgresql", args.pg_url)
     ensure_database(target, False, args.rows, log)
     ensure_database(target, True, args.rows // 10, log)
@@ -140,9 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     raw = argv if argv is not None else sys.argv[1:]
     cmd = " ".join(["python bench/siard_write_bench.py", *[a for a in raw if not a.startswith("--pg-url")]])
     block = render(args.rows, rows, server_version(target), cmd, (load_start, load_average()))
-    print(block)
-    if args.out not in ("-", ""):
-        write_block(ROOT / args.out if not Path(args.out).is_absolute() else Path(args.out), block)
+    publish_section(args.out, SECTION, block, log)
     return 0
 
 
@@ -161,18 +141,6 @@ def render(n: int, rows: list[tuple[str, Measurement, str]], server: str, cmd: s
         lines.append(f"| {name} | {m.seconds:,.1f} | {m.cpu_seconds:,.1f} | {m.peak_rss / MB:,.0f} | "
                      f"{m.tree_rss / MB:,.0f} | {note} |")
     return "\n".join(lines) + "\n"
-
-
-def write_block(path: Path, block: str) -> None:
-    start, end = markers(SECTION)
-    text = path.read_text(encoding="utf-8")
-    if start in text and end in text:
-        head, rest = text.split(start, 1)
-        text = head + start + "\n" + block + end + rest.split(end, 1)[1]
-    else:
-        text = text.rstrip("\n") + f"\n\n## {TITLE}\n\n{start}\n{block}{end}\n"
-    path.write_text(text, encoding="utf-8")
-    log(f"wrote the {SECTION} block of {path}")
 
 
 if __name__ == "__main__":
