@@ -22,6 +22,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ..validation.datatypes import decimal_separators
+from ..validation.dotnet_formats import UnsupportedFormat, tokens
+
 INT64 = (-(1 << 63), (1 << 63) - 1)
 _WS = "\t\n\v\f\r "
 _MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
@@ -109,13 +112,7 @@ def _decimal_pattern(dec: str, group: str | None) -> re.Pattern[str]:
 
 
 def decimal_converter(fmt: str | None) -> Converter:
-    if fmt is None:
-        combos: list[tuple[str, str | None]] = [(".", None), (",", None), (".", ","), (".", " "), (",", "."), (",", " ")]
-    elif fmt in ("nn,nn", "nn.nn"):
-        combos = [(fmt[2], None)]
-    else:
-        combos = [(fmt[5], fmt[1])]
-    patterns = [(_decimal_pattern(d, g), g) for d, g in combos]
+    patterns = [(_decimal_pattern(d, g), g) for d, g in decimal_separators(fmt)]
 
     def convert(value: str) -> str:
         for pattern, group in patterns:
@@ -162,41 +159,16 @@ class _Pattern:
     has_zone: bool
 
 
-def _tokens(fmt: str) -> list[tuple[str, int | str]]:
-    out: list[tuple[str, int | str]] = []
-    i, n = 0, len(fmt)
-    while i < n:
-        c = fmt[i]
-        if c in "'\"":
-            j = fmt.find(c, i + 1)
-            if j < 0:
-                raise UnsupportedPattern(f"unterminated quote in {fmt!r}")
-            out.append(("lit", fmt[i + 1:j]))
-            i = j + 1
-        elif c == "\\" and i + 1 < n:
-            out.append(("lit", fmt[i + 1]))
-            i += 2
-        elif c == "%" and i + 1 < n:
-            i += 1
-        elif c in "yMdhHmsfFtzKg":
-            j = i
-            while j < n and fmt[j] == c:
-                j += 1
-            out.append((c, j - i))
-            i = j
-        else:
-            out.append(("lit", c))
-            i += 1
-    return out
-
-
 def _digits(count: int) -> str:
     return "[0-9]{1,2}" if count == 1 else f"[0-9]{{{count}}}"
 
 
 def compile_pattern(fmt: str, time_only: bool = False) -> _Pattern:
     """A .NET custom date/time pattern as a regular expression with named groups."""
-    toks = _tokens(fmt)
+    try:
+        toks = tokens(fmt)
+    except UnsupportedFormat as exc:
+        raise UnsupportedPattern(str(exc)) from None
     parts: list[str] = []
     seen: set[str] = set()
     for k, (kind, arg) in enumerate(toks):

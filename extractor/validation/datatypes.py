@@ -211,14 +211,18 @@ def _decimal_ok(pattern: re.Pattern[str], dec: str, group: str | None, s: str) -
     return int(whole) <= _DECIMAL_LIMIT
 
 
-def _float_rule(fmt: str | None) -> Callable[[str], bool]:
+def decimal_separators(fmt: str | None) -> list[tuple[str, str | None]]:
+    """The (decimal sign, group separator) pairs a float's fieldFormat allows (``nn,nn``, ``n.nnn,nn``…;
+    without one, any of Arkade's six). The load (``extractor.loading.convert``) reads decimals by them too."""
     if fmt is None:
-        combos: list[tuple[str, str | None]] = [(".", None), (",", None), (".", ","), (".", " "), (",", "."), (",", " ")]
-    elif fmt in ("nn,nn", "nn.nn"):
-        combos = [(fmt[2], None)]
-    else:
-        combos = [(fmt[5], fmt[1])]
-    compiled = [(_decimal_pattern(d, g), d, g) for d, g in combos]
+        return [(".", None), (",", None), (".", ","), (".", " "), (",", "."), (",", " ")]
+    if fmt in ("nn,nn", "nn.nn"):
+        return [(fmt[2], None)]
+    return [(fmt[5], fmt[1])]
+
+
+def _float_rule(fmt: str | None) -> Callable[[str], bool]:
+    compiled = [(_decimal_pattern(d, g), d, g) for d, g in decimal_separators(fmt)]
     if len(compiled) == 1:
         pattern, dec, group = compiled[0]
         return lambda s: _decimal_ok(pattern, dec, group, s)

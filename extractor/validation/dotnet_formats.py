@@ -26,8 +26,10 @@ class UnsupportedFormat(ValueError):
     """The pattern uses something this parser (or .NET) does not accept; every value is then invalid."""
 
 
-def _tokens(fmt: str) -> list[tuple[str, str | int]]:
-    """Split a .NET custom pattern into ('spec', letter, count) and ('lit', text) tokens."""
+def tokens(fmt: str) -> list[tuple[str, str | int]]:
+    """Split a .NET custom pattern into (letter, count) and ('lit', text) tokens; what .NET refuses
+    (an unterminated quote, a trailing backslash, a lone or doubled ``%``) raises ``UnsupportedFormat``.
+    The load (``extractor.loading.convert``) reads its patterns with it too."""
     out: list[tuple[str, str | int]] = []
     i = 0
     n = len(fmt)
@@ -67,7 +69,7 @@ def _digits(count: int, one_means_two: bool = True) -> str:
 @lru_cache(maxsize=256)
 def date_parser(fmt: str) -> Callable[[str], bool]:
     """A function telling whether a value parses exactly with the .NET date/time pattern ``fmt``."""
-    toks = _tokens(fmt)
+    toks = tokens(fmt)
     parts: list[str] = []
     groups: list[tuple[str, int]] = []  # (component, token count) per capturing group
     i = 0
@@ -204,7 +206,7 @@ def _simple_parser(pattern: re.Pattern[str], comps: list[str]) -> Callable[[str]
 def time_parser(fmt: str) -> Callable[[str], bool]:
     """``TimeSpan.TryParseExact(value, fmt-lower-cased)``, as Arkade checks a ``time`` field."""
     low = fmt.replace(":", "\\:").replace("-", "\\-").lower()
-    toks = _tokens(low)
+    toks = tokens(low)
     parts: list[str] = []
     comps: list[str] = []
     for kind, arg in toks:
@@ -285,7 +287,7 @@ def date_fast_pattern(fmt: str) -> str | None:
     gets None and every value goes to the exact parser.
     """
     try:
-        toks = _tokens(fmt)
+        toks = tokens(fmt)
     except UnsupportedFormat:
         return None
     parts: list[str] = []
@@ -358,7 +360,7 @@ def time_fast_pattern(fmt: str) -> str | None:
     """A regular expression for a subset of the values ``time_parser(fmt)`` accepts, or None."""
     low = fmt.replace(":", "\\:").replace("-", "\\-").lower()
     try:
-        toks = _tokens(low)
+        toks = tokens(low)
     except UnsupportedFormat:
         return None
     parts: list[str] = []
