@@ -89,6 +89,16 @@ def test_kinds_and_unreadable_formats() -> None:
     assert column_type("link", None, None).kind == "text"
 
 
+@pytest.mark.parametrize(("fmt", "why"), [("yyyy-MM-dd'", "unterminated quote"), ("yyyy-MM-dd\\", "trailing backslash"),
+                                          ("yyyy-MM-dd%", "bad %"), ("%%yyyy-MM-dd", "bad %")])
+def test_patterns_net_refuses_load_as_text(fmt: str, why: str) -> None:
+    """The patterns the validator refuses (as .NET does) are not guessed at by the load either: it reads
+    them with the validator's tokens, and the column is text with a note saying why."""
+    loaded = column_type("date", fmt, None)
+    assert loaded.kind == "text" and loaded.note and why in loaded.note
+    assert loaded.convert("2024-05-02") == "2024-05-02"
+
+
 def test_xml_schema_types() -> None:
     assert xsd_column_type("xs:decimal", None).convert("-845.10") == "-845.10"
     assert xsd_column_type("xs:boolean", None).convert("true") is True
