@@ -42,7 +42,7 @@ from extractor.errors import RenderingRefused, SourceError
 from extractor.model import RenderedStatistics, RenderField, RenderRequest, Table
 from extractor.values import ARKADE_DECIMAL_MAX, SINGLE
 
-from .rendering import CHUNK, NONCONFORMING, PYTHON_WHITESPACE, Rendered, Rendering, crlf, literal, padded
+from .rendering import CHUNK, NONCONFORMING, PYTHON_WHITESPACE, Rendered, Rendering, ServerRendering, crlf, literal, padded
 
 _INTEGERS = {"SMALLINT", "INTEGER", "BIGINT"}
 _TEXTS = ("VARCHAR", "TEXT", "CHARACTER VARYING")
@@ -131,8 +131,10 @@ class PgRendering(Rendering):
 _RENDERING = PgRendering()
 
 
-class PgServerRendering:
+class PgServerRendering(ServerRendering):
     """The PostgreSQL adapter's fast-path methods (``extractor.source_dialect.SourceDialect``)."""
+
+    rendering = _RENDERING
 
     label: str
     _rendering_ready: str | None = None
@@ -152,7 +154,7 @@ class PgServerRendering:
         why = self._rendering_refusal()
         if why:
             return {"": why}
-        return _RENDERING.refusals(table, request, self._quote)  # type: ignore[attr-defined]
+        return super().server_rendering(table, request)
 
     def _expressions(self, table: Table, request: RenderRequest) -> list[str]:
         out = []
@@ -169,12 +171,8 @@ class PgServerRendering:
             out.append(text)
         return [" || ".join(out)] if request.fixed else out
 
-    def _column_sql(self, table: Table, name: str) -> str:
-        return self._quote(self.reflected_name(table, name))  # type: ignore[attr-defined]
-
     def rendered_statistics(self, table: Table, request: RenderRequest) -> RenderedStatistics:
-        source = self.sql_text(sa.select(sa.literal_column("*")).select_from(self._selectable(table)))  # type: ignore[attr-defined]
-        sql, readers = _RENDERING.statistics_sql(table, request, lambda n: self._column_sql(table, n), source)
+        sql, readers = self._statistics_query(table, request)
         try:
             with self._connection() as conn:  # type: ignore[attr-defined]
                 with conn.connection.driver_connection.cursor() as cur:

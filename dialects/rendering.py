@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
 
 from extractor.model import RenderedColumn, RenderedStatistics, RenderField, RenderRequest, Table
 
@@ -156,6 +158,24 @@ class Rendering:
                 col.refusal = "; ".join(reasons)
             out[f.column] = col
         return RenderedStatistics(rows, out)
+
+
+class ServerRendering:
+    """What the adapters' fast-path methods share (``pg_rendering``, ``sqlite_rendering``): the refusals
+    and the statistics query, by the engine's ``Rendering``; mixed into the adapter before ``Dialect``."""
+
+    rendering: ClassVar[Rendering]
+
+    def server_rendering(self, table: Table, request: RenderRequest) -> dict[str, str]:
+        return self.rendering.refusals(table, request, self._quote)  # type: ignore[attr-defined]
+
+    def _column_sql(self, table: Table, name: str) -> str:
+        return self._quote(self.reflected_name(table, name))  # type: ignore[attr-defined]
+
+    def _statistics_query(self, table: Table, request: RenderRequest) -> tuple[str, list[Any]]:
+        """The one aggregate query over the table's rows, and how to read its row (``Rendering.read_statistics``)."""
+        source = self.sql_text(sa.select(sa.literal_column("*")).select_from(self._selectable(table)))  # type: ignore[attr-defined]
+        return self.rendering.statistics_sql(table, request, lambda n: self._column_sql(table, n), source)
 
 
 def _literal(text: str) -> str:

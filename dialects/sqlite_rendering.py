@@ -31,7 +31,7 @@ import sqlalchemy as sa
 from extractor.errors import RenderingRefused, SourceError
 from extractor.model import RenderedStatistics, RenderField, RenderRequest, Table
 
-from .rendering import CHUNK, NONCONFORMING, PYTHON_WHITESPACE, Rendered, Rendering, literal, padded
+from .rendering import CHUNK, NONCONFORMING, PYTHON_WHITESPACE, Rendered, Rendering, ServerRendering, literal, padded
 
 _DAY = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"
 _SECOND = f"{_DAY}[ T][0-9][0-9]:[0-9][0-9]:[0-9][0-9]"
@@ -120,20 +120,15 @@ def _quoted(text: str, kind: str) -> str:
             f"THEN '\"' || replace({text}, '\"', '\"\"') || '\"' ELSE {text} END")
 
 
-class SqliteServerRendering:
+class SqliteServerRendering(ServerRendering):
     """The SQLite adapter's fast-path methods (``extractor.source_dialect.SourceDialect``)."""
+
+    rendering = _RENDERING
 
     label: str
 
-    def server_rendering(self, table: Table, request: RenderRequest) -> dict[str, str]:
-        return _RENDERING.refusals(table, request, self._quote)  # type: ignore[attr-defined]
-
-    def _column_sql(self, table: Table, name: str) -> str:
-        return self._quote(self.reflected_name(table, name))  # type: ignore[attr-defined]
-
     def rendered_statistics(self, table: Table, request: RenderRequest) -> RenderedStatistics:
-        source = self.sql_text(sa.select(sa.literal_column("*")).select_from(self._selectable(table)))  # type: ignore[attr-defined]
-        sql, readers = _RENDERING.statistics_sql(table, request, lambda n: self._column_sql(table, n), source)
+        sql, readers = self._statistics_query(table, request)
         try:
             with self._connection() as conn:  # type: ignore[attr-defined]
                 row = conn.connection.driver_connection.execute(sql).fetchone()
