@@ -13,7 +13,6 @@ without a key, filters and profile queries.
 from __future__ import annotations
 
 import json
-import sqlite3
 import tempfile
 from dataclasses import asdict
 from pathlib import Path
@@ -25,7 +24,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import EXAMPLE_PROFILE, fresh_database, run, run_sql
 from tests.test_parallel_resume import same_tree
-from tests.test_roundtrip_generated import HYP, DbSpec, databases, profile_text
+from tests.test_roundtrip_generated import HYP, DbSpec, databases, profile_text, sqlite_file
 
 DATE = "2024-05-17"
 
@@ -217,14 +216,7 @@ SQLITE_ROWS: dict[str, list[tuple[Any, ...]]] = {
 
 @pytest.fixture(scope="module")
 def sqlite_edges(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("fastsqlite") / "kanter.sqlite"
-    con = sqlite3.connect(path)
-    con.executescript(SQLITE_SCRIPT)
-    for table, rows in SQLITE_ROWS.items():
-        con.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(rows[0]))})", rows)
-    con.commit()
-    con.close()
-    return path
+    return sqlite_file(tmp_path_factory.mktemp("fastsqlite") / "kanter.sqlite", SQLITE_SCRIPT, SQLITE_ROWS)
 
 
 @pytest.mark.parametrize("charset", ["ISO-8859-1", "UTF-8"])
