@@ -184,27 +184,21 @@ def xsd_type(sql: str) -> str:
     return _XSD_TYPES[sql.split("(")[0]]
 
 
-_SIMPLE_TYPES = """
-  <xs:complexType name="clobType">
+_LOB_TYPE = """
+  <xs:complexType name="{name}">
     <xs:simpleContent>
-      <xs:extension base="xs:string">
+      <xs:extension base="{base}">
         <xs:attribute name="file" type="xs:anyURI"/>
         <xs:attribute name="length" type="xs:integer"/>
         <xs:attribute name="digestType" type="digestTypeType"/>
         <xs:attribute name="digest" type="xs:string"/>
       </xs:extension>
     </xs:simpleContent>
-  </xs:complexType>
-  <xs:complexType name="blobType">
-    <xs:simpleContent>
-      <xs:extension base="xs:hexBinary">
-        <xs:attribute name="file" type="xs:anyURI"/>
-        <xs:attribute name="length" type="xs:integer"/>
-        <xs:attribute name="digestType" type="digestTypeType"/>
-        <xs:attribute name="digest" type="xs:string"/>
-      </xs:extension>
-    </xs:simpleContent>
-  </xs:complexType>
+  </xs:complexType>"""
+"""The type of a large object's cell (CLOB and BLOB alike): its value inline, or the ``file`` holding it."""
+
+_SIMPLE_TYPES = (_LOB_TYPE.format(name="clobType", base="xs:string")
+                 + _LOB_TYPE.format(name="blobType", base="xs:hexBinary") + """
   <xs:simpleType name="digestTypeType">
     <xs:restriction base="xs:string">
       <xs:whiteSpace value="collapse"/>
@@ -238,7 +232,7 @@ _SIMPLE_TYPES = """
       <xs:enumeration value="2.2"/>
     </xs:restriction>
   </xs:simpleType>
-"""
+""")
 
 
 def xsd_document(tp: TablePlan) -> bytes:
