@@ -155,7 +155,7 @@ def extract_table(plan: Plan, tp: TablePlan, rows: RowSource, content: Path, wor
         spool.close()
         log.close()
     if watch is not None:
-        watch.ts.rows = fr.records
+        watch.settle(fr.records)
         watch.lob_count, watch.lob_widths = spool.count, dict(spool.widths)
     return TableDone(fr, spool.count, spool.bytes, {action: n for (_, action), n in sorted(log.counts.items())})
 
@@ -387,9 +387,18 @@ class _Watch:
     xml: bool
     lob_count: int = 0
     lob_widths: dict[str, int] = field(default_factory=dict)
+    columns: list[ColumnWatch] = field(default_factory=list)
 
     def column(self, plan: Plan, tp: TablePlan, column: str, kind: str, codes: frozenset[str] | None) -> ColumnWatch:
-        return ColumnWatch(self.ts, tp, column, kind, self.base, self.policy, self.xml, plan.long_text_limit, codes)
+        cw = ColumnWatch(self.ts, tp, column, kind, self.base, self.policy, self.xml, plan.long_text_limit, codes)
+        self.columns.append(cw)
+        return cw
+
+    def settle(self, rows: int) -> None:
+        """After the last row (``ColumnWatch.settle``)."""
+        self.ts.rows = rows
+        for cw in self.columns:
+            cw.settle(rows)
 
 
 def _compile(plan: Plan, tp: TablePlan, content: Path, log: DeviationLog, spool: _LobSpool,

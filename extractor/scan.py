@@ -337,15 +337,17 @@ class ColumnWatch:
     def null(self) -> None:
         self.st.nulls += 1
 
+    def settle(self, rows: int) -> None:
+        """After the last row: every row gave this column a NULL or a value (counted as one here, not per value)."""
+        self.st.values = rows - self.st.nulls
+
     def nonconforming(self, row: tuple[Any, ...], recno: int, why: str) -> None:
         """A value that does not fit the column's kind (the column is archived as text)."""
-        self.st.values += 1
         self.st.note_nonconforming(f"{row_key(self.tp, row, recno)}: {why}")
 
     def binary(self, path: str | None) -> None:
         """A binary value, written to the file ``path`` (its length is the field's)."""
         st = self.st
-        st.values += 1
         if path is not None and len(path) > st.max_length:
             st.max_length = len(path)
 
@@ -357,7 +359,6 @@ class ColumnWatch:
         long_text_path = self.long_text_path
 
         def count(text: str, row: tuple[Any, ...], recno: int, bad: str | None = None) -> str:
-            st.values += 1
             if timed:
                 st.note_time(kind, text)
             if texty:
@@ -447,6 +448,8 @@ def _scan_table(plan: Plan, tp: TablePlan, kinds: dict[str | None, str], rows: R
     if tick is not None:
         tick(recno % 1000)
     ts.rows = recno
+    for *_, watch in cols:
+        watch.settle(recno)
     ts.decide_fallback(tp.charset, plan.charset)
     return ts, lobs
 
