@@ -24,15 +24,15 @@ from .rendered import EXACT, SERVER, render_request, scanned_from
 from .report import DeviationLog
 from .scan import (
     TEXT_KINDS,
-    TIME_KINDS,
+    ColumnWatch,
     DialectRows,
     RowSource,
     TableScan,
     TableScanned,
     carry_widened,
     code_pairs,
+    code_set,
     column_renderer,
-    record_finding,
     row_key,
     scan_table,
     style_for,
@@ -155,7 +155,7 @@ def extract_table(plan: Plan, tp: TablePlan, rows: RowSource, content: Path, wor
         spool.close()
         log.close()
     if watch is not None:
-        watch.ts.rows = fr.records
+        watch.settle(fr.records)
         watch.lob_count, watch.lob_widths = spool.count, dict(spool.widths)
     return TableDone(fr, spool.count, spool.bytes, {action: n for (_, action), n in sorted(log.counts.items())})
 
@@ -377,7 +377,8 @@ Step = Callable[[tuple[Any, ...], int, list[Any]], None]
 
 @dataclass
 class _Watch:
-    """Scan statistics gathered while writing (one pass instead of a scan pass and a write pass)."""
+    """Scan statistics gathered while writing (one pass instead of a scan pass and a write pass),
+    counted by the scan's own ``ColumnWatch``."""
 
     ts: TableScan
     base: str
@@ -386,6 +387,18 @@ class _Watch:
     xml: bool
     lob_count: int = 0
     lob_widths: dict[str, int] = field(default_factory=dict)
+    columns: list[ColumnWatch] = field(default_factory=list)
+
+    def column(self, plan: Plan, tp: TablePlan, column: str, kind: str, codes: frozenset[str] | None) -> ColumnWatch:
+        cw = ColumnWatch(self.ts, tp, column, kind, self.base, self.policy, self.xml, plan.long_text_limit, codes)
+        self.columns.append(cw)
+        return cw
+
+    def settle(self, rows: int) -> None:
+        """After the last row (``ColumnWatch.settle``)."""
+        self.ts.rows = rows
+        for cw in self.columns:
+            cw.settle(rows)
 
 
 def _compile(plan: Plan, tp: TablePlan, content: Path, log: DeviationLog, spool: _LobSpool,
@@ -407,9 +420,9 @@ def _compile(plan: Plan, tp: TablePlan, content: Path, log: DeviationLog, spool:
         lob = (_SiardLobs(plan, tp, table_index, tp.fields.index(main) + 1, content) if plan.format == "siard"
                else None)
         if main.role == "lobpath":
-            steps.append(_binary_step(tp, column, main.name, i, content, log, spool, watch, lob))
+            steps.append(_binary_step(plan, tp, column, main.name, i, content, log, spool, watch, lob))
         else:
-            codes = frozenset(c for c, _ in main.codes) | (frozenset() if main.not_null else {""}) if main.codes else None
+            codes = code_set(main)
             render = column_renderer(tp, column, main.kind, style)
             if plan.format == "siard" and main.kind == "timestamp":
                 render = _in_utc(render)
@@ -438,24 +451,22 @@ def _unresolved_step(tp: TablePlan, column: str, target: str, i: int, original: 
     return step
 
 
-def _binary_step(tp: TablePlan, column: str, field_name: str, i: int, content: Path,
+def _binary_step(plan: Plan, tp: TablePlan, column: str, field_name: str, i: int, content: Path,
                  log: DeviationLog, spool: _LobSpool, watch: _Watch | None, lob: _SiardLobs | None = None) -> Step:
-    st = watch.ts.columns[column] if watch else None
+    cw = watch.column(plan, tp, column, "binary", None) if watch else None
 
     def step(row: tuple[Any, ...], recno: int, out: list[Any]) -> None:
         value = row[i]
         if value is None:
             out.append(None)
-            if st is not None:
-                st.nulls += 1
+            if cw is not None:
+                cw.null()
             return
-        if st is not None:
-            st.values += 1
         try:
             data = as_bytes(value)
         except TypeError:
-            if watch is not None and st is not None:  # archived as text instead: write the table again
-                st.note_nonconforming(f"{row_key(tp, row, recno)}: text in a binary column")
+            if cw is not None:  # archived as text instead: write the table again
+                cw.nonconforming(row, recno, "text in a binary column")
                 out.append(None)
                 return
             data = str(value).encode("utf-8")
@@ -473,8 +484,8 @@ def _binary_step(tp: TablePlan, column: str, field_name: str, i: int, content: P
                    "bytes": str(size), "sha256": digest, "innhold": describe_kind(ext, None)})
         if lob is not None:
             out[-1] = LobCell(out[-1].file, size, digest)
-        elif st is not None and len(rel) > st.max_length:
-            st.max_length = len(rel)
+        if cw is not None:
+            cw.binary(None if lob is not None else rel)  # a SIARD cell's length is not a path's
 
     return step
 
@@ -489,18 +500,20 @@ def _value_step(plan: Plan, tp: TablePlan, column: str, kind: str, render: Calla
     limit = plan.long_text_limit
     policy = plan.charset
     replacements = dict(policy.mapping)
-    st = watch.ts.columns[column] if watch else None
+    cw = watch.column(plan, tp, column, kind, codes) if watch else None
+    count = cw.text if cw is not None else None
+    note_null = cw.null if cw is not None else None
+    same_base = watch is not None and watch.base == encoding
+    stop_xml = watch is not None and watch.xml
     nones = (None,) * (1 + textfile + length)  # the record's fields for this column when it is empty
 
     def step(row: tuple[Any, ...], recno: int, out: list[Any]) -> None:
         value = row[i]
         if value is None:
             out.extend(nones)
-            if st is not None:
-                st.nulls += 1
+            if note_null is not None:
+                note_null()
             return
-        if st is not None:
-            st.values += 1
         try:
             text = render(value)
         except Nonconforming as exc:
@@ -508,61 +521,58 @@ def _value_step(plan: Plan, tp: TablePlan, column: str, kind: str, render: Calla
                 text = hex_text(value)
                 log.add(tp.name, column, row_key(tp, row, recno), "binary_as_hex",
                         "binary value in a text column written as upper-case hex digits")
-            elif watch is not None and st is not None:  # archived as text instead: write the table again
-                st.note_nonconforming(f"{row_key(tp, row, recno)}: {exc}")
+            elif cw is not None:  # archived as text instead: write the table again
+                cw.nonconforming(row, recno, str(exc))
                 out.extend(nones)
                 return
             else:
                 raise ExtractionError(
                     f"{tp.name}.{column} [{row_key(tp, row, recno)}]: {exc}. The value changed after it "
                     "was scanned (is the source in use?); run the extract again.") from None
-        if st is not None and kind in TIME_KINDS:
-            st.note_time(kind, text)
-        seen = text
-        if texty:
-            if "\x00" in text:  # legal in the charset, but a trap for readers; say so
-                log.add(tp.name, column, row_key(tp, row, recno), "nul_kept",
-                        f"{text.count(chr(0))} NUL character(s) (U+0000) in the value, kept as they are")
-            bad = foreign_chars(text, encoding)
-            if watch is not None:
-                seen = _watch_charset(watch, tp, column, row, recno, text, bad if watch.base == encoding else None)
-            if bad:
-                text, mapped = apply_mapping(text, policy, encoding)
-                key = row_key(tp, row, recno)
-                if mapped:
-                    detail = ", ".join(f"{codepoints(c)} -> {replacements[c]!r}" for c in mapped)
-                    log.add(tp.name, column, key, "mapped", detail)
-                left = foreign_chars(text, encoding)
-                if left:
-                    if watch is not None:  # counted: the run stops, or the table is written again as UTF-8
-                        out.extend(nones)
-                        return
-                    raise ExtractionError(
-                        f"{tp.name}.{column} [{key}]: {codepoints(left)} cannot be written as {encoding} "
-                        "and the value was not seen when it was scanned (is the source in use?); "
-                        "run the extract again.")
-            if watch is not None and watch.xml and xml_invalid(text):  # counted: the run stops after the scan
-                out.extend(nones)
-                return
-            if st is not None:
-                if not seen:
-                    st.empties += 1
-                elif seen[0].isspace() or seen[-1].isspace():
-                    st.edge_blank = True
-                if len(seen) > limit:
-                    st.long_values += 1
-                    path_len = len(lob_path(LOB_DIR, tp.file_name, tp.columns, column, recno, "txt"))
-                    if path_len > st.textfile_path_length:
-                        st.textfile_path_length = path_len
-            if lob is not None and len(text) > limit:  # SIARD: a CLOB cell whose text is a file
+        if not texty:
+            if count is not None:
+                count(text, row, recno)
+            out.append(text)
+            if textfile:
+                out.append(None)
+            if length:
+                out.append(str(len(text)))
+            return
+        if "\x00" in text:  # legal in the charset, but a trap for readers; say so
+            log.add(tp.name, column, row_key(tp, row, recno), "nul_kept",
+                    f"{text.count(chr(0))} NUL character(s) (U+0000) in the value, kept as they are")
+        bad = foreign_chars(text, encoding)
+        if count is not None:
+            count(text, row, recno, bad if same_base else None)
+        if bad:
+            text, mapped = apply_mapping(text, policy, encoding)
+            key = row_key(tp, row, recno)
+            if mapped:
+                detail = ", ".join(f"{codepoints(c)} -> {replacements[c]!r}" for c in mapped)
+                log.add(tp.name, column, key, "mapped", detail)
+            left = foreign_chars(text, encoding)
+            if left:
+                if cw is not None:  # counted: the run stops, or the table is written again as UTF-8
+                    out.extend(nones)
+                    return
+                raise ExtractionError(
+                    f"{tp.name}.{column} [{key}]: {codepoints(left)} cannot be written as {encoding} "
+                    "and the value was not seen when it was scanned (is the source in use?); "
+                    "run the extract again.")
+        if stop_xml and xml_invalid(text):  # counted: the run stops after the scan
+            out.extend(nones)
+            return
+        if len(text) > limit:
+            if lob is not None:  # SIARD: a CLOB cell whose text is a file
                 data = text.encode("utf-8")
                 rel, cell = lob.store(data, recno, "txt", len(text))
                 size, digest = write_file(content / rel, data)
-                spool.add({"fil": rel, "tabell": tp.name, "felt": tp.fields[lob.column - 1].name, "post": str(recno),
-                           "bytes": str(size), "sha256": digest, "innhold": describe_kind("txt", "UTF-8")})
+                spool.add({"fil": rel, "tabell": tp.name, "felt": tp.fields[lob.column - 1].name,
+                           "post": str(recno), "bytes": str(size), "sha256": digest,
+                           "innhold": describe_kind("txt", "UTF-8")})
                 out.append(LobCell(cell.file, cell.length, digest))
                 return
-            if textfile and len(text) > limit:
+            if textfile:
                 rel = lob_path(LOB_DIR, tp.file_name, tp.columns, column, recno, "txt")
                 size, digest = write_file(content / rel, text.encode(codec))
                 spool.add({"fil": rel, "tabell": tp.name, "felt": tp.companion(column, "_fil"), "post": str(recno),
@@ -572,11 +582,6 @@ def _value_step(plan: Plan, tp: TablePlan, column: str, kind: str, render: Calla
                 if length:
                     out.append(None)  # the field itself is NULL; the file holds the value
                 return
-        if st is not None and (not texty or len(seen) <= limit):
-            if codes is not None and seen not in codes:
-                st.note_outside_codes(f"{row_key(tp, row, recno)}: {seen!r}")
-            if len(seen) > st.max_length:
-                st.max_length = len(seen)
         out.append(text)
         if textfile:
             out.append(None)
@@ -610,19 +615,3 @@ class _SiardLobs:
             return rel, LobCell(f"../{LOB_DIR}/{self.folder}/lob{self.column}/record{recno}.{ext}", length, "")
         rel = f"{self.own}/siard/lob{self.column}/record{recno}.{ext}"
         return rel, LobCell(lob_member(self.index, self.column, recno, ext), length, "")
-
-
-def _watch_charset(watch: _Watch, tp: TablePlan, column: str, row: tuple[Any, ...], recno: int, text: str,
-                   bad: str | None) -> str:
-    """Count characters the plan's charset cannot hold, as the scan does; the text as the scan sees it."""
-    base = watch.base
-    if bad is None:
-        bad = foreign_chars(text, base)
-    if bad:
-        text, mapped = apply_mapping(text, watch.policy, base)
-        record_finding(watch.ts, tp, column, row, recno, bad, mapped, foreign_chars(text, base))
-    if watch.xml and len(watch.ts.xml_invalid) < 20:
-        ch = xml_invalid(text)
-        if ch:
-            watch.ts.xml_invalid.append(f"{tp.name}.{column} [{row_key(tp, row, recno)}]: {codepoints(ch)}")
-    return text

@@ -61,8 +61,9 @@ def render_request(plan: Plan, tp: TablePlan) -> tuple[RenderRequest | None, dic
 
 
 def scanned_from(tp0: TablePlan, request: RenderRequest, stats: RenderedStatistics) -> TableScanned:
-    """The scan of a table the server rendered: what ``scan._scan_table`` and ``extract``'s value steps
-    count value by value, from the aggregate (no findings, long texts or LOBs: such a table is not rendered)."""
+    """The scan of a table the server rendered: what ``scan.ColumnWatch`` counts value by value (for the
+    scan and for the exact path's writing pass alike), from the aggregate (no findings, long texts or
+    LOBs: such a table is not rendered)."""
     ts = TableScan.of(tp0)
     ts.rows = stats.rows
     assert tp0.source is not None

@@ -19,7 +19,7 @@ from typing import Any
 from .charset import LATIN1, CharsetPolicy, apply_mapping, codepoints, foreign_chars
 from .lobs import as_bytes, describe_kind, lob_path, sniff
 from .model import Table
-from .plan import LOB_DIR, Plan, TablePlan
+from .plan import LOB_DIR, FieldPlan, Plan, TablePlan
 from .source_dialect import SourceDialect
 from .values import FLAT_STYLE, XML_STYLE, Nonconforming, Renderer, Style, hex_text, render_any_as_text, renderer_for
 
@@ -309,89 +309,148 @@ class _LobWidths:
                 self.widths[key] = len(value)
 
 
+def code_set(f: FieldPlan) -> frozenset[str] | None:
+    """The texts a field's code list accepts; Arkade's code check accepts an empty value in a field that may be empty."""
+    if not f.codes:
+        return None
+    return frozenset(c for c, _ in f.codes) | (frozenset() if f.not_null else {""})
+
+
+class ColumnWatch:
+    """What each value of one column adds to its statistics: the one place that counts them, for the
+    scan run alone (``scan_table``) and for the statistics gathered while writing (``extract``), so
+    both give the same ``ColumnStats``. The caller renders; this counts what was rendered."""
+
+    __slots__ = ("st", "tp", "column", "texty", "limit", "text")
+
+    def __init__(self, ts: TableScan, tp: TablePlan, column: str, kind: str, base: str, policy: CharsetPolicy,
+                 xml: bool, limit: int, codes: frozenset[str] | None) -> None:
+        """``base``: the charset findings are counted against (the plan's, also for a table written as
+        UTF-8); ``codes``: the texts the field's code list accepts (``code_set``)."""
+        self.st, self.tp, self.column = ts.columns[column], tp, column
+        self.texty, self.limit = kind in TEXT_KINDS, limit
+        self.text: Callable[..., str] = self._counter(ts, kind, base, policy, xml, codes)
+        """``text(text, row, recno, bad=None)``: count one rendered value (``bad``: its characters the base
+        charset cannot hold, when the caller knows them); returns it as the base charset has it (the
+        profile's mapping applied), which is what is measured."""
+
+    def null(self) -> None:
+        self.st.nulls += 1
+
+    def settle(self, rows: int) -> None:
+        """After the last row: every row gave this column a NULL or a value (counted as one here, not per value)."""
+        self.st.values = rows - self.st.nulls
+
+    def nonconforming(self, row: tuple[Any, ...], recno: int, why: str) -> None:
+        """A value that does not fit the column's kind (the column is archived as text)."""
+        self.st.note_nonconforming(f"{row_key(self.tp, row, recno)}: {why}")
+
+    def binary(self, path: str | None) -> None:
+        """A binary value, written to the file ``path`` (its length is the field's)."""
+        st = self.st
+        if path is not None and len(path) > st.max_length:
+            st.max_length = len(path)
+
+    def _counter(self, ts: TableScan, kind: str, base: str, policy: CharsetPolicy, xml: bool,
+                 codes: frozenset[str] | None) -> Callable[..., str]:
+        """``text`` as a closure over this column's choices (it runs once per value: no attribute look-ups)."""
+        st, tp, column, limit = self.st, self.tp, self.column, self.limit
+        timed, texty = kind in TIME_KINDS, kind in TEXT_KINDS
+        long_text_path = self.long_text_path
+
+        def count(text: str, row: tuple[Any, ...], recno: int, bad: str | None = None) -> str:
+            if timed:
+                st.note_time(kind, text)
+            if texty:
+                if bad is None:
+                    bad = foreign_chars(text, base)
+                if bad:
+                    text, mapped = apply_mapping(text, policy, base)
+                    record_finding(ts, tp, column, row, recno, bad, mapped, foreign_chars(text, base))
+                if xml and len(ts.xml_invalid) < 20:
+                    ch = xml_invalid(text)
+                    if ch:
+                        ts.xml_invalid.append(f"{tp.name}.{column} [{row_key(tp, row, recno)}]: {codepoints(ch)}")
+                if not text:
+                    st.empties += 1
+                elif text[0].isspace() or text[-1].isspace():
+                    st.edge_blank = True
+                if len(text) > limit:  # written to a file under lob/: the field holds no text
+                    st.long_values += 1
+                    path_len = len(long_text_path(recno))
+                    if path_len > st.textfile_path_length:
+                        st.textfile_path_length = path_len
+                    return text
+            if codes is not None and text not in codes:
+                st.note_outside_codes(f"{row_key(tp, row, recno)}: {text!r}")
+            if len(text) > st.max_length:
+                st.max_length = len(text)
+            return text
+
+        return count
+
+    def long_text_path(self, recno: int) -> str:
+        """Where a text over the limit is written."""
+        return lob_path(LOB_DIR, self.tp.file_name, self.tp.columns, self.column, recno, "txt")
+
+
 def _scan_table(plan: Plan, tp: TablePlan, kinds: dict[str | None, str], rows: RowSource,
                 progress: Callable[[str, int | None], Any] | None) -> tuple[TableScan, _LobWidths]:
     """Statistics of one table, and the widths of the LOBFILER entries its values will produce."""
     ts = TableScan.of(tp)
     style = style_for(plan)
-    policy = plan.charset
-    encoding = tp.charset
-    limit = plan.long_text_limit
     xml = plan.format == "xml"
-    cols: list[tuple[int, str, str, Renderer | None, ColumnStats, frozenset[str] | None]] = []
-    # Arkade's code check accepts an empty value in a field that may be empty
-    code_sets = {f.column: frozenset(c for c, _ in f.codes) | (frozenset() if f.not_null else {""})
-                 for f in tp.fields if f.role == "value" and f.codes}
+    codes = {f.column: code_set(f) for f in tp.fields if f.role == "value"}
+    cols: list[tuple[int, str, str, Renderer | None, ColumnWatch]] = []
     for i, name in enumerate(tp.columns):
         if name not in kinds:
             continue  # read but not written (a pointer's original address)
         kind = kinds[name]
         cols.append((i, name, kind, None if kind == "binary" else column_renderer(tp, name, kind, style),
-                     ts.columns[name], code_sets.get(name)))
+                     ColumnWatch(ts, tp, name, kind, tp.charset, plan.charset, xml, plan.long_text_limit,
+                                 codes.get(name))))
     lobs = _LobWidths()
     tick = progress(f"scan {tp.name}", None) if progress else None
     recno = 0
     for row in rows(tp, tp.columns):
         recno += 1
-        for i, name, kind, render, st, codes in cols:
+        for i, name, kind, render, watch in cols:
             value = row[i]
             if value is None:
-                st.nulls += 1
+                watch.null()
                 continue
-            st.values += 1
             if render is None:  # binary
                 try:
                     data = as_bytes(value)
-                    ext = sniff(data)
                 except TypeError:
-                    st.note_nonconforming(f"{row_key(tp, row, recno)}: text in a binary column")
-                    data, ext = str(value).encode("utf-8"), "bin"
+                    watch.nonconforming(row, recno, "text in a binary column")
+                    continue
+                ext = sniff(data)
                 path = lob_path(LOB_DIR, tp.file_name, tp.columns, name, recno, ext)
-                st.max_length = max(st.max_length, len(path))
+                watch.binary(path)
                 lobs.add({"fil": path, "tabell": tp.name, "felt": name, "post": str(recno),
-                             "bytes": str(len(data)), "innhold": describe_kind(ext, None)})
+                          "bytes": str(len(data)), "innhold": describe_kind(ext, None)})
                 continue
             try:
                 text = render(value)
             except Nonconforming as exc:
-                if kind == "unknown":  # already text; binary values are written as hex (reported)
-                    text = hex_text(value)
-                else:
-                    st.note_nonconforming(f"{row_key(tp, row, recno)}: {exc}")
+                if kind != "unknown":
+                    watch.nonconforming(row, recno, str(exc))
                     continue
-            if kind in TIME_KINDS:
-                st.note_time(kind, text)
-            if kind in TEXT_KINDS:
-                bad = foreign_chars(text, encoding)
-                if bad:
-                    text, mapped = apply_mapping(text, policy, encoding)
-                    left = foreign_chars(text, encoding)
-                    record_finding(ts, tp, name, row, recno, bad, mapped, left)
-                if xml and len(ts.xml_invalid) < 20:
-                    ch = xml_invalid(text)
-                    if ch:
-                        ts.xml_invalid.append(f"{tp.name}.{name} [{row_key(tp, row, recno)}]: {codepoints(ch)}")
-                if not text:
-                    st.empties += 1
-                elif text[0].isspace() or text[-1].isspace():
-                    st.edge_blank = True
-                if len(text) > limit:
-                    st.long_values += 1
-                    path = lob_path(LOB_DIR, tp.file_name, tp.columns, name, recno, "txt")
-                    st.textfile_path_length = max(st.textfile_path_length, len(path))
-                    lobs.add({"fil": path, "tabell": tp.name, "felt": tp.companion(name, "_fil"), "post": str(recno),
-                                 "bytes": str(len(text.encode("utf-8"))),
-                                 "innhold": describe_kind("txt", LATIN1)})  # the longer label
-                    continue
-            if codes is not None and text not in codes:
-                st.note_outside_codes(f"{row_key(tp, row, recno)}: {text!r}")
-            st.max_length = max(st.max_length, len(text))
+                text = hex_text(value)  # already text; binary values are written as hex (reported)
+            seen = watch.text(text, row, recno)
+            if watch.texty and len(seen) > watch.limit:
+                lobs.add({"fil": watch.long_text_path(recno), "tabell": tp.name, "felt": tp.companion(name, "_fil"),
+                          "post": str(recno), "bytes": str(len(seen.encode("utf-8"))),
+                          "innhold": describe_kind("txt", LATIN1)})  # the longer label
         if tick is not None and recno % 1000 == 0:
             tick(1000)
     if tick is not None:
         tick(recno % 1000)
     ts.rows = recno
-    ts.decide_fallback(encoding, policy)
+    for *_, watch in cols:
+        watch.settle(recno)
+    ts.decide_fallback(tp.charset, plan.charset)
     return ts, lobs
 
 

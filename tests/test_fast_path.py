@@ -306,3 +306,66 @@ def test_the_whitespace_list_is_pythons() -> None:
     from dialects.rendering import PYTHON_WHITESPACE
 
     assert PYTHON_WHITESPACE == tuple(ord(c) for c in map(chr, range(sys.maxunicode + 1)) if c.isspace())
+
+
+# -- statistics: one computation, the scan and the writing pass -----------------------------------------
+
+
+def _scan_and_watch(source: str, profile: str) -> list[str]:
+    """Tables whose statistics differ between the scan run alone (``scan_table``, as before fixed width and
+    in ``inspect``) and the statistics gathered while writing (``extract_scanning`` on the exact path)."""
+    from dialects import open_source
+    from extractor.extract import extract_scanning, extracted_tables
+    from extractor.keys import settle
+    from extractor.large_objects import settle_large_objects
+    from extractor.pipeline import Options, open_profile, reflect_and_plan
+    from extractor.scan import rows_of, scan_table
+
+    differ: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="uttrekk_watch_") as tmp:
+        prof = Path(tmp) / "p.toml"
+        prof.write_text(_exact(profile), encoding="utf-8")
+        dialect = open_source(source)
+        try:
+            with dialect.snapshot():
+                _, plan = reflect_and_plan(dialect, open_profile(prof), Options())
+                plan = settle_large_objects(settle(plan, dialect), dialect)
+                assert plan.format != "fixed"  # fixed width scans first: there is nothing to compare
+                for tp in extracted_tables(plan):
+                    content, work = Path(tmp) / tp.file_name / "c", Path(tmp) / tp.file_name / "w"
+                    content.mkdir(parents=True)
+                    work.mkdir(parents=True)
+                    alone = scan_table(plan, tp, rows_of(dialect))
+                    written, _ = extract_scanning(plan, tp, rows_of(dialect), content, work)
+                    a, w = asdict(alone.scan), asdict(written.scan)
+                    differ += [f"{tp.name}.{c}: {a['columns'][c]} != {w['columns'][c]}"
+                               for c in a["columns"] if a["columns"][c] != w["columns"][c]]
+                    differ += [f"{tp.name} {k}: {a[k]} != {w[k]}" for k in a if k != "columns" and a[k] != w[k]]
+                    if alone.codes != written.codes:
+                        differ.append(f"{tp.name} codes: {alone.codes} != {written.codes}")
+        finally:
+            dialect.close()
+    return differ
+
+
+@pytest.mark.parametrize("fmt", ["delimited", "xml"])
+def test_the_scan_and_the_writing_pass_count_alike(pg_edges: str, sqlite_edges: Path, example_db: Path,
+                                                  fmt: str) -> None:
+    """Both count with ``scan.ColumnWatch``: the same statistics whether a table is scanned first or while
+    written, values that stop the run included (characters XML cannot carry, unmappable ones). Not SIARD:
+    its writer turns timestamps into UTC, which the scan does not."""
+    out = f'[output]\nformat = "{fmt}"\n'
+    assert _scan_and_watch(pg_edges, PG_PROFILE + out) == []
+    assert _scan_and_watch(str(sqlite_edges), "[charset]\nutf8_fallback = true\n" + out) == []
+    assert _scan_and_watch(str(example_db), out + EXAMPLE_PROFILE.read_text(encoding="utf-8")) == []
+
+
+@settings(HYP, max_examples=20)
+@given(databases(), st.sampled_from(["delimited", "xml"]))
+def test_generated_tables_count_alike_scanned_or_written(spec: DbSpec, fmt: str) -> None:
+    with tempfile.TemporaryDirectory(prefix="uttrekk_watchgen_") as tmp:
+        db = Path(tmp) / "src.sqlite"
+        spec.build(db)
+        profile = profile_text(spec) + ("\n[charset]\nutf8_fallback = true\n" if spec.charset_mode != "map" else "")
+        profile = profile.replace("[output]\n", f'[output]\nformat = "{fmt}"\n', 1)
+        assert _scan_and_watch(str(db), profile) == []
