@@ -58,7 +58,8 @@ _CHECKS = [
               "Every file under content/ is described in addml.xml and every described file exists."),
     CheckInfo("AH.03", "Control_RecordAndFieldDelimiters", HARDCODED,
               "Every record has the defined number of fields (delimited) or the defined length (fixed)."),
-    CheckInfo("U.01", "XSD", OWN, "addml.xml is valid against the ADDML schema of its version (8.2 or 8.3)."),
+    CheckInfo("U.01", "Schema", OWN, "addml.xml is valid against the ADDML schema of its version (8.2 or 8.3); an "
+              "ADDMML 7 description against the ADDMML 7.3 DTD."),
     CheckInfo("U.02", "Arkivverket profile", OWN, "addml.xml follows the Arkivverket ADDML 8.3 profile (2020)."),
     CheckInfo("U.03", "Charset", OWN, "Every byte of a flat file is valid in the file's declared charset."),
     CheckInfo("U.04", "NULL and empty", OWN,
