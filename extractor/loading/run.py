@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ..errors import OutputError, UnreadableInputError
 from ..validation.addml_model import kid
+from ..validation.description import read_description
 from ..validation.flatfile_read import BadRecord, FlatFileReader
 from ..validation.keystore import DEFAULT_MEMORY_KEYS, KeyStore
 from ..validation.source import Source, open_source
@@ -24,7 +25,6 @@ from ..validation.xml_describe import read_data_objects
 from ..validation.xml_schema import SchemaRefused, TableSchema, load_table_schema
 from .convert import Unconvertible, xsd_column_type
 from .describe import Descriptions, read_descriptions
-from .description import read_description
 from .keys import settle_keys
 from .plan import Plan, Table, plan_flat_files, plan_xml
 from .report import Line, LoadReport, TableResult
@@ -112,8 +112,9 @@ def load_path(path: str | Path, into: str, report_path: Path | None = None, tmpd
     report_path = report_path or default_report_path(into)
     _refuse_writing_into(Path(path), into, report_path)
     with KeyStore(DEFAULT_MEMORY_KEYS, tmpdir) as keys, open_source(path, keys) as source:
-        doc, root, xml_notes = read_description(source)
-        texts = read_descriptions(root)
+        described = read_description(source)  # as validate reads it: every age and layout, mended where broken
+        doc, xml_notes = described.doc, described.notes
+        texts = read_descriptions(doc.root)
         target = open_target(into)
         partial = report_path.with_name(report_path.name + ".partial")
         try:
