@@ -42,7 +42,7 @@ from .scan import (
 from .values import Nonconforming, hex_text
 from .writers.flatfile import delimited_record, fixed_record
 from .writers.hashing import HashingFile, write_file
-from .writers.siard_table import LOB_ROLES, LobCell, SiardTableWriter, external_folder, lob_member, utc_timestamp
+from .writers.siard_table import LOB_ROLES, LobCell, SiardTableWriter, external_folder, lob_member
 from .writers.xmlfile import XmlTableWriter, xsd_document
 
 
@@ -424,8 +424,6 @@ def _compile(plan: Plan, tp: TablePlan, content: Path, log: DeviationLog, spool:
         else:
             codes = code_set(main)
             render = column_renderer(tp, column, main.kind, style)
-            if plan.format == "siard" and main.kind == "timestamp":
-                render = _in_utc(render)
             steps.append(_value_step(plan, tp, column, main.kind, render, i,
                                      "textfile" in companions, "length" in companions, content, log, spool,
                                      watch, codes, lob if main.role in LOB_ROLES else None))
@@ -589,13 +587,6 @@ def _value_step(plan: Plan, tp: TablePlan, column: str, kind: str, render: Calla
             out.append(str(len(text)))
 
     return step
-
-
-def _in_utc(render: Callable[[Any], str]) -> Callable[[Any], str]:
-    """SIARD keeps date and time in UTC (T_6.3-2): a time stamp with an offset is the same instant in UTC, with Z."""
-    def in_utc(value: Any) -> str:
-        return utc_timestamp(render(value))
-    return in_utc
 
 
 class _SiardLobs:

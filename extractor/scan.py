@@ -21,7 +21,7 @@ from .lobs import as_bytes, describe_kind, lob_path, sniff
 from .model import Table
 from .plan import LOB_DIR, FieldPlan, Plan, TablePlan
 from .source_dialect import SourceDialect
-from .values import FLAT_STYLE, XML_STYLE, Nonconforming, Renderer, Style, hex_text, render_any_as_text, renderer_for
+from .values import FLAT_STYLE, SIARD_STYLE, XML_STYLE, Nonconforming, Renderer, Style, hex_text, render_any_as_text, renderer_for
 
 FINDINGS_KEPT = 1000
 """Findings kept per table for display; counts are always complete."""
@@ -200,7 +200,7 @@ def key_text(tp: TablePlan, key: tuple[Any, ...], recno: int) -> str:
 
 
 def style_for(plan: Plan):
-    return XML_STYLE if plan.format in ("xml", "siard") else FLAT_STYLE
+    return SIARD_STYLE if plan.format == "siard" else XML_STYLE if plan.format == "xml" else FLAT_STYLE
 
 
 def column_renderer(tp: TablePlan, name: str, kind: str, style: Style) -> Renderer:

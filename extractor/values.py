@@ -29,6 +29,8 @@ class Style:
     decimal_separator: str = ","
     true_text: str = "J"
     false_text: str = "N"
+    utc: bool = False
+    """Time stamps with an offset written as the same instant in UTC, with Z (SIARD, T_6.3-2)."""
 
 
 FLAT_STYLE = Style()
@@ -36,6 +38,9 @@ FLAT_STYLE = Style()
 
 XML_STYLE = Style(".", "true", "false")
 """XML files: the lexical forms of ``xs:decimal`` and ``xs:boolean``."""
+
+SIARD_STYLE = Style(".", "true", "false", utc=True)
+"""SIARD table files: XML's forms, and date and time in UTC."""
 
 
 class Nonconforming(ValueError):
@@ -476,4 +481,25 @@ def renderer_for(kind: str, style: Style = FLAT_STYLE, scale: int | None = None,
         return make_boolean_renderer(style)
     if kind == "unknown":
         return make_text_renderer(float_bits)
+    if kind == "timestamp" and style.utc:
+        plain = _FIXED_RENDERERS[kind]
+        return lambda value: utc_timestamp(plain(value))
     return _FIXED_RENDERERS[kind]
+
+
+_OFFSET = re.compile(r"^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(\.\d+)?([+-])(\d\d):(\d\d)$")
+
+
+def utc_timestamp(text: str) -> str:
+    """``2024-03-01T10:00:00.5+01:00`` -> ``2024-03-01T09:00:00.5Z``: the same instant in UTC; text without offset unchanged."""
+    m = _OFFSET.match(text)
+    if not m:
+        return text
+    y, mo, d, h, mi, s, frac, sign, oh, om = m.groups()
+    local = dt.datetime(int(y), int(mo), int(d), int(h), int(mi), int(s))
+    delta = dt.timedelta(hours=int(oh), minutes=int(om))
+    try:
+        utc = local - delta if sign == "+" else local + delta
+    except OverflowError:
+        raise Nonconforming(f"{text} is outside the years 0001-9999 in UTC") from None
+    return f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}{frac or ''}Z"

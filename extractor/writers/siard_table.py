@@ -11,7 +11,6 @@ and simple, and this is several times faster than a tree per row.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,7 +21,6 @@ from lxml.builder import ElementMaker
 
 from ..lobs import ascii_stem
 from ..model import Column
-from ..values import Nonconforming
 
 if TYPE_CHECKING:
     from ..plan import FieldPlan, TablePlan
@@ -106,24 +104,6 @@ class SiardTableWriter:
 
     def close(self) -> None:
         self._fh.write(b"</table>\n")
-
-
-_OFFSET = re.compile(r"^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(\.\d+)?([+-])(\d\d):(\d\d)$")
-
-
-def utc_timestamp(text: str) -> str:
-    """``2024-03-01T10:00:00.5+01:00`` -> ``2024-03-01T09:00:00.5Z``: the same instant in UTC; text without offset unchanged."""
-    m = _OFFSET.match(text)
-    if not m:
-        return text
-    y, mo, d, h, mi, s, frac, sign, oh, om = m.groups()
-    local = dt.datetime(int(y), int(mo), int(d), int(h), int(mi), int(s))
-    delta = dt.timedelta(hours=int(oh), minutes=int(om))
-    try:
-        utc = local - delta if sign == "+" else local + delta
-    except OverflowError:
-        raise Nonconforming(f"{text} is outside the years 0001-9999 in UTC") from None
-    return f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}{frac or ''}Z"
 
 
 # -- types --------------------------------------------------------------------------------------
