@@ -39,6 +39,7 @@ from extractor.model import (
 from extractor.values import SINGLE
 
 from .checks import in_list
+from .rendering import Counted
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL, Engine
@@ -845,6 +846,11 @@ class Dialect:
     def rendered_statistics(self, table: Table, request: RenderRequest) -> RenderedStatistics:
         """The statistics of the rendered fields, from one aggregate query (``server_rendering`` first)."""
         raise NotImplementedError(f"{self.name} has no server rendering")
+
+    def rendered_statistics_beside(self, table: Table, request: RenderRequest) -> Counted:
+        """``rendered_statistics``, counted now: an engine whose snapshot a second connection can
+        share counts them there while the file is read (``pg_rendering``)."""
+        return Counted(self.rendered_statistics(table, request))
 
     def rendered_records(self, table: Table, request: RenderRequest) -> Iterator[tuple[bytes, int]]:
         """The table's delimited file as the server renders it: chunks of whole records, CR LF after

@@ -33,7 +33,9 @@ are two characters long (one could be ``\\.``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import sqlalchemy as sa
@@ -42,7 +44,19 @@ from extractor.errors import RenderingRefused, SourceError
 from extractor.model import RenderedStatistics, RenderField, RenderRequest, Table
 from extractor.values import ARKADE_DECIMAL_MAX, SINGLE
 
-from .rendering import CHUNK, NONCONFORMING, PYTHON_WHITESPACE, Rendered, Rendering, ServerRendering, crlf, literal, padded
+from .rendering import (
+    CHUNK,
+    NONCONFORMING,
+    PYTHON_WHITESPACE,
+    Counted,
+    Counting,
+    Rendered,
+    Rendering,
+    ServerRendering,
+    crlf,
+    literal,
+    padded,
+)
 
 _INTEGERS = {"SMALLINT", "INTEGER", "BIGINT"}
 _TEXTS = ("VARCHAR", "TEXT", "CHARACTER VARYING")
@@ -137,7 +151,10 @@ class PgServerRendering(ServerRendering):
     rendering = _RENDERING
 
     label: str
+    engine: Any
+    _snapshot_id: str | None
     _rendering_ready: str | None = None
+    _beside: _Beside | None = None
 
     def _rendering_refusal(self) -> str:
         """Why this server cannot render at all ("" when it can): PostgreSQL 12+ in UTF8."""
@@ -181,6 +198,23 @@ class PgServerRendering(ServerRendering):
         except Exception as exc:  # noqa: BLE001 - psycopg's and SQLAlchemy's errors alike
             raise SourceError(f"{self.label}: the statistics of table {table.name} failed: {_first_line(exc)}") from None
         return _RENDERING.read_statistics(row, readers)
+
+    def rendered_statistics_beside(self, table: Table, request: RenderRequest) -> Counted | Counting:
+        """The statistics counted on a second connection in the run's snapshot while this one reads
+        the file: the server then works on both at once, and the table costs one pass of wall time,
+        not two. Outside a shared snapshot (no run) they are counted now."""
+        if self._snapshot_id is None:
+            return Counted(self.rendered_statistics(table, request))
+        if self._beside is None:
+            self._beside = _Beside(self, self._snapshot_id)
+        sql, readers = self._statistics_query(table, request)
+        return self._beside.count(table.name, sql, lambda row: _RENDERING.read_statistics(row, readers))
+
+    def close_beside(self) -> None:
+        """End the second connection (when the run's snapshot ends)."""
+        beside, self._beside = self._beside, None
+        if beside is not None:
+            beside.close()
 
     def rendered_records(self, table: Table, request: RenderRequest) -> Iterator[tuple[bytes, int]]:
         """The table file's bytes in chunks of whole records (and the number of records in each)."""
@@ -259,6 +293,73 @@ class PgServerRendering(ServerRendering):
         if "has no equivalent in encoding" in why:
             raise RenderingRefused(f"the server met a character the charset cannot hold ({why})")
         raise SourceError(f"{self.label}: reading table {table.name} failed: {why}")
+
+
+class _Beside:
+    """A second connection that imports the run's snapshot and counts one table's statistics at a
+    time in a thread, while the first streams the table's COPY. Like the first, it ends its reading
+    transaction and begins another in the same snapshot every ``max_locks_per_transaction`` / 8
+    statements, so the locks it holds stay few; after a stopped or failed count it begins afresh."""
+
+    def __init__(self, dialect: Any, snapshot_id: str) -> None:
+        self._dialect, self._snapshot_id = dialect, snapshot_id
+        self._conn: Any = None
+        self._statements = 0
+        self._per_transaction = 1
+        self._lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="uttrekk-statistics")
+
+    def count(self, name: str, sql: str, read: Callable[[Any], RenderedStatistics]) -> Counting:
+        return Counting(self._pool.submit(self._count, name, sql, read), self._stop)
+
+    def _count(self, name: str, sql: str, read: Callable[[Any], RenderedStatistics]) -> RenderedStatistics:
+        d = self._dialect
+        try:
+            with self._lock:
+                self._begin()
+            with self._conn.connection.driver_connection.cursor() as cur:
+                cur.execute(sql)
+                row = cur.fetchone()
+            self._statements += 1
+        except Exception as exc:  # noqa: BLE001 - psycopg's and SQLAlchemy's errors alike
+            self._statements = self._per_transaction  # begin afresh: the transaction may be aborted
+            raise SourceError(f"{d.label}: the statistics of table {name} failed: {_first_line(exc)}") from None
+        return read(row)
+
+    def _begin(self) -> None:
+        """Open the connection in the snapshot, or begin the next reading transaction when due."""
+        d = self._dialect
+        if self._conn is None:
+            self._conn = d.engine.connect()
+            d.begin_snapshot(self._conn)
+            d.join_snapshot(self._conn, self._snapshot_id)
+            with self._conn.connection.driver_connection.cursor() as cur:
+                cur.execute("SHOW max_locks_per_transaction")
+                self._per_transaction = max(1, int((cur.fetchone() or (8,))[0]) // 8)
+        elif self._statements >= self._per_transaction:
+            self._conn.rollback()  # nothing was written; releases the locks of the tables read so far
+            d.begin_snapshot(self._conn)
+            d.join_snapshot(self._conn, self._snapshot_id)
+            self._statements = 0
+
+    def _stop(self) -> None:
+        """Cancel the statement running on the connection (psycopg's ``cancel`` is for another thread)."""
+        with self._lock:
+            if self._conn is not None:
+                try:
+                    self._conn.connection.driver_connection.cancel()
+                except Exception:  # noqa: BLE001 - nothing running, or the connection is gone
+                    pass
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        if self._conn is not None:
+            try:
+                self._conn.rollback()
+                self._conn.close()
+            except sa.exc.SQLAlchemyError:
+                self._conn.invalidate()
+            self._conn = None
 
 
 def _command(pg: Any, sql: bytes) -> None:

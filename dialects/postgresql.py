@@ -189,7 +189,10 @@ class PostgreSQL(PgServerRendering, LargeObjects, Dialect):
         self._snapshot_id, self._statements, self._transactions = snapshot_id, 0, 1
         try:
             with super().snapshot(join=snapshot_id):
-                yield
+                try:
+                    yield
+                finally:
+                    self.close_beside()
         finally:
             self._snapshot_id = None
 
@@ -236,7 +239,10 @@ class PostgreSQL(PgServerRendering, LargeObjects, Dialect):
                 "imported_by": "SET TRANSACTION SNAPSHOT in every reading transaction",
                 "reading_transactions": self._transactions, "statements_per_transaction": self._per_transaction,
                 "locks": "each reading transaction holds the locks of at most that many statements' tables "
-                         "and ends; none is held for the whole run"}
+                         "and ends; none is held for the whole run",
+                "statistics_connection": "the fast path's statistics are counted on a second connection that "
+                                         "imports the same snapshot (in transactions bounded the same way), "
+                                         "while the table's file is read on the first"}
 
     def iter_rows(self, table: Table, columns: Sequence[str], order_by: Sequence[str]) -> Iterator[tuple[Any, ...]]:
         if not self.use_copy:

@@ -12,7 +12,8 @@ byte as the exact path writes it, or the table takes the exact path: nothing is 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -158,6 +159,44 @@ class Rendering:
                 col.refusal = "; ".join(reasons)
             out[f.column] = col
         return RenderedStatistics(rows, out)
+
+
+class Counted:
+    """Statistics counted before the file is read (``SourceDialect.rendered_statistics_beside``)."""
+
+    def __init__(self, stats: RenderedStatistics) -> None:
+        self._stats = stats
+
+    def done(self) -> bool:
+        return True
+
+    def result(self) -> RenderedStatistics:
+        return self._stats
+
+    def abandon(self) -> None:
+        pass
+
+
+class Counting:
+    """Statistics being counted on another connection, in a thread of this process (the driver
+    waits for the server without the interpreter's lock): ``stop`` cancels the count's statement."""
+
+    def __init__(self, future: Future[RenderedStatistics], stop: Callable[[], None]) -> None:
+        self._future, self._stop = future, stop
+
+    def done(self) -> bool:
+        return self._future.done()
+
+    def result(self) -> RenderedStatistics:
+        return self._future.result()
+
+    def abandon(self) -> None:
+        if not self._future.done():
+            self._stop()
+        try:
+            self._future.result()
+        except Exception:  # noqa: BLE001 - the count was stopped or failed: it is not wanted
+            pass
 
 
 class ServerRendering:

@@ -18,6 +18,7 @@ from typing import Any
 from .charset import CHARSETS, CharsetPolicy, apply_mapping, codepoints, foreign_chars
 from .errors import ExtractionError, RenderingRefused, writing
 from .lobs import as_bytes, describe_kind, lob_path, sniff
+from .model import RenderedStatistics
 from .plan import LOB_DIR, LOB_TABLE, Plan, TablePlan
 from .refine import refine_table
 from .rendered import EXACT, SERVER, render_request, scanned_from
@@ -39,6 +40,7 @@ from .scan import (
     widened_columns,
     xml_invalid,
 )
+from .source_dialect import PendingStatistics
 from .values import Nonconforming, hex_text
 from .writers.flatfile import delimited_record, fixed_record
 from .writers.hashing import HashingFile, write_file
@@ -218,8 +220,10 @@ def _extract_exact(plan0: Plan, tp0: TablePlan, tp: TablePlan, rows: RowSource, 
 def _extract_rendered(plan0: Plan, tp0: TablePlan, tp: TablePlan, rows: RowSource, content: Path, work: Path,
                       progress: Progress | None) -> tuple[TableScanned, TableDone] | dict[str, str]:
     """The fast path: the table's statistics from one aggregate query, its file as the server renders it
-    (``rendered``; fixed width with the widths the statistics give). Returns why the table must take
-    the exact path instead, before anything is written."""
+    (``rendered``). Delimited: the statistics are counted beside the reading of the file (on a second
+    connection in the same snapshot where the engine has one) and the file is dropped when they say the
+    table must take the exact path; fixed width: counted first, for the widths. Returns why the
+    table must take the exact path instead."""
     source = rows.source if isinstance(rows, DialectRows) else None
     if source is None:
         return {"": "rows without a source that renders"}
@@ -230,19 +234,19 @@ def _extract_rendered(plan0: Plan, tp0: TablePlan, tp: TablePlan, rows: RowSourc
     reasons = source.server_rendering(tp.source, request)
     if reasons:
         return reasons
-    stats = source.rendered_statistics(tp.source, request)
-    reasons = {c: rc.refusal for c, rc in stats.columns.items() if rc.refusal}
-    if reasons:
-        return reasons
-    scanned = scanned_from(tp0, request, stats)
-    final = refine_table(plan0, tp0, scanned)
-    if plan0.format == "fixed":  # the widths (and _lengde fields) come from the statistics
-        tp = final
+    if plan0.format == "fixed":  # the widths (and _lengde fields) come from the statistics: count them first
+        stats = source.rendered_statistics(tp.source, request)
+        reasons = _refusals(stats)
+        if reasons:
+            return reasons
+        scanned = scanned_from(tp0, request, stats)
+        tp = refine_table(plan0, tp0, scanned)
         request, reasons = render_request(plan0, tp)
         if request is None:
             return reasons
-    elif layout(plan0, final) != layout(plan0, tp):
-        return {"": "the statistics change how the table is written"}
+        pending: PendingStatistics | None = None
+    else:  # counted beside the reading of the file; a refusal stops the reading
+        pending = source.rendered_statistics_beside(tp.source, request)
     assert tp.source is not None
     shutil.rmtree(content / LOB_DIR / tp.file_name, ignore_errors=True)
     lob_list, dev_path = work_files(work, tp)
@@ -258,14 +262,36 @@ def _extract_rendered(plan0: Plan, tp0: TablePlan, tp: TablePlan, rows: RowSourc
                 records += n
                 if tick is not None:
                     tick(n)
+                if pending is not None and pending.done() and _refusals(pending.result()):
+                    break  # the statistics send the table to the exact path: stop reading it
+        if pending is not None:
+            stats = pending.result()
     except RenderingRefused as exc:  # the exact path writes it, where the charset policy applies
+        if pending is not None:
+            pending.abandon()
         path.unlink(missing_ok=True)
         return {"": str(exc)}
+    except BaseException:
+        if pending is not None:
+            pending.abandon()
+        raise
+    reasons = _refusals(stats)
+    scanned = scanned_from(tp0, request, stats)
+    if not reasons and layout(plan0, refine_table(plan0, tp0, scanned)) != layout(plan0, tp):
+        reasons = {"": "the statistics change how the table is written"}
+    if reasons:
+        path.unlink(missing_ok=True)
+        return reasons
     if records != stats.rows:
         raise ExtractionError(f"{tp.name}: {records} records were written where the statistics counted {stats.rows} "
                               "(is the source in use?); run the extract again.")
     scanned.codes = code_pairs(plan0, tp0, rows, records)
     return scanned, TableDone(FileResult(path.name, records, fh.size, fh.sha256), rendering=SERVER)
+
+
+def _refusals(stats: RenderedStatistics) -> dict[str, str]:
+    """The columns whose values send the table to the exact path, with why."""
+    return {c: rc.refusal for c, rc in stats.columns.items() if rc.refusal}
 
 
 def layout(plan: Plan, tp: TablePlan) -> tuple[Any, ...]:

@@ -46,6 +46,19 @@ class Located(Protocol):
         """The error when the schema read has no tables."""
 
 
+class PendingStatistics(Protocol):
+    """A table's statistics being counted beside the reading of its file (``rendered_statistics_beside``)."""
+
+    def done(self) -> bool:
+        """Counted (``result`` will not wait)."""
+
+    def result(self) -> RenderedStatistics:
+        """The statistics, waiting for them; the count's error (``SourceError``) is raised here."""
+
+    def abandon(self) -> None:
+        """Not wanted any more (the file took the exact path): stop the count, wait until it has stopped."""
+
+
 @runtime_checkable
 class SourceDialect(Protocol):
     """An open, read-only SOURCE: its description, its session, its rows, and the checks that run
@@ -119,6 +132,10 @@ class SourceDialect(Protocol):
 
     def rendered_statistics(self, table: Table, request: RenderRequest) -> RenderedStatistics:
         """One aggregate query's statistics of the rendered fields, with reasons to take the exact path."""
+
+    def rendered_statistics_beside(self, table: Table, request: RenderRequest) -> PendingStatistics:
+        """``rendered_statistics`` counted while this session goes on (another connection in the same
+        snapshot), so that the file can be read at the same time; or counted now where it cannot."""
 
     def rendered_records(self, table: Table, request: RenderRequest) -> Iterator[tuple[bytes, int]]:
         """The delimited file's bytes in chunks of whole records, with the record count of each."""

@@ -181,6 +181,36 @@ def test_postgresql_benchmark_shape_takes_the_fast_path(pg_edges: str, tmp_path:
     assert "rendered by the server (fast path)" in (tmp_path / "server" / "report" / "summary.txt").read_text()
 
 
+BESIDE_TABLES = [
+    # the COPY stops at the first row (a character LATIN1 cannot hold) while the statistics still run
+    "CREATE TABLE a_emoji (id int PRIMARY KEY, v text)",
+    "INSERT INTO a_emoji SELECT i, CASE WHEN i = 1 THEN 'smil \U0001F600' ELSE 'rad ' || i END"
+    " FROM generate_series(1, 150000) AS i",
+    # the statistics send it to the exact path (its last text is over the limit) while the COPY streams
+    "CREATE TABLE b_late_long (id int PRIMARY KEY, v text)",
+    "INSERT INTO b_late_long SELECT i, CASE WHEN i = 150000 THEN repeat('x', 2100) ELSE 'rad ' || i END"
+    " FROM generate_series(1, 150000) AS i",
+    "CREATE TABLE c_after (id int PRIMARY KEY, v text, n numeric(8,2))",
+    "INSERT INTO c_after SELECT i, 'etter ' || i, i / 100.0 FROM generate_series(1, 5000) AS i",
+]
+
+
+def test_postgresql_statistics_beside_the_copy(tmp_path: Path) -> None:
+    """The statistics are counted on a second connection in the run's snapshot while the COPY reads the
+    file: a COPY the charset stops abandons a count still running (cancelled), statistics that refuse
+    the table drop the file read so far, and the next table's count works on that connection."""
+    with fresh_database("postgresql", "uttrekk_beside") as url:
+        run_sql(url, BESIDE_TABLES)
+        paths = both_paths(url.render_as_string(hide_password=False), tmp_path, "[charset]\nutf8_fallback = true\n")
+    assert paths["c_after"] == ("server", {}), paths
+    assert paths["a_emoji"][0] == "exact" and "cannot hold" in json.dumps(paths["a_emoji"][1])
+    assert paths["b_late_long"][0] == "exact" and "1 texts over the long-text limit" in json.dumps(paths["b_late_long"][1])
+    report = json.loads((tmp_path / "server" / "report" / "extraction.json").read_text(encoding="utf-8"))
+    assert "second connection" in report["snapshot"]["statistics_connection"]
+    assert sorted(p.name for p in (tmp_path / "server" / "content").iterdir() if p.suffix == ".txt") == [
+        "LOBFILER.txt", "a_emoji.txt", "b_late_long.txt", "c_after.txt"]
+
+
 # -- SQLite -------------------------------------------------------------------------------------------
 
 SQLITE_SCRIPT = """
