@@ -230,12 +230,13 @@ def _extract_rendered(plan0: Plan, tp0: TablePlan, tp: TablePlan, rows: RowSourc
     request, reasons = render_request(plan0, tp)
     if request is None:
         return reasons
-    assert tp.source is not None
-    reasons = source.server_rendering(tp.source, request)
+    table = tp.source
+    assert table is not None
+    reasons = source.server_rendering(table, request)
     if reasons:
         return reasons
     if plan0.format == "fixed":  # the widths (and _lengde fields) come from the statistics: count them first
-        stats = source.rendered_statistics(tp.source, request)
+        stats = source.rendered_statistics(table, request)
         reasons = _refusals(stats)
         if reasons:
             return reasons
@@ -246,8 +247,7 @@ def _extract_rendered(plan0: Plan, tp0: TablePlan, tp: TablePlan, rows: RowSourc
             return reasons
         pending: PendingStatistics | None = None
     else:  # counted beside the reading of the file; a refusal stops the reading
-        pending = source.rendered_statistics_beside(tp.source, request)
-    assert tp.source is not None
+        pending = source.rendered_statistics_beside(table, request)
     shutil.rmtree(content / LOB_DIR / tp.file_name, ignore_errors=True)
     lob_list, dev_path = work_files(work, tp)
     _LobSpool(lob_list).close()
@@ -257,7 +257,7 @@ def _extract_rendered(plan0: Plan, tp0: TablePlan, tp: TablePlan, rows: RowSourc
     records = 0
     try:
         with HashingFile(path) as fh:
-            for data, n in source.rendered_records(tp.source, request):
+            for data, n in source.rendered_records(table, request):
                 fh.write(data)
                 records += n
                 if tick is not None:
