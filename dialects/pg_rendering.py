@@ -70,14 +70,18 @@ class PgRendering(Rendering):
     def binary(self, x: str) -> str:
         return f'({x}) COLLATE "C"'
 
+    def octets(self, x: str) -> str:
+        return f"octet_length({x})"  # from the value's header; char_length walks a UTF-8 text
+
     def edge_blank(self, x: str, n: str) -> str:
-        return f"{n} > 0 AND (ascii({x}) IN ({_CODES}) OR ascii(right({x}, 1)) IN ({_CODES}))"
+        return f"octet_length({x}) > 0 AND (ascii({x}) IN ({_CODES}) OR ascii(right({x}, 1)) IN ({_CODES}))"
 
     def extra_text_refusals(self, x: str, n: str, request: RenderRequest) -> list[tuple[str, str]]:
         if request.fixed:  # the record is one CSV field: these would be quoted
             return [(f"strpos({x}, chr(10)) > 0 OR strpos({x}, chr(13)) > 0 OR strpos({x}, chr(1)) > 0 "
                      f"OR strpos({x}, chr(2)) > 0", "!values holding CR, LF or the control characters 1 and 2")]
-        return [(f"{n} = 2 AND {self.binary(x)} = '\\.'", "!values that are a lone \\. (PostgreSQL's CSV quotes them)")]
+        return [(f"octet_length({x}) = 2 AND {self.binary(x)} = '\\.'",
+                 "!values that are a lone \\. (PostgreSQL's CSV quotes them)")]
 
     def column(self, table: Table, f: RenderField, request: RenderRequest, c: str) -> Rendered:
         """The field's text, and its statistics from the typed values where that is exact and cheaper

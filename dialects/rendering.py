@@ -55,6 +55,11 @@ class Rendering:
     def length(self, x: str) -> str:
         return f"char_length({x})"
 
+    def octets(self, x: str) -> str:
+        """A length that is 0 exactly when ``length`` is and never less than it: an engine whose
+        text knows its size in bytes tests that first and counts characters only when needed."""
+        return self.length(x)
+
     def binary(self, x: str) -> str:
         """``x`` compared character by character, whatever the column's collation."""
         return x
@@ -99,11 +104,13 @@ class Rendering:
         """The statistics of a text field whose archival text is ``x``: what the exact path counts
         (empty texts, the longest within the limit, blanks at an edge), and what sends it there
         (texts over the limit, values outside the code list, the engine's own cases)."""
-        n = self.length(x)
+        n, size = self.length(x), self.octets(x)
         limit = request.long_text_limit
-        terms = [("empties", self.count_if(f"{n} = 0")), ("max_length", f"max(CASE WHEN {n} <= {limit} THEN {n} END)"),
+        # the longest of all texts: one over the limit sends the table to the exact path, which counts again
+        terms = [("empties", self.count_if(f"{size} = 0")), ("max_length", f"max({n})"),
                  ("edge_blank", self.any_of(self.edge_blank(x, n)))]
-        refusals = [(f"{n} > {limit}", LONG), *self.extra_text_refusals(x, n, request)]
+        over = f"{n} > {limit}" if size == n else f"{size} > {limit} AND {n} > {limit}"
+        refusals = [(over, LONG), *self.extra_text_refusals(x, n, request)]
         terms += [(why, self.count_if(cond)) for cond, why in refusals]
         return (*terms, *self.code_terms(x, f))
 
