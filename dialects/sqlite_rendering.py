@@ -24,6 +24,7 @@ is then written by the exact path, where the charset policy applies.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import sqlalchemy as sa
@@ -31,10 +32,18 @@ import sqlalchemy as sa
 from extractor.errors import RenderingRefused, SourceError
 from extractor.model import RenderedStatistics, RenderField, RenderRequest, Table
 
-from .rendering import CHUNK, NONCONFORMING, PYTHON_WHITESPACE, Rendered, Rendering, ServerRendering, literal, padded
+from .rendering import (
+    CHUNK,
+    NONCONFORMING,
+    PYTHON_WHITESPACE,
+    Counting,
+    Rendered,
+    Rendering,
+    ServerRendering,
+    literal,
+    padded,
+)
 
-_DAY = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"
-_SECOND = f"{_DAY}[ T][0-9][0-9]:[0-9][0-9]:[0-9][0-9]"
 _CODECS = {"ISO-8859-1": "latin-1", "UTF-8": "utf-8"}
 _CODES = ", ".join(map(str, PYTHON_WHITESPACE))
 FETCH = 5000
@@ -51,7 +60,9 @@ class SqliteRendering(Rendering):
         return f"max(CASE WHEN {cond} THEN 1 ELSE 0 END)"
 
     def edge_blank(self, x: str, n: str) -> str:
-        return f"{n} > 0 AND (unicode({x}) IN ({_CODES}) OR unicode(substr({x}, -1)) IN ({_CODES}))"
+        """Trimming the blanks changes the text exactly when it starts or ends with one (the set is a
+        constant SQLite computes once; ``unicode``/``substr(x, -1)`` per value cost more)."""
+        return f"trim({x}, char({_CODES})) IS NOT {x}"
 
     def extra_text_refusals(self, x: str, n: str, request: RenderRequest) -> list[tuple[str, str]]:
         return [(f"instr({x}, char(0)) > 0", "!values holding NUL characters (reported by the exact path)")]
@@ -61,25 +72,33 @@ class SqliteRendering(Rendering):
         kind = f.kind
         codes = self.code_terms
 
-        def typed(storage: str, text: str, *extra: tuple[str, str]) -> Rendered:
+        def typed(storage: str, text: str, *extra: tuple[str, str], length: str = "") -> Rendered:
+            """``length``: the text's length as a function of a value; the longest is then the largest or
+            the smallest value's (the texts grow with the magnitude), two calls instead of one a row."""
+            longest = (f"max({length.format(v=f'max({c})')}, {length.format(v=f'min({c})')})" if length
+                       else f"max(length({text}))")
             other = self.count_if(f"typeof({c}) NOT IN ('null', {storage})")
-            return Rendered(text, (("max_length", f"max(length({text}))"),
+            return Rendered(text, (("max_length", longest),
                                    ("!values stored as another type (the exact path decides)", other),
                                    *extra, *codes(text, f)))
 
+        integer_length = "length(CAST({v} AS TEXT))"
         if kind == "integer":
-            return typed("'integer'", f"CAST({c} AS TEXT)")
+            return typed("'integer'", f"CAST({c} AS TEXT)", length=integer_length)
         if kind in ("decimal", "float") and f.scale and f.scale > 0:
             printed = f"printf('%.{f.scale}f', {c})"
             text = (f"CASE typeof({c}) WHEN 'integer' THEN CAST({c} AS TEXT) || {sep} || '{'0' * f.scale}' "
                     f"WHEN 'real' THEN replace({printed}, '.', {sep}) END")
             inexact = (f"typeof({c}) = 'real' AND ({c} = 0 OR abs({c}) >= 1e13 OR CAST({printed} AS REAL) <> {c})")
+            scaled_length = (f"CASE typeof({{v}}) WHEN 'integer' THEN length(CAST({{v}} AS TEXT)) + {1 + f.scale} "
+                             f"WHEN 'real' THEN length(printf('%.{f.scale}f', {{v}})) END")
             return typed("'integer', 'real'", text,
-                         ("!REAL values whose digits only the exact path gives", self.count_if(inexact)))
+                         ("!REAL values whose digits only the exact path gives", self.count_if(inexact)),
+                         length=scaled_length)
         if kind in ("decimal", "float"):
-            return typed("'integer'", f"CAST({c} AS TEXT)")
-        if kind == "date":
-            good = f"typeof({c}) = 'text' AND {c} GLOB '{_DAY}' AND date({c}, '+0 days') IS {c} AND {c} >= '0001'"
+            return typed("'integer'", f"CAST({c} AS TEXT)", length=integer_length)
+        if kind == "date":  # date() always gives YYYY-MM-DD: the same text back is that shape and a day that exists
+            good = f"typeof({c}) = 'text' AND date({c}, '+0 days') IS {c} AND {c} >= '0001'"
             return Rendered(f"{c}", (("max_length", f"max(length({c}))"),
                                      (NONCONFORMING, self.count_if(f"{c} IS NOT NULL AND NOT ({good})")),
                                      *codes(c, f)))
@@ -87,11 +106,16 @@ class SqliteRendering(Rendering):
             frac = f"rtrim(substr({c}, 21), '0')"
             text = (f"CASE WHEN {c} IS NULL THEN NULL ELSE substr({c}, 1, 10) || 'T' || substr({c}, 12, 8) || "
                     f"CASE WHEN {frac} <> '' THEN '.' || {frac} ELSE '' END END")
-            shape = (f"({c} GLOB '{_SECOND}' OR ({c} GLOB '{_SECOND}.[0-9]*' AND length({c}) <= 29 "
-                     f"AND substr({c}, 21) NOT GLOB '*[^0-9]*'))")
-            good = (f"typeof({c}) = 'text' AND {shape} AND datetime(substr({c}, 1, 19), '+0 days') IS "
-                    f"substr({c}, 1, 10) || ' ' || substr({c}, 12, 8) AND {c} >= '0001' AND length({frac}) <= 7")
-            return Rendered(text, (("max_length", f"max(length({text}))"),
+            # datetime() always gives YYYY-MM-DD HH:MM:SS: the same text back is that shape and a time
+            # that exists; then a blank or T between, and nothing or a point and 1-9 digits after
+            fraction = (f"length({c}) BETWEEN 21 AND 29 AND substr({c}, 20, 1) = '.' "
+                        f"AND substr({c}, 21) NOT GLOB '*[^0-9]*' AND length({frac}) <= 7")
+            good = (f"typeof({c}) = 'text' AND substr({c}, 11, 1) IN (' ', 'T') AND datetime(substr({c}, 1, 19), "
+                    f"'+0 days') IS substr({c}, 1, 10) || ' ' || substr({c}, 12, 8) AND {c} >= '0001' "
+                    f"AND (length({c}) = 19 OR ({fraction}))")
+            # the text's length without building it: the fraction's trailing zeros (and a bare point) go
+            longest = f"max(CASE WHEN length({c}) > 19 THEN length(rtrim(rtrim({c}, '0'), '.')) ELSE length({c}) END)"
+            return Rendered(text, (("max_length", longest),
                                    ("!values in a form only the exact path reads",
                                     self.count_if(f"{c} IS NOT NULL AND NOT ({good})")),
                                    *codes(text, f)), fraction_above=19)
@@ -126,6 +150,8 @@ class SqliteServerRendering(ServerRendering):
     rendering = _RENDERING
 
     label: str
+    engine: Any
+    _counter: ThreadPoolExecutor | None = None
 
     def rendered_statistics(self, table: Table, request: RenderRequest) -> RenderedStatistics:
         sql, readers = self._statistics_query(table, request)
@@ -135,6 +161,29 @@ class SqliteServerRendering(ServerRendering):
         except Exception as exc:  # noqa: BLE001 - sqlite3's and SQLAlchemy's errors alike
             raise SourceError(f"{self.label}: the statistics of table {table.name} failed: {exc}") from None
         return _RENDERING.read_statistics(row, readers)
+
+    def rendered_statistics_beside(self, table: Table, request: RenderRequest) -> Counting:
+        """The statistics counted by SQLite on a connection of their own (read-only, like every
+        connection to the file) in a thread while this one reads the records: sqlite3 lets go of the
+        interpreter's lock while SQLite works, so the two queries use two cores. SQLite keeps no
+        snapshot across statements here in any case (pysqlite begins no transaction for a SELECT):
+        the records' count is checked against the statistics' as it always was."""
+        sql, readers = self._statistics_query(table, request)
+        raw = self.engine.raw_connection()  # NullPool: a connection of its own
+        conn = raw.driver_connection
+
+        def count() -> RenderedStatistics:
+            try:
+                row = conn.execute(sql).fetchone()
+            except Exception as exc:  # noqa: BLE001 - sqlite3's errors, an interrupt among them
+                raise SourceError(f"{self.label}: the statistics of table {table.name} failed: {exc}") from None
+            finally:
+                raw.close()
+            return _RENDERING.read_statistics(row, readers)
+
+        if self._counter is None:
+            self._counter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="uttrekk-statistics")
+        return Counting(self._counter.submit(count), conn.interrupt)
 
     def rendered_records(self, table: Table, request: RenderRequest) -> Iterator[tuple[bytes, int]]:
         """Each row one text, the whole record; joined with CR LF and encoded here."""

@@ -226,6 +226,11 @@ CREATE TABLE h_bool (id INTEGER PRIMARY KEY, b BOOLEAN);
 CREATE TABLE i_foreign (id INTEGER PRIMARY KEY, v TEXT);
 CREATE TABLE j_nocase (id INTEGER PRIMARY KEY, k TEXT COLLATE NOCASE CHECK (k IN ('A', 'B')));
 CREATE TABLE k_order (id INTEGER PRIMARY KEY, v TEXT);
+CREATE TABLE l_stamps (id INTEGER PRIMARY KEY, ts TIMESTAMP, d DATE, n DECIMAL(8,3), i INTEGER);
+CREATE TABLE m_stamp_sep (id INTEGER PRIMARY KEY, ts TIMESTAMP);
+CREATE TABLE n_stamp_point (id INTEGER PRIMARY KEY, ts TIMESTAMP);
+CREATE TABLE o_stamp_24 (id INTEGER PRIMARY KEY, ts TIMESTAMP);
+CREATE TABLE p_date_short (id INTEGER PRIMARY KEY, d DATE);
 """
 SQLITE_ROWS: dict[str, list[tuple[Any, ...]]] = {
     "a_typed": [(1, 845.1, "2024-02-29", "2024-02-29 10:00:00", 1, "", "ab   ", "A"),
@@ -242,6 +247,15 @@ SQLITE_ROWS: dict[str, list[tuple[Any, ...]]] = {
     "i_foreign": [(1, "Čapek"), (2, "ren")],
     "j_nocase": [(1, "b"), (2, "A")],
     "k_order": [(i, f"v{20 - i}") for i in range(1, 13)],
+    # the longest timestamp text is not the longest stored one (zeros of a fraction go); numbers whose
+    # longest text is the smallest (most negative) value's, integers mixed with REALs
+    "l_stamps": [(1, "2024-01-01 10:00:00.000000", "0001-01-01", -99.5, -12345),
+                 (2, "2024-01-01T10:00:00.5", "2024-12-31", 999.25, 99999),
+                 (3, "0001-01-01 00:00:00", None, 5, None)],
+    "m_stamp_sep": [(1, "2024-01-01X10:00:00")],
+    "n_stamp_point": [(1, "2024-01-01 10:00:00.")],
+    "o_stamp_24": [(1, "2024-01-01 24:00:00")],
+    "p_date_short": [(1, "2024-1-01")],
 }
 
 
@@ -257,7 +271,8 @@ def test_sqlite_edge_cases(sqlite_edges: Path, tmp_path: Path, charset: str) -> 
                        "--format", "fixed")
     assert {t for t, (p, _) in fixed.items() if p == "server"} == {t for t, (p, _) in paths.items() if p == "server"}
     server = {t for t, (p, _) in paths.items() if p == "server"}
-    assert {"a_typed", "g_nokey", "k_order"} <= server, paths
+    assert {"a_typed", "g_nokey", "k_order", "l_stamps"} <= server, paths
+    assert {"m_stamp_sep", "n_stamp_point", "o_stamp_24", "p_date_short"}.isdisjoint(server), paths
     exact = {t: json.dumps(why) for t, (p, why) in paths.items() if p == "exact"}
     assert "another type" in exact["b_mixed"]
     assert "NUL" in exact["c_nul"]
