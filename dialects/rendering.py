@@ -199,7 +199,10 @@ class Counting:
 
     def abandon(self) -> None:
         if not self._future.done():
-            self._stop()
+            try:
+                self._stop()
+            except Exception:  # noqa: BLE001 - the count ended (and closed its connection) meanwhile
+                pass
         try:
             self._future.result()
         except Exception:  # noqa: BLE001 - the count was stopped or failed: it is not wanted

@@ -23,6 +23,7 @@ is then written by the exact path, where the charset policy applies.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -171,6 +172,8 @@ class SqliteServerRendering(ServerRendering):
         sql, readers = self._statistics_query(table, request)
         raw = self.engine.raw_connection()  # NullPool: a connection of its own
         conn = raw.driver_connection
+        open_ = [True]
+        lock = threading.Lock()  # an interrupt never meets the connection while it closes
 
         def count() -> RenderedStatistics:
             try:
@@ -178,12 +181,19 @@ class SqliteServerRendering(ServerRendering):
             except Exception as exc:  # noqa: BLE001 - sqlite3's errors, an interrupt among them
                 raise SourceError(f"{self.label}: the statistics of table {table.name} failed: {exc}") from None
             finally:
-                raw.close()
+                with lock:
+                    open_[0] = False
+                    raw.close()
             return _RENDERING.read_statistics(row, readers)
+
+        def stop() -> None:
+            with lock:
+                if open_[0]:
+                    conn.interrupt()
 
         if self._counter is None:
             self._counter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="uttrekk-statistics")
-        return Counting(self._counter.submit(count), conn.interrupt)
+        return Counting(self._counter.submit(count), stop)
 
     def rendered_records(self, table: Table, request: RenderRequest) -> Iterator[tuple[bytes, int]]:
         """Each row one text, the whole record; joined with CR LF and encoded here."""
