@@ -58,6 +58,7 @@ from extractor.model import ArrayType, Column, Kind, Schema, Table
 from extractor.values import SINGLE
 
 from .base import Dialect, _short, kind_of, url_label
+from .firebird_rendering import FirebirdServerRendering
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
@@ -82,7 +83,7 @@ ORDER BY 1, 2, 3
 _DIGITS = " UNION ALL ".join(f"SELECT {d} AS ux_d FROM RDB$DATABASE" for d in range(10))
 
 
-class Firebird(Dialect):
+class Firebird(FirebirdServerRendering, Dialect):
     name = "firebird"
     addresses = {"rowid": ("RDB$DB_KEY", "{c}")}
     snapshot_note = "one SNAPSHOT transaction with read-only access for the whole run"
