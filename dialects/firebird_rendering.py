@@ -50,7 +50,8 @@ STRING_TRUNCATION = 335544914
 
 _CATALOGUE = """
 SELECT TRIM(rf.RDB$RELATION_NAME), TRIM(rf.RDB$FIELD_NAME), f.RDB$FIELD_TYPE, f.RDB$FIELD_SCALE,
-       TRIM(cs.RDB$CHARACTER_SET_NAME), f.RDB$COMPUTED_BLR IS NOT NULL, COALESCE(f.RDB$DIMENSIONS, 0)
+       TRIM(cs.RDB$CHARACTER_SET_NAME), f.RDB$COMPUTED_BLR IS NOT NULL, COALESCE(f.RDB$DIMENSIONS, 0),
+       COALESCE(rf.RDB$COLLATION_ID, f.RDB$COLLATION_ID, 0)
 FROM RDB$RELATION_FIELDS rf
 JOIN RDB$FIELDS f ON f.RDB$FIELD_NAME = rf.RDB$FIELD_SOURCE
 LEFT JOIN RDB$CHARACTER_SETS cs ON cs.RDB$CHARACTER_SET_ID = f.RDB$CHARACTER_SET_ID
@@ -65,16 +66,19 @@ _BLANKS = ", ".join(f"_UTF8 {literal(chr(c))}" for c in PYTHON_WHITESPACE)
 class FieldFacts:
     """A column's type as Firebird's catalogue has it."""
 
-    __slots__ = ("charset", "computed", "dimensions", "scale", "type")
+    __slots__ = ("charset", "collation", "computed", "dimensions", "scale", "type")
 
-    def __init__(self, type_code: int, scale: int | None, charset: str | None, computed: bool, dimensions: int) -> None:
+    def __init__(self, type_code: int, scale: int | None, charset: str | None, computed: bool, dimensions: int,
+                 collation: int) -> None:
         self.type, self.scale, self.charset = type_code, scale or 0, charset
-        self.computed, self.dimensions = computed, dimensions
+        self.computed, self.dimensions, self.collation = computed, dimensions, collation
 
 
-def _utf8(x: str, n: int) -> str:
+def _utf8(x: str, n: int, facts: FieldFacts) -> str:
     """A text as UTF8 (the connection's charset: the characters the driver reads), compared in UTF8's
-    binary collation."""
+    default collation, by code point (``edge_blank`` relies on that); as it is when it is so already."""
+    if facts.charset == "UTF8":
+        return x if facts.collation == 0 else f"({x} COLLATE UTF8)"
     return f"(CAST({x} AS VARCHAR({n}) CHARACTER SET UTF8) COLLATE UTF8)"
 
 
@@ -103,7 +107,12 @@ class FirebirdRendering(Rendering):
         return f"CHAR_LENGTH({x})"
 
     def edge_blank(self, x: str, n: str) -> str:
-        return f"{n} > 0 AND (LEFT({x}, 1) IN ({_BLANKS}) OR RIGHT({x}, 1) IN ({_BLANKS}))"
+        """No blank lies between ``!`` and ``~`` (in code point order): one comparison settles most
+        characters, the list only the rest (ten times cheaper than the list alone)."""
+        def blank(ch: str) -> str:
+            return f"({ch} NOT BETWEEN '!' AND '~' AND {ch} IN ({_BLANKS}))"
+
+        return f"{n} > 0 AND ({blank(f'LEFT({x}, 1)')} OR {blank(f'RIGHT({x}, 1)')})"
 
     def extra_text_refusals(self, x: str, n: str, request: RenderRequest) -> list[tuple[str, str]]:
         return [(f"POSITION(ASCII_CHAR(0) IN {x}) > 0", "!values holding NUL characters (reported by the exact path)")]
@@ -150,7 +159,7 @@ class FirebirdRendering(Rendering):
                                         f"(the fast path renders {' and '.join(_TEXT_CHARSETS)})")
             if (kind == "char") != (code == _CHAR) or not col.length:
                 return Rendered(refusal=f"{col.native_type} as {kind} is rendered by the exact path")
-            text = _utf8(c if kind == "string" else f"TRIM(TRAILING FROM {c})", col.length)
+            text = _utf8(c if kind == "string" else f"TRIM(TRAILING FROM {c})", col.length, facts)
             return Rendered(text, self.text_terms(text, f, request))
         native = _TYPE_NAMES.get(code, col.native_type)
         return Rendered(refusal=f"{native} as {kind} is rendered by the exact path")
@@ -198,9 +207,9 @@ class FirebirdServerRendering(ServerRendering):
                 cur = driver.cursor()
                 try:
                     cur.execute(_CATALOGUE)
-                    for rel, name, code, scale, charset, computed, dims in cur.fetchall():
+                    for rel, name, code, scale, charset, computed, dims, collation in cur.fetchall():
                         catalogue.setdefault(normalize(rel), {})[normalize(name)] = FieldFacts(
-                            int(code), scale, charset, bool(computed), int(dims))
+                            int(code), scale, charset, bool(computed), int(dims), int(collation))
                 finally:
                     cur.close()
                 self._connection_charset = str(driver.charset or "NONE").upper()
