@@ -134,7 +134,10 @@ def main() -> None:
     if url.password is None:
         raise SystemExit("give the password in UTTREKK_TEST_FIREBIRD_URL (bash scripts/test-services.sh prints it)")
     path = ensure_database(url, args.rows)
-    source = url.set(database=path, password=None).render_as_string(hide_password=False)
+    # no password in the command line (``URL.set(password=None)`` keeps it): it travels in UTTREKK_PASSWORD
+    source = sa.engine.URL.create(url.drivername, url.username, None, url.host, url.port, path,
+                                  url.query).render_as_string(hide_password=False)
+    assert sa.engine.make_url(source).password is None
     secret = {"UTTREKK_PASSWORD": str(url.password), "ISC_USER": str(url.username), "ISC_PASSWORD": str(url.password)}
     results: dict[str, list] = {"isql-fb": [], "uttrekk (fast path)": [], "uttrekk (exact path)": []}
     digests: dict[str, set[str]] = {"fast": set(), "exact": set()}
