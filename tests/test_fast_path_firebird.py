@@ -6,8 +6,8 @@ Edge cases: integers at their limits, negative, zero and large scaled decimals, 
 timestamps and times with and without fractions, booleans, texts holding ``;`` ``"`` CR LF, blanks
 at an edge (a no-break space too), empty text against NULL, CHAR padding, an ISO8859_1 column, a
 character LATIN1 cannot hold, a NUL, a text over the long-text limit, a record longer than
-Firebird's longest string, BLOBs, floats, an array, a computed column, an empty table and a table
-without a key.
+Firebird's longest string, BLOBs, floats, an array, a computed column, an empty table, a table
+without a key and one of 120 texts (more SQL than Firebird 3 takes).
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ DDL = [
     "CREATE TABLE o_edges (id INTEGER NOT NULL PRIMARY KEY, v VARCHAR(10), l VARCHAR(10) CHARACTER SET ISO8859_1, "
     "t VARCHAR(10), u CHAR(3))",
     "CREATE TABLE p_no_edges (id INTEGER NOT NULL PRIMARY KEY, v VARCHAR(10), l VARCHAR(10) CHARACTER SET ISO8859_1)",
+    "CREATE TABLE q_many (id INTEGER NOT NULL PRIMARY KEY, " + ", ".join(f"v{i} VARCHAR(10)" for i in range(120)) + ")",
 ]
 ROWS = [
     "INSERT INTO a_plain VALUES (1, -32768, -2147483648, -9223372036854775808, -0.5, -0.000001, -999.9, "
@@ -90,6 +91,7 @@ OTHER_ROWS = [
     "INSERT INTO o_edges VALUES (1, 'x' || _UTF8 '\u3000', 'x', ASCII_CHAR(11) || 'x', 'x')",
     "INSERT INTO o_edges VALUES (2, 'y', _UTF8 '\u00a0x', 'y', _UTF8 'x\u0085')",
     "INSERT INTO o_edges VALUES (3, NULL, NULL, NULL, NULL)",
+    "INSERT INTO q_many (id, v0, v119) VALUES (1, 'a', 'b')",
     "INSERT INTO p_no_edges VALUES (1, _UTF8 'x\u3000x', 'x' || ASCII_CHAR(9) || 'x')",
     "INSERT INTO p_no_edges VALUES (2, _UTF8 '\u00e9~!\u0086', '!x~')",
     "INSERT INTO l_stamps VALUES (2, '2024-01-01 10:00:00.0500', '10:00:00.0001')",
@@ -149,6 +151,7 @@ def test_firebird_edge_cases(fb_edges: str, tmp_path: Path, charset: str) -> Non
     assert "longest string" in exact["h_wide"]
     assert "arrays" in exact["i_array"]
     assert "computed" in exact["j_computed"]
+    assert "64 KB" in exact["q_many"]  # the statistics of 120 texts: more SQL than Firebird 3 takes
     content = tmp_path / "server" / "content"
     lines = (content / "a_plain.txt").read_bytes().split(b"\r\n")
     assert lines[0].startswith(b"1;-32768;-2147483648;-9223372036854775808;-0,50;-0,000001;-99")
