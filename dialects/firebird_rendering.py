@@ -4,7 +4,8 @@ encodes them in the table's charset.
 
 Each field's text is what ``extractor.values`` writes for the value the driver gives, checked on
 Firebird 3 (``tests/test_fast_path_firebird.py``); the column's type is taken from the catalogue
-(``RDB$FIELDS``: type code, character set, computed or not), not from its reflected name:
+(``RDB$FIELDS``: type code, scale, character set, collation, computed or not), not from its
+reflected name:
 
 - SMALLINT, INTEGER, BIGINT, and NUMERIC/DECIMAL stored in them: ``CAST(c AS VARCHAR)``, every digit
   of the declared scale (``-0.50``), the point made the decimal comma;
@@ -12,15 +13,16 @@ Firebird 3 (``tests/test_fast_path_firebird.py``); the column's type is taken fr
   for the blank and the fraction's trailing zeros (and a bare point) trimmed, as the exact path
   writes the driver's microseconds; Firebird's years are 1 to 9999, as Python's;
 - BOOLEAN ``J``/``N``; VARCHAR as it is, CHAR without its trailing blanks, both in UTF8 (the
-  connection's charset, so the same characters the driver reads) and compared in its binary
-  collation (``COLLATE UTF8``) whatever the column's.
+  connection's charset, so the same characters the driver reads), compared by code point in UTF8's
+  default collation (``COLLATE UTF8`` where the column has another; ``CAST`` from ISO8859_1).
 
 Refused per column, with the reason: floats (Firebird's text is not the shortest digits), BLOBs
 (text or binary), arrays, computed columns, texts in a character set other than UTF8 and
 ISO8859_1, code lists, and anything whose kind and type do not pair as above; profile queries as a
-whole (their types are not in the catalogue). A connection whose charset is not UTF8 renders
-nothing. Values that send a table to the exact path: texts over the long-text limit, texts holding
-NUL (the exact path reports them). A record longer than Firebird's longest string (32 765 bytes)
+whole (their types are not in the catalogue), and a table whose statements would pass the 64 KB
+Firebird 3 takes (some 80 text columns). A connection whose charset is not UTF8 renders nothing.
+Values that send a table to the exact path: texts over the long-text limit, texts holding NUL (the
+exact path reports them). A record longer than Firebird's longest string (32 765 bytes)
 makes the server stop with a truncation error, and a character the table's charset cannot hold
 stops the encoding: both are ``RenderingRefused``, and the table is written by the exact path.
 
