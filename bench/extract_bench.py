@@ -79,11 +79,12 @@ SECTIONS = {"keys": "Key inference", "validate": "Validation speed", "validate-t
             "pg-dump": "Restoring a PostgreSQL dump", "validate-compressed": "Validating a compressed package",
             "load": "Loading an extract into a database", "siard": "Reading a SIARD file",
             "siard-out": "Writing SIARD",
-            "fastpath": "The fast path: the server renders, the client moves bytes", "many-tables": "Many tables"}
+            "fastpath": "The fast path: the server renders, the client moves bytes", "many-tables": "Many tables",
+            "firebird-fastpath": "Firebird's fast path"}
 """Sections other benchmarks own in performance.md (bench/keys_bench.py, bench/validate_bench.py,
 bench/validate_tar_bench.py, bench/dump_bench.py, bench/validate_compressed_bench.py, bench/load_bench.py,
 bench/siard_read_bench.py, bench/siard_write_bench.py, bench/fastpath_bench.py,
-bench/tables_bench.py):
+bench/tables_bench.py, bench/firebird_fastpath_bench.py):
 marker name -> heading; this script keeps them, with their heading, when it rewrites the file."""
 MB = 1_000_000
 

@@ -32,6 +32,16 @@ the shortest digits that read back as the same float32 (``0.1``; ``isql-fb`` sho
 ``FLOAT(p)`` with p over 24 on Firebird 4) the shortest that read back as the same double. Firebird
 refuses subnormal values and ``NaN``/``Infinity`` on input.
 
+Fast path (``firebird_rendering``): the server builds each record from the column types the
+catalogue gives (``RDB$FIELDS``): integers, NUMERIC/DECIMAL (Firebird's text of the scaled integer,
+decimal comma), DATE, TIMESTAMP and TIME (the four fraction digits without trailing zeros), BOOLEAN,
+VARCHAR and CHAR (without trailing blanks) in UTF8 or ISO8859_1; one text column per row, fetched in
+batches, joined with CR LF and encoded in the table's charset here. Statistics from one aggregate
+query first, on the run's connection in its snapshot. Floats, BLOBs, arrays, computed columns, other
+character sets, code lists and profile queries take the exact path, each with its reason; so does a
+table whose connection is not UTF8, whose record passes Firebird's longest string, or which holds a
+character the charset cannot hold (the charset policy then applies).
+
 Large blobs (a 200 KiB binary and a 100 000-character text are in the server tests) arrive whole
 through SQLAlchemy's fetch and are written to files. Gaps (issue 3): reading very large blobs in
 chunks instead of whole; domains and CHECK … IN as code lists. A table without a key is ordered by
@@ -58,6 +68,7 @@ from extractor.model import ArrayType, Column, Kind, Schema, Table
 from extractor.values import SINGLE
 
 from .base import Dialect, _short, kind_of, url_label
+from .firebird_rendering import FirebirdServerRendering
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
@@ -82,7 +93,7 @@ ORDER BY 1, 2, 3
 _DIGITS = " UNION ALL ".join(f"SELECT {d} AS ux_d FROM RDB$DATABASE" for d in range(10))
 
 
-class Firebird(Dialect):
+class Firebird(FirebirdServerRendering, Dialect):
     name = "firebird"
     addresses = {"rowid": ("RDB$DB_KEY", "{c}")}
     snapshot_note = "one SNAPSHOT transaction with read-only access for the whole run"
