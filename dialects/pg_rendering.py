@@ -159,6 +159,8 @@ class PgServerRendering(ServerRendering):
     _snapshot_id: str | None
     _rendering_ready: str | None = None
     _beside: _Beside | None = None
+    beside_refused = ""
+    """Why the statistics are counted on the reading connection (a second one could not be opened)."""
 
     def _rendering_refusal(self) -> str:
         """Why this server cannot render at all ("" when it can): PostgreSQL 12+ in UTF8."""
@@ -207,10 +209,14 @@ class PgServerRendering(ServerRendering):
         """The statistics counted on a second connection in the run's snapshot while this one reads
         the file: the server then works on both at once, and the table costs one pass of wall time,
         not two. Outside a shared snapshot (no run) they are counted now."""
-        if self._snapshot_id is None:
+        if self._snapshot_id is None or self.beside_refused:
             return Counted(self.rendered_statistics(table, request))
         if self._beside is None:
-            self._beside = _Beside(self, self._snapshot_id)
+            try:
+                self._beside = _Beside(self, self._snapshot_id)
+            except sa.exc.SQLAlchemyError as exc:  # a connection limit, say: count on this connection instead
+                self.beside_refused = _first_line(exc)
+                return Counted(self.rendered_statistics(table, request))
         sql, readers = self._statistics_query(table, request)
         return self._beside.count(table.name, sql, lambda row: _RENDERING.read_statistics(row, readers))
 
@@ -306,11 +312,22 @@ class _Beside:
     statements, so the locks it holds stay few; after a stopped or failed count it begins afresh."""
 
     def __init__(self, dialect: Any, snapshot_id: str) -> None:
+        """Open the connection in the snapshot now, so that a server that refuses it (a connection
+        limit) is known before any count is wanted of it."""
         self._dialect, self._snapshot_id = dialect, snapshot_id
-        self._conn: Any = None
         self._statements = 0
         self._per_transaction = 1
         self._lock = threading.Lock()
+        self._conn: Any = dialect.engine.connect()
+        try:
+            dialect.begin_snapshot(self._conn)
+            dialect.join_snapshot(self._conn, snapshot_id)
+            with self._conn.connection.driver_connection.cursor() as cur:
+                cur.execute("SHOW max_locks_per_transaction")
+                self._per_transaction = max(1, int((cur.fetchone() or (8,))[0]) // 8)
+        except BaseException:
+            self._conn.invalidate()
+            raise
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="uttrekk-statistics")
 
     def count(self, name: str, sql: str, read: Callable[[Any], RenderedStatistics]) -> Counting:
@@ -331,16 +348,9 @@ class _Beside:
         return read(row)
 
     def _begin(self) -> None:
-        """Open the connection in the snapshot, or begin the next reading transaction when due."""
+        """Begin the next reading transaction in the snapshot when due."""
         d = self._dialect
-        if self._conn is None:
-            self._conn = d.engine.connect()
-            d.begin_snapshot(self._conn)
-            d.join_snapshot(self._conn, self._snapshot_id)
-            with self._conn.connection.driver_connection.cursor() as cur:
-                cur.execute("SHOW max_locks_per_transaction")
-                self._per_transaction = max(1, int((cur.fetchone() or (8,))[0]) // 8)
-        elif self._statements >= self._per_transaction:
+        if self._statements >= self._per_transaction:
             self._conn.rollback()  # nothing was written; releases the locks of the tables read so far
             d.begin_snapshot(self._conn)
             d.join_snapshot(self._conn, self._snapshot_id)

@@ -240,9 +240,11 @@ class PostgreSQL(PgServerRendering, LargeObjects, Dialect):
                 "reading_transactions": self._transactions, "statements_per_transaction": self._per_transaction,
                 "locks": "each reading transaction holds the locks of at most that many statements' tables "
                          "and ends; none is held for the whole run",
-                "statistics_connection": "the fast path's statistics are counted on a second connection that "
-                                         "imports the same snapshot (in transactions bounded the same way), "
-                                         "while the table's file is read on the first"}
+                "statistics_connection": (
+                    f"the fast path's statistics are counted on the reading connection, before each file: a second "
+                    f"connection could not be opened ({self.beside_refused})" if self.beside_refused else
+                    "the fast path's statistics are counted on a second connection that imports the same snapshot "
+                    "(in transactions bounded the same way), while the table's file is read on the first")}
 
     def iter_rows(self, table: Table, columns: Sequence[str], order_by: Sequence[str]) -> Iterator[tuple[Any, ...]]:
         if not self.use_copy:

@@ -211,6 +211,32 @@ def test_postgresql_statistics_beside_the_copy(tmp_path: Path) -> None:
         "LOBFILER.txt", "a_emoji.txt", "b_late_long.txt", "c_after.txt"]
 
 
+def test_postgresql_statistics_on_the_reading_connection_when_no_second_is_allowed(tmp_path: Path) -> None:
+    """A login the server allows two connections (the snapshot's coordinator and the reader) gets no
+    third for the statistics: they are counted on the reading connection, the files are the same,
+    and the report says why."""
+    import uuid
+
+    import sqlalchemy as sa
+
+    role = f"uttrekk_lim_{uuid.uuid4().hex[:8]}"
+    with fresh_database("postgresql", "uttrekk_limit") as url:
+        run_sql(url, BESIDE_TABLES[-2:] + [f"CREATE ROLE {role} LOGIN CONNECTION LIMIT 2",
+                                            f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}"])
+        try:
+            limited = url.set(username=role).render_as_string(hide_password=False)
+            paths = both_paths(limited, tmp_path)
+            report = json.loads((tmp_path / "server" / "report" / "extraction.json").read_text(encoding="utf-8"))
+        finally:
+            admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {role}")
+            admin.dispose()
+            run_sql(url.set(database="postgres"), [f"DROP ROLE {role}"])
+    assert paths == {"c_after": ("server", {})}
+    assert "could not be opened" in report["snapshot"]["statistics_connection"], report["snapshot"]
+
+
 # -- SQLite -------------------------------------------------------------------------------------------
 
 SQLITE_SCRIPT = """
