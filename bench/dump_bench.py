@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
             m1 = measured([str(bindir / "createdb"), *conn, BY_HAND_DB], env_pg, work / "s1", "createdb")
             m2 = measured([str(bindir / "pg_restore"), *conn, "--no-owner", "--no-privileges", "-d", BY_HAND_DB,
                            str(dump)], env_pg, work / "s2", "pg_restore by hand")
-            by_hand = url.set(database=BY_HAND_DB).set(password=None).render_as_string(hide_password=False)
+            by_hand = url.set(database=BY_HAND_DB)._replace(password=None).render_as_string(hide_password=False)
             m3 = measured([exe, "extract", by_hand, "--out", str(work / "hand"), "--date", DATE, "-q"],
                           target.password_env("uttrekk"), work / "s3", "uttrekk extract of the restored database")
             _check(work / "hand", args.rows)

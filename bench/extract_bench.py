@@ -177,7 +177,7 @@ class Target:
 
     def url_text(self, tenth: bool = False) -> str:
         """The URL without its password (the password travels in the environment)."""
-        return str(self.db_url(tenth).set(password=None).render_as_string(hide_password=False))
+        return str(self.db_url(tenth)._replace(password=None).render_as_string(hide_password=False))
 
     def password_env(self, kind: str) -> dict[str, str]:
         pw = self.url.password

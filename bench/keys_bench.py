@@ -384,10 +384,10 @@ def measure(url: Any, log: Any) -> Outcome:
     uttrekk = ROOT / ".venv" / "bin" / "uttrekk"
     exe = str(uttrekk) if uttrekk.exists() else "uttrekk"
     env = {"UTTREKK_PASSWORD": url.password} if url.password else {}
-    source = url.set(password=None).render_as_string(hide_password=False)
+    source = url._replace(password=None).render_as_string(hide_password=False)
     with tempfile.TemporaryDirectory(prefix="uttrekk-keys-bench-") as tmp:
         out = Path(tmp) / "keys.json"
-        log(f"running {Path(exe).name} inspect --keys --json {url.set(password=None).render_as_string()}")
+        log(f"running {Path(exe).name} inspect --keys --json {url._replace(password=None).render_as_string()}")
         m = run_measured([exe, "inspect", "--keys", "--json", source], env, out, Path(tmp))
         report = json.loads(out.read_text())
     return Outcome(m.seconds, m.cpu_seconds, m.peak_rss, report, relations(schema()))
