@@ -67,6 +67,7 @@ from extractor.values import SINGLE
 from .base import Dialect, _short, kind_of, read_catalogue
 from .locate import no_database
 from .mysql_calls import FUNCTIONS, called, refused
+from .mysql_rendering import MysqlServerRendering
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
@@ -106,7 +107,7 @@ _FIELD_TYPES: dict[int, tuple[str, Kind]] = {
 """The wire protocol's column types (``FIELD_TYPE``) -> a native type name and kind, for query results."""
 
 
-class MySQL(Dialect):
+class MySQL(MysqlServerRendering, Dialect):
     name = "mysql"
     snapshot_note = "one REPEATABLE READ transaction WITH CONSISTENT SNAPSHOT, READ ONLY"
     schemas_are_databases = True
