@@ -40,13 +40,13 @@ packets are taken from its buffered socket reader in large slices.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
 from extractor.errors import RenderingRefused, SourceError
-from extractor.model import RenderedStatistics, RenderField, RenderRequest, Table
+from extractor.model import RenderedColumn, RenderedStatistics, RenderField, RenderRequest, Table
 from extractor.values import ARKADE_DECIMAL_MAX
 
 from .rendering import CHUNK, LONG, NONCONFORMING, OUTSIDE_CODES, PYTHON_WHITESPACE, Rendered, Rendering, ServerRendering
@@ -60,7 +60,14 @@ _TIME = re.compile(r"TIME(\(\d\))?")
 _TEXT = re.compile(r"(VARCHAR\(\d+\)|TINYTEXT|TEXT(\(\d+\))?|MEDIUMTEXT|LONGTEXT|ENUM\(.*\)|SET\(.*\))"
                    r"( CHARACTER SET \w+)?( COLLATE \w+)?", re.DOTALL)
 _CHAR = re.compile(r"CHAR(\(\d+\))?( CHARACTER SET \w+)?( COLLATE \w+)?")
-_BLANKS = ", ".join(f"X'{chr(c).encode('utf-8').hex()}'" for c in PYTHON_WHITESPACE)
+_WHITESPACE = "".join(map(chr, PYTHON_WHITESPACE))
+_EDGE_BLANK = f"_utf8mb4 X'{f'^[{_WHITESPACE}]|[{_WHITESPACE}]$'.encode().hex()}'"
+"""A text starting or ending with a character ``str.isspace`` is true for (PCRE's ``$`` also matches
+before a final LF, which is such a character itself)."""
+_SPECIAL = "X'5b3b220d0a5d'"
+_SPECIAL_OR_EMPTY = "X'5b3b220d0a5d7c0101'"
+"""``[;"\\r\\n]|\\x01\\x01``."""
+"""``[;"\\r\\n]`` as bytes: what makes a field quoted (ASCII, which no UTF-8 sequence of another character holds)."""
 _REFUSED_ERRORS = {1253, 1267, 1270, 1271}
 """Errors that say the SQL cannot treat a column's characters as it must (collations and character
 sets): the table is written by the exact path."""
@@ -72,20 +79,29 @@ def hex_literal(text: str) -> str:
 
 
 class MysqlRendering(Rendering):
+    def __init__(self, utf8: frozenset[str] = frozenset()) -> None:
+        self.utf8 = utf8
+        """Columns stored in ``utf8mb4`` (or ``utf8mb3``): their text is used as it is; any other's is
+        converted to ``utf8mb4`` first, which costs the server more than the rest of the field."""
+
     def binary(self, x: str) -> str:
         return f"CAST({x} AS BINARY)"
 
     def count_if(self, cond: str) -> str:
-        return f"SUM(CASE WHEN {cond} THEN 1 ELSE 0 END)"
+        return f"SUM({cond})"  # a condition is 1, 0 or NULL
 
     def any_of(self, cond: str) -> str:
-        return f"MAX(CASE WHEN {cond} THEN 1 ELSE 0 END)"
+        return f"MAX({cond})"
 
-    def edge_blank(self, x: str, n: str) -> str:
-        return f"{n} > 0 AND (CAST(LEFT({x}, 1) AS BINARY) IN ({_BLANKS}) OR CAST(RIGHT({x}, 1) AS BINARY) IN ({_BLANKS}))"
-
-    def extra_text_refusals(self, x: str, n: str, request: RenderRequest) -> list[tuple[str, str]]:
-        return [(f"LOCATE(CHAR(0 USING utf8mb4), {x}) > 0", "!values holding NUL characters (reported by the exact path)")]
+    def text_terms(self, x: str, f: RenderField, request: RenderRequest) -> tuple[tuple[str, str], ...]:
+        """As ``Rendering.text_terms``, cheaper (each function the server runs per row costs about as
+        much as reading the row): the longest text over all values (one over the long-text limit
+        sends the table to the exact path: ``MysqlServerRendering.rendered_statistics`` tells from the
+        longest); blanks at an edge by a regular expression only where the first byte or the last
+        character could be one. A NUL character is found in the records (``rendered_records``), for nothing."""
+        edge = f"(ASCII({x}) NOT BETWEEN 33 AND 193 OR ORD(RIGHT({x}, 1)) NOT BETWEEN 33 AND 127) AND {x} REGEXP {_EDGE_BLANK}"
+        return (("empties", self.count_if(f"LENGTH({x}) = 0")), ("max_length", f"MAX(CHAR_LENGTH({x}))"),
+                ("edge_blank", self.any_of(edge)), *self.code_terms(x, f))
 
     def code_terms(self, x: str, f: RenderField) -> tuple[tuple[str, str], ...]:
         if f.codes is None:
@@ -95,21 +111,58 @@ class MysqlRendering(Rendering):
         listed = ", ".join(f"X'{c.encode('utf-8').hex()}'" if c else "X''" for c in f.codes)
         return ((OUTSIDE_CODES, self.count_if(f"{self.binary(x)} NOT IN ({listed})")),)
 
+    def statistics_sql(self, table: Table, request: RenderRequest, quote: Any, source: str) -> tuple[str, list[Any]]:
+        """``Rendering.statistics_sql`` over ``source`` (a table's name, or a query in parentheses:
+        MariaDB would copy a derived table of the whole table first)."""
+        terms = ["COUNT(*)"]
+        readers: list[Any] = []
+        for f in request.fields:
+            if f.column is None or f.length_of:
+                continue
+            c = quote(f.column)
+            r = self.column(table, f, request, c)
+            if r.refusal:
+                readers.append((f, r, []))
+                continue
+            terms += [f"COUNT({c})", *(sql for _, sql in r.terms)]
+            readers.append((f, r, ["values", *(name for name, _ in r.terms)]))
+        return f"SELECT {', '.join(terms)} FROM {source} AS ux_s", readers
+
+    def read_statistics(self, row: Sequence[Any], readers: list[Any]) -> RenderedStatistics:
+        """``Rendering.read_statistics``; a term named ``!~why`` is a truth (no count to show). A time
+        value's longest text is taken without trailing zeros only, so one ending in a lone ``.`` (one
+        character longer than without a fraction, which no text with fraction digits is) has none."""
+        values = list(row)
+        named = []
+        i = 1
+        for f, r, names in readers:
+            plain = []
+            for name in names:
+                if name.startswith("!~"):
+                    values[i] = bool(values[i])
+                    name = "!" + name[2:]
+                elif name == "max_length" and r.fraction_above is not None and values[i] == r.fraction_above + 1:
+                    values[i] = r.fraction_above
+                plain.append(name)
+                i += 1
+            named.append((f, r, plain))
+        return super().read_statistics(values, named)
+
     def column(self, table: Table, f: RenderField, request: RenderRequest, c: str) -> Rendered:
-        """The field's text, and its statistics (a number's longest text from its largest or smallest value)."""
+        """The field's text, and its statistics from the typed values where that is exact and cheaper
+        (a number's longest text is its largest or smallest value's; a date's is ten characters)."""
         col = table.column(f.column or "")
         native = col.native_type.upper()
         sep = hex_literal(request.decimal_separator)
         kind = f.kind
         codes = self.code_terms
+        declared = table.query is None  # a profile query's columns say neither ZEROFILL nor fraction digits
+        number = c if declared and "ZEROFILL" not in native else f"({c} + 0)"
         if kind == "integer" and _INTEGER.fullmatch(native):
-            text = f"CAST({c} + 0 AS CHAR)"
-            return Rendered(text, (("max_length", f"GREATEST(CHAR_LENGTH(MAX({c}) + 0), CHAR_LENGTH(MIN({c}) + 0))"),
-                                   *codes(text, f)))
+            return Rendered(number, (("max_length", _longest_number(c)), *codes(number, f)))
         if kind == "decimal" and _DECIMAL.fullmatch(native):
-            text = f"REPLACE(CAST({c} + 0 AS CHAR), '.', {sep})"
-            return Rendered(text, (("max_length", f"GREATEST(CHAR_LENGTH(MAX({c}) + 0), CHAR_LENGTH(MIN({c}) + 0))"),
-                                   *codes(text, f)))
+            text = f"REPLACE({number}, '.', {sep})"
+            return Rendered(text, (("max_length", _longest_number(c)), *codes(text, f)))
         if kind == "float" and _DOUBLE.fullmatch(native) and col.float_bits != 24 and f.scale is None:
             raw = f"CAST({c} AS CHAR)"
             text = f"REPLACE({raw}, '.', {sep})"
@@ -117,50 +170,61 @@ class MysqlRendering(Rendering):
             return Rendered(text, (("max_length", f"MAX(CHAR_LENGTH({raw}))"),
                                    ("!values the server writes with an exponent or other digits than the exact path",
                                     self.count_if(odd)), *codes(text, f)))
-        if kind in ("date", "timestamp") and (native == "DATE" if kind == "date" else _TIMESTAMP.fullmatch(native)):
+        stamp = _TIMESTAMP.fullmatch(native)
+        if kind == "date" and native == "DATE" or kind == "timestamp" and stamp:
             if col.timezone:
                 return Rendered(refusal=f"{native} with a time zone is rendered by the exact path")
-            bad = (f"{c} IS NOT NULL AND (YEAR({c}) = 0 OR MONTH({c}) = 0 OR DAYOFMONTH({c}) = 0 OR LAST_DAY({c}) IS NULL "
-                   f"OR DAYOFMONTH({c}) > DAYOFMONTH(LAST_DAY({c})))")
-            refusal = (NONCONFORMING, self.count_if(bad))
+            # zero dates, zero months or days and days a month does not have (a lax sql_mode) have no
+            # TO_DAYS; the year 0 has, but not in Python: the driver gives all of them as text
+            bad = (NONCONFORMING, f"COUNT({c}) - COUNT(TO_DAYS({c})) + IFNULL(MIN({c}) < DATE '0001-01-01', 0)")
             if kind == "date":
-                text = f"CAST({c} AS CHAR)"
-                return Rendered(text, (("max_length", f"CASE WHEN COUNT({c}) > 0 THEN 10 END"), refusal,
-                                       *codes(text, f)))
-            text = f"INSERT({_trimmed(c, 19)}, 11, 1, 'T')"
-            return Rendered(text, (("max_length", f"MAX(CHAR_LENGTH({_trimmed(c, 19)}))"), refusal, *codes(text, f)),
-                            fraction_above=19)
-        if kind == "time" and _TIME.fullmatch(native):
-            text = _trimmed(c, 8)
-            return Rendered(text, (("max_length", f"MAX(CHAR_LENGTH({text}))"),
-                                   (NONCONFORMING, self.count_if(f"{c} < '00:00:00' OR {c} >= '24:00:00'")),
+                return Rendered(c, (("max_length", f"CASE WHEN COUNT({c}) > 0 THEN 10 END"), bad, *codes(c, f)))
+            text, longest = _time_text(c, 19, stamp.group(2) or "" if declared and stamp else None)
+            text = f"REPLACE({text}, ' ', 'T')"
+            return Rendered(text, (("max_length", longest), bad, *codes(text, f)), fraction_above=19)
+        clock = _TIME.fullmatch(native)
+        if kind == "time" and clock:
+            text, longest = _time_text(c, 8, clock.group(1) or "" if declared else None)
+            return Rendered(text, (("max_length", longest),
+                                   ("!~" + NONCONFORMING[1:], f"MIN({c}) < TIME '00:00:00' OR MAX({c}) >= TIME '24:00:00'"),
                                    *codes(text, f)), fraction_above=8)
         if kind == "boolean" and native == "TINYINT(1)":
-            text = (f"CASE {c} WHEN 1 THEN {hex_literal(request.true_text)} WHEN 0 THEN "
-                    f"{hex_literal(request.false_text)} END")
-            return Rendered(text, (("max_length", f"MAX(CHAR_LENGTH({text}))"),
-                                   (NONCONFORMING, self.count_if(f"{c} NOT IN (0, 1)")), *codes(text, f)))
+            yes, no = request.true_text, request.false_text
+            text = f"ELT({c} + 1, {hex_literal(no)}, {hex_literal(yes)})"
+            longest = f"GREATEST(IF(MAX({c}) = 1, {len(yes)}, 0), IF(MIN({c}) = 0, {len(no)}, 0))"
+            return Rendered(text, (("max_length", longest), ("!~" + NONCONFORMING[1:], f"MIN({c}) < 0 OR MAX({c}) > 1"),
+                                   *codes(text, f)))
         if (kind == "string" and _TEXT.fullmatch(native)) or (kind == "char" and _CHAR.fullmatch(native)):
-            text = f"CONVERT({c} USING utf8mb4) COLLATE utf8mb4_bin"
+            text = c if f.column in self.utf8 else f"CONVERT({c} USING utf8mb4)"
             if kind == "char":
                 text = f"TRIM(TRAILING ' ' FROM {text})"
             return Rendered(text, self.text_terms(text, f, request))
         return Rendered(refusal=f"{native} as {kind} is rendered by the exact path")
 
 
-def _trimmed(c: str, whole: int) -> str:
-    """The text of a time value without the fraction's trailing zeros (and without a fraction of zeros)."""
-    return f"IF(MICROSECOND({c}) = 0, LEFT(CAST({c} AS CHAR), {whole}), TRIM(TRAILING '0' FROM CAST({c} AS CHAR)))"
+def _longest_number(c: str) -> str:
+    return f"GREATEST(CHAR_LENGTH(MAX({c}) + 0), CHAR_LENGTH(MIN({c}) + 0))"
 
 
-def _quoted(text: str, kind: str) -> str:
-    """A delimited field: NULL empty; a text quoted where it must be, empty text ``""``."""
-    if kind not in ("string", "char"):
-        return f"IFNULL({text}, '')"
-    return (f"CASE WHEN {text} IS NULL THEN '' WHEN CHAR_LENGTH({text}) = 0 THEN '\"\"' "
-            f"WHEN LOCATE(';', {text}) > 0 OR LOCATE('\"', {text}) > 0 OR LOCATE(CHAR(13 USING utf8mb4), {text}) > 0 "
-            f"OR LOCATE(CHAR(10 USING utf8mb4), {text}) > 0 THEN CONCAT('\"', REPLACE({text}, '\"', '\"\"'), '\"') "
-            f"ELSE {text} END")
+def _time_text(c: str, whole: int, fsp: str | None) -> tuple[str, str]:
+    """The text of a time value (``whole`` characters before the fraction) without the fraction's
+    trailing zeros, and its longest; ``fsp`` is the declared ``(n)`` (``""`` none, ``None`` not known)."""
+    if fsp in ("", "(0)"):
+        return c, f"CASE WHEN COUNT({c}) > 0 THEN {whole} END"
+    if fsp is not None:  # every value has the declared digits: without them the text is one longer, "….")
+        text = f"TRIM(TRAILING '.' FROM TRIM(TRAILING '0' FROM {c}))"
+        return text, f"MAX(CHAR_LENGTH(TRIM(TRAILING '0' FROM {c})))"  # ``read_statistics`` drops a lone "."
+    else:
+        text = f"IF(MICROSECOND({c}) = 0, LEFT(CAST({c} AS CHAR), {whole}), TRIM(TRAILING '0' FROM CAST({c} AS CHAR)))"
+    return text, f"MAX(CHAR_LENGTH({text}))"
+
+
+def _field(text: str, kind: str, quoted: bool) -> str:
+    """A delimited field: NULL empty; a text quoted (``quoted``), empty text ``""``."""
+    if kind in ("string", "char") and quoted:
+        return (f"IF(LENGTH({text}) = 0 OR {text} REGEXP {_SPECIAL}, "
+                f"CONCAT('\"', REPLACE({text}, '\"', '\"\"'), '\"'), IFNULL({text}, ''))")
+    return f"IFNULL({text}, '')"
 
 
 _RENDERING = MysqlRendering()
@@ -190,6 +254,26 @@ class MysqlServerRendering(ServerRendering):
             return {"": why}
         return super().server_rendering(table, request)
 
+    def _rendering(self, table: Table) -> MysqlRendering:
+        """The table's rendering, knowing which of its columns are stored in UTF-8 (a profile query's
+        columns are all converted)."""
+        if table.query is not None:
+            return _RENDERING
+        with self._connection() as conn:  # type: ignore[attr-defined]
+            rows = conn.exec_driver_sql(
+                "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = COALESCE(%(s)s, DATABASE()) "
+                "AND TABLE_NAME = %(t)s AND CHARACTER_SET_NAME IN ('utf8mb4', 'utf8mb3', 'utf8')",
+                {"s": table.schema, "t": table.name}).all()
+        return MysqlRendering(frozenset(r[0] for r in rows))
+
+    def _statistics_query(self, table: Table, request: RenderRequest) -> tuple[str, list[Any]]:
+        if table.query is None and table.row_filter is None:
+            source = self._quote(table.name) if table.schema is None else (  # type: ignore[attr-defined]
+                f"{self._quote(table.schema)}.{self._quote(table.name)}")  # type: ignore[attr-defined]
+        else:
+            source = "(" + self.sql_text(sa.select(sa.literal_column("*")).select_from(self._selectable(table))) + ")"  # type: ignore[attr-defined]
+        return self._rendering(table).statistics_sql(table, request, lambda n: self._column_sql(table, n), source)
+
     def rendered_statistics(self, table: Table, request: RenderRequest) -> RenderedStatistics:
         sql, readers = self._statistics_query(table, request)
         try:
@@ -202,24 +286,46 @@ class MysqlServerRendering(ServerRendering):
             if code in _REFUSED_ERRORS:
                 return _refused_statistics(request, f"the server cannot compare its values as text ({exc.args[1]})")
             raise SourceError(f"{self.label}: the statistics of table {table.name} failed: {exc}") from None
-        return _RENDERING.read_statistics(row, readers)
+        stats = _RENDERING.read_statistics(row, readers)
+        for f in request.fields:
+            col = stats.columns.get(f.column or "")
+            if f.kind not in ("string", "char") or col is None or f.length_of or col.refusal:
+                continue
+            if col.max_length > request.long_text_limit:
+                col.refusal = LONG[1:]
+        return stats
 
     def _record_sql(self, table: Table, request: RenderRequest) -> str:
-        fields = []
+        """The query giving each record as one text. Delimited: a row whose texts hold nothing to quote
+        (none empty, none with ``;``, ``"``, CR or LF, told by one regular expression over them all) is
+        built without the quoting expressions, which would cost more than the rest of the row."""
+        fields: list[tuple[str, str]] = []
+        rendering = self._rendering(table)
         for f in request.fields:
             if f.column is None:
                 number = self.sql_text(self.record_number(table, request.order_by))  # type: ignore[attr-defined]
-                text, kind = f"CAST({number} AS CHAR)", "integer"
+                text, kind = number, "integer"
             else:
-                text, kind = _RENDERING.field_text(table, f, request, self._column_sql(table, f.column)), f.kind
+                text, kind = rendering.field_text(table, f, request, self._column_sql(table, f.column)), f.kind
                 if f.length_of:
-                    text, kind = f"CAST(CHAR_LENGTH({text}) AS CHAR)", "integer"
+                    text, kind = f"CHAR_LENGTH({text})", "integer"
             if request.fixed:
                 w = f.width or 1
-                fields.append(f"IFNULL({'LPAD' if f.right else 'RPAD'}({text}, {w}, ' '), '{' ' * w}')")
+                text = f"IFNULL({'LPAD' if f.right else 'RPAD'}({text}, {w}, ' '), '{' ' * w}')"
+            fields.append((text, kind))
+        if request.fixed:
+            record = _concat([t for t, _ in fields])
+        else:
+            plain = _concat(_separated([_field(t, k, False) for t, k in fields]))
+            texts = [t for t, k in fields if k in ("string", "char")]
+            if texts:
+                # the texts' bytes joined by 0x01 (NULLs left out): an empty text makes 0x01 0x01 (as
+                # does a text holding 0x01, which only costs the quoting expressions)
+                joined = f"CONCAT_WS(X'01', X'', {', '.join(texts)}, X'')"
+                quoted = _concat(_separated([_field(t, k, True) for t, k in fields]))
+                record = f"IF({joined} REGEXP {_SPECIAL_OR_EMPTY}, {quoted}, {plain})"
             else:
-                fields.append(_quoted(text, kind))
-        record = f"CONCAT({', '.join(fields if request.fixed else _separated(fields))})" if len(fields) > 1 else fields[0]
+                record = plain
         query: Any = sa.select(sa.literal_column(record).label("ux_record")).select_from(  # not named like a column
             self._selectable(table))  # type: ignore[attr-defined]
         keys = [k for name in request.order_by for k in self.order_keys(table, name)]  # type: ignore[attr-defined]
@@ -242,11 +348,17 @@ class MysqlServerRendering(ServerRendering):
             try:
                 for records in packets:
                     data = b"\r\n".join(records) + b"\r\n"
+                    if b"\x00" in data:  # only a text can hold one: the exact path writes and reports it
+                        raise RenderingRefused("a text holds a NUL character (U+0000), which the exact path reports")
                     if latin1 and not data.isascii():
                         data = _latin1(data)
                     yield data, len(records)
             finally:
                 packets.close()  # an early stop reads the rest of the result, so the connection stays usable
+
+
+def _concat(parts: list[str]) -> str:
+    return f"CONCAT({', '.join(parts)})" if len(parts) > 1 else f"CONCAT({parts[0]}, '')"
 
 
 def _separated(fields: list[str]) -> list[str]:
@@ -265,8 +377,6 @@ def _latin1(data: bytes) -> bytes:
 
 
 def _refused_statistics(request: RenderRequest, why: str) -> RenderedStatistics:
-    from extractor.model import RenderedColumn
-
     return RenderedStatistics(0, {f.column: RenderedColumn(refusal=why) for f in request.fields
                                   if f.column is not None and not f.length_of})
 
@@ -300,6 +410,8 @@ def _packets(raw: Any, table: str, label: str) -> Iterator[list[bytes]]:
     """
     result = raw._result
     if result is None or not result.unbuffered_active or result.field_count != 1:
+        if result is not None and result.unbuffered_active:
+            result._finish_unbuffered_query()  # nothing of it read here: PyMySQL reads it to its end
         raise SourceError(f"{label}: reading table {table} failed: no one-column result to read")
     rfile = raw._rfile
     buf = b""
