@@ -259,12 +259,17 @@ class MysqlServerRendering(ServerRendering):
         columns are all converted)."""
         if table.query is not None:
             return _RENDERING
+        key = (table.schema, table.name)
+        known = self.__dict__.setdefault("_utf8_columns", {})
+        if key in known:
+            return MysqlRendering(known[key])
         with self._connection() as conn:  # type: ignore[attr-defined]
             rows = conn.exec_driver_sql(
                 "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = COALESCE(%(s)s, DATABASE()) "
                 "AND TABLE_NAME = %(t)s AND CHARACTER_SET_NAME IN ('utf8mb4', 'utf8mb3', 'utf8')",
                 {"s": table.schema, "t": table.name}).all()
-        return MysqlRendering(frozenset(r[0] for r in rows))
+        known[key] = frozenset(r[0] for r in rows)
+        return MysqlRendering(known[key])
 
     def _statistics_query(self, table: Table, request: RenderRequest) -> tuple[str, list[Any]]:
         if table.query is None and table.row_filter is None:
