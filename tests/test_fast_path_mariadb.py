@@ -77,6 +77,10 @@ MD_TABLES = [
     "INSERT INTO n_zerofill VALUES (1, 42, 1.5)",
     "CREATE TABLE o_json (id int PRIMARY KEY, j json)",
     "INSERT INTO o_json VALUES (1, '{\"a\": 1}')",
+    "CREATE TABLE u_nbsp (id int PRIMARY KEY, v varchar(10), l varchar(10) CHARACTER SET latin1)",
+    "INSERT INTO u_nbsp VALUES (1, CONCAT('a', _utf8mb4 X'C2A0'), 'x'), (2, 'b', CONCAT('y', _utf8mb4 X'C2A0'))",
+    "CREATE TABLE v_tab (id int PRIMARY KEY, v text)",
+    "INSERT INTO v_tab VALUES (1, CONCAT(CHAR(9), 'a')), (2, CONCAT('b', _utf8mb4 X'C285'))",
     "SET SESSION sql_mode = ''",
     "CREATE TABLE p_zero (id int PRIMARY KEY, d date, dt datetime)",
     "INSERT INTO p_zero VALUES (1, '0000-00-00', '0000-00-00 00:00:00'), (2, '2024-01-01', '2024-01-01 00:00:00')",
@@ -101,7 +105,7 @@ primary_key = ["id"]
 """
 
 SERVER = {"a_plain", "d_nokey", "k_latin", "l_order", "m_empty", "n_zerofill", "o_json", "q_badenum", "q_sum",
-          "s_doubles", "t_wide"}
+          "s_doubles", "t_wide", "u_nbsp", "v_tab"}
 
 
 @pytest.fixture(scope="module")
