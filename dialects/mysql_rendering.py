@@ -4,10 +4,9 @@ the run's own connection (its snapshot) as raw protocol packets; the client join
 Each field is the text ``extractor.values`` writes for what PyMySQL hands the exact path, quoted
 where it holds ``;``, ``"``, CR or LF (inner quotes doubled), NULL an empty field, empty text ``""``:
 
-- integers (``TINYINT`` … ``BIGINT UNSIGNED``, ``YEAR``, ``DECIMAL(p,0)``) and ``DECIMAL(p,s)``: their
-  text, every digit of the declared scale, with the decimal comma; ``c + 0`` where the column is
-  ``ZEROFILL`` or comes from a profile query (which does not say), as the driver's numbers have no
-  leading zeros;
+- integers (``TINYINT`` … ``BIGINT UNSIGNED``, ``YEAR``, ``DECIMAL(p,0)``) and ``DECIMAL(p,s)``: the
+  text of ``c + 0`` (``ZEROFILL`` dropped, as the driver's numbers drop it), every digit of the declared
+  scale, with the decimal comma;
 - ``DOUBLE``: the server's text, which is the shortest digits that read back (as ``repr``) unless it
   is written with an exponent (``1e20``, which the exact path writes as digits) or does not read back
   as the same double: such values send the column to the exact path, as do numbers past Arkade's
@@ -19,13 +18,11 @@ where it holds ``;``, ``"``, CR or LF (inner quotes doubled), NULL an empty fiel
   gives as text: the column goes to the exact path, which archives it as text;
 - ``TIME``: its text with the fraction trimmed; values below 00:00:00 or from 24:00:00 go to the exact path;
 - ``TINYINT(1)``: ``J``/``N``; any other number in it sends the column to the exact path;
-- ``CHAR``, ``VARCHAR``, ``TEXT`` types, ``ENUM``, ``SET``: the value (``CHAR`` without trailing
-  blanks), converted to ``utf8mb4`` unless the catalogue says it is stored in UTF-8. Empty text is told
-  by its length (``PAD SPACE`` collations find ``' ' = ''``); what makes a field quoted and code lists
-  are compared as bytes, blanks at an edge by a regular expression of their code points, never by a
-  collation (literals as hex, whatever the ``sql_mode`` says about backslashes). A text holding NUL
-  (found in the records' bytes) sends the table to the exact path, which reports it, as do texts over
-  the long-text limit.
+- ``CHAR``, ``VARCHAR``, ``TEXT`` types, ``ENUM``, ``SET``: the value in ``utf8mb4`` with a binary
+  collation (``CHAR`` without trailing blanks). Empty text is told by its length (``PAD SPACE``
+  collations find ``' ' = ''``); code lists, blanks at an edge and characters are compared as bytes
+  (literals as hex, whatever the ``sql_mode`` says about backslashes). Texts holding NUL go to the exact
+  path (which reports them), as do texts over the long-text limit.
 
 ``BIT``, binary strings, spatial types and anything not listed take the exact path. The connection's
 character set must be ``utf8mb4`` (never latin1: the server would write ``?`` for what latin1 cannot
@@ -68,15 +65,9 @@ _EDGE_BLANK = f"_utf8mb4 X'{f'^[{_WHITESPACE}]|[{_WHITESPACE}]$'.encode().hex()}
 """A text starting or ending with a character ``str.isspace`` is true for (PCRE's ``$`` also matches
 before a final LF, which is such a character itself)."""
 _SPECIAL = "X'5b3b220d0a5d'"
-"""``[;"\\r\\n]`` as bytes: what makes a field quoted (ASCII, which no UTF-8 sequence of another character holds)."""
 _SPECIAL_OR_EMPTY = "X'5b3b220d0a5d7c0101'"
-"""``[;"\\r\\n]|\\x01\\x01``: a row's texts joined by 0x01 hold something to quote or an empty text."""
-_BLANKS = "|".join(map(chr, PYTHON_WHITESPACE))
-_EMPTY_OR_EDGE = "X'" + f"\x01(?:{_BLANKS})|(?:{_BLANKS})\x01|\x01\x01".encode().hex() + "'"
-"""Over a row's texts joined by 0x01 (and one before and after): an empty text, or one that starts or
-ends with a character ``str.isspace`` is true for. Its characters are written as UTF-8 in alternatives
-(no class), so it holds whether the server matches characters or bytes (UTF-8's lead bytes never
-continue another character); a text holding 0x01 may match too, which only costs the detailed query."""
+"""``[;"\\r\\n]|\\x01\\x01``."""
+"""``[;"\\r\\n]`` as bytes: what makes a field quoted (ASCII, which no UTF-8 sequence of another character holds)."""
 _REFUSED_ERRORS = {1253, 1267, 1270, 1271}
 """Errors that say the SQL cannot treat a column's characters as it must (collations and character
 sets): the table is written by the exact path."""
@@ -88,14 +79,10 @@ def hex_literal(text: str) -> str:
 
 
 class MysqlRendering(Rendering):
-    def __init__(self, utf8: frozenset[str] = frozenset(), detailed: bool = False) -> None:
+    def __init__(self, utf8: frozenset[str] = frozenset()) -> None:
         self.utf8 = utf8
         """Columns stored in ``utf8mb4`` (or ``utf8mb3``): their text is used as it is; any other's is
         converted to ``utf8mb4`` first, which costs the server more than the rest of the field."""
-        self.detailed = detailed
-        """Count empty texts and look for blanks at an edge column by column; otherwise one regular
-        expression over each row's texts says whether any has either (``statistics_sql``), and only
-        then is the query run again in detail (``MysqlServerRendering.rendered_statistics``)."""
 
     def binary(self, x: str) -> str:
         return f"CAST({x} AS BINARY)"
@@ -112,8 +99,6 @@ class MysqlRendering(Rendering):
         sends the table to the exact path: ``MysqlServerRendering.rendered_statistics`` tells from the
         longest); blanks at an edge by a regular expression only where the first byte or the last
         character could be one. A NUL character is found in the records (``rendered_records``), for nothing."""
-        if not self.detailed:
-            return (("max_length", f"MAX(CHAR_LENGTH({x}))"), *self.code_terms(x, f))
         edge = f"(ASCII({x}) NOT BETWEEN 33 AND 193 OR ORD(RIGHT({x}, 1)) NOT BETWEEN 33 AND 127) AND {x} REGEXP {_EDGE_BLANK}"
         return (("empties", self.count_if(f"LENGTH({x}) = 0")), ("max_length", f"MAX(CHAR_LENGTH({x}))"),
                 ("edge_blank", self.any_of(edge)), *self.code_terms(x, f))
@@ -128,11 +113,9 @@ class MysqlRendering(Rendering):
 
     def statistics_sql(self, table: Table, request: RenderRequest, quote: Any, source: str) -> tuple[str, list[Any]]:
         """``Rendering.statistics_sql`` over ``source`` (a table's name, or a query in parentheses:
-        MariaDB would copy a derived table of the whole table first). Unless ``detailed``, the last term
-        says whether any row has an empty text or one with a blank at an edge."""
+        MariaDB would copy a derived table of the whole table first)."""
         terms = ["COUNT(*)"]
         readers: list[Any] = []
-        texts = []
         for f in request.fields:
             if f.column is None or f.length_of:
                 continue
@@ -141,13 +124,8 @@ class MysqlRendering(Rendering):
             if r.refusal:
                 readers.append((f, r, []))
                 continue
-            if f.kind in ("string", "char"):
-                texts.append(r.text)
             terms += [f"COUNT({c})", *(sql for _, sql in r.terms)]
             readers.append((f, r, ["values", *(name for name, _ in r.terms)]))
-        if not self.detailed:  # the texts' bytes between 0x01s (NULLs left out)
-            terms.append(f"MAX(CONCAT_WS(X'01', X'01', {', '.join(texts)}, X'01') REGEXP {_EMPTY_OR_EDGE})" if texts
-                         else "0")
         return f"SELECT {', '.join(terms)} FROM {source} AS ux_s", readers
 
     def read_statistics(self, row: Sequence[Any], readers: list[Any]) -> RenderedStatistics:
@@ -293,36 +271,27 @@ class MysqlServerRendering(ServerRendering):
         known[key] = frozenset(r[0] for r in rows)
         return MysqlRendering(known[key])
 
-    def _statistics_query(self, table: Table, request: RenderRequest, detailed: bool = False) -> tuple[str, list[Any]]:
+    def _statistics_query(self, table: Table, request: RenderRequest) -> tuple[str, list[Any]]:
         if table.query is None and table.row_filter is None:
             source = self._quote(table.name) if table.schema is None else (  # type: ignore[attr-defined]
                 f"{self._quote(table.schema)}.{self._quote(table.name)}")  # type: ignore[attr-defined]
         else:
             source = "(" + self.sql_text(sa.select(sa.literal_column("*")).select_from(self._selectable(table))) + ")"  # type: ignore[attr-defined]
-        rendering = self._rendering(table)
-        if detailed:
-            rendering = MysqlRendering(rendering.utf8, detailed=True)
-        return rendering.statistics_sql(table, request, lambda n: self._column_sql(table, n), source)
+        return self._rendering(table).statistics_sql(table, request, lambda n: self._column_sql(table, n), source)
 
     def rendered_statistics(self, table: Table, request: RenderRequest) -> RenderedStatistics:
-        """The aggregate's statistics; in detail (a second query) only where a text is empty or has a
-        blank at an edge."""
         sql, readers = self._statistics_query(table, request)
         try:
             with self._connection() as conn:  # type: ignore[attr-defined]
                 with conn.connection.driver_connection.cursor() as cur:
                     cur.execute(sql)
                     row = cur.fetchone()
-                    if row[-1]:
-                        sql, readers = self._statistics_query(table, request, detailed=True)
-                        cur.execute(sql)
-                        row = (*cur.fetchone(), 0)
         except Exception as exc:  # noqa: BLE001 - PyMySQL's and SQLAlchemy's errors alike
             code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else None
             if code in _REFUSED_ERRORS:
                 return _refused_statistics(request, f"the server cannot compare its values as text ({exc.args[1]})")
             raise SourceError(f"{self.label}: the statistics of table {table.name} failed: {exc}") from None
-        stats = _RENDERING.read_statistics(row[:-1], readers)
+        stats = _RENDERING.read_statistics(row, readers)
         for f in request.fields:
             col = stats.columns.get(f.column or "")
             if f.kind not in ("string", "char") or col is None or f.length_of or col.refusal:
