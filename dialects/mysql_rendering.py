@@ -4,9 +4,10 @@ the run's own connection (its snapshot) as raw protocol packets; the client join
 Each field is the text ``extractor.values`` writes for what PyMySQL hands the exact path, quoted
 where it holds ``;``, ``"``, CR or LF (inner quotes doubled), NULL an empty field, empty text ``""``:
 
-- integers (``TINYINT`` … ``BIGINT UNSIGNED``, ``YEAR``, ``DECIMAL(p,0)``) and ``DECIMAL(p,s)``: the
-  text of ``c + 0`` (``ZEROFILL`` dropped, as the driver's numbers drop it), every digit of the declared
-  scale, with the decimal comma;
+- integers (``TINYINT`` … ``BIGINT UNSIGNED``, ``YEAR``, ``DECIMAL(p,0)``) and ``DECIMAL(p,s)``: their
+  text, every digit of the declared scale, with the decimal comma; ``c + 0`` where the column is
+  ``ZEROFILL`` or comes from a profile query (which does not say), as the driver's numbers have no
+  leading zeros;
 - ``DOUBLE``: the server's text, which is the shortest digits that read back (as ``repr``) unless it
   is written with an exponent (``1e20``, which the exact path writes as digits) or does not read back
   as the same double: such values send the column to the exact path, as do numbers past Arkade's
@@ -18,11 +19,13 @@ where it holds ``;``, ``"``, CR or LF (inner quotes doubled), NULL an empty fiel
   gives as text: the column goes to the exact path, which archives it as text;
 - ``TIME``: its text with the fraction trimmed; values below 00:00:00 or from 24:00:00 go to the exact path;
 - ``TINYINT(1)``: ``J``/``N``; any other number in it sends the column to the exact path;
-- ``CHAR``, ``VARCHAR``, ``TEXT`` types, ``ENUM``, ``SET``: the value in ``utf8mb4`` with a binary
-  collation (``CHAR`` without trailing blanks). Empty text is told by its length (``PAD SPACE``
-  collations find ``' ' = ''``); code lists, blanks at an edge and characters are compared as bytes
-  (literals as hex, whatever the ``sql_mode`` says about backslashes). Texts holding NUL go to the exact
-  path (which reports them), as do texts over the long-text limit.
+- ``CHAR``, ``VARCHAR``, ``TEXT`` types, ``ENUM``, ``SET``: the value (``CHAR`` without trailing
+  blanks), converted to ``utf8mb4`` unless the catalogue says it is stored in UTF-8. Empty text is told
+  by its length (``PAD SPACE`` collations find ``' ' = ''``); what makes a field quoted and code lists
+  are compared as bytes, blanks at an edge by a regular expression of their code points, never by a
+  collation (literals as hex, whatever the ``sql_mode`` says about backslashes). A text holding NUL
+  (found in the records' bytes) sends the table to the exact path, which reports it, as do texts over
+  the long-text limit.
 
 ``BIT``, binary strings, spatial types and anything not listed take the exact path. The connection's
 character set must be ``utf8mb4`` (never latin1: the server would write ``?`` for what latin1 cannot
@@ -65,9 +68,9 @@ _EDGE_BLANK = f"_utf8mb4 X'{f'^[{_WHITESPACE}]|[{_WHITESPACE}]$'.encode().hex()}
 """A text starting or ending with a character ``str.isspace`` is true for (PCRE's ``$`` also matches
 before a final LF, which is such a character itself)."""
 _SPECIAL = "X'5b3b220d0a5d'"
-_SPECIAL_OR_EMPTY = "X'5b3b220d0a5d7c0101'"
-"""``[;"\\r\\n]|\\x01\\x01``."""
 """``[;"\\r\\n]`` as bytes: what makes a field quoted (ASCII, which no UTF-8 sequence of another character holds)."""
+_SPECIAL_OR_EMPTY = "X'5b3b220d0a5d7c0101'"
+"""``[;"\\r\\n]|\\x01\\x01``: a row's texts joined by 0x01 hold something to quote or an empty text."""
 _REFUSED_ERRORS = {1253, 1267, 1270, 1271}
 """Errors that say the SQL cannot treat a column's characters as it must (collations and character
 sets): the table is written by the exact path."""
