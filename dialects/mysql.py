@@ -41,10 +41,18 @@ Profile SQL (``[queries]`` and ``where``) is read token by token before anything
 ``SLEEP``, ``BENCHMARK``, lock and replication-wait functions, sequences, ``SELECT … INTO``, ``:=``,
 locking reads, a second statement and calls of stored functions are refused by name.
 
+Fast path (``mysql_rendering``): the server renders each record as one text on the run's own
+connection, in its snapshot (integers, ``DECIMAL``, ``DOUBLE`` without an exponent, dates and times,
+``TINYINT(1)``, texts, ``ENUM``, ``SET``), read as raw protocol packets; the statistics come from one
+aggregate query. ``FLOAT``, ``BIT``, binary and spatial values, zero dates and a connection character
+set other than ``utf8mb4`` leave the table to the exact path (its report says which and why).
+
 Gaps: zero dates could be declared as ADDML ``nullValues`` instead of archiving the column as text;
-rows are read through a streaming cursor (no faster bulk path is known for PyMySQL); a loadable
-function (UDF, ``CREATE FUNCTION … SONAME``) is not recognised as one: the server's administrator
-decides which are installed.
+the exact path reads rows through PyMySQL's streaming cursor, which parses each row in Python; the
+fast path's server work (its rendering expressions and the statistics query, a second pass over the
+table) costs the server more than the ``mariadb`` client's export (``docs/performance.md``); a
+loadable function (UDF, ``CREATE FUNCTION … SONAME``) is not recognised as one: the server's
+administrator decides which are installed.
 
 Arrays: MySQL and MariaDB have no array column type; a JSON array in a ``JSON`` column is archived
 as its JSON text, like any JSON value, and ``SET`` values as their text.
@@ -67,6 +75,7 @@ from extractor.values import SINGLE
 from .base import Dialect, _short, kind_of, read_catalogue
 from .locate import no_database
 from .mysql_calls import FUNCTIONS, called, refused
+from .mysql_rendering import MysqlServerRendering
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
@@ -106,7 +115,7 @@ _FIELD_TYPES: dict[int, tuple[str, Kind]] = {
 """The wire protocol's column types (``FIELD_TYPE``) -> a native type name and kind, for query results."""
 
 
-class MySQL(Dialect):
+class MySQL(MysqlServerRendering, Dialect):
     name = "mysql"
     snapshot_note = "one REPEATABLE READ transaction WITH CONSISTENT SNAPSHOT, READ ONLY"
     schemas_are_databases = True
