@@ -35,14 +35,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import sqlalchemy as sa
-
 from extractor.errors import RenderingRefused, SourceError
 from extractor.model import RenderedStatistics, RenderField, RenderRequest, Table
 
-from .rendering import CHUNK, PYTHON_WHITESPACE, Rendered, Rendering, ServerRendering, literal
+from .rendering import PYTHON_WHITESPACE, Rendered, Rendering, ServerRendering, literal, record_chunks
 
-_CODECS = {"ISO-8859-1": "latin-1", "UTF-8": "utf-8"}
 FETCH = 2000
 STATEMENT_LIMIT = 60_000
 """Bytes of SQL text the fast path sends at most (Firebird 3 takes statements up to 64 KB)."""
@@ -251,42 +248,20 @@ class FirebirdServerRendering(ServerRendering):
 
     def _records_sql(self, table: Table, request: RenderRequest) -> str:
         """One text per row, the whole record, in the extract's order."""
-        fields = []
-        for f in request.fields:
-            if f.column is None:
-                number = self.sql_text(self.record_number(table, request.order_by))  # type: ignore[attr-defined]
-                text, kind = _text(number), "integer"
-            else:
-                text, kind = self.rendering.field_text(table, f, request, self._column_sql(table, f.column)), f.kind
-                if f.length_of:
-                    text, kind = _text(f"CHAR_LENGTH({text})"), "integer"
-            fields.append(_padded(text, f) if request.fixed else _quoted(text, kind))
-        record = (" || " if request.fixed else " || ';' || ").join(fields)
-        query: Any = sa.select(sa.literal_column(record).label("ux_record")).select_from(  # not named like a column
-            self._selectable(table))  # type: ignore[attr-defined]
-        keys = [k for name in request.order_by for k in self.order_keys(table, name)]  # type: ignore[attr-defined]
-        return self.sql_text(query.order_by(*keys) if keys else query)  # type: ignore[attr-defined,no-any-return]
+        fields = [_padded(text, f) if request.fixed else _quoted(text, kind)
+                  for text, kind, f in self._record_fields(table, request, self.rendering, _text)]
+        return self._one_text_query(table, request, (" || " if request.fixed else " || ';' || ").join(fields))
 
     def rendered_records(self, table: Table, request: RenderRequest) -> Iterator[tuple[bytes, int]]:
         """Each row one text, the whole record, fetched in batches; joined with CR LF and encoded here
         (in the table's charset, never through a lossy connection charset)."""
         sql = self._records_sql(table, request)
-        codec = _CODECS[request.charset]
         try:
             with self._connection() as conn:  # type: ignore[attr-defined]
                 cur = conn.connection.driver_connection.cursor()
                 try:
                     cur.execute(sql)
-                    parts: list[str] = []
-                    size = 0
-                    while rows := cur.fetchmany(FETCH):
-                        parts.extend(r[0] for r in rows)
-                        size += len(rows)
-                        if size * 64 >= CHUNK:
-                            yield _encoded(parts, codec), len(parts)
-                            parts, size = [], 0
-                    if parts:
-                        yield _encoded(parts, codec), len(parts)
+                    yield from record_chunks(iter(lambda: cur.fetchmany(FETCH), []), request.charset)
                 finally:
                     cur.close()
         except RenderingRefused:
@@ -295,14 +270,6 @@ class FirebirdServerRendering(ServerRendering):
             if STRING_TRUNCATION in (getattr(exc, "gds_codes", None) or ()):
                 raise RenderingRefused("a record is longer than Firebird's longest string (32 765 bytes)") from None
             raise SourceError(f"{self.label}: reading table {table.name} failed: {_first_line(exc)}") from None
-
-
-def _encoded(records: list[str], codec: str) -> bytes:
-    try:
-        return ("\r\n".join(records) + "\r\n").encode(codec)
-    except UnicodeEncodeError as exc:
-        raise RenderingRefused(f"a value holds {exc.object[exc.start]!r} (U+{ord(exc.object[exc.start]):04X}), "
-                               "which the charset cannot hold") from None
 
 
 def _first_line(exc: BaseException) -> str:

@@ -114,22 +114,10 @@ class MysqlRendering(Rendering):
         listed = ", ".join(f"X'{c.encode('utf-8').hex()}'" if c else "X''" for c in f.codes)
         return ((OUTSIDE_CODES, self.count_if(f"{self.binary(x)} NOT IN ({listed})")),)
 
-    def statistics_sql(self, table: Table, request: RenderRequest, quote: Any, source: str) -> tuple[str, list[Any]]:
-        """``Rendering.statistics_sql`` over ``source`` (a table's name, or a query in parentheses:
-        MariaDB would copy a derived table of the whole table first)."""
-        terms = ["COUNT(*)"]
-        readers: list[Any] = []
-        for f in request.fields:
-            if f.column is None or f.length_of:
-                continue
-            c = quote(f.column)
-            r = self.column(table, f, request, c)
-            if r.refusal:
-                readers.append((f, r, []))
-                continue
-            terms += [f"COUNT({c})", *(sql for _, sql in r.terms)]
-            readers.append((f, r, ["values", *(name for name, _ in r.terms)]))
-        return f"SELECT {', '.join(terms)} FROM {source} AS ux_s", readers
+    def statistics_source(self, source: str) -> str:
+        """A table's name, or a query in parentheses, as it is: MariaDB would copy a derived table of
+        the whole table first."""
+        return source
 
     def read_statistics(self, row: Sequence[Any], readers: list[Any]) -> RenderedStatistics:
         """``Rendering.read_statistics``; a term named ``!~why`` is a truth (no count to show). A time
@@ -308,15 +296,7 @@ class MysqlServerRendering(ServerRendering):
         (none empty, none with ``;``, ``"``, CR or LF, told by one regular expression over them all) is
         built without the quoting expressions, which would cost more than the rest of the row."""
         fields: list[tuple[str, str]] = []
-        rendering = self._rendering(table)
-        for f in request.fields:
-            if f.column is None:
-                number = self.sql_text(self.record_number(table, request.order_by))  # type: ignore[attr-defined]
-                text, kind = number, "integer"
-            else:
-                text, kind = rendering.field_text(table, f, request, self._column_sql(table, f.column)), f.kind
-                if f.length_of:
-                    text, kind = f"CHAR_LENGTH({text})", "integer"
+        for text, kind, f in self._record_fields(table, request, self._rendering(table), lambda x: x):
             if request.fixed:
                 w = f.width or 1
                 text = f"IFNULL({'LPAD' if f.right else 'RPAD'}({text}, {w}, ' '), '{' ' * w}')"
@@ -334,10 +314,7 @@ class MysqlServerRendering(ServerRendering):
                 record = f"IF({joined} REGEXP {_SPECIAL_OR_EMPTY}, {quoted}, {plain})"
             else:
                 record = plain
-        query: Any = sa.select(sa.literal_column(record).label("ux_record")).select_from(  # not named like a column
-            self._selectable(table))  # type: ignore[attr-defined]
-        keys = [k for name in request.order_by for k in self.order_keys(table, name)]  # type: ignore[attr-defined]
-        return self.sql_text(query.order_by(*keys) if keys else query)  # type: ignore[attr-defined,no-any-return]
+        return self._one_text_query(table, request, record)
 
     def rendered_records(self, table: Table, request: RenderRequest) -> Iterator[tuple[bytes, int]]:
         """Each row one text, the whole record; joined with CR LF, in the table's charset."""

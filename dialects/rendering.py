@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 
 import sqlalchemy as sa
 
+from extractor.errors import RenderingRefused
 from extractor.model import RenderedColumn, RenderedStatistics, RenderField, RenderRequest, Table
 
 PYTHON_WHITESPACE = (9, 10, 11, 12, 13, 28, 29, 30, 31, 32, 133, 160, 5760, 8192, 8193, 8194, 8195, 8196, 8197, 8198,
@@ -139,7 +140,12 @@ class Rendering:
             names = ["values", *(name for name, _ in r.terms)]
             terms += [f"count({c})", *(sql for _, sql in r.terms)]
             readers.append((f, r, names))
-        return f"SELECT {', '.join(terms)} FROM ({source}) AS ux_s", readers
+        return f"SELECT {', '.join(terms)} FROM {self.statistics_source(source)} AS ux_s", readers
+
+    def statistics_source(self, source: str) -> str:
+        """``source`` in the statistics query's FROM (an engine that would copy a derived table first
+        takes the table's name as it is)."""
+        return f"({source})"
 
     def read_statistics(self, row: Sequence[Any], readers: list[Any]) -> RenderedStatistics:
         """The statistics from the aggregate's row; a column with values for the exact path has
@@ -209,6 +215,34 @@ class Counting:
             pass
 
 
+CODECS = {"ISO-8859-1": "latin-1", "UTF-8": "utf-8"}
+"""The Python codec of each output charset."""
+
+
+def encoded(records: list[str], codec: str) -> bytes:
+    """Records joined with CR LF (one after each) in ``codec``; a character it cannot hold is
+    ``RenderingRefused`` (the exact path then applies the charset policy)."""
+    try:
+        return ("\r\n".join(records) + "\r\n").encode(codec)
+    except UnicodeEncodeError as exc:
+        raise RenderingRefused(f"a value holds {exc.object[exc.start]!r} (U+{ord(exc.object[exc.start]):04X}), "
+                               "which the charset cannot hold") from None
+
+
+def record_chunks(batches: Iterable[Sequence[Sequence[str]]], charset: str) -> Iterator[tuple[bytes, int]]:
+    """Rows of one text each (the whole record), fetched in batches, as chunks of about ``CHUNK``
+    bytes of encoded records with their count."""
+    codec = CODECS[charset]
+    parts: list[str] = []
+    for rows in batches:
+        parts.extend(r[0] for r in rows)
+        if len(parts) * 64 >= CHUNK:
+            yield encoded(parts, codec), len(parts)
+            parts = []
+    if parts:
+        yield encoded(parts, codec), len(parts)
+
+
 class ServerRendering:
     """What the adapters' fast-path methods share (``pg_rendering``, ``sqlite_rendering``): the refusals
     and the statistics query, by the engine's ``Rendering``; mixed into the adapter before ``Dialect``."""
@@ -220,6 +254,28 @@ class ServerRendering:
 
     def _column_sql(self, table: Table, name: str) -> str:
         return self._quote(self.reflected_name(table, name))  # type: ignore[attr-defined]
+
+    def _record_fields(self, table: Table, request: RenderRequest, rendering: Rendering,
+                       as_text: Callable[[str], str]) -> list[tuple[str, str, RenderField]]:
+        """Each field's archival text and kind, for a record built in one expression: the surrogate
+        key's number and a length field's length as ``as_text`` makes a number text."""
+        out = []
+        for f in request.fields:
+            if f.column is None:
+                number = self.sql_text(self.record_number(table, request.order_by))  # type: ignore[attr-defined]
+                out.append((as_text(number), "integer", f))
+                continue
+            text = rendering.field_text(table, f, request, self._column_sql(table, f.column))
+            out.append((as_text(rendering.length(text)), "integer", f) if f.length_of else (text, f.kind, f))
+        return out
+
+    def _one_text_query(self, table: Table, request: RenderRequest, record: str) -> str:
+        """The query giving each row as the one text ``record``, in the extract's order (labelled apart:
+        an output column named like a source column would be what ORDER BY sorts)."""
+        query: Any = sa.select(sa.literal_column(record).label("ux_record")).select_from(
+            self._selectable(table))  # type: ignore[attr-defined]
+        keys = [k for name in request.order_by for k in self.order_keys(table, name)]  # type: ignore[attr-defined]
+        return self.sql_text(query.order_by(*keys) if keys else query)  # type: ignore[attr-defined,no-any-return]
 
     def _statistics_query(self, table: Table, request: RenderRequest) -> tuple[str, list[Any]]:
         """The one aggregate query over the table's rows, and how to read its row (``Rendering.read_statistics``)."""

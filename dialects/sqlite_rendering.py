@@ -28,13 +28,10 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import sqlalchemy as sa
-
 from extractor.errors import RenderingRefused, SourceError
 from extractor.model import RenderedStatistics, RenderField, RenderRequest, Table
 
 from .rendering import (
-    CHUNK,
     NONCONFORMING,
     PYTHON_WHITESPACE,
     Counting,
@@ -43,9 +40,9 @@ from .rendering import (
     ServerRendering,
     literal,
     padded,
+    record_chunks,
 )
 
-_CODECS = {"ISO-8859-1": "latin-1", "UTF-8": "utf-8"}
 _CODES = ", ".join(map(str, PYTHON_WHITESPACE))
 FETCH = 5000
 
@@ -197,50 +194,18 @@ class SqliteServerRendering(ServerRendering):
 
     def rendered_records(self, table: Table, request: RenderRequest) -> Iterator[tuple[bytes, int]]:
         """Each row one text, the whole record; joined with CR LF and encoded here."""
-        fields = []
-        for f in request.fields:
-            if f.column is None:
-                number = self.sql_text(self.record_number(table, request.order_by))  # type: ignore[attr-defined]
-                text, kind = f"CAST({number} AS TEXT)", "integer"
-            else:
-                text, kind = _RENDERING.field_text(table, f, request, self._column_sql(table, f.column)), f.kind
-                if f.length_of:
-                    text, kind = f"CAST(length({text}) AS TEXT)", "integer"
-            if request.fixed:
-                fields.append(padded(text, f, f"length({text})", literal(" " * (f.width or 1))))
-            else:
-                fields.append(_quoted(text, kind))
-        record = (" || " if request.fixed else " || ';' || ").join(fields)
-        query: Any = sa.select(sa.literal_column(record).label("ux_record")).select_from(  # not named like a column
-            self._selectable(table))  # type: ignore[attr-defined]
-        keys = [k for name in request.order_by for k in self.order_keys(table, name)]  # type: ignore[attr-defined]
-        sql = self.sql_text(query.order_by(*keys) if keys else query)  # type: ignore[attr-defined]
-        codec = _CODECS[request.charset]
+        fields = [padded(text, f, f"length({text})", literal(" " * (f.width or 1))) if request.fixed
+                  else _quoted(text, kind)
+                  for text, kind, f in self._record_fields(table, request, _RENDERING, lambda x: f"CAST({x} AS TEXT)")]
+        sql = self._one_text_query(table, request, (" || " if request.fixed else " || ';' || ").join(fields))
         try:
             with self._connection() as conn:  # type: ignore[attr-defined]
                 cur = conn.connection.driver_connection.execute(sql)
                 try:
-                    parts: list[str] = []
-                    size = 0
-                    while rows := cur.fetchmany(FETCH):
-                        parts.extend(r[0] for r in rows)
-                        size += len(rows)
-                        if size * 64 >= CHUNK:
-                            yield _encoded(parts, codec), len(parts)
-                            parts, size = [], 0
-                    if parts:
-                        yield _encoded(parts, codec), len(parts)
+                    yield from record_chunks(iter(lambda: cur.fetchmany(FETCH), []), request.charset)
                 finally:
                     cur.close()
         except RenderingRefused:
             raise
         except Exception as exc:  # noqa: BLE001
             raise SourceError(f"{self.label}: reading table {table.name} failed: {exc}") from None
-
-
-def _encoded(records: list[str], codec: str) -> bytes:
-    try:
-        return ("\r\n".join(records) + "\r\n").encode(codec)
-    except UnicodeEncodeError as exc:
-        raise RenderingRefused(f"a value holds {exc.object[exc.start]!r} (U+{ord(exc.object[exc.start]):04X}), "
-                               "which the charset cannot hold") from None
