@@ -19,7 +19,15 @@ from .values import SINGLE
 
 def finalize(plan: Plan, scan: ScanResult) -> Plan:
     """Refine the plan with what the pre-flight scan found in the data."""
-    tables = [_finalize_table(plan, tp, scan) for tp in plan.tables]
+    tables = []
+    warnings = list(plan.warnings)
+    for tp in plan.tables:  # each table's scan once: an extract reads them back from disk as asked for
+        tables.append(_finalize_table(plan, tp, scan))
+        for column, st in scan.tables[tp.name].columns.items():
+            if st.outside_codes:
+                warnings.append(f"Arkade 5 A.22 (Control_Codes) will report {st.outside_codes} value(s) of "
+                                f"{tp.name}.{column} that are not in its code list; they are kept as the source holds "
+                                "them (listed in report/deviations.tsv).")
     code_lists = _code_lists(plan, scan)
     tables = [_attach_codes(tp, code_lists) for tp in tables]
     users: dict[str, list[str]] = {}
@@ -32,13 +40,6 @@ def finalize(plan: Plan, scan: ScanResult) -> Plan:
     if scan.lob_count and plan.format != "siard":  # path fields refer to LOBFILER only when it exists
         tables = [_add_lob_keys(tp) for tp in tables]
     version, reason = addml_version(tables)
-    warnings = list(plan.warnings)
-    for tp in plan.tables:
-        for column, st in scan.tables[tp.name].columns.items():
-            if st.outside_codes:
-                warnings.append(f"Arkade 5 A.22 (Control_Codes) will report {st.outside_codes} value(s) of "
-                                f"{tp.name}.{column} that are not in its code list; they are kept as the source holds "
-                                "them (listed in report/deviations.tsv).")
     return replace(plan, tables=tuple(tables), finalized=True, addml_version=version,
                    addml_version_reason=reason, warnings=tuple(warnings))
 
