@@ -214,7 +214,7 @@ class Dialect:
     @classmethod
     def from_url(cls, url: URL) -> Dialect:
         cls.check_url(url)
-        engine = sa.create_engine(url)
+        engine = sa.create_engine(url, query_cache_size=QUERY_CACHE_SIZE)
         dialect = cls(engine, url_label(url))
         try:
             dialect.check_database()
@@ -881,6 +881,11 @@ class Dialect:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+QUERY_CACHE_SIZE = 50
+"""Compiled statements SQLAlchemy keeps per engine (its default: 500). Nearly every statement of a
+run names its own table, so a statement is seldom compiled twice; 500 of them held some 8 MB."""
 
 
 def read_catalogue(url: URL, sql: str, **params: Any) -> list[tuple[Any, ...]]:
