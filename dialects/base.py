@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import sys
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -105,7 +106,7 @@ def native_name(satype: Any, engine: Engine) -> str:
     if isinstance(satype, sat.NullType):
         return NO_TYPE
     try:
-        return str(satype.compile(dialect=engine.dialect))
+        return sys.intern(str(satype.compile(dialect=engine.dialect)))  # one text per type, not per column
     except Exception:
         return type(satype).__name__
 
@@ -371,7 +372,7 @@ class Dialect:
             if c["name"].lower() in lists:
                 codes, source = lists[c["name"].lower()]
             out.append(Column(
-                name=c["name"], native_type=native_name(c["type"], self.engine), kind=kind,
+                name=sys.intern(c["name"]), native_type=native_name(c["type"], self.engine), kind=kind,
                 nullable=bool(c.get("nullable", True)), comment=c.get("comment"),
                 length=facts.get("length"), precision=facts.get("precision"),
                 scale=facts.get("scale"), float_bits=facts.get("float_bits"), timezone=facts.get("timezone", False),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -224,13 +225,15 @@ def run_extract(source: str, out: Path, profile_path: str | Path | None, options
         with writing(f"--out {out}: cannot prepare the extract folder"):
             staging = Staging(out, options.overwrite, resume=options.resume, sources=sources)
         try:
+            plans = [plan]  # _build takes the provisional plan out: the final one replaces it
+            del plan
             with writing(f"cannot write the extract in {staging.path}"), dialect.snapshot():
                 workers = workers_for(dialect, options.jobs, source, options.password)
-                summary = _build(staging, plan, dialect, profile, options, started, workers)
+                summary = _build(staging, plans, dialect, profile, options, started, workers)
             with writing(f"cannot move the finished extract into place as {out}"):
                 summary.out = staging.publish()
             summary.sources = sources
-            summary.missing = missing(plan.profile.metadata, plan.format)
+            summary.missing = missing(summary.plan.profile.metadata, summary.plan.format)
         except BaseException as exc:
             if isinstance(exc, UnwritableError | ConfigError) or not WorkDir(staging.work).has_done:
                 staging.discard()
@@ -247,10 +250,13 @@ def run_extract(source: str, out: Path, profile_path: str | Path | None, options
     return summary
 
 
-def _build(staging: Staging, plan0: Plan, dialect: SourceDialect, profile: Profile, options: Options,
+def _build(staging: Staging, plans: list[Plan], dialect: SourceDialect, profile: Profile, options: Options,
            started: dt.datetime, workers: Workers) -> ExtractSummary:
-    """Scan, extract, describe and report into the staging folder, inside one read snapshot."""
-    plan0 = settle_large_objects(settle(plan0, dialect), dialect)
+    """Scan, extract, describe and report into the staging folder, inside one read snapshot.
+
+    ``plans`` holds the provisional plan, taken out here so that no caller keeps it: once the final
+    plan is made, the provisional one (some 1 KB a table) is let go."""
+    plan0 = settle_large_objects(settle(plans.pop(), dialect), dialect)
     check_arrays(plan0)
     counts = {tp.name: dialect.count_rows(tp.source) for tp in plan0.tables if tp.source is not None and tp.unpivot is None}
     left_out = {tp.name: dialect.count_rows(replace(tp.source, row_filter=None, lookups=())) - counts[tp.name]
@@ -294,6 +300,7 @@ def _build(staging: Staging, plan0: Plan, dialect: SourceDialect, profile: Profi
         written = refine_table(plan0, plan0.table(tp.name), TableScanned(tp.name, found.tables[tp.name], 0, {}))
         if layout(plan, tp) != layout(plan, written):
             raise ExtractionError(f"{tp.name}: the file was written with another layout than the final plan (a bug)")
+    del plan0, found, todo  # the provisional plan and what refers to it: only the final one is kept
     plan = replace(plan, tables=tuple(replace(tp, rows_left_out=left_out[tp.name]) if tp.name in left_out else tp
                                       for tp in plan.tables))
     relations, dangling = check_relations(plan, dialect, work.path)
@@ -301,10 +308,9 @@ def _build(staging: Staging, plan0: Plan, dialect: SourceDialect, profile: Profi
     unreferenced, orphan_report = orphans(dialect)
     warnings += unreferenced
     result = finish(plan, done, staging.content, work.path, staging.report / "deviations.tsv", relations)
-    queries = {tp.name: _query(dialect, tp) for tp in plan.tables if tp.source is not None}
-    files: dict[str, Any] = dict(result.files)
-    if result.schemas:
-        files["__schemas__"] = result.schemas
+    del done
+    queries = _Queries(plan, dialect)
+    files: Mapping[str, Any] = {**result.files, "__schemas__": result.schemas} if result.schemas else result.files
     date = options.extraction_date or profile.metadata.extraction_date or started.date().isoformat()
     siard = None
     if plan.format == "siard":  # the SIARD file describes itself: no addml.xml (as Arkade packs SIARD)
@@ -335,6 +341,25 @@ def _build(staging: Staging, plan0: Plan, dialect: SourceDialect, profile: Profi
     if siard is not None:
         remove_staged(plan, staging.content)
     return ExtractSummary(staging.out, plan, result, result.deviation_total, warnings, reused)
+
+
+class _Queries(Mapping[str, str]):
+    """Table -> the SELECT that read it (``_query``), made when addml.xml asks for it, not kept."""
+
+    def __init__(self, plan: Plan, dialect: SourceDialect) -> None:
+        self._plan, self._dialect = plan, dialect
+
+    def __getitem__(self, name: str) -> str:
+        tp = self._plan.table(name)
+        if tp.source is None:
+            raise KeyError(name)
+        return _query(self._dialect, tp)
+
+    def __iter__(self) -> Iterator[str]:
+        return (tp.name for tp in self._plan.tables if tp.source is not None)
+
+    def __len__(self) -> int:
+        return sum(tp.source is not None for tp in self._plan.tables)
 
 
 def _query(dialect: SourceDialect, tp: Any) -> str:
