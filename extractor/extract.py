@@ -46,9 +46,9 @@ from .writers.siard_table import LOB_ROLES, LobCell, SiardTableWriter, external_
 from .writers.xmlfile import XmlTableWriter, xsd_document
 
 
-@dataclass
+@dataclass(slots=True)
 class FileResult:
-    """One file written into ``content/``."""
+    """One file written into ``content/`` (kept for every table until the end: slots, no ``__dict__``)."""
 
     name: str
     records: int
@@ -72,7 +72,7 @@ class ExtractResult:
         return sum(self.deviations.values())
 
 
-@dataclass
+@dataclass(slots=True)
 class TableDone:
     """One finished table: its file and what it left in the work folder for ``finish``."""
 
