@@ -102,6 +102,12 @@ def float_bits(satype: Any) -> int:
     return SINGLE if precision is not None and precision <= SINGLE else 53
 
 
+def _interned(name: Any) -> Any:
+    """One object for a column name that many tables share (``id``…); SQLAlchemy's ``quoted_name``
+    (a str subclass, which cannot be interned) is kept as it is."""
+    return sys.intern(name) if type(name) is str else name
+
+
 def native_name(satype: Any, engine: Engine) -> str:
     if isinstance(satype, sat.NullType):
         return NO_TYPE
@@ -372,7 +378,7 @@ class Dialect:
             if c["name"].lower() in lists:
                 codes, source = lists[c["name"].lower()]
             out.append(Column(
-                name=sys.intern(c["name"]), native_type=native_name(c["type"], self.engine), kind=kind,
+                name=_interned(c["name"]), native_type=native_name(c["type"], self.engine), kind=kind,
                 nullable=bool(c.get("nullable", True)), comment=c.get("comment"),
                 length=facts.get("length"), precision=facts.get("precision"),
                 scale=facts.get("scale"), float_bits=facts.get("float_bits"), timezone=facts.get("timezone", False),
