@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import sys
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -102,11 +103,17 @@ def float_bits(satype: Any) -> int:
     return SINGLE if precision is not None and precision <= SINGLE else 53
 
 
+def _interned(name: Any) -> Any:
+    """One object for a column name that many tables share (``id``…); SQLAlchemy's ``quoted_name``
+    (a str subclass, which cannot be interned) is kept as it is."""
+    return sys.intern(name) if type(name) is str else name
+
+
 def native_name(satype: Any, engine: Engine) -> str:
     if isinstance(satype, sat.NullType):
         return NO_TYPE
     try:
-        return str(satype.compile(dialect=engine.dialect))
+        return sys.intern(str(satype.compile(dialect=engine.dialect)))  # one text per type, not per column
     except Exception:
         return type(satype).__name__
 
@@ -215,7 +222,7 @@ class Dialect:
     @classmethod
     def from_url(cls, url: URL) -> Dialect:
         cls.check_url(url)
-        engine = sa.create_engine(url)
+        engine = sa.create_engine(url, query_cache_size=QUERY_CACHE_SIZE)
         dialect = cls(engine, url_label(url))
         try:
             dialect.check_database()
@@ -372,7 +379,7 @@ class Dialect:
             if c["name"].lower() in lists:
                 codes, source = lists[c["name"].lower()]
             out.append(Column(
-                name=c["name"], native_type=native_name(c["type"], self.engine), kind=kind,
+                name=_interned(c["name"]), native_type=native_name(c["type"], self.engine), kind=kind,
                 nullable=bool(c.get("nullable", True)), comment=c.get("comment"),
                 length=facts.get("length"), precision=facts.get("precision"),
                 scale=facts.get("scale"), float_bits=facts.get("float_bits"), timezone=facts.get("timezone", False),
@@ -887,6 +894,11 @@ class Dialect:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+QUERY_CACHE_SIZE = 50
+"""Compiled statements SQLAlchemy keeps per engine (its default: 500). Nearly every statement of a
+run names its own table, so a statement is seldom compiled twice; 500 of them held some 8 MB."""
 
 
 def read_catalogue(url: URL, sql: str, **params: Any) -> list[tuple[Any, ...]]:

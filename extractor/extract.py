@@ -48,9 +48,9 @@ from .writers.siard_table import LOB_ROLES, LobCell, SiardTableWriter, external_
 from .writers.xmlfile import XmlTableWriter, xsd_document
 
 
-@dataclass
+@dataclass(slots=True)
 class FileResult:
-    """One file written into ``content/``."""
+    """One file written into ``content/`` (kept for every table until the end: slots, no ``__dict__``)."""
 
     name: str
     records: int
@@ -74,7 +74,7 @@ class ExtractResult:
         return sum(self.deviations.values())
 
 
-@dataclass
+@dataclass(slots=True)
 class TableDone:
     """One finished table: its file and what it left in the work folder for ``finish``."""
 
@@ -316,6 +316,8 @@ def finish(plan: Plan, done: dict[str, TableDone], content: Path, work: Path, de
     """Join the finished tables in plan order: the LOB list file, the deviation report (with the
     dangling references ``keys.check_relations`` left per table), XML schemas."""
     result = ExtractResult()
+    plain: dict[str, tuple[str, dict[str, str]]] = {}
+    """A path without reasons, one object for all the tables that took it (it is kept to the end)."""
     with DeviationLog(deviations) as log:
         for tp in plan.tables:
             for note in tp.notes:  # the final plan's notes: they come from the whole scan
@@ -325,7 +327,8 @@ def finish(plan: Plan, done: dict[str, TableDone], content: Path, work: Path, de
                 result.files[tp.name] = td.file
                 result.lob_files += td.lob_files
                 result.lob_bytes += td.lob_bytes
-                result.rendering[tp.name] = (td.rendering, td.exact_reasons)
+                result.rendering[tp.name] = ((td.rendering, td.exact_reasons) if td.exact_reasons
+                                             else plain.setdefault(td.rendering, (td.rendering, {})))
                 log.append_file(work_files(work, tp)[1], tp.name, td.deviations)
             if relations and tp.name in relations:
                 log.append_file(work / f"{tp.file_name}.relations.tsv", tp.name, relations[tp.name])

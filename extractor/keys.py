@@ -67,7 +67,8 @@ def settle(plan: Plan, dialect: SourceDialect) -> Plan:
             children.append(child)
             moved += (f"elementene i arraykolonnen {column} er flyttet til tabellen {name}, og feltet "
                       f"{_count_name(tp, column)} gir antallet",)
-        out.append(replace(tp, notes=(*tp.notes, *moved), arrays=tuple(arrays)))
+        changed = bool(moved) or tuple(arrays) != tp.arrays  # else the same TablePlan: not one copy a table
+        out.append(replace(tp, notes=(*tp.notes, *moved), arrays=tuple(arrays)) if changed else tp)
         out += children
     return replace(plan, tables=tuple(out), keys_settled=True, warnings=(*plan.warnings, *_address_columns(plan)),
                    refused=tuple(refused))

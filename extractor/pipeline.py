@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -45,7 +46,7 @@ from .rendered import describe_reasons
 from .scan import ScanResult, TableScanned, array_source, combine
 from .siard_output import SiardWritten, remove_staged, write_siard_file
 from .source_dialect import SourceDialect
-from .workdir import WorkDir, fingerprint
+from .workdir import KeptScans, WorkDir, fingerprint
 
 SHOWN_FINDINGS = 50
 """Unencodable values listed in the error message; inspect lists them all."""
@@ -186,11 +187,16 @@ def check_arrays(plan: Plan) -> None:
 
 def check_scan(plan: Plan, result: ScanResult) -> None:
     """Raise if values cannot be written and nothing in the profile covers them (nothing is published)."""
-    bad = [f for t in result.tables.values() if not t.needs_utf8 for f in t.findings if not f.mapped]
-    total = result.unmappable_total
+    bad: list[str] = []
+    invalid: list[str] = []
+    total = 0
+    for t in result.tables.values():  # once: an extract's scans are read back from disk as they are asked for
+        if not t.needs_utf8:
+            total += t.unmappable_count
+            bad += [str(f) for f in t.findings if not f.mapped][:SHOWN_FINDINGS - len(bad)]
+        invalid += t.xml_invalid
     if total:
-        raise UnencodableError(plan.charset.encoding, [str(f) for f in bad[:SHOWN_FINDINGS]], total)
-    invalid = [x for t in result.tables.values() for x in t.xml_invalid]
+        raise UnencodableError(plan.charset.encoding, bad, total)
     if invalid:
         raise UnwritableError(
             "these values hold control characters that XML 1.0 cannot carry; nothing was written:\n  "
@@ -219,13 +225,15 @@ def run_extract(source: str, out: Path, profile_path: str | Path | None, options
         with writing(f"--out {out}: cannot prepare the extract folder"):
             staging = Staging(out, options.overwrite, resume=options.resume, sources=sources)
         try:
+            plans = [plan]  # _build takes the provisional plan out: the final one replaces it
+            del plan
             with writing(f"cannot write the extract in {staging.path}"), dialect.snapshot():
                 workers = workers_for(dialect, options.jobs, source, options.password)
-                summary = _build(staging, plan, dialect, profile, options, started, workers)
+                summary = _build(staging, plans, dialect, profile, options, started, workers)
             with writing(f"cannot move the finished extract into place as {out}"):
                 summary.out = staging.publish()
             summary.sources = sources
-            summary.missing = missing(plan.profile.metadata, plan.format)
+            summary.missing = missing(summary.plan.profile.metadata, summary.plan.format)
         except BaseException as exc:
             if isinstance(exc, UnwritableError | ConfigError) or not WorkDir(staging.work).has_done:
                 staging.discard()
@@ -242,10 +250,13 @@ def run_extract(source: str, out: Path, profile_path: str | Path | None, options
     return summary
 
 
-def _build(staging: Staging, plan0: Plan, dialect: SourceDialect, profile: Profile, options: Options,
+def _build(staging: Staging, plans: list[Plan], dialect: SourceDialect, profile: Profile, options: Options,
            started: dt.datetime, workers: Workers) -> ExtractSummary:
-    """Scan, extract, describe and report into the staging folder, inside one read snapshot."""
-    plan0 = settle_large_objects(settle(plan0, dialect), dialect)
+    """Scan, extract, describe and report into the staging folder, inside one read snapshot.
+
+    ``plans`` holds the provisional plan, taken out here so that no caller keeps it: once the final
+    plan is made, the provisional one (some 1 KB a table) is let go."""
+    plan0 = settle_large_objects(settle(plans.pop(), dialect), dialect)
     check_arrays(plan0)
     counts = {tp.name: dialect.count_rows(tp.source) for tp in plan0.tables if tp.source is not None and tp.unpivot is None}
     left_out = {tp.name: dialect.count_rows(replace(tp.source, row_filter=None, lookups=())) - counts[tp.name]
@@ -260,7 +271,7 @@ def _build(staging: Staging, plan0: Plan, dialect: SourceDialect, profile: Profi
             warnings.append(f"--resume: nothing could be reused ({earlier}); the whole extract was made in this run.")
         work.reset()
         work.save_run(print_, started)
-    scans: dict[str, TableScanned] = {}
+    found = combine((), KeptScans(work, plan0))  # the scans wait in the work folder (mark_done)
     done: dict[str, TableDone] = {}
     todo = []
     for tp in extracted_tables(plan0):
@@ -269,7 +280,8 @@ def _build(staging: Staging, plan0: Plan, dialect: SourceDialect, profile: Profi
             work.forget(tp)
             todo.append(tp)
         else:
-            scans[tp.name], done[tp.name] = kept
+            found.add(kept[0])
+            done[tp.name] = kept[1]
     reused = tuple(done)
     if staging.distrusted:
         warnings.append(f"--resume: nothing was reused because {staging.distrusted}; whoever can write there could "
@@ -278,15 +290,17 @@ def _build(staging: Staging, plan0: Plan, dialect: SourceDialect, profile: Profi
     try:
         for tp, scanned, td in process_tables(plan0, todo, dialect, workers, staging.content, work.path, progress):
             work.mark_done(tp, td, scanned, staging.content)
-            scans[tp.name], done[tp.name] = scanned, td
+            found.add(scanned)
+            done[tp.name] = td
     finally:
         progress.close()
-    found = combine(scans[tp.name] for tp in extracted_tables(plan0))
     check_scan(plan0, found)
     plan = finalize(plan0, found)
     for tp in extracted_tables(plan):
-        if layout(plan, tp) != layout(plan, refine_table(plan0, plan0.table(tp.name), scans[tp.name])):
+        written = refine_table(plan0, plan0.table(tp.name), TableScanned(tp.name, found.tables[tp.name], 0, {}))
+        if layout(plan, tp) != layout(plan, written):
             raise ExtractionError(f"{tp.name}: the file was written with another layout than the final plan (a bug)")
+    del plan0, found, todo  # the provisional plan and what refers to it: only the final one is kept
     plan = replace(plan, tables=tuple(replace(tp, rows_left_out=left_out[tp.name]) if tp.name in left_out else tp
                                       for tp in plan.tables))
     relations, dangling = check_relations(plan, dialect, work.path)
@@ -294,10 +308,9 @@ def _build(staging: Staging, plan0: Plan, dialect: SourceDialect, profile: Profi
     unreferenced, orphan_report = orphans(dialect)
     warnings += unreferenced
     result = finish(plan, done, staging.content, work.path, staging.report / "deviations.tsv", relations)
-    queries = {tp.name: _query(dialect, tp) for tp in plan.tables if tp.source is not None}
-    files: dict[str, Any] = dict(result.files)
-    if result.schemas:
-        files["__schemas__"] = result.schemas
+    del done
+    queries = _Queries(plan, dialect)
+    files: Mapping[str, Any] = {**result.files, "__schemas__": result.schemas} if result.schemas else result.files
     date = options.extraction_date or profile.metadata.extraction_date or started.date().isoformat()
     siard = None
     if plan.format == "siard":  # the SIARD file describes itself: no addml.xml (as Arkade packs SIARD)
@@ -328,6 +341,25 @@ def _build(staging: Staging, plan0: Plan, dialect: SourceDialect, profile: Profi
     if siard is not None:
         remove_staged(plan, staging.content)
     return ExtractSummary(staging.out, plan, result, result.deviation_total, warnings, reused)
+
+
+class _Queries(Mapping[str, str]):
+    """Table -> the SELECT that read it (``_query``), made when addml.xml asks for it, not kept."""
+
+    def __init__(self, plan: Plan, dialect: SourceDialect) -> None:
+        self._plan, self._dialect = plan, dialect
+
+    def __getitem__(self, name: str) -> str:
+        tp = self._plan.table(name)
+        if tp.source is None:
+            raise KeyError(name)
+        return _query(self._dialect, tp)
+
+    def __iter__(self) -> Iterator[str]:
+        return (tp.name for tp in self._plan.tables if tp.source is not None)
+
+    def __len__(self) -> int:
+        return sum(tp.source is not None for tp in self._plan.tables)
 
 
 def _query(dialect: SourceDialect, tp: Any) -> str:
@@ -386,23 +418,61 @@ def _period_reason(tp: Any) -> str:
     return "outside the archival period" if tp.row_filter.period_column else ""
 
 
+def _table_entry(plan: Plan, result: ExtractResult, tp: Any) -> dict[str, Any]:
+    """One table's entry in extraction.json's ``tables`` (made when it is written, not kept)."""
+    fr = result.files[tp.name]
+    return {
+        "table": tp.name, "file": fr.name, "records": fr.records, "bytes": fr.size,
+        "sha256": fr.sha256, "charset": tp.charset,
+        "fields": [f.name for f in tp.fields],
+        "excluded_columns": [{"column": c, "reason": r} for c, r in tp.excluded_columns],
+        "notes": list(tp.notes),
+        **_filter_report(tp),
+        **_rendering_report(result, tp.name),
+    }
+
+
+_TABLES_HOLE = "\x00uttrekk:tables\x00"
+"""The ``tables`` value written in its place by ``_write_json`` (JSON escapes the NULs, so no text equals it)."""
+
+
+def _write_json(path: Path, data: dict[str, Any], entries: Any) -> None:
+    """``json.dumps(data, indent=2, ensure_ascii=False)`` with ``data["tables"]`` the list ``entries``
+    yields, byte for byte, written one table's entry at a time (20,000 of them are some 8 MB of text)."""
+    hole = f'\n  "tables": {json.dumps(_TABLES_HOLE)}'
+    text = json.dumps({**data, "tables": _TABLES_HOLE}, indent=2, ensure_ascii=False)
+    head, tail = text.split(hole)
+    with open(path, "w", encoding="utf-8", buffering=1 << 20) as out:
+        out.write(head)
+        out.write('\n  "tables": [')
+        first = True
+        for entry in entries:
+            out.write(("\n" if first else ",\n") + "\n".join(
+                "    " + line for line in json.dumps(entry, indent=2, ensure_ascii=False).split("\n")))
+            first = False
+        out.write("]" if first else "\n  ]")
+        out.write(tail + "\n")
+
+
+def _summary_lines(entry: dict[str, Any]) -> list[str]:
+    """A table's lines in summary.txt."""
+    lines = [f"{entry['table']}: {entry['records']} records -> {entry['file']} ({entry['charset']}, sha256 "
+             f"{entry['sha256']})"]
+    if entry.get("rendering"):
+        lines.append(f"  rendered by {'the server (fast path)' if entry['rendering'] == 'server' else 'uttrekk (exact path)'}"
+                     + (f": {describe_reasons(entry['exact_path_reasons'])}" if entry.get("exact_path_reasons") else ""))
+    if entry.get("filter"):
+        lines.append(f"  filter: {entry['filter']} ({entry['filter_reason']}); {entry['rows_left_out']} row(s) left out")
+    return lines
+
+
 def _write_reports(staging: Staging, plan: Plan, result: ExtractResult, warnings: list[str], dialect: SourceDialect,
                    started: dt.datetime, date: str, session: str, orphan_report: dict[str, Any] | None = None,
                    siard: SiardWritten | None = None, snapshot: dict[str, Any] | None = None) -> None:
+    """extraction.json, summary.txt and the documentation; the tables' parts are written one table at a
+    time, never held for all tables at once."""
     source = dialect.label
     finished = dt.datetime.now(dt.UTC)
-    tables = []
-    for tp in plan.tables:
-        fr = result.files[tp.name]
-        tables.append({
-            "table": tp.name, "file": fr.name, "records": fr.records, "bytes": fr.size,
-            "sha256": fr.sha256, "charset": tp.charset,
-            "fields": [f.name for f in tp.fields],
-            "excluded_columns": [{"column": c, "reason": r} for c, r in tp.excluded_columns],
-            "notes": list(tp.notes),
-            **_filter_report(tp),
-            **_rendering_report(result, tp.name),
-        })
     data = {
         "tool": "uttrekk", "version": __version__, "source": source, "engine": plan.engine,
         "source_details": dialect.source_details(), "session": session, "snapshot": snapshot or {},
@@ -413,7 +483,7 @@ def _write_reports(staging: Staging, plan: Plan, result: ExtractResult, warnings
         "charset_map": {f"U+{ord(k):04X}": v for k, v in plan.charset.mapping},
         "utf8_fallback": plan.charset.utf8_fallback, "long_text_limit": plan.long_text_limit,
         "addml_version": plan.addml_version, "addml_version_reason": plan.addml_version_reason,
-        "tables": tables,
+        "tables": _TABLES_HOLE,
         "excluded_tables": [{"table": t, "reason": r} for t, r in plan.excluded_tables],
         "lob_files": result.lob_files, "lob_bytes": result.lob_bytes,
         "deviations": {f"{t}:{a}": n for (t, a), n in sorted(result.deviations.items())},
@@ -426,32 +496,33 @@ def _write_reports(staging: Staging, plan: Plan, result: ExtractResult, warnings
     if siard is not None:
         data["siard"] = siard.report()
         data["metadata"] = {k: v for k, v in asdict(plan.profile.metadata).items() if v}
-    (staging.report / "extraction.json").write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n",
-                                                    encoding="utf-8")
     described = (f"SIARD {siard.version} in content/{siard.name} (SHA-256 {siard.sha256})" if siard is not None
                  else f"ADDML {plan.addml_version}")
-    lines = [f"uttrekk {__version__}: extract of {source}", f"started {data['started']}, finished {data['finished']}",
-             f"format {plan.format}, {described}", ""]
-    for t in tables:
-        lines.append(f"{t['table']}: {t['records']} records -> {t['file']} ({t['charset']}, sha256 {t['sha256']})")
-        if t.get("rendering"):
-            lines.append(f"  rendered by {'the server (fast path)' if t['rendering'] == 'server' else 'uttrekk (exact path)'}"
-                         + (f": {describe_reasons(t['exact_path_reasons'])}" if t.get("exact_path_reasons") else ""))
-        if t.get("filter"):
-            lines.append(f"  filter: {t['filter']} ({t['filter_reason']}); {t['rows_left_out']} row(s) left out")
-    for name, reason in plan.excluded_tables:
-        lines.append(f"{name}: left out ({reason})")
-    if siard is not None and result.lob_files:
-        lines.append(f"{result.lob_files} file(s) for binary values and long texts: {siard.inside} inside "
-                     f"{siard.name}, {siard.outside} beside it under content/{LOB_DIR}/")
-    elif result.lob_files:
-        lines.append(f"{result.lob_files} file(s) for binary values and long texts under content/{LOB_DIR}/")
-    lines.append(f"{result.deviation_total} value-level change(s) listed in report/deviations.tsv")
-    lines.append(f"Description and extraction log (Norwegian): {FOLDER}/beskrivelse.txt, oversikt.html, uttrekkslogg.txt")
-    if warnings:
-        lines += ["", "Warnings and expected Arkade 5 findings:"] + [f"- {w}" for w in warnings]
-    block = missing_block(missing(plan.profile.metadata, plan.format))
-    if block:
-        lines += ["", block]
-    (staging.report / "summary.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with open(staging.report / "summary.txt", "w", encoding="utf-8", buffering=1 << 20) as summary:
+        summary.write("\n".join([f"uttrekk {__version__}: extract of {source}",
+                                 f"started {data['started']}, finished {data['finished']}",
+                                 f"format {plan.format}, {described}", ""]) + "\n")
+
+        def entries() -> Any:
+            for tp in plan.tables:
+                entry = _table_entry(plan, result, tp)
+                summary.write("\n".join(_summary_lines(entry)) + "\n")
+                yield entry
+
+        _write_json(staging.report / "extraction.json", data, entries())
+        lines = [f"{name}: left out ({reason})" for name, reason in plan.excluded_tables]
+        if siard is not None and result.lob_files:
+            lines.append(f"{result.lob_files} file(s) for binary values and long texts: {siard.inside} inside "
+                         f"{siard.name}, {siard.outside} beside it under content/{LOB_DIR}/")
+        elif result.lob_files:
+            lines.append(f"{result.lob_files} file(s) for binary values and long texts under content/{LOB_DIR}/")
+        lines.append(f"{result.deviation_total} value-level change(s) listed in report/deviations.tsv")
+        lines.append(f"Description and extraction log (Norwegian): {FOLDER}/beskrivelse.txt, oversikt.html, uttrekkslogg.txt")
+        if warnings:
+            lines += ["", "Warnings and expected Arkade 5 findings:"] + [f"- {w}" for w in warnings]
+        block = missing_block(missing(plan.profile.metadata, plan.format))
+        if block:
+            lines += ["", block]
+        summary.write("\n".join(lines) + "\n")
+    del data["tables"]  # the documentation reads the run's facts, not the tables' entries
     write_documentation(staging.path / FOLDER, plan, result, data, staging.report / "deviations.tsv")

@@ -9,6 +9,7 @@ belongs) raises ``ValueError``, and the caller redoes what the file described.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 import typing
 from collections import Counter
@@ -38,13 +39,25 @@ def load(cls: type[T], data: Any) -> T:
     return typing.cast(T, _load(cls, data, cls.__name__))
 
 
+@functools.cache
+def _shape(tp: Any) -> tuple[dict[str, Any], dict[str, dataclasses.Field[Any]]]:
+    """A dataclass's field types and fields, worked out once (``get_type_hints`` evaluates every
+    annotation again on each call: a run of 20,000 tables reads their kept scans back)."""
+    return typing.get_type_hints(tp), {f.name: f for f in dataclasses.fields(tp)}
+
+
+@functools.cache
+def _form(tp: Any) -> tuple[Any, tuple[Any, ...], bool]:
+    """``tp``'s origin, arguments and whether it is a dataclass, worked out once per type."""
+    return typing.get_origin(tp), typing.get_args(tp), dataclasses.is_dataclass(tp)
+
+
 def _load(tp: Any, data: Any, where: str) -> Any:
-    origin, args = typing.get_origin(tp), typing.get_args(tp)
-    if dataclasses.is_dataclass(tp):
+    origin, args, is_dataclass = _form(tp)
+    if is_dataclass:
         if not isinstance(data, dict):
             raise ValueError(f"{where}: not an object")
-        hints = typing.get_type_hints(tp)
-        fields = {f.name: f for f in dataclasses.fields(tp)}
+        hints, fields = _shape(tp)
         unknown = set(data) - set(fields)
         missing = {n for n, f in fields.items() if n not in data and f.default is dataclasses.MISSING
                    and f.default_factory is dataclasses.MISSING}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from .charset import UTF8, CharsetPolicy
 from .errors import ProfileError
@@ -302,6 +303,7 @@ def make_plan(schema: Schema, profile: Profile, *, fmt: str | None = None,
     warnings: list[str] = list(schema.notes)
     refused: list[str] = []
     used_files: dict[str, str] = {}
+    shared: dict[Any, Any] = {}
     for table in chosen:
         tprof = profile.table(table.name)
         excluded_cols = tuple((c, p.exclude) for c, p in tprof.columns.items() if p.exclude)
@@ -339,7 +341,7 @@ def make_plan(schema: Schema, profile: Profile, *, fmt: str | None = None,
         while stem.lower() in used_files or stem.upper() == LOB_TABLE:
             stem += "_"
         used_files[stem.lower()] = table.name
-        fields = _fields(table, columns, tprof, warnings, dict(unnest))
+        fields = share(_fields(table, columns, tprof, warnings, dict(unnest)), shared)
         fks = []
         declared = [ForeignKey(d.columns, d.references, d.ref_columns or _target_key(schema, profile, d.references),
                                f"FK_{table.name}_{'_'.join(d.columns)}", origin="profile")
@@ -564,6 +566,15 @@ def _fields(table: Table, columns: tuple[Column, ...], tprof, warnings: list[str
             scale=col.scale, max_length=col.length, codes=codes,
         ))
     return tuple(out)
+
+
+def share(fields: Sequence[FieldPlan], shared: dict[Any, Any]) -> tuple[FieldPlan, ...]:
+    """``fields`` as a tuple, each field (and the tuple) the object ``shared`` already holds when an
+    equal one was made for another table: they are frozen, and a plan of 20,000 tables whose
+    columns repeat (``id``, ``navn``…) keeps each once (some 150 bytes a field). ``shared`` lives
+    as long as the plan is being made."""
+    done = tuple(shared.setdefault(f, f) for f in fields)
+    return shared.setdefault(done, done)  # type: ignore[no-any-return]
 
 
 def _count_field(table: Table, col: Column, desc: str, child: str, seen: dict[str, str]) -> FieldPlan:

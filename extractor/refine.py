@@ -12,14 +12,23 @@ from typing import Any
 
 from .charset import UTF8
 from .model import Column, ForeignKey
-from .plan import ADDML_TYPES, LOB_TABLE, FieldPlan, Plan, TablePlan
+from .plan import ADDML_TYPES, LOB_TABLE, FieldPlan, Plan, TablePlan, share
 from .scan import ScanResult, TableScanned
 from .values import SINGLE
 
 
 def finalize(plan: Plan, scan: ScanResult) -> Plan:
     """Refine the plan with what the pre-flight scan found in the data."""
-    tables = [_finalize_table(plan, tp, scan) for tp in plan.tables]
+    tables = []
+    warnings = list(plan.warnings)
+    shared: dict[Any, Any] = {}
+    for tp in plan.tables:  # each table's scan once: an extract reads them back from disk as asked for
+        tables.append(_finalize_table(plan, tp, scan, shared))
+        for column, st in scan.tables[tp.name].columns.items():
+            if st.outside_codes:
+                warnings.append(f"Arkade 5 A.22 (Control_Codes) will report {st.outside_codes} value(s) of "
+                                f"{tp.name}.{column} that are not in its code list; they are kept as the source holds "
+                                "them (listed in report/deviations.tsv).")
     code_lists = _code_lists(plan, scan)
     tables = [_attach_codes(tp, code_lists) for tp in tables]
     users: dict[str, list[str]] = {}
@@ -32,13 +41,6 @@ def finalize(plan: Plan, scan: ScanResult) -> Plan:
     if scan.lob_count and plan.format != "siard":  # path fields refer to LOBFILER only when it exists
         tables = [_add_lob_keys(tp) for tp in tables]
     version, reason = addml_version(tables)
-    warnings = list(plan.warnings)
-    for tp in plan.tables:
-        for column, st in scan.tables[tp.name].columns.items():
-            if st.outside_codes:
-                warnings.append(f"Arkade 5 A.22 (Control_Codes) will report {st.outside_codes} value(s) of "
-                                f"{tp.name}.{column} that are not in its code list; they are kept as the source holds "
-                                "them (listed in report/deviations.tsv).")
     return replace(plan, tables=tuple(tables), finalized=True, addml_version=version,
                    addml_version_reason=reason, warnings=tuple(warnings))
 
@@ -48,7 +50,9 @@ def refine_table(plan: Plan, tp: TablePlan, scanned: TableScanned) -> TablePlan:
     return _finalize_table(plan, tp, ScanResult(tables={tp.name: scanned.scan}))
 
 
-def _finalize_table(plan: Plan, tp: TablePlan, scan: ScanResult) -> TablePlan:
+def _finalize_table(plan: Plan, tp: TablePlan, scan: ScanResult, shared: dict[Any, Any] | None = None) -> TablePlan:
+    """``shared``: fields (and tuples of them) already made for other tables, so that equal ones are
+    one object (``plan.share``)."""
     ts = scan.tables[tp.name]
     fields: list[FieldPlan] = []
     notes = list(tp.notes)
@@ -126,7 +130,8 @@ def _finalize_table(plan: Plan, tp: TablePlan, scan: ScanResult) -> TablePlan:
     if ts.needs_utf8:
         notes.append(f"skrevet som UTF-8: {ts.unmappable_count} verdi(er) har tegn utenfor {tp.charset} "
                      f"som profilen ikke erstatter (utf8_fallback)")
-    return replace(tp, fields=tuple(fields), charset=charset, notes=tuple(notes))
+    done = tuple(fields) if shared is None else share(fields, shared)
+    return replace(tp, fields=done, charset=charset, notes=tuple(notes))
 
 
 def _join(a: str, b: str) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -115,7 +115,9 @@ class TableScan:
 
 @dataclass
 class ScanResult:
-    tables: dict[str, TableScan] = field(default_factory=dict)
+    tables: Mapping[str, TableScan] = field(default_factory=dict)
+    """Each table's statistics; an extract reads them back from its work folder one at a time
+    (``workdir.KeptScans``) rather than hold them all."""
     codes: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
     lob_count: int = 0
     lob_widths: dict[str, int] = field(default_factory=dict)
@@ -123,6 +125,15 @@ class ScanResult:
     @property
     def unmappable_total(self) -> int:
         return sum(t.unmappable_count for t in self.tables.values() if not t.needs_utf8)
+
+    def add(self, part: TableScanned) -> None:
+        """Count in what one table's scan adds to the whole: its LOB entries and code list (``combine``)."""
+        self.lob_count += part.lob_count
+        widths = self.lob_widths
+        for key, width in part.lob_widths.items():
+            widths[key] = max(widths.get(key, 0), width)
+        if part.codes is not None:
+            self.codes[part.name] = part.codes
 
 
 RowSource = Callable[[TablePlan, tuple[str, ...]], Iterable[tuple[Any, ...]]]
@@ -228,18 +239,16 @@ def scan(plan: Plan, rows: RowSource, progress: Callable[[str, int | None], Any]
     return combine([scan_table(plan, tp, rows, progress) for tp in plan.tables])
 
 
-def combine(parts: Iterable[TableScanned]) -> ScanResult:
-    """One scan result from per-table scans (in plan order, however they were run)."""
-    result = ScanResult()
-    widths = Counter(dict.fromkeys(LOB_FIELDS, 1))
+def combine(parts: Iterable[TableScanned], tables: Mapping[str, TableScan] | None = None) -> ScanResult:
+    """One scan result from per-table scans (in plan order, however they were run). With ``tables``
+    (the scans as the work folder keeps them) the parts' own statistics are not held."""
+    result = ScanResult(lob_widths=dict.fromkeys(LOB_FIELDS, 1))
     for part in parts:
-        result.tables[part.name] = part.scan
-        result.lob_count += part.lob_count
-        for key, width in part.lob_widths.items():
-            widths[key] = max(widths[key], width)
-        if part.codes is not None:
-            result.codes[part.name] = part.codes
-    result.lob_widths = dict(widths)
+        if tables is None:
+            result.tables[part.name] = part.scan  # type: ignore[index]
+        result.add(part)
+    if tables is not None:
+        result.tables = tables
     return result
 
 

@@ -22,15 +22,16 @@ import hashlib
 import json
 import os
 import shutil
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from . import __version__
-from .extract import TableDone, work_files
+from .extract import TableDone, extracted_tables, work_files
 from .plaindata import dump, load
-from .plan import LOB_DIR, Plan, TablePlan
-from .scan import TableScanned
+from .plan import LOB_DIR, LOB_TABLE, Plan, TablePlan
+from .scan import TableScan, TableScanned
 from .writers.hashing import sha256_file
 
 RUN_FILE = "run.json"
@@ -140,6 +141,33 @@ class WorkDir:
     def forget(self, tp: TablePlan) -> None:
         """Forget an unfinished attempt at this table (``extract_table`` clears its files)."""
         self._marker(tp).unlink(missing_ok=True)
+
+
+class KeptScans(Mapping[str, TableScan]):
+    """The finished tables' scans as the work folder keeps them (``WorkDir.mark_done``), read back
+    one at a time when asked for: held together until the final plan they took some 2 KB a table.
+    The last one read is kept, as a caller often asks for it twice in a row."""
+
+    def __init__(self, work: WorkDir, plan: Plan) -> None:
+        self._work, self._plan = work, plan
+        self._names = [tp.name for tp in extracted_tables(plan)]
+        self._last: tuple[str, TableScan] | None = None
+
+    def __getitem__(self, name: str) -> TableScan:
+        if self._last is not None and self._last[0] == name:
+            return self._last[1]
+        tp = self._plan.table(name)
+        if tp.name == LOB_TABLE and tp.source is None:  # written at the end, not read: no scan
+            raise KeyError(name)
+        scanned = load(TableScanned, json.loads(self._work._scan(tp).read_bytes()))
+        self._last = (name, scanned.scan)
+        return scanned.scan
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

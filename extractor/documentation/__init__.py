@@ -30,4 +30,5 @@ def write_documentation(folder: Path, plan: Plan, result: Any, report: dict[str,
         text.write_beskrivelse(out, doc)
     with open(folder / "oversikt.html", "wb", buffering=1 << 20) as out:
         htmlpage.write_page(out, doc)
-    (folder / "uttrekkslogg.txt").write_bytes(text.uttrekkslogg(doc))
+    with open(folder / "uttrekkslogg.txt", "wb", buffering=1 << 20) as out:
+        text.write_uttrekkslogg(out, doc)

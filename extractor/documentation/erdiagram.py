@@ -12,6 +12,7 @@ table "exactly one" (or "zero or one" when the referring field may be empty).
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from .escaping import h as escape
@@ -29,9 +30,19 @@ MAX_ROWS = 12
 """Key fields listed in a box before the rest is counted ("+ n felt")."""
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
+class _Head:
+    """What a box shows of its table (not the whole ``TableDoc``: a diagram may hold 20,000 boxes)."""
+
+    name: str
+    anchor: str
+    description: str
+    records: int
+
+
+@dataclass(slots=True)
 class _Box:
-    table: TableDoc
+    table: _Head
     rows: list[tuple[str, str]]
     """(marker, field name) shown in the box."""
     rank: int = 0
@@ -56,7 +67,7 @@ def _rows(t: TableDoc) -> list[tuple[str, str]]:
     return rows
 
 
-def _ranks(tables: tuple[TableDoc, ...]) -> dict[str, int]:
+def _ranks(tables: Sequence[TableDoc]) -> dict[str, int]:
     targets = {t.name: [r.target for r in t.foreign_keys if r.target != t.name] for t in tables}
     rank: dict[str, int] = {}
     for t in tables:  # depth-first, without recursion: a chain of references may be long
@@ -109,7 +120,7 @@ def _order(columns: list[list[_Box]], links: list[tuple[str, str]]) -> None:
                 pos.update((b.table.name, i / max(len(columns[c]) - 1, 1)) for i, b in enumerate(columns[c]))
 
 
-def layout(tables: tuple[TableDoc, ...]) -> tuple[list[_Box], float, float]:
+def layout(tables: Sequence[TableDoc]) -> tuple[list[_Box], float, float]:
     """Boxes placed in columns; returns the boxes and the drawing's width and height."""
     ranks = _ranks(tables)
     linked = {n for t in tables for r in t.foreign_keys for n in (r.table, r.target)}
@@ -117,8 +128,8 @@ def layout(tables: tuple[TableDoc, ...]) -> tuple[list[_Box], float, float]:
     for t in tables:
         rows = _rows(t)
         longest = max([len(t.name) * 1.1 + len(f' {t.records} poster') * 0.85, *(6 + len(n) for _, n in rows)])
-        boxes.append(_Box(t, rows, ranks[t.name], w=max(130.0, longest * CHAR_W + 2 * PAD),
-                          h=HEAD_H + ROW_H * len(rows) + PAD))
+        boxes.append(_Box(_Head(t.name, t.anchor, t.description, t.records), rows, ranks[t.name],
+                          w=max(130.0, longest * CHAR_W + 2 * PAD), h=HEAD_H + ROW_H * len(rows) + PAD))
     count = max(ranks.values(), default=0) + 1
     columns: list[list[_Box]] = [[] for _ in range(count)]
     for b in boxes:
@@ -198,14 +209,24 @@ def _box(b: _Box) -> str:
     return "".join(parts)
 
 
-def svg(tables: tuple[TableDoc, ...]) -> str:
+def svg(tables: Sequence[TableDoc]) -> str:
     """The diagram as an ``<svg>`` element to put inline in an HTML page."""
+    return "".join(svg_parts(tables))
+
+
+def svg_parts(tables: Sequence[TableDoc]) -> Iterator[str]:
+    """``svg`` in pieces, to be written one after the other (the diagram of 20,000 tables is some 16 MB of text)."""
     boxes, width, height = layout(tables)
     by_name = {b.table.name: b for b in boxes}
-    edges = [_edge(r, by_name[r.table], by_name[r.target]) for t in tables for r in t.foreign_keys
-             if r.target in by_name]
-    return (f'<svg class="er-diagram" xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
-            f'width="{width:.0f}" height="{height:.0f}" viewBox="0 0 {width:.0f} {height:.0f}" role="img" '
-            f'aria-label="Relasjonsdiagram over {len(tables)} tabeller" font-family="DejaVu Sans Mono, Consolas, '
-            f'Menlo, monospace">{_markers()}<g class="er-relasjoner">{"".join(edges)}</g>'
-            f'{"".join(_box(b) for b in boxes)}</svg>')
+    yield (f'<svg class="er-diagram" xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
+           f'width="{width:.0f}" height="{height:.0f}" viewBox="0 0 {width:.0f} {height:.0f}" role="img" '
+           f'aria-label="Relasjonsdiagram over {len(tables)} tabeller" font-family="DejaVu Sans Mono, Consolas, '
+           f'Menlo, monospace">{_markers()}<g class="er-relasjoner">')
+    for t in tables:
+        for r in t.foreign_keys:
+            if r.target in by_name:
+                yield _edge(r, by_name[r.table], by_name[r.target])
+    yield "</g>"
+    for b in boxes:
+        yield _box(b)
+    yield "</svg>"

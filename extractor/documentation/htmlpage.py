@@ -10,11 +10,12 @@ browser reads whatever charset it assumes.
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from typing import IO, Any
 
-from .erdiagram import svg
+from .erdiagram import svg_parts
 from .escaping import h
-from .model import FORMAT_NAMES, Doc, FieldDoc, TableDoc
+from .model import FORMAT_NAMES, Doc, FieldDoc, TableDoc, anchor_of
 
 CSS = """
 body { font-family: "DejaVu Sans", Arial, Helvetica, sans-serif; margin: 0 auto; max-width: 1400px;
@@ -45,10 +46,8 @@ def _facts(rows: list[tuple[str, str]], raw: bool = False) -> str:
 
 
 def _link(doc: Doc, name: str) -> str:
-    for t in doc.tables:
-        if t.name == name:
-            return f'<a href="#{t.anchor}">{h(name)}</a>'
-    return h(name)
+    anchor = anchor_of(doc.tables, name)
+    return h(name) if anchor is None else f'<a href="#{anchor}">{h(name)}</a>'
 
 
 def _type(f: FieldDoc) -> str:
@@ -159,20 +158,39 @@ def page(doc: Doc) -> bytes:
     return out.getvalue()
 
 
+class _Run:
+    """Pieces of one part of the page, written back to back (``write_page`` puts a line break
+    between parts): a list of 20,000 tables is written without being joined first."""
+
+    def __init__(self, *pieces: Any) -> None:
+        self.pieces = pieces
+
+    def __iter__(self) -> Iterator[str]:
+        for piece in self.pieces:
+            if isinstance(piece, str):
+                yield piece
+            else:
+                yield from piece
+
+
 def write_page(out: IO[bytes], doc: Doc) -> None:
     """``page`` written to ``out`` one part at a time (a table's section is not kept once written)."""
-    toc = "".join(f'<li><a href="#{t.anchor}">{h(t.name)}</a> ({t.records} poster)</li>' for t in doc.tables)
-    files = "".join(f'<tr><td><code>content/{h(t.file_name)}</code></td><td><a href="#{t.anchor}">{h(t.name)}</a></td>'
-                    f'<td class="tall">{t.records}</td><td>{h(t.charset)}</td><td class="tall">{t.size}</td></tr>'
-                    for t in doc.tables)
+    toc = (f'<li><a href="#{t.anchor}">{h(t.name)}</a> ({t.records} poster)</li>' for t in doc.tables)
+    files = (f'<tr><td><code>content/{h(t.file_name)}</code></td><td><a href="#{t.anchor}">{h(t.name)}</a></td>'
+             f'<td class="tall">{t.records}</td><td>{h(t.charset)}</td><td class="tall">{t.size}</td></tr>'
+             for t in doc.tables)
     extra = "".join(f"<li><code>{h(n)}</code>: {h(w)}</li>" for n, w in doc.extra_files)
-    relations = "".join(
+    relations = doc.relations
+    relation_rows = (
         f"<tr><td>{_link(doc, r.table)}</td><td><code>{h(', '.join(r.fields))}</code></td><td>{_link(doc, r.target)}</td>"
         f"<td><code>{h(', '.join(r.target_fields))}</code></td><td>{h(r.kind)}</td><td>{h(r.source_count)} til "
-        f"{h(r.target_count)}</td></tr>" for r in doc.relations)
+        f"{h(r.target_count)}</td></tr>" for r in relations)
     excluded = [f"<li>Tabellen <code>{h(n)}</code>: {h(w)}</li>" for n, w in doc.excluded_tables]
-    excluded += [f"<li>Kolonnen <code>{h(t.name)}.{h(c)}</code>: {h(w)}</li>" for t in doc.tables
-                 for c, w in t.excluded_columns]
+    excluded_columns = (f"<li>Kolonnen <code>{h(t.name)}.{h(c)}</code>: {h(w)}</li>" for t in doc.tables
+                        for c, w in t.excluded_columns)
+    first_column = next(excluded_columns, None)
+    if first_column is not None:
+        excluded.append(first_column)
     about = [(k, v or "(ikke oppgitt)") for k, v in doc.metadata]
     body: list[Any] = [
         f"<header><h1>Beskrivelse av arkivuttrekk: {h(doc.title)}</h1>",
@@ -180,22 +198,23 @@ def write_page(out: IO[bytes], doc: Doc) -> None:
         "Samme innhold som ren tekst står i <code>beskrivelse.txt</code>.</p></header>",
         f'<section id="om"><h2>1 Om uttrekket</h2>{_facts(about)}<p>{h(doc.description)}</p>',
         f"<p>{h(doc.addml_version_reason)}</p>" if doc.addml_version_reason else "", "</section>",
-        f'<section id="diagram"><h2>Relasjonsdiagram</h2><div class="diagram">{svg(doc.tables)}</div>',
+        _Run('<section id="diagram"><h2>Relasjonsdiagram</h2><div class="diagram">', svg_parts(doc.tables), "</div>"),
         f'<p class="forklaring">{h(LEGEND)}</p></section>',
-        '<nav id="innhold"><h2>Innhold</h2><ul><li><a href="#om">Om uttrekket</a></li><li><a href="#diagram">'
-        'Relasjonsdiagram</a></li><li><a href="#filer">Filene</a></li><li><a href="#tabeller">Tabeller</a><ul>'
-        f'{toc}</ul></li><li><a href="#relasjoner">Relasjoner</a></li><li><a href="#utelatt">Utelatt</a></li>'
-        '<li><a href="#logg">Uttrekkslogg</a></li></ul></nav>',
+        _Run('<nav id="innhold"><h2>Innhold</h2><ul><li><a href="#om">Om uttrekket</a></li><li><a href="#diagram">'
+             'Relasjonsdiagram</a></li><li><a href="#filer">Filene</a></li><li><a href="#tabeller">Tabeller</a><ul>',
+             toc, '</ul></li><li><a href="#relasjoner">Relasjoner</a></li><li><a href="#utelatt">Utelatt</a></li>'
+             '<li><a href="#logg">Uttrekkslogg</a></li></ul></nav>'),
         f'<section id="filer"><h2>2 Filene i content/ ({h(FORMAT_NAMES.get(doc.format, doc.format))})</h2>',
-        f"<p>{h(doc.format_text)}</p><table><thead><tr><th>Fil</th><th>Tabell</th><th>Poster</th><th>Tegnsett</th>"
-        f"<th>Byte</th></tr></thead><tbody>{files}</tbody></table><ul>{extra}</ul></section>",
+        _Run(f"<p>{h(doc.format_text)}</p><table><thead><tr><th>Fil</th><th>Tabell</th><th>Poster</th><th>Tegnsett</th>"
+             "<th>Byte</th></tr></thead><tbody>", files, f"</tbody></table><ul>{extra}</ul></section>"),
         '<section id="tabeller"><h2>3 Tabeller</h2>', (_table(doc, t) for t in doc.tables), "</section>",
         '<section id="relasjoner"><h2>4 Relasjoner</h2>',
-        ("<table><thead><tr><th>Tabell</th><th>Felt</th><th>Viser til</th><th>Nøkkel</th><th>Type</th>"
-         f"<th>Poster</th></tr></thead><tbody>{relations}</tbody></table>" if relations
+        (_Run("<table><thead><tr><th>Tabell</th><th>Felt</th><th>Viser til</th><th>Nøkkel</th><th>Type</th>"
+              "<th>Poster</th></tr></thead><tbody>", relation_rows, "</tbody></table>") if relations
          else "<p>Uttrekket har ingen relasjoner mellom tabellene.</p>"), "</section>",
         '<section id="utelatt"><h2>5 Utelatte tabeller og kolonner</h2>',
-        f"<ul>{''.join(excluded)}</ul>" if excluded else "<p>Ingen tabeller eller kolonner i kilden er utelatt.</p>",
+        _Run("<ul>", excluded, excluded_columns, "</ul>") if excluded
+        else "<p>Ingen tabeller eller kolonner i kilden er utelatt.</p>",
         "</section>", _log(doc),
         f'<footer><p class="forklaring">Laget av {h(doc.log.tool)}.</p></footer>',
     ]
@@ -204,8 +223,13 @@ def write_page(out: IO[bytes], doc: Doc) -> None:
                f"<title>{h(doc.title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n").encode("ascii", "xmlcharrefreplace"))
     first = True
     for part in body:
+        if isinstance(part, _Run):
+            out.write(b"" if first else b"\n")
+            for piece in part:
+                out.write(piece.encode("ascii", "xmlcharrefreplace"))
+            first = False
+            continue
         for text in ([part] if isinstance(part, str) else part):
             out.write((text if first else "\n" + text).encode("ascii", "xmlcharrefreplace"))
             first = False
     out.write("\n</body>\n</html>\n".encode("ascii"))
-

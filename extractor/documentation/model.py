@@ -8,9 +8,10 @@ say what addml.xml says. Texts shown to people are Norwegian (bokmål), like add
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from ..addml import selection
 from ..plan import LOB_DIR, LOB_TABLE, FieldPlan, Plan, TablePlan
@@ -182,7 +183,8 @@ class Doc:
     format_text: str
     addml_version: str
     addml_version_reason: str
-    tables: tuple[TableDoc, ...]
+    tables: Sequence[TableDoc]
+    """In plan order; made one table at a time as they are read (``TableDocs``)."""
     excluded_tables: tuple[tuple[str, str], ...]
     log: LogDoc
     extra_files: tuple[tuple[str, str], ...] = field(default=())
@@ -282,6 +284,62 @@ def _table_doc(plan: Plan, tp: TablePlan, number: int, fr: Any, referenced_by: t
         notes=notes, record_length=tp.record_length if fixed else None)
 
 
+class TableDocs(Sequence[TableDoc]):
+    """The tables' documentation, each made from the plan and its file when it is read and not kept:
+    20,000 tables' held together took some 4 KB a table. Each reading makes them again, so the
+    renderings go over them a few times rather than keep them."""
+
+    def __init__(self, plan: Plan, files: Any) -> None:
+        self._plan, self._files = plan, files
+        self._incoming: dict[str, list[tuple[int, int]]] = {}
+        """Target table -> (table, foreign key) that refer to it, in plan order."""
+        for i, tp in enumerate(plan.tables):
+            for j, fk in enumerate(tp.foreign_keys):
+                self._incoming.setdefault(plan.table(fk.ref_table).name, []).append((i, j))
+        self._numbers: dict[str, int] | None = None
+
+    def __len__(self) -> int:
+        return len(self._plan.tables)
+
+    @overload
+    def __getitem__(self, index: int) -> TableDoc: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[TableDoc, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> TableDoc | tuple[TableDoc, ...]:
+        if isinstance(index, slice):
+            return tuple(self[i] for i in range(*index.indices(len(self))))
+        n = len(self)
+        if not -n <= index < n:
+            raise IndexError(index)
+        index %= n
+        plan = self._plan
+        tp = plan.tables[index]
+        incoming = tuple(_relation(plan, plan.tables[i], plan.tables[i].foreign_keys[j])
+                         for i, j in self._incoming.get(tp.name, ()))
+        return _table_doc(plan, tp, index + 1, self._files[tp.name], incoming)
+
+    def __iter__(self) -> Iterator[TableDoc]:
+        return (self[i] for i in range(len(self)))
+
+    def anchor(self, name: str) -> str | None:
+        """The anchor of the first table named ``name`` (``None``: no such table), by an index made on first use."""
+        if self._numbers is None:
+            self._numbers = {}
+            for i, tp in enumerate(self._plan.tables, 1):
+                self._numbers.setdefault(tp.name, i)
+        number = self._numbers.get(name)
+        return None if number is None else f"tabell-{number}"
+
+
+def anchor_of(tables: Sequence[TableDoc], name: str) -> str | None:
+    """The anchor of the first of ``tables`` named ``name``, or ``None``."""
+    if isinstance(tables, TableDocs):
+        return tables.anchor(name)
+    return next((t.anchor for t in tables if t.name == name), None)
+
+
 def count_deviations(path: Path) -> Counter[tuple[str, str, str]]:
     """(table, column, action) -> lines in deviations.tsv, read as a stream (it may hold millions).
 
@@ -306,11 +364,7 @@ def build(plan: Plan, result: Any, report: dict[str, Any], deviations: Path) -> 
     source, session, warnings); ``deviations`` the path of report/deviations.tsv.
     """
     md = plan.profile.metadata
-    relations = {tp.name: tuple(_relation(plan, tp, fk) for fk in tp.foreign_keys) for tp in plan.tables}
-    tables = []
-    for i, tp in enumerate(plan.tables, 1):
-        incoming = tuple(r for rs in relations.values() for r in rs if r.target == tp.name)
-        tables.append(_table_doc(plan, tp, i, result.files[tp.name], incoming))
+    tables = TableDocs(plan, result.files)
     period = " - ".join(x for x in (md.period_start, md.period_end) if x)
     if md.period_start and not md.period_end:
         period = f"fra {md.period_start}"
@@ -319,7 +373,7 @@ def build(plan: Plan, result: Any, report: dict[str, Any], deviations: Path) -> 
     system = md.system_name or plan.source_label
     siard = report.get("siard") or {}
     siard_in = f"header/metadata.xml i {siard['file']}" if siard else ""
-    charsets = sorted({t.charset for t in tables})
+    charsets = sorted({tp.charset for tp in plan.tables})
     metadata = (
         ("Arkivskaper", md.archive_creator),
         ("Avleverer", md.submitter),
@@ -365,6 +419,6 @@ def build(plan: Plan, result: Any, report: dict[str, Any], deviations: Path) -> 
         title=title, metadata=metadata,
         description=md.description or f"Uttrekk fra {system}.", format=plan.format,
         format_text=FORMAT_TEXT.get(plan.format, ""), addml_version=plan.addml_version,
-        addml_version_reason=plan.addml_version_reason, tables=tuple(tables),
+        addml_version_reason=plan.addml_version_reason, tables=tables,
         excluded_tables=plan.excluded_tables, log=log, extra_files=tuple(extra),
         described_in=siard_in or "content/addml.xml")

@@ -264,6 +264,13 @@ def write_beskrivelse(out: IO[bytes], doc: Doc) -> None:
 
 def uttrekkslogg(doc: Doc) -> bytes:
     """The extraction log (``documentation/uttrekkslogg.txt``): what, when, from where, and what happened."""
+    out = io.BytesIO()
+    write_uttrekkslogg(out, doc)
+    return out.getvalue()
+
+
+def write_uttrekkslogg(out: IO[bytes], doc: Doc) -> None:
+    """``uttrekkslogg`` written to ``out`` (held in memory only a few thousand lines at a time)."""
     log: LogDoc = doc.log
     page = Page()
     page.heading("UTTREKKET", "-")
@@ -339,7 +346,7 @@ def uttrekkslogg(doc: Doc) -> bytes:
             page.para(w, 2, "- ", hang=2)
     else:
         page.para("Ingen.", 2)
-    return page.render(f"UTTREKKSLOGG: {doc.title}",
+    page.write(out, f"UTTREKKSLOGG: {doc.title}",
                        "Denne filen sier hva som ble hentet ut, når, fra hvilken database og med hvilket verktøy, "
                        "hva som er utelatt og hvorfor, og hva som skjedde med verdier underveis. Strukturen er "
                        "beskrevet i beskrivelse.txt. Maskinlesbart står det samme i report/extraction.json.")
