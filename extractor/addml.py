@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -300,7 +300,7 @@ def _same_padding(plan: Plan, tp: TablePlan) -> bool:
     return True
 
 
-def describe(plan: Plan, files: dict[str, Any], queries: dict[str, str] | None = None,
+def describe(plan: Plan, files: Mapping[str, Any], queries: Mapping[str, str] | None = None,
              extraction_date: str | None = None, provenance: str = "") -> bytes:
     """The addml.xml document for a finalized plan and the files written (``FileResult`` by table);
     ``provenance`` (a dump's origin, in Norwegian) ends the dataset's description."""
@@ -310,7 +310,7 @@ def describe(plan: Plan, files: dict[str, Any], queries: dict[str, str] | None =
     return out.getvalue()
 
 
-def write_description(out: BinaryIO, plan: Plan, files: dict[str, Any], queries: dict[str, str] | None = None,
+def write_description(out: BinaryIO, plan: Plan, files: Mapping[str, Any], queries: Mapping[str, str] | None = None,
                       extraction_date: str | None = None, provenance: str = "") -> None:
     """``describe`` written to ``out`` one table's elements at a time, byte for byte what the whole
     tree would give: memory stays small with 20,000 tables (their tree would take some 25 KB each).
@@ -375,7 +375,7 @@ def validate_description(source: str | Path | BinaryIO, version: str) -> None:
         raise AssertionError(f"uttrekk wrote an addml.xml that is not valid ADDML {version}: {exc}") from None
 
 
-def _flat_files(plan: Plan, files: dict[str, Any], queries: dict[str, str]) -> Iterator[tuple[Any, tuple[str, ...]]]:
+def _flat_files(plan: Plan, files: Mapping[str, Any], queries: Mapping[str, str]) -> Iterator[tuple[Any, tuple[str, ...]]]:
     """The children of ``flatFiles`` in document order, one table's element at a time."""
     fixed = plan.format == "fixed"
     types = _Types(fixed)
@@ -433,7 +433,7 @@ class _Raw:
         self.data = data
 
 
-def _data_objects(plan: Plan, files: dict[str, Any]) -> Iterator[tuple[Any, tuple[str, ...]]]:
+def _data_objects(plan: Plan, files: Mapping[str, Any]) -> Iterator[tuple[Any, tuple[str, ...]]]:
     """The children of ``dataObjects`` in document order, one table's element at a time."""
     yield A.description(
         f"Én XML-fil per tabell med tilhørende XML-skjema; filer for binærverdier og lange tekster ligger "
