@@ -40,7 +40,7 @@ from extractor.model import (
 from extractor.values import SINGLE
 
 from .checks import in_list
-from .rendering import Counted
+from .rendering import Counted, Counting
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL, Engine
@@ -854,7 +854,7 @@ class Dialect:
         """The statistics of the rendered fields, from one aggregate query (``server_rendering`` first)."""
         raise NotImplementedError(f"{self.name} has no server rendering")
 
-    def rendered_statistics_beside(self, table: Table, request: RenderRequest) -> Counted:
+    def rendered_statistics_beside(self, table: Table, request: RenderRequest) -> Counted | Counting:
         """``rendered_statistics``, counted now: an engine whose snapshot a second connection can
         share counts them there while the file is read (``pg_rendering``)."""
         return Counted(self.rendered_statistics(table, request))

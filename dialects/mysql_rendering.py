@@ -43,7 +43,7 @@ packets are taken from its buffered socket reader in large slices.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -373,7 +373,7 @@ _MORE = 0xFFFFFF
 """A packet of this length continues in the next (records of 16 MB or more)."""
 
 
-def _packets(raw: Any, table: str, label: str) -> Iterator[list[bytes]]:
+def _packets(raw: Any, table: str, label: str) -> Generator[list[bytes], None, None]:
     """The rows of the one-column result set PyMySQL has started (``Connection.query(sql,
     unbuffered=True)`` sent the query and read the column description), as lists of their values,
     some 256 KB at a time; read here rather than by PyMySQL, which builds a packet object and

@@ -34,6 +34,7 @@ from extractor.model import RenderedStatistics, RenderField, RenderRequest, Tabl
 from .rendering import (
     NONCONFORMING,
     PYTHON_WHITESPACE,
+    Counted,
     Counting,
     Rendered,
     Rendering,
@@ -160,7 +161,7 @@ class SqliteServerRendering(ServerRendering):
             raise SourceError(f"{self.label}: the statistics of table {table.name} failed: {exc}") from None
         return _RENDERING.read_statistics(row, readers)
 
-    def rendered_statistics_beside(self, table: Table, request: RenderRequest) -> Counting:
+    def rendered_statistics_beside(self, table: Table, request: RenderRequest) -> Counted | Counting:
         """The statistics counted by SQLite on a connection of their own (read-only, like every
         connection to the file) in a thread while this one reads the records: sqlite3 lets go of the
         interpreter's lock while SQLite works, so the two queries use two cores. SQLite keeps no
