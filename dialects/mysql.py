@@ -153,8 +153,13 @@ class MySQL(MysqlServerRendering, Dialect):
         conn.exec_driver_sql("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
 
     def snapshot_details(self) -> dict[str, Any]:
-        return {"kept_by": "one transaction", "isolation": "REPEATABLE READ WITH CONSISTENT SNAPSHOT, READ ONLY",
-                "locks": "a shared metadata lock on each table read, held until the run ends (no row locks)"}
+        details = {"kept_by": "one transaction", "isolation": "REPEATABLE READ WITH CONSISTENT SNAPSHOT, READ ONLY",
+                   "locks": "a shared metadata lock on each table read, held until the run ends (no row locks)"}
+        if self.sole_reader:
+            details["statistics_connection"] = (
+                "the fast path's statistics are counted on a second read-only connection while each file is read: "
+                "the data sit in uttrekk's own throwaway server, which no other session reads or writes")
+        return details
 
     def reflect(self, schema: str | None = None, views: bool | Collection[str] = False) -> Schema:
         """The generic reflection; where a name holds a backtick, names and foreign keys are taken

@@ -148,6 +148,13 @@ def test_dump_extracts_as_the_live_database(live, dump_cache, tmp_path, form):
     details = json.loads(log)["source_details"]
     assert details["dump_sha256"] and details["restored_with"].startswith("MariaDB")
     assert set(details) - {"engine", "host", "port", "database", "schema", "user"} <= set(PROVENANCE_LABELS)
+    # the restored server has no other sessions: the statistics were counted beside the records, and the
+    # files are the live database's (whose statistics were counted first, on its one connection)
+    report = json.loads(log)
+    assert "second read-only connection" in report["snapshot"]["statistics_connection"]
+    assert "statistics_connection" not in json.loads(
+        (live_out / "report" / "extraction.json").read_text(encoding="utf-8"))["snapshot"]
+    assert any(t.get("rendering") == "server" for t in report["tables"]), report["tables"]
 
 
 def test_lax_latin1_dump_keeps_zero_dates_and_letters(live, dump_cache, tmp_path):
@@ -450,3 +457,29 @@ def test_a_sweep_leaves_the_socket_folder_of_a_run_still_starting():
     ms._sweep()  # its run is gone: now it is left behind
     assert not held.exists()
     ms._remove_socket_dir(new)
+
+
+def test_restored_dump_counts_statistics_beside_the_records(dump_cache, tmp_path):
+    """On the restored dump the statistics run on a second connection while the records stream: a record
+    the charset cannot hold stops the reading and kills the count still running (``KILL QUERY``), a
+    count that refuses a table drops what was read, and the next table's count works on that
+    connection; every file as the exact path writes it."""
+    from tests.test_fast_path import both_paths
+
+    with fresh_database("mysql", "uttrekk_myb") as url:
+        run_sql(url, [
+            "CREATE TABLE a_emoji (id INT PRIMARY KEY, v VARCHAR(40)) CHARACTER SET utf8mb4",
+            "INSERT INTO a_emoji SELECT seq, IF(seq = 1, 'smil \U0001F600', CONCAT('rad ', seq)) FROM seq_1_to_60000",
+            "CREATE TABLE b_late_long (id INT PRIMARY KEY, v TEXT) CHARACTER SET utf8mb4",
+            "INSERT INTO b_late_long SELECT seq, IF(seq = 60000, REPEAT('x', 2100), CONCAT('rad ', seq))"
+            " FROM seq_1_to_60000",
+            "CREATE TABLE c_after (id INT PRIMARY KEY, v VARCHAR(20), n DECIMAL(8,2)) CHARACTER SET utf8mb4",
+            "INSERT INTO c_after SELECT seq, CONCAT('etter ', seq), seq / 100 FROM seq_1_to_5000",
+        ])
+        dump = mariadb_dump(tmp_path / "beside.sql", url.database)
+    paths = both_paths(dump, tmp_path / "x", "[charset]\nutf8_fallback = true\n", "--charset", "ISO-8859-1")
+    assert paths["c_after"] == ("server", {}), paths
+    assert paths["a_emoji"][0] == "exact" and "cannot hold" in json.dumps(paths["a_emoji"][1])
+    assert paths["b_late_long"][0] == "exact" and "long-text limit" in json.dumps(paths["b_late_long"][1])
+    report = json.loads((tmp_path / "x" / "server" / "report" / "extraction.json").read_text(encoding="utf-8"))
+    assert "second read-only connection" in report["snapshot"]["statistics_connection"]
