@@ -44,7 +44,9 @@ locking reads, a second statement and calls of stored functions are refused by n
 Fast path (``mysql_rendering``): the server renders each record as one text on the run's own
 connection, in its snapshot (integers, ``DECIMAL``, ``DOUBLE`` without an exponent, dates and times,
 ``TINYINT(1)``, texts, ``ENUM``, ``SET``), read as raw protocol packets; the statistics come from one
-aggregate query. ``FLOAT``, ``BIT``, binary and spatial values, zero dates and a connection character
+aggregate query, before the records on the run's one connection (InnoDB's snapshot cannot be
+shared), and beside them on a second connection where the data sit in uttrekk's own throwaway
+server (a restored dump, ``sole_reader``: no other session can change them). ``FLOAT``, ``BIT``, binary and spatial values, zero dates and a connection character
 set other than ``utf8mb4`` leave the table to the exact path (its report says which and why).
 
 Gaps: zero dates could be declared as ADDML ``nullValues`` instead of archiving the column as text;
