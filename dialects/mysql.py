@@ -46,8 +46,9 @@ connection, in its snapshot (integers, ``DECIMAL``, ``DOUBLE`` without an expone
 ``TINYINT(1)``, texts, ``ENUM``, ``SET``), read as raw protocol packets; the statistics come from one
 aggregate query, before the records on the run's one connection (InnoDB's snapshot cannot be
 shared), and beside them on a second connection where the data sit in uttrekk's own throwaway
-server (a restored dump, ``sole_reader``: no other session can change them). ``FLOAT``, ``BIT``, binary and spatial values, zero dates and a connection character
-set other than ``utf8mb4`` leave the table to the exact path (its report says which and why).
+server (a restored dump, ``sole_reader``: no other session can change them). ``FLOAT``, ``BIT``,
+binary and spatial values, zero dates and a connection character set other than ``utf8mb4`` leave
+the table to the exact path (its report says which and why).
 
 Gaps: zero dates could be declared as ADDML ``nullValues`` instead of archiving the column as text;
 the exact path reads rows through PyMySQL's streaming cursor, which parses each row in Python; the
