@@ -38,6 +38,7 @@ from typing import Any
 from extractor.errors import RenderingRefused, SourceError
 from extractor.model import RenderedStatistics, RenderField, RenderRequest, Table
 
+from .base import _short
 from .rendering import PYTHON_WHITESPACE, Rendered, Rendering, ServerRendering, literal, record_chunks
 
 FETCH = 2000
@@ -213,7 +214,7 @@ class FirebirdServerRendering(ServerRendering):
                     cur.close()
                 self._connection_charset = str(driver.charset or "NONE").upper()
         except Exception as exc:  # noqa: BLE001 - firebird-driver's and SQLAlchemy's errors alike
-            raise SourceError(f"{self.label}: cannot read column types from RDB$FIELDS: {_first_line(exc)}") from None
+            raise SourceError(f"{self.label}: cannot read column types from RDB$FIELDS: {_short(exc)}") from None
         self._rendering = FirebirdRendering(catalogue)
 
     def server_rendering(self, table: Table, request: RenderRequest) -> dict[str, str]:
@@ -243,7 +244,7 @@ class FirebirdServerRendering(ServerRendering):
                 finally:
                     cur.close()
         except Exception as exc:  # noqa: BLE001 - firebird-driver's and SQLAlchemy's errors alike
-            raise SourceError(f"{self.label}: the statistics of table {table.name} failed: {_first_line(exc)}") from None
+            raise SourceError(f"{self.label}: the statistics of table {table.name} failed: {_short(exc)}") from None
         return self.rendering.read_statistics(row, readers)
 
     def _records_sql(self, table: Table, request: RenderRequest) -> str:
@@ -269,8 +270,5 @@ class FirebirdServerRendering(ServerRendering):
         except Exception as exc:  # noqa: BLE001 - firebird-driver's and SQLAlchemy's errors alike
             if STRING_TRUNCATION in (getattr(exc, "gds_codes", None) or ()):
                 raise RenderingRefused("a record is longer than Firebird's longest string (32 765 bytes)") from None
-            raise SourceError(f"{self.label}: reading table {table.name} failed: {_first_line(exc)}") from None
+            raise SourceError(f"{self.label}: reading table {table.name} failed: {_short(exc)}") from None
 
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]

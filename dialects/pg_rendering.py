@@ -44,6 +44,7 @@ from extractor.errors import RenderingRefused, SourceError
 from extractor.model import RenderedStatistics, RenderField, RenderRequest, Table
 from extractor.values import ARKADE_DECIMAL_MAX, SINGLE
 
+from .base import _short
 from .rendering import (
     CHUNK,
     NONCONFORMING,
@@ -202,7 +203,7 @@ class PgServerRendering(ServerRendering):
                     cur.execute(sql)
                     row = cur.fetchone()
         except Exception as exc:  # noqa: BLE001 - psycopg's and SQLAlchemy's errors alike
-            raise SourceError(f"{self.label}: the statistics of table {table.name} failed: {_first_line(exc)}") from None
+            raise SourceError(f"{self.label}: the statistics of table {table.name} failed: {_short(exc)}") from None
         return _RENDERING.read_statistics(row, readers)
 
     def rendered_statistics_beside(self, table: Table, request: RenderRequest) -> Counted | Counting:
@@ -215,7 +216,7 @@ class PgServerRendering(ServerRendering):
             try:
                 self._beside = _Beside(self, self._snapshot_id)
             except sa.exc.SQLAlchemyError as exc:  # a connection limit, say: count on this connection instead
-                self.beside_refused = _first_line(exc)
+                self.beside_refused = _short(exc)
                 return Counted(self.rendered_statistics(table, request))
         sql, readers = self._statistics_query(table, request)
         return self._beside.count(table.name, sql, lambda row: _RENDERING.read_statistics(row, readers))
@@ -322,9 +323,7 @@ class _Beside:
         try:
             dialect.begin_snapshot(self._conn)
             dialect.join_snapshot(self._conn, snapshot_id)
-            with self._conn.connection.driver_connection.cursor() as cur:
-                cur.execute("SHOW max_locks_per_transaction")
-                self._per_transaction = max(1, int((cur.fetchone() or (8,))[0]) // 8)
+            self._per_transaction = dialect.statements_per_transaction(self._conn)
         except BaseException:
             self._conn.invalidate()
             raise
@@ -344,16 +343,13 @@ class _Beside:
             self._statements += 1
         except Exception as exc:  # noqa: BLE001 - psycopg's and SQLAlchemy's errors alike
             self._statements = self._per_transaction  # begin afresh: the transaction may be aborted
-            raise SourceError(f"{d.label}: the statistics of table {name} failed: {_first_line(exc)}") from None
+            raise SourceError(f"{d.label}: the statistics of table {name} failed: {_short(exc)}") from None
         return read(row)
 
     def _begin(self) -> None:
         """Begin the next reading transaction in the snapshot when due."""
-        d = self._dialect
         if self._statements >= self._per_transaction:
-            self._conn.rollback()  # nothing was written; releases the locks of the tables read so far
-            d.begin_snapshot(self._conn)
-            d.join_snapshot(self._conn, self._snapshot_id)
+            self._dialect.read_on(self._conn, self._snapshot_id)
             self._statements = 0
 
     def _stop(self) -> None:
@@ -398,6 +394,3 @@ def _drain(pg: Any, res: Any) -> str:
             why = primary.decode("utf-8", "replace").strip().splitlines()[0]
         res = None
 
-
-def _first_line(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

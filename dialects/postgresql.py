@@ -218,12 +218,9 @@ class PostgreSQL(PgServerRendering, LargeObjects, Dialect):
             return
         try:
             if self._per_transaction is None:
-                setting = int(_session_statement(conn, "SHOW max_locks_per_transaction")[0])
-                self._per_transaction = max(1, setting // 8)
+                self._per_transaction = self.statements_per_transaction(conn)
             if self._statements >= self._per_transaction:
-                conn.rollback()  # nothing was written; releases the locks of the tables read so far
-                self.begin_snapshot(conn)
-                self.join_snapshot(conn, self._snapshot_id)
+                self.read_on(conn, self._snapshot_id)
                 self._statements = 0
                 self._transactions += 1
         except sa.exc.SQLAlchemyError as exc:
@@ -232,6 +229,17 @@ class PostgreSQL(PgServerRendering, LargeObjects, Dialect):
         self._statements += 1
         self.snapshot_note = SNAPSHOT_NOTE.format(
             transactions=f"{self._transactions} ", per=f"{self._per_transaction} ")
+
+    def statements_per_transaction(self, conn: Any) -> int:
+        """Statements a reading transaction on ``conn`` may run before it is ended (``read_on``)."""
+        return _per_transaction(conn)
+
+    def read_on(self, conn: Any, snapshot_id: str) -> None:
+        """End ``conn``'s reading transaction (nothing was written; the locks of the tables read so far
+        go) and begin another in the snapshot ``snapshot_id``."""
+        conn.rollback()
+        self.begin_snapshot(conn)
+        self.join_snapshot(conn, snapshot_id)
 
     def snapshot_details(self) -> dict[str, Any]:
         return {"kept_by": "exported snapshot", "isolation": "REPEATABLE READ, READ ONLY",
@@ -476,6 +484,12 @@ def _unknown_arrays(schema: Schema) -> Schema:
                      else c for c in t.columns)
         tables.append(replace(t, columns=cols))
     return replace(schema, tables=tuple(tables))
+
+
+def _per_transaction(conn: Any) -> int:
+    """Statements a reading transaction may run before it is ended: ``max_locks_per_transaction`` / 8,
+    so the locks one session holds stay far below the server's lock table."""
+    return max(1, int(_session_statement(conn, "SHOW max_locks_per_transaction")[0]) // 8)
 
 
 def _session_statement(conn: Any, sql: str) -> tuple[Any, ...]:
