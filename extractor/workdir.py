@@ -28,6 +28,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from . import __version__
+from .errors import ExtractionError
 from .extract import TableDone, extracted_tables, work_files
 from .plaindata import dump, load
 from .plan import LOB_DIR, LOB_TABLE, Plan, TablePlan
@@ -159,7 +160,15 @@ class KeptScans(Mapping[str, TableScan]):
         tp = self._plan.table(name)
         if tp.name == LOB_TABLE and tp.source is None:  # written at the end, not read: no scan
             raise KeyError(name)
-        scanned = load(TableScanned, json.loads(self._work._scan(tp).read_bytes()))
+        path = self._work._scan(tp)
+        try:  # checked when it was kept (``done``); read again here, so checked again
+            scanned = load(TableScanned, json.loads(path.read_bytes()))
+            if scanned.name != tp.name:
+                raise ValueError(f"it is the scan of table {scanned.name!r}")
+        except (OSError, ValueError, TypeError, KeyError, UnicodeDecodeError) as exc:
+            raise ExtractionError(f"{tp.name}: its scan in the work folder ({path.name}) cannot be read back: "
+                                  f"{str(exc) or type(exc).__name__}. The work folder changed during the run; "
+                                  "extract again.") from None
         self._last = (name, scanned.scan)
         return scanned.scan
 
