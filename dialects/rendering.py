@@ -222,8 +222,12 @@ CODECS = {"ISO-8859-1": "latin-1", "UTF-8": "utf-8"}
 def encoded(records: list[str], codec: str) -> bytes:
     """Records joined with CR LF (one after each) in ``codec``; a character it cannot hold is
     ``RenderingRefused`` (the exact path then applies the charset policy)."""
+    return _encode("\r\n".join(records) + "\r\n", codec)
+
+
+def _encode(text: str, codec: str) -> bytes:
     try:
-        return ("\r\n".join(records) + "\r\n").encode(codec)
+        return text.encode(codec)
     except UnicodeEncodeError as exc:
         raise RenderingRefused(f"a value holds {exc.object[exc.start]!r} (U+{ord(exc.object[exc.start]):04X}), "
                                "which the charset cannot hold") from None
@@ -233,14 +237,36 @@ def record_chunks(batches: Iterable[Sequence[Sequence[str]]], charset: str) -> I
     """Rows of one text each (the whole record), fetched in batches, as chunks of about ``CHUNK``
     bytes of encoded records with their count."""
     codec = CODECS[charset]
-    parts: list[str] = []
+    return _chunks(batches, lambda parts: encoded(parts, codec))
+
+
+def utf8_record_chunks(batches: Iterable[Sequence[Sequence[bytes]]], charset: str) -> Iterator[tuple[bytes, int]]:
+    """``record_chunks`` for records fetched as their UTF-8 bytes (no text object a row): each chunk
+    is decoded once, which also proves it UTF-8 (SQLite does not: bytes that are not are
+    ``RenderingRefused``, for the exact path to report), and encoded in the charset."""
+    codec = CODECS[charset]
+
+    def chunk(parts: list[bytes]) -> bytes:
+        data = b"\r\n".join(parts) + b"\r\n"
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise RenderingRefused(f"a value holds bytes that are not UTF-8 ({data[exc.start:exc.end]!r})") from None
+        return data if codec == "utf-8" else _encode(text, codec)
+
+    return _chunks(batches, chunk)
+
+
+def _chunks(batches: Iterable[Sequence[Sequence[Any]]], join: Callable[[list[Any]], bytes]) -> Iterator[tuple[bytes, int]]:
+    """Each row's one value gathered until about ``CHUNK`` bytes, then ``join``ed, with the count."""
+    parts: list[Any] = []
     for rows in batches:
         parts.extend(r[0] for r in rows)
         if len(parts) * 64 >= CHUNK:
-            yield encoded(parts, codec), len(parts)
+            yield join(parts), len(parts)
             parts = []
     if parts:
-        yield encoded(parts, codec), len(parts)
+        yield join(parts), len(parts)
 
 
 class ServerRendering:

@@ -23,9 +23,11 @@ is then written by the exact path, where the charset policy applies.
 
 from __future__ import annotations
 
+import os
 import threading
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any
 
 from extractor.errors import RenderingRefused, SourceError
@@ -34,14 +36,13 @@ from extractor.model import RenderedStatistics, RenderField, RenderRequest, Tabl
 from .rendering import (
     NONCONFORMING,
     PYTHON_WHITESPACE,
-    Counted,
     Counting,
     Rendered,
     Rendering,
     ServerRendering,
     literal,
     padded,
-    record_chunks,
+    utf8_record_chunks,
 )
 
 _CODES = ", ".join(map(str, PYTHON_WHITESPACE))
@@ -102,13 +103,15 @@ class SqliteRendering(Rendering):
                                      (NONCONFORMING, self.count_if(f"{c} IS NOT NULL AND NOT ({good})")),
                                      *codes(c, f)))
         if kind == "timestamp" and not table.column(f.column or "").timezone:
-            frac = f"rtrim(substr({c}, 21), '0')"
-            text = (f"CASE WHEN {c} IS NULL THEN NULL ELSE substr({c}, 1, 10) || 'T' || substr({c}, 12, 8) || "
-                    f"CASE WHEN {frac} <> '' THEN '.' || {frac} ELSE '' END END")
+            # for the values the check below lets through: the one blank made T, and the fraction's
+            # trailing zeros (and then a bare point) trimmed; fewer calls a row than cutting it apart
+            text = (f"CASE WHEN length({c}) > 19 THEN rtrim(rtrim(replace({c}, ' ', 'T'), '0'), '.') "
+                    f"ELSE replace({c}, ' ', 'T') END")
             # datetime() always gives YYYY-MM-DD HH:MM:SS: the same text back is that shape and a time
             # that exists; then a blank or T between, and nothing or a point and 1-9 digits after
+            # at most seven digits without the trailing zeros: the eighth and ninth, if any, are zeros
             fraction = (f"length({c}) BETWEEN 21 AND 29 AND substr({c}, 20, 1) = '.' "
-                        f"AND substr({c}, 21) NOT GLOB '*[^0-9]*' AND length({frac}) <= 7")
+                        f"AND substr({c}, 21) NOT GLOB '*[^0-9]*' AND (length({c}) <= 27 OR rtrim(substr({c}, 28), '0') = '')")
             good = (f"typeof({c}) = 'text' AND substr({c}, 11, 1) IN (' ', 'T') AND datetime(substr({c}, 1, 19), "
                     f"'+0 days') IS substr({c}, 1, 10) || ' ' || substr({c}, 12, 8) AND {c} >= '0001' "
                     f"AND (length({c}) = 19 OR ({fraction}))")
@@ -135,12 +138,46 @@ _RENDERING = SqliteRendering()
 
 
 def _quoted(text: str, kind: str) -> str:
-    """A field of the record: NULL empty; a text quoted where it must be, empty text ``""``."""
+    """A field of the record, NULL when the value is (``printf``'s ``%s`` makes it empty): a text quoted
+    where it must be, an empty text ``""`` (compared as bytes: an RTRIM or NOCASE collation would
+    call blanks empty)."""
     if kind not in ("string", "char"):
-        return f"coalesce({text}, '')"
-    return (f"CASE WHEN {text} IS NULL THEN '' WHEN length({text}) = 0 THEN '\"\"' WHEN instr({text}, ';') > 0 "
-            f"OR instr({text}, '\"') > 0 OR instr({text}, char(13)) > 0 OR instr({text}, char(10)) > 0 "
+        return text
+    return (f"CASE WHEN {text} COLLATE BINARY = '' THEN '\"\"' WHEN instr({text}, ';') OR instr({text}, '\"') "
+            f"OR instr({text}, char(13)) OR instr({text}, char(10)) "
             f"THEN '\"' || replace({text}, '\"', '\"\"') || '\"' ELSE {text} END")
+
+
+PRINTF_ARGUMENTS = 100
+"""Fields per ``printf`` call (SQLite allows 127 arguments to a function by default)."""
+
+
+def _record(fields: list[str], separator: str) -> str:
+    """The whole record in as few calls as SQLite allows: ``printf`` with one ``%s`` a field (a NULL
+    is empty), cheaper than a chain of ``||``; wide tables in groups, joined with ``||``."""
+    groups = [fields[i:i + PRINTF_ARGUMENTS] for i in range(0, len(fields), PRINTF_ARGUMENTS)]
+    calls = [f"printf('{separator.join(['%s'] * len(g))}', {', '.join(g)})" for g in groups]
+    return f" || '{separator}' || ".join(calls) if separator else " || ".join(calls)
+
+
+STATISTICS_THREADS = 4
+"""At most this many statistics queries on one table at once (each reads the whole table again)."""
+
+
+def _shares(request: RenderRequest, n: int, cost: Callable[[RenderField], int]) -> list[RenderRequest]:
+    """The columns split into at most ``n`` requests of about equal ``cost``, for one statistics query
+    each (the costliest first, each to the lightest share). The record's other fields stay in the first."""
+    counted = [i for i, f in enumerate(request.fields) if f.column is not None and not f.length_of]
+    costs = {i: cost(request.fields[i]) for i in counted}
+    shares: list[list[int]] = [[] for _ in range(max(1, min(n, len(counted))))]
+    weights = [0] * len(shares)
+    for i in sorted(counted, key=lambda i: -costs[i]):
+        k = weights.index(min(weights))
+        shares[k].append(i)
+        weights[k] += costs[i]
+    rest = [i for i in range(len(request.fields)) if i not in costs]
+    return [replace(request, fields=tuple(request.fields[i] for i in sorted(rest + share if k == 0 else share)))
+            for k, share in enumerate(shares)]
 
 
 class SqliteServerRendering(ServerRendering):
@@ -153,25 +190,72 @@ class SqliteServerRendering(ServerRendering):
     _counter: ThreadPoolExecutor | None = None
 
     def rendered_statistics(self, table: Table, request: RenderRequest) -> RenderedStatistics:
-        sql, readers = self._statistics_query(table, request)
-        try:
-            with self._connection() as conn:  # type: ignore[attr-defined]
-                row = conn.connection.driver_connection.execute(sql).fetchone()
-        except Exception as exc:  # noqa: BLE001 - sqlite3's and SQLAlchemy's errors alike
-            raise SourceError(f"{self.label}: the statistics of table {table.name} failed: {exc}") from None
-        return _RENDERING.read_statistics(row, readers)
+        return self.rendered_statistics_beside(table, request).result()
 
-    def rendered_statistics_beside(self, table: Table, request: RenderRequest) -> Counted | Counting:
-        """The statistics counted by SQLite on a connection of their own (read-only, like every
-        connection to the file) in a thread while this one reads the records: sqlite3 lets go of the
-        interpreter's lock while SQLite works, so the two queries use two cores. SQLite keeps no
-        snapshot across statements here in any case (pysqlite begins no transaction for a SELECT):
-        the records' count is checked against the statistics' as it always was."""
+    def rendered_statistics_beside(self, table: Table, request: RenderRequest) -> Counting:
+        """The statistics counted by SQLite while this connection reads the records, in threads, each
+        on a read-only connection of its own and over a share of the columns (``_shares``): sqlite3
+        lets go of the interpreter's lock while SQLite works, so the queries use the cores there are.
+        SQLite keeps no snapshot across statements here in any case (pysqlite begins no transaction
+        for a SELECT): the shares' row counts must agree, and the records' count is checked against
+        them as it always was."""
+        def cost(f: RenderField) -> int:  # SQLite's time goes to the calls a row, which grow with the terms' text
+            rendered = _RENDERING.column(table, f, request, self._column_sql(table, f.column or ""))
+            return sum(len(sql) for _, sql in rendered.terms)
+
+        shares = _shares(request, self._workers(), cost)
+        if self._counter is None:
+            self._counter = ThreadPoolExecutor(max_workers=self._workers(), thread_name_prefix="uttrekk-statistics")
+        counts = [self._count_share(table, share) for share in shares]
+        futures = [self._counter.submit(count) for count, _ in counts]
+        whole: Future[RenderedStatistics] = Future()
+        left = [len(futures)]
+        lock = threading.Lock()
+
+        def one_done(_: Future[RenderedStatistics]) -> None:
+            with lock:
+                left[0] -= 1
+                if left[0]:
+                    return
+            failed = next((f.exception() for f in futures if f.exception() is not None), None)
+            if failed is not None:
+                whole.set_exception(failed)
+                return
+            parts = [f.result() for f in futures]
+            if len({p.rows for p in parts}) > 1:
+                whole.set_exception(SourceError(
+                    f"{self.label}: table {table.name} changed while its statistics were counted "
+                    f"({', '.join(str(p.rows) for p in parts)} rows); extract again from a copy no one writes to"))
+                return
+            whole.set_result(RenderedStatistics(parts[0].rows, {k: v for p in parts for k, v in p.columns.items()}))
+
+        for f in futures:
+            f.add_done_callback(one_done)
+
+        def stop() -> None:
+            for _, interrupt in counts:
+                interrupt()
+
+        return Counting(whole, stop)
+
+    def _workers(self) -> int:
+        """How many statistics queries at once: the cores this process may use (a share a core;
+        the records' query and the interpreter take theirs between)."""
+        try:
+            cores = len(os.sched_getaffinity(0))
+        except AttributeError:  # not on every platform
+            cores = os.cpu_count() or 1
+        return max(1, min(cores, STATISTICS_THREADS))
+
+    def _count_share(self, table: Table, request: RenderRequest) -> tuple[Callable[[], RenderedStatistics],
+                                                                          Callable[[], None]]:
+        """One statistics query on a connection of its own (NullPool), and how to interrupt it (an
+        interrupt never meets the connection while it closes)."""
         sql, readers = self._statistics_query(table, request)
-        raw = self.engine.raw_connection()  # NullPool: a connection of its own
+        raw = self.engine.raw_connection()
         conn = raw.driver_connection
         open_ = [True]
-        lock = threading.Lock()  # an interrupt never meets the connection while it closes
+        lock = threading.Lock()
 
         def count() -> RenderedStatistics:
             try:
@@ -184,28 +268,31 @@ class SqliteServerRendering(ServerRendering):
                     raw.close()
             return _RENDERING.read_statistics(row, readers)
 
-        def stop() -> None:
+        def interrupt() -> None:
             with lock:
                 if open_[0]:
                     conn.interrupt()
 
-        if self._counter is None:
-            self._counter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="uttrekk-statistics")
-        return Counting(self._counter.submit(count), stop)
+        return count, interrupt
 
     def rendered_records(self, table: Table, request: RenderRequest) -> Iterator[tuple[bytes, int]]:
         """Each row one text, the whole record; joined with CR LF and encoded here."""
         fields = [padded(text, f, f"length({text})", literal(" " * (f.width or 1))) if request.fixed
                   else _quoted(text, kind)
                   for text, kind, f in self._record_fields(table, request, _RENDERING, lambda x: f"CAST({x} AS TEXT)")]
-        sql = self._one_text_query(table, request, (" || " if request.fixed else " || ';' || ").join(fields))
+        sql = self._one_text_query(table, request, _record(fields, "" if request.fixed else ";"))
         try:
             with self._connection() as conn:  # type: ignore[attr-defined]
-                cur = conn.connection.driver_connection.execute(sql)
+                raw = conn.connection.driver_connection
+                factory, raw.text_factory = raw.text_factory, bytes  # each record's UTF-8 as it is: no text a row
                 try:
-                    yield from record_chunks(iter(lambda: cur.fetchmany(FETCH), []), request.charset)
+                    cur = raw.execute(sql)
+                    try:
+                        yield from utf8_record_chunks(iter(lambda: cur.fetchmany(FETCH), []), request.charset)
+                    finally:
+                        cur.close()
                 finally:
-                    cur.close()
+                    raw.text_factory = factory
         except RenderingRefused:
             raise
         except Exception as exc:  # noqa: BLE001

@@ -257,7 +257,10 @@ CREATE TABLE m_stamp_sep (id INTEGER PRIMARY KEY, ts TIMESTAMP);
 CREATE TABLE n_stamp_point (id INTEGER PRIMARY KEY, ts TIMESTAMP);
 CREATE TABLE o_stamp_24 (id INTEGER PRIMARY KEY, ts TIMESTAMP);
 CREATE TABLE p_date_short (id INTEGER PRIMARY KEY, d DATE);
-"""
+CREATE TABLE q_frac_zeros (id INTEGER PRIMARY KEY, ts TIMESTAMP);
+CREATE TABLE r_frac_eight (id INTEGER PRIMARY KEY, ts TIMESTAMP);
+CREATE TABLE s_rtrim (id INTEGER PRIMARY KEY, v TEXT COLLATE RTRIM, c CHAR(3) COLLATE RTRIM);
+""" + f"CREATE TABLE t_wide (id INTEGER PRIMARY KEY, {', '.join(f'v{i} TEXT, n{i} INTEGER' for i in range(70))});\n"
 SQLITE_ROWS: dict[str, list[tuple[Any, ...]]] = {
     "a_typed": [(1, 845.1, "2024-02-29", "2024-02-29 10:00:00", 1, "", "ab   ", "A"),
                 (2, 12, "0999-01-01", "0999-01-01T00:00:00.120000", 0, " kant\xa0", "     ", "B"),
@@ -282,6 +285,15 @@ SQLITE_ROWS: dict[str, list[tuple[Any, ...]]] = {
     "n_stamp_point": [(1, "2024-01-01 10:00:00.")],
     "o_stamp_24": [(1, "2024-01-01 24:00:00")],
     "p_date_short": [(1, "2024-1-01")],
+    # eight or nine fraction digits whose last are zeros (seven or fewer without them); an all-zero fraction
+    "q_frac_zeros": [(1, "2024-01-01 10:00:00.12345670"), (2, "2024-01-01 10:00:00.100000000"),
+                     (3, "2024-01-01T10:00:00.000"), (4, "2024-01-01 10:00:00")],
+    "r_frac_eight": [(1, "2024-01-01 10:00:00.12345678")],
+    # blanks equal the empty text in an RTRIM collation, not in the archive
+    "s_rtrim": [(1, "  ", "   "), (2, "", ""), (3, None, None), (4, "a ", " b ")],
+    # more fields than one SQLite function takes arguments (a record is built in groups)
+    "t_wide": [(r, *(v for i in range(70) for v in ((f"t{r};{i}" if (r + i) % 3 else None), (None if (r + i) % 4 == 0 else r * i))))
+               for r in range(1, 6)],
 }
 
 
@@ -297,16 +309,64 @@ def test_sqlite_edge_cases(sqlite_edges: Path, tmp_path: Path, charset: str) -> 
                        "--format", "fixed")
     assert {t for t, (p, _) in fixed.items() if p == "server"} == {t for t, (p, _) in paths.items() if p == "server"}
     server = {t for t, (p, _) in paths.items() if p == "server"}
-    assert {"a_typed", "g_nokey", "k_order", "l_stamps"} <= server, paths
+    assert {"a_typed", "g_nokey", "k_order", "l_stamps", "q_frac_zeros", "s_rtrim", "t_wide"} <= server, paths
     assert {"m_stamp_sep", "n_stamp_point", "o_stamp_24", "p_date_short"}.isdisjoint(server), paths
     exact = {t: json.dumps(why) for t, (p, why) in paths.items() if p == "exact"}
     assert "another type" in exact["b_mixed"]
     assert "NUL" in exact["c_nul"]
-    assert "d_frac" in exact  # nine fraction digits: only the exact path reads them (and archives as text)
+    assert "d_frac" in exact and "r_frac_eight" in exact  # more than seven digits: only the exact path reads them
     assert "do not fit" in exact["e_baddate"] and "do not fit" in exact["h_bool"]
     assert "REAL" in exact["f_reals"]
     assert "code list" in exact["j_nocase"]  # 'b' = 'B' in its collation, not in the archive's
     assert ("cannot hold" in exact["i_foreign"]) if charset == "ISO-8859-1" else "i_foreign" in server
+
+
+@pytest.mark.parametrize("charset", ["ISO-8859-1", "UTF-8"])
+def test_sqlite_bytes_that_are_not_utf8(tmp_path: Path, charset: str) -> None:
+    """SQLite keeps whatever bytes a text was given; the fast path reads each record's bytes as they
+    are, so it proves them UTF-8 itself: bytes that are not send the table to the exact path, which
+    stops with its own error, and no file is written with them."""
+    import sqlite3
+
+    db = tmp_path / "bad.sqlite"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, navn TEXT)")
+    con.execute("INSERT INTO t VALUES (1, 'ok'), (2, CAST(x'41804142' AS TEXT)), (3, 'ærlig')")
+    con.commit()
+    con.close()
+    outputs = []
+    for name, profile in (("server", ""), ("exact", _exact(""))):
+        prof = tmp_path / f"{name}.toml"
+        prof.write_text(profile, encoding="utf-8")
+        r: Any = run("extract", db, "--out", tmp_path / name, "--date", DATE, "-q", "--profile", prof, "--charset", charset)
+        assert r.exit_code != 0 and "table t" in r.output and "navn" in r.output, r.output
+        assert not (tmp_path / name / "content" / "t.txt").exists()
+        outputs.append(r.output)
+    assert outputs[0] == outputs[1]
+
+
+def test_sqlite_statistics_shares() -> None:
+    """The statistics of a table are counted in shares of its columns, one query each: every column
+    in exactly one share, the fields that are not counted (the record number, a length) in the first,
+    the fields in their order, the costliest spread first."""
+    from dialects.sqlite_rendering import _shares
+    from extractor.model import RenderField, RenderRequest
+
+    fields = (RenderField(None, "integer"), *(RenderField(f"c{i}", "string") for i in range(7)),
+              RenderField("c3", "integer", length_of=True))
+    request = RenderRequest(fields, ("c0",), "UTF-8", 2047)
+    cost = {f"c{i}": c for i, c in enumerate((50, 10, 10, 40, 5, 5, 30))}
+    for n in range(1, 10):
+        shares = _shares(request, n, lambda f: cost[f.column])
+        assert len(shares) == min(n, 7)
+        counted = [f.column for s in shares for f in s.fields if f.column is not None and not f.length_of]
+        assert sorted(counted) == sorted(cost)
+        assert all(s.fields == tuple(f for f in fields if f in s.fields) for s in shares)
+        assert fields[0] in shares[0].fields and fields[-1] in shares[0].fields
+        assert all(s.charset == "UTF-8" and s.order_by == ("c0",) for s in shares)
+    weights = sorted(sum(cost[f.column] for f in s.fields if f.column and not f.length_of)
+                     for s in _shares(request, 2, lambda f: cost[f.column]))
+    assert weights == [75, 75]
 
 
 # -- statistics: one computation, two paths ----------------------------------------------------------
