@@ -175,7 +175,7 @@ def sha256(probe: Probe, quiet: bool) -> str:
     sink = _Sha256Sink()
     try:
         with probe.path.open("rb") as src:
-            pump(src, sink, total=probe.size, label=f"checking {probe.path.name}", quiet=quiet)  # type: ignore[arg-type]
+            pump(src, sink, total=probe.size, label=f"checking {probe.path.name}", quiet=quiet)
     except OSError as exc:
         raise SourceError(f"{probe.text}: cannot be read ({exc.strerror})") from None
     return sink.digest.hexdigest()
