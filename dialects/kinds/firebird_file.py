@@ -192,6 +192,8 @@ def _open(probe: Probe, found: Found, options: OpenOptions, backup: Backup | Non
     from .firebird_restore import DATABASE, copy_database, existing, restore_backup
     from .firebird_source import FirebirdFileSource
 
+    assert probe.path is not None  # a file: open has checked
+
     def waiting() -> None:
         if not options.quiet:
             print(f"uttrekk: {probe.text}: another uttrekk run is restoring this file; waiting for it",
