@@ -252,7 +252,7 @@ class MySQL(MysqlServerRendering, Dialect):
         if isinstance(satype, mysql.YEAR):
             return "integer", {}
         if isinstance(satype, mysql.FLOAT | mysql.DOUBLE | mysql.REAL):
-            facts = {"float_bits": SINGLE if isinstance(satype, mysql.FLOAT) else 53}
+            facts: dict[str, int | None] = {"float_bits": SINGLE if isinstance(satype, mysql.FLOAT) else 53}
             if satype.scale is not None:
                 facts |= {"precision": satype.precision, "scale": satype.scale}
             return "float", facts

@@ -84,7 +84,7 @@ class LargeObjects(Dialect):
         """Up to ``limit`` rows whose large object is larger than ``size`` bytes: record number in
         the extract's order, ``pk`` values, the object's number and its size."""
         rn = self.record_number(table, order_by).label("ux_rn")
-        keys = [sa.column(c).label(f"ux_k{i}") for i, c in enumerate(pk)]
+        keys: list[sa.Label[Any]] = [sa.column(c).label(f"ux_k{i}") for i, c in enumerate(pk)]
         rows = sa.select(rn, *keys, sa.literal_column(self._lo_column(table, column)).label("ux_o")).select_from(
             self._selectable(table)).subquery("ux_r")
         measured = sa.select(rows, sa.literal_column(size_sql("ux_r.ux_o")).label("ux_size")).where(

@@ -324,12 +324,12 @@ def make_plan(schema: Schema, profile: Profile, *, fmt: str | None = None,
             problems.append(f"tables.{table.name}.repeating_groups: column {c} is also a pointer")
         arrays = {c.name: c for c in table.columns if c.array is not None and c.name not in dropped}
         problems += _array_problems(table, tprof, arrays)
-        for c in arrays.values():
-            if c.array and c.array.refused:
-                refused.append(array_refusal(table, c, c.array.refused))
-            elif c.name in table.primary_key:
-                refused.append(array_refusal(table, c, "the column is part of the table's primary key, and a key "
-                                                           "of array values cannot be written"))
+        for col in arrays.values():
+            if col.array and col.array.refused:
+                refused.append(array_refusal(table, col, col.array.refused))
+            elif col.name in table.primary_key:
+                refused.append(array_refusal(table, col, "the column is part of the table's primary key, and a key "
+                                                             "of array values cannot be written"))
         rejected = {n for n, c in arrays.items() if c.array and c.array.refused or n in table.primary_key}
         kept_cols = tuple(c for c in table.columns if c.name not in dropped | rejected)
         columns = tuple(c for c in kept_cols if c.name not in grouped)

@@ -61,11 +61,13 @@ def _finalize_table(plan: Plan, tp: TablePlan, scan: ScanResult, shared: dict[An
         if f.role == "surrogate":
             fields.append(replace(f, width=max(len(str(ts.rows)), 1)))
             continue
-        st = ts.columns[f.column or ""]
+        column = f.column
+        assert column is not None, f"{tp.name}.{f.name}: a field other than the record number names its column"
+        st = ts.columns[column]
         kind, widened = f.kind, None
         if st.nonconforming:
             kind, widened = "unknown", f.kind
-            notes.append(f"kolonne {f.column}: deklarert som {f.kind}, men {st.nonconforming} verdi(er) passer ikke "
+            notes.append(f"kolonne {column}: deklarert som {f.kind}, men {st.nonconforming} verdi(er) passer ikke "
                          f"(første: {st.examples[0]}); arkivert som tekst")
         fmt = ADDML_TYPES[kind][1]
         if kind == "timestamp":
@@ -73,13 +75,13 @@ def _finalize_table(plan: Plan, tp: TablePlan, scan: ScanResult, shared: dict[An
         elif kind == "time" and st.fraction:
             fmt = "HH:mm:ss.FFFFFFF"
         if st.outside_codes:
-            notes.append(f"kolonne {f.column}: {st.outside_codes} verdi(er) finnes ikke i kodelisten "
+            notes.append(f"kolonne {column}: {st.outside_codes} verdi(er) finnes ikke i kodelisten "
                          f"(første: {', '.join(st.outside_examples)}); verdiene er beholdt slik de står i kilden")
         desc = f.description
         if kind == "char":
             desc = _join(desc, "Blanke tegn som fylte ut CHAR-verdien bakerst, er fjernet.")
         if f.kind == "float" and tp.source is not None:
-            desc = _join(desc, _float_note(tp.source.column(f.column or "")))
+            desc = _join(desc, _float_note(tp.source.column(column)))
         if kind == "binary":
             where = ("Binærverdien er lagret som egen fil (BLOB) og cellen viser til filen med sti, lengde og "
                      "SHA-256." if siard else
@@ -100,7 +102,7 @@ def _finalize_table(plan: Plan, tp: TablePlan, scan: ScanResult, shared: dict[An
         limit_note = ""
         if st.long_values:
             limit_note = (f"Verdier lengre enn {plan.long_text_limit} tegn er lagret som tekstfiler, og feltet "
-                          f"er da tomt (NULL); se feltet {tp.companion(f.column, '_fil')}.")
+                          f"er da tomt (NULL); se feltet {tp.companion(column, '_fil')}.")
         max_length = f.max_length
         if kind in ("string", "char", "unknown"):
             max_length = max(max_length or 0, st.max_length) or None
@@ -115,14 +117,14 @@ def _finalize_table(plan: Plan, tp: TablePlan, scan: ScanResult, shared: dict[An
                               has_null=st.nulls > 0 or st.long_values > 0))
         if st.long_values:
             fields.append(FieldPlan(
-                name=tp.companion(f.column, "_fil"), column=f.column, kind="string", role="textfile",
+                name=tp.companion(column, "_fil"), column=column, kind="string", role="textfile",
                 description=(f"Sti relativt til content/ til tekstfilen som inneholder verdien av {f.name} "
                              f"når den er lengre enn {plan.long_text_limit} tegn (se {LOB_TABLE}); ellers tomt."),
                 max_length=st.textfile_path_length, width=max(st.textfile_path_length, 1),
                 has_null=st.nulls > 0 or st.values > st.long_values))
         if plan.format == "fixed" and kind in ("string", "char", "unknown") and st.fixed_ambiguous:
             fields.append(FieldPlan(
-                name=tp.companion(f.column, "_lengde"), column=f.column, kind="integer", role="length",
+                name=tp.companion(column, "_lengde"), column=column, kind="integer", role="length",
                 description=(f"Eksakt lengde i tegn av {f.name}; tomt når {f.name} er NULL. Lagt til fordi "
                              f"utfylling med blanke ikke skiller tom tekst, NULL og blanke tegn i kantene."),
                 width=max(len(str(st.max_length)), 1), has_null=st.nulls > 0 or st.long_values > 0))

@@ -94,7 +94,8 @@ def choose(listed: list[Cached], digests: tuple[str, ...]) -> list[Cached]:
 
 def clear(chosen: list[Cached]) -> tuple[list[Cached], list[Cached]]:
     """Remove the entries; those a running uttrekk holds are kept. Returns (removed, kept)."""
-    removed, kept = [], []
+    removed: list[Cached] = []
+    kept: list[Cached] = []
     for cached in chosen:
         (removed if remove_entry(cached.entry) else kept).append(cached)
     return removed, kept

@@ -150,8 +150,8 @@ def make_root(entry: Path, databases: Path, account: Account) -> Engine:
             (root / name).symlink_to(system / name)
     plugins = root / "plugins"
     plugins.mkdir()
-    for engine in system.glob("plugins/libEngine*.so"):
-        (plugins / engine.name).symlink_to(engine)
+    for plugin in system.glob("plugins/libEngine*.so"):
+        (plugins / plugin.name).symlink_to(plugin)
     intl = root / "intl"
     intl.mkdir()
     # Character sets other than UTF8 and the ASCII family come from fbintl, which the engine loads as

@@ -175,7 +175,7 @@ def sha256(probe: Probe, quiet: bool) -> str:
     sink = _Sha256Sink()
     try:
         with probe.path.open("rb") as src:
-            pump(src, sink, total=probe.size, label=f"checking {probe.path.name}", quiet=quiet)  # type: ignore[arg-type]
+            pump(src, sink, total=probe.size, label=f"checking {probe.path.name}", quiet=quiet)
     except OSError as exc:
         raise SourceError(f"{probe.text}: cannot be read ({exc.strerror})") from None
     return sink.digest.hexdigest()
@@ -191,6 +191,8 @@ def _open(probe: Probe, found: Found, options: OpenOptions, backup: Backup | Non
     from .firebird_engine import Engine, embedded_engine, engine_version, held, make_root, tables
     from .firebird_restore import DATABASE, copy_database, existing, restore_backup
     from .firebird_source import FirebirdFileSource
+
+    assert probe.path is not None  # a file: open has checked
 
     def waiting() -> None:
         if not options.quiet:

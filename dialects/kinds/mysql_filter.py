@@ -321,12 +321,14 @@ class DumpFilter:
         if b.startswith(delim, e):
             return self._counted(_Statement(pos, e + len(delim), self.line))
         if e >= len(b) or b[e] in _STRING and _STRING[b[e]].match(b, e) is None:
-            return None if not final else self._cut(pos)
+            if final:
+                self._cut()
+            return None
         return self._slow(pos, final)
 
-    def _cut(self, pos: int) -> None:
+    def _cut(self) -> None:
+        """The dump ends inside a statement: ``_finish`` refuses what is left; ``cut`` says where."""
         self.cut = self.line
-        return None
 
     def _slow(self, pos: int, final: bool) -> _Statement | None:
         """The client's reading of a statement holding comments, executable comments or anything
@@ -341,7 +343,9 @@ class DumpFilter:
         while True:
             m = special.search(b, i)
             if m is None:
-                return None if not final else self._cut(pos)
+                if final:
+                    self._cut()
+                return None
             j = m.start()
             c = b[j]
             if j + 4 > n and not final and c in b"-/*":
@@ -351,7 +355,9 @@ class DumpFilter:
             if c in _STRING:
                 s = _STRING[c].match(b, j)
                 if s is None:
-                    return None if not final else self._cut(pos)
+                    if final:
+                        self._cut()
+                    return None
                 if in_exec and not exec_runs:
                     problem = problem or "a quote inside a version comment the server skips"
                 i = s.end()
@@ -360,7 +366,9 @@ class DumpFilter:
                     problem = problem or "a comment inside a version comment"
                 eol = b.find(b"\n", j)
                 if eol < 0:
-                    return None if not final else self._cut(pos)
+                    if final:
+                        self._cut()
+                    return None
                 i = eol
             elif c == 47 and b[j + 1:j + 2] == b"*":
                 marker = 3 if b[j + 2:j + 3] == b"!" else 4 if b[j + 2:j + 4] == b"M!" else 0
@@ -377,7 +385,9 @@ class DumpFilter:
                 else:
                     end = b.find(b"*/", j + 2)
                     if end < 0:
-                        return None if not final else self._cut(pos)
+                        if final:
+                            self._cut()
+                        return None
                     i = end + 2
             elif c == 42 and in_exec and b[j + 1:j + 2] == b"/":
                 in_exec = False
@@ -422,7 +432,8 @@ class DumpFilter:
         if not words:
             return blank
         if st.problem:
-            return self._refuse(line, text, st.problem, words) or blank
+            self._refuse(line, text, st.problem, words)
+            return blank
         verdict = self._verdict(words, text, line)
         if isinstance(verdict, Refusal):
             self.refused.append(verdict)
@@ -436,7 +447,6 @@ class DumpFilter:
         if self.skipping is None:
             self.refused.append(Refusal(line, _shown(text), why))
             self._lost_rows(words, text, line)
-        return None
 
     def _lost_rows(self, words: list[tuple[str, str]], text: str, line: int) -> None:
         """A refused INSERT's rows and a refused CREATE TABLE are lost: expect them anyway."""

@@ -92,6 +92,7 @@ def _say(options: OpenOptions, text: str) -> None:
 
 def _restore(server: MariaDB, probe: Probe, found: Found, options: OpenOptions, digest: str) -> dict[str, Any]:
     """Restore into a new entry; the facts for its marker (the server is stopped afterwards)."""
+    assert probe.path is not None  # a dump file: open_restored has checked
     server.install()
     server.start(restoring=True)
     try:
@@ -127,7 +128,7 @@ def _restore(server: MariaDB, probe: Probe, found: Found, options: OpenOptions, 
 
 def _errors(path: Path) -> list[tuple[int, str]]:
     """The client's errors: (dump line, message)."""
-    out = []
+    out: list[tuple[int, str]] = []
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError:

@@ -14,7 +14,7 @@ note for the report, grouped so that one cause is one line.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -44,7 +44,7 @@ def from_dict(data: dict[str, Any]) -> Loss:
     return Loss(str(data.get("key", "")), str(data.get("database", "")), str(data.get("what", "")))
 
 
-def check_tables(conn: Any, database: str, tables: dict[tuple[str, str], tuple[int | None, str]]) -> list[Loss]:
+def check_tables(conn: Any, database: str, tables: Mapping[tuple[str, str], tuple[int | None, str]]) -> list[Loss]:
     """``tables``: (schema, table) -> (rows the dump carries or None, why it may be missing); the
     tables that are missing or hold fewer rows, read through ``conn`` (psycopg, on ``database``)."""
     from psycopg import sql

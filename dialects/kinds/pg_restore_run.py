@@ -153,7 +153,7 @@ def outcome(cluster: Cluster, archive: Archive, log: Log, database: str) -> tupl
     losses: list[Loss] = []
     why: dict[tuple[str, str], str] = {}
     notes: list[str] = []
-    failures = []
+    failures: list[tuple[int | str, str, str]] = []
     for dump_id, errors in log.errors.items():
         e = by_id.get(dump_id)
         if e is None:

@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from extractor.errors import ConfigError, SourceError
 
@@ -288,7 +288,16 @@ def stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout: floa
         proc.wait()
 
 
-def pump(src: IO[bytes], dst: IO[bytes], *, total: int | None, label: str, quiet: bool,
+class Sink(Protocol):
+    """What ``pump`` writes into: a tool's stdin, a file, or an object taking the bytes itself
+    (a plain PostgreSQL script's restorer, a digest)."""
+
+    def write(self, data: bytes, /) -> object: ...
+
+    def close(self) -> None: ...
+
+
+def pump(src: IO[bytes], dst: Sink, *, total: int | None, label: str, quiet: bool,
          transform: Callable[[bytes], bytes] | None = None, chunk: int = CHUNK) -> int:
     """Copy a dump into a restore tool's stdin with a progress bar of bytes read (of ``total``);
     ``transform`` sees every chunk first (a filter for what a dump may not do). Returns bytes read.

@@ -202,8 +202,9 @@ class _Zstd(io.RawIOBase):
         return True
 
     def readinto(self, b: Any) -> int:
-        assert self._proc.stdout is not None
-        n = self._proc.stdout.readinto(b)
+        stdout = self._proc.stdout
+        assert isinstance(stdout, io.BufferedReader)  # a PIPE with the default buffering (typed IO[bytes])
+        n = stdout.readinto(b)
         if n:
             return n
         self._proc.wait()
