@@ -292,7 +292,8 @@ SQLITE_ROWS: dict[str, list[tuple[Any, ...]]] = {
     # blanks equal the empty text in an RTRIM collation, not in the archive
     "s_rtrim": [(1, "  ", "   "), (2, "", ""), (3, None, None), (4, "a ", " b ")],
     # more fields than one SQLite function takes arguments (a record is built in groups)
-    "t_wide": [(r, *(v for i in range(70) for v in ((f"t{r};{i}" if (r + i) % 3 else None), (None if (r + i) % 4 == 0 else r * i))))
+    "t_wide": [(r, *(v for i in range(70)
+                     for v in ((f"t{r};{i}" if (r + i) % 3 else None), (None if (r + i) % 4 == 0 else r * i))))
                for r in range(1, 6)],
 }
 
