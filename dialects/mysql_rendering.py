@@ -133,24 +133,17 @@ class MysqlRendering(Rendering):
         return source
 
     def read_statistics(self, row: Sequence[Any], readers: list[Any]) -> RenderedStatistics:
-        """``Rendering.read_statistics``; a term named ``!~why`` is a truth (no count to show). A time
-        value's longest text is taken without trailing zeros only, so one ending in a lone ``.`` (one
-        character longer than without a fraction, which no text with fraction digits is) has none."""
+        """``Rendering.read_statistics``, but a time value's longest text is taken without trailing zeros
+        only, so one ending in a lone ``.`` (one character longer than without a fraction, which no
+        text with fraction digits is) has none."""
         values = list(row)
-        named = []
         i = 1
-        for f, r, names in readers:
-            plain = []
+        for _, r, names in readers:
             for name in names:
-                if name.startswith("!~"):
-                    values[i] = bool(values[i])
-                    name = "!" + name[2:]
-                elif name == "max_length" and r.fraction_above is not None and values[i] == r.fraction_above + 1:
+                if name == "max_length" and r.fraction_above is not None and values[i] == r.fraction_above + 1:
                     values[i] = r.fraction_above
-                plain.append(name)
                 i += 1
-            named.append((f, r, plain))
-        return super().read_statistics(values, named)
+        return super().read_statistics(values, readers)
 
     def column(self, table: Table, f: RenderField, request: RenderRequest, c: str) -> Rendered:
         """The field's text, and its statistics from the typed values where that is exact and cheaper

@@ -36,8 +36,9 @@ class Rendered:
     """One field's SQL: its archival text (NULL exactly when the value is NULL), and the aggregate
     terms that give its statistics: ``(name, SQL)`` with name ``max_length``, ``empties``,
     ``edge_blank``, ``fraction``, or ``!why`` for a count (or truth) of values that send the column to
-    the exact path. ``fraction_above``: the field has fraction digits when its longest text is
-    longer than this. ``refusal``: the engine cannot render the column identically at all."""
+    the exact path (``!~why``: a truth that is not a count). ``fraction_above``: the field has fraction
+    digits when its longest text is longer than this. ``refusal``: the engine cannot render the column
+    identically at all."""
 
     text: str = ""
     terms: tuple[tuple[str, str], ...] = ()
@@ -110,10 +111,15 @@ class Rendering:
         # the longest of all texts: one over the limit sends the table to the exact path, which counts again
         terms = [("empties", self.count_if(f"{size} = 0")), ("max_length", f"max({n})"),
                  ("edge_blank", self.any_of(self.edge_blank(x, n)))]
-        over = f"{n} > {limit}" if size == n else f"{size} > {limit} AND {n} > {limit}"
-        refusals = [(over, LONG), *self.extra_text_refusals(x, n, request)]
-        terms += [(why, self.count_if(cond)) for cond, why in refusals]
+        terms.append(self.long_term(n, size, limit))
+        terms += [(why, self.count_if(cond)) for cond, why in self.extra_text_refusals(x, n, request)]
         return (*terms, *self.code_terms(x, f))
+
+    def long_term(self, n: str, size: str, limit: int) -> tuple[str, str]:
+        """The term that sends a text column with a text over the long-text limit to the exact path
+        (``n`` a text's length, ``size`` a cheaper bound of it): how many there are."""
+        over = f"{n} > {limit}" if size == n else f"{size} > {limit} AND {n} > {limit}"
+        return LONG, self.count_if(over)
 
     def code_terms(self, x: str, f: RenderField) -> tuple[tuple[str, str], ...]:
         if f.codes is None:
@@ -159,7 +165,10 @@ class Rendering:
             for name in names:
                 value = row[i]
                 i += 1
-                if name.startswith("!"):
+                if name.startswith("!~"):  # a truth, no count to show
+                    if value:
+                        reasons.append(name[2:])
+                elif name.startswith("!"):
                     if value:
                         reasons.append(name[1:] if value is True else f"{int(value)} {name[1:]}")
                 elif name in ("edge_blank", "fraction"):

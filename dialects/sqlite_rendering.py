@@ -34,6 +34,7 @@ from extractor.errors import RenderingRefused, SourceError
 from extractor.model import RenderedStatistics, RenderField, RenderRequest, Table
 
 from .rendering import (
+    LONG,
     NONCONFORMING,
     PYTHON_WHITESPACE,
     Counting,
@@ -61,11 +62,17 @@ class SqliteRendering(Rendering):
 
     def edge_blank(self, x: str, n: str) -> str:
         """Trimming the blanks changes the text exactly when it starts or ends with one (the set is a
-        constant SQLite computes once; ``unicode``/``substr(x, -1)`` per value cost more)."""
-        return f"trim({x}, char({_CODES})) IS NOT {x}"
+        constant SQLite computes once; ``unicode``/``substr(x, -1)`` per value cost more), compared as bytes: in
+        an RTRIM collation ``'a '`` is ``'a'``."""
+        return f"trim({x}, char({_CODES})) IS NOT {self.binary(x)}"
 
     def extra_text_refusals(self, x: str, n: str, request: RenderRequest) -> list[tuple[str, str]]:
         return [(f"instr({x}, char(0)) > 0", "!values holding NUL characters (reported by the exact path)")]
+
+    def long_term(self, n: str, size: str, limit: int) -> tuple[str, str]:
+        """From the longest text, which the statistics count anyway (SQLite computes the same aggregate
+        once): no count of its own a row. The exact path counts and reports them."""
+        return "!~" + LONG[1:], f"max({n}) > {limit}"
 
     def column(self, table: Table, f: RenderField, request: RenderRequest, c: str) -> Rendered:
         sep = literal(request.decimal_separator)
@@ -98,7 +105,7 @@ class SqliteRendering(Rendering):
         if kind in ("decimal", "float"):
             return typed("'integer'", f"CAST({c} AS TEXT)", length=integer_length)
         if kind == "date":  # date() always gives YYYY-MM-DD: the same text back is that shape and a day that exists
-            good = f"typeof({c}) = 'text' AND date({c}, '+0 days') IS {c} AND {c} >= '0001'"
+            good = f"typeof({c}) = 'text' AND date({c}, '+0 days') IS {self.binary(c)} AND {c} >= '0001'"
             return Rendered(f"{c}", (("max_length", f"max(length({c}))"),
                                      (NONCONFORMING, self.count_if(f"{c} IS NOT NULL AND NOT ({good})")),
                                      *codes(c, f)))

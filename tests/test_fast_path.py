@@ -260,6 +260,8 @@ CREATE TABLE p_date_short (id INTEGER PRIMARY KEY, d DATE);
 CREATE TABLE q_frac_zeros (id INTEGER PRIMARY KEY, ts TIMESTAMP);
 CREATE TABLE r_frac_eight (id INTEGER PRIMARY KEY, ts TIMESTAMP);
 CREATE TABLE s_rtrim (id INTEGER PRIMARY KEY, v TEXT COLLATE RTRIM, c CHAR(3) COLLATE RTRIM);
+CREATE TABLE s_rtrim_date (id INTEGER PRIMARY KEY, d DATE COLLATE RTRIM);
+CREATE TABLE u_long (id INTEGER PRIMARY KEY, v TEXT);
 """ + f"CREATE TABLE t_wide (id INTEGER PRIMARY KEY, {', '.join(f'v{i} TEXT, n{i} INTEGER' for i in range(70))});\n"
 SQLITE_ROWS: dict[str, list[tuple[Any, ...]]] = {
     "a_typed": [(1, 845.1, "2024-02-29", "2024-02-29 10:00:00", 1, "", "ab   ", "A"),
@@ -291,6 +293,8 @@ SQLITE_ROWS: dict[str, list[tuple[Any, ...]]] = {
     "r_frac_eight": [(1, "2024-01-01 10:00:00.12345678")],
     # blanks equal the empty text in an RTRIM collation, not in the archive
     "s_rtrim": [(1, "  ", "   "), (2, "", ""), (3, None, None), (4, "a ", " b ")],
+    "s_rtrim_date": [(1, "2024-01-01 "), (2, "2024-01-02")],
+    "u_long": [(1, "kort"), (2, "lang " * 600), (3, None)],
     # more fields than one SQLite function takes arguments (a record is built in groups)
     "t_wide": [(r, *(v for i in range(70)
                      for v in ((f"t{r};{i}" if (r + i) % 3 else None), (None if (r + i) % 4 == 0 else r * i))))
@@ -315,6 +319,8 @@ def test_sqlite_edge_cases(sqlite_edges: Path, tmp_path: Path, charset: str) -> 
     exact = {t: json.dumps(why) for t, (p, why) in paths.items() if p == "exact"}
     assert "another type" in exact["b_mixed"]
     assert "NUL" in exact["c_nul"]
+    assert "texts over the long-text limit" in exact["u_long"]
+    assert "do not fit" in exact["s_rtrim_date"]  # a blank after the date, which RTRIM would not see
     assert "d_frac" in exact and "r_frac_eight" in exact  # more than seven digits: only the exact path reads them
     assert "do not fit" in exact["e_baddate"] and "do not fit" in exact["h_bool"]
     assert "REAL" in exact["f_reals"]
