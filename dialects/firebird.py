@@ -133,6 +133,16 @@ class Firebird(FirebirdServerRendering, Dialect):
         manager.default_tpb = tpb(Isolation.SNAPSHOT, access_mode=TraAccessMode.READ)
         conn.begin()
 
+    def snapshot_details(self) -> dict[str, Any]:
+        details = {"kept_by": "one transaction", "isolation": "SNAPSHOT (concurrency), read-only access",
+                   "locks": "no table reservations (SNAPSHOT, not TABLE STABILITY): the transaction reads record "
+                            "versions and blocks no writer"}
+        if self.sole_reader:
+            details["statistics_connection"] = (
+                "the fast path's statistics are counted on a second attachment while each file is read: the data "
+                "sit in uttrekk's own read-only copy of the file, which no session can write to")
+        return details
+
     def column_kind(self, satype: Any) -> tuple[Kind, dict[str, Any]]:
         if isinstance(satype, sat.Float) and not isinstance(satype, sat.Double):  # FLOAT, REAL: 32 bits
             return "float", {"float_bits": SINGLE}

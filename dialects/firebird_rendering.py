@@ -39,7 +39,17 @@ from extractor.errors import RenderingRefused, SourceError
 from extractor.model import RenderedStatistics, RenderField, RenderRequest, Table
 
 from .base import _short
-from .rendering import PYTHON_WHITESPACE, Rendered, Rendering, ServerRendering, literal, record_chunks
+from .rendering import (
+    PYTHON_WHITESPACE,
+    Counted,
+    Counting,
+    Rendered,
+    Rendering,
+    ServerRendering,
+    SoleReaderSide,
+    literal,
+    record_chunks,
+)
 
 FETCH = 2000
 STATEMENT_LIMIT = 60_000
@@ -182,7 +192,7 @@ def _padded(text: str, f: RenderField) -> str:
     return f"COALESCE({pad}({text}, {w}, ' '), {literal(' ' * w)})"
 
 
-class FirebirdServerRendering(ServerRendering):
+class FirebirdServerRendering(SoleReaderSide, ServerRendering):
     """The Firebird adapter's fast-path methods (``extractor.source_dialect.SourceDialect``)."""
 
     label: str
@@ -235,14 +245,36 @@ class FirebirdServerRendering(ServerRendering):
 
     def rendered_statistics(self, table: Table, request: RenderRequest) -> RenderedStatistics:
         sql, readers = self._statistics_query(table, request)
+        with self._connection() as conn:  # type: ignore[attr-defined]
+            return self._counted(table, conn.connection.driver_connection, sql, readers)
+
+    def rendered_statistics_beside(self, table: Table, request: RenderRequest) -> Counted | Counting:
+        """On uttrekk's own read-only copy of a Firebird file (``sole_reader``), the statistics counted
+        on a second attachment in a thread while this one reads the records (the driver waits for the
+        engine without the interpreter's lock); through a server, first, in the run's one snapshot
+        (Firebird 3 cannot share a snapshot between attachments)."""
+        if not self._counts_beside():
+            return Counted(self.rendered_statistics(table, request))
+        sql, readers = self._statistics_query(table, request)
+
+        def stop(raw: Any) -> None:
+            """``fb_cancel_operation`` from this thread, as Firebird means it to be used (the driver keeps
+            its status vectors per thread); firebird-driver has it on the attachment's interface only."""
+            from firebird.driver import CancelType
+
+            raw._att.cancel_operation(CancelType.RAISE)
+
+        return self._side_count(lambda raw: self._counted(table, raw, sql, readers), stop)
+
+    def _counted(self, table: Table, raw: Any, sql: str, readers: list[Any]) -> RenderedStatistics:
+        """The statistics query run on ``raw`` (a firebird-driver connection), read."""
         try:
-            with self._connection() as conn:  # type: ignore[attr-defined]
-                cur = conn.connection.driver_connection.cursor()
-                try:
-                    cur.execute(sql)
-                    row = cur.fetchone()
-                finally:
-                    cur.close()
+            cur = raw.cursor()
+            try:
+                cur.execute(sql)
+                row = cur.fetchone()
+            finally:
+                cur.close()
         except Exception as exc:  # noqa: BLE001 - firebird-driver's and SQLAlchemy's errors alike
             raise SourceError(f"{self.label}: the statistics of table {table.name} failed: {_short(exc)}") from None
         return self.rendering.read_statistics(row, readers)

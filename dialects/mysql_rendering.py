@@ -44,8 +44,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Generator, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -65,6 +63,7 @@ from .rendering import (
     Rendered,
     Rendering,
     ServerRendering,
+    SoleReaderSide,
 )
 
 _INTEGER = re.compile(r"(TINYINT|SMALLINT|MEDIUMINT|INT|INTEGER|BIGINT)(\(\d+\))?( UNSIGNED)?( ZEROFILL)?|YEAR(\(4\))?"
@@ -227,7 +226,7 @@ def _field(text: str, kind: str, quoted: bool) -> str:
 _RENDERING = MysqlRendering()
 
 
-class MysqlServerRendering(ServerRendering):
+class MysqlServerRendering(SoleReaderSide, ServerRendering):
     """The MySQL adapter's fast-path methods (``extractor.source_dialect.SourceDialect``)."""
 
     rendering = _RENDERING
@@ -240,49 +239,19 @@ class MysqlServerRendering(ServerRendering):
     """True where the data sit in uttrekk's own throwaway server (a restored dump): no other session
     writes to it, so a second connection with a snapshot of its own reads the same rows, and the
     statistics are counted there beside the records (InnoDB cannot share one snapshot)."""
-    _side: Any = None
-    _counter: ThreadPoolExecutor | None = None
-
-    @contextmanager
-    def snapshot(self, join: str | None = None) -> Iterator[None]:
-        try:
-            with super().snapshot(join):  # type: ignore[misc]
-                yield
-        finally:
-            self._close_side()
-
-    def _close_side(self) -> None:
-        side, counter, self._side, self._counter = self._side, self._counter, None, None
-        if counter is not None:
-            counter.shutdown(wait=True, cancel_futures=True)
-        if side is not None:
-            try:
-                side.rollback()
-                side.close()
-            except sa.exc.SQLAlchemyError:
-                side.invalidate()
 
     def rendered_statistics_beside(self, table: Table, request: RenderRequest) -> Counted | Counting:
         """On a restored dump (``sole_reader``), the statistics counted on a second connection in a
         thread while this one reads the records; elsewhere first, on the run's one connection."""
-        if not self.sole_reader or self._conn is None:
+        if not self._counts_beside():
             return Counted(self.rendered_statistics(table, request))
         sql, readers = self._statistics_query(table, request)
-        if self._side is None:
-            side = self.engine.connect()
-            self.begin_snapshot(side)  # type: ignore[attr-defined]
-            self._side, self._counter = side, ThreadPoolExecutor(max_workers=1, thread_name_prefix="uttrekk-statistics")
-        assert self._counter is not None
-        raw = self._side.connection.driver_connection
 
-        def count() -> RenderedStatistics:
-            return self._counted(table, request, raw, sql, readers)
-
-        def stop() -> None:  # on a connection of its own: the records' may be in the middle of a result
+        def stop(raw: Any) -> None:  # on a connection of its own: the records' may be in the middle of a result
             with self.engine.connect() as conn:
                 conn.exec_driver_sql(f"KILL QUERY {int(raw.thread_id())}")
 
-        return Counting(self._counter.submit(count), stop)
+        return self._side_count(lambda raw: self._counted(table, request, raw, sql, readers), stop)
 
     def _rendering_refusal(self) -> str:
         """Why this connection cannot render at all ("" when it can): it must send ``utf8mb4``."""

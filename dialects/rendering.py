@@ -13,7 +13,8 @@ byte as the exact path writes it, or the table takes the exact path: nothing is 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -222,6 +223,54 @@ class Counting:
             self._future.result()
         except Exception:  # noqa: BLE001 - the count was stopped or failed: it is not wanted
             pass
+
+
+class SoleReaderSide:
+    """For a source no other session writes to (uttrekk's own restored copy): a second connection
+    with a snapshot of its own reads the same rows as the run's, so the statistics are counted there,
+    in a thread, while the run's connection reads the records (for engines that cannot share one
+    snapshot between connections). Mixed into the adapter before ``Dialect``; the side connection
+    ends with the run's snapshot."""
+
+    sole_reader = False
+    """True where the data sit in uttrekk's own copy, which no other session writes to."""
+    engine: Any
+    _conn: Any
+    _side: Any = None
+    _counter: ThreadPoolExecutor | None = None
+
+    @contextmanager
+    def snapshot(self, join: str | None = None) -> Iterator[None]:
+        try:
+            with super().snapshot(join):  # type: ignore[misc]
+                yield
+        finally:
+            self._close_side()
+
+    def _counts_beside(self) -> bool:
+        return self.sole_reader and self._conn is not None
+
+    def _side_count(self, count: Callable[[Any], RenderedStatistics], stop: Callable[[Any], None]) -> Counting:
+        """``count(driver connection)`` on the side connection (opened at the first table, in the
+        engine's read-only snapshot), in the thread; ``stop(driver connection)`` ends it early."""
+        if self._side is None:
+            side = self.engine.connect()
+            self.begin_snapshot(side)  # type: ignore[attr-defined]
+            self._side, self._counter = side, ThreadPoolExecutor(max_workers=1, thread_name_prefix="uttrekk-statistics")
+        assert self._counter is not None
+        raw = self._side.connection.driver_connection
+        return Counting(self._counter.submit(count, raw), lambda: stop(raw))
+
+    def _close_side(self) -> None:
+        side, counter, self._side, self._counter = self._side, self._counter, None, None
+        if counter is not None:
+            counter.shutdown(wait=True, cancel_futures=True)
+        if side is not None:
+            try:
+                side.rollback()
+                side.close()
+            except sa.exc.SQLAlchemyError:
+                side.invalidate()
 
 
 CODECS = {"ISO-8859-1": "latin-1", "UTF-8": "utf-8"}

@@ -602,3 +602,44 @@ def test_sigterm_while_reading_a_firebird_server_ends_in_one_line(tmp_path):
         assert "uttrekk: terminated (SIGTERM)" in output and "Traceback" not in output, output
     finally:
         _drop_firebird(path)
+
+
+def test_a_firebird_file_counts_statistics_beside_the_records(dump_cache, tmp_path):
+    """uttrekk's copy of a Firebird file is read-only, so the fast path counts a table's statistics on a
+    second attachment while the first reads the records: a record the charset cannot hold stops the
+    reading and cancels the count (``fb_cancel_operation``), a count that refuses a table (a long
+    text in its last row) drops what was read, and the next table's count works on that attachment;
+    every file as the exact path writes it, and extraction.json says how the statistics were counted."""
+    path, url = _fresh_firebird()
+    try:
+        with _connect(path, url) as con:
+            cur = con.cursor()
+            for stmt in ("CREATE TABLE a_emoji (id INTEGER NOT NULL PRIMARY KEY, v VARCHAR(40))",
+                         "CREATE TABLE b_late_long (id INTEGER NOT NULL PRIMARY KEY, v VARCHAR(3000))",
+                         "CREATE TABLE c_after (id INTEGER NOT NULL PRIMARY KEY, v VARCHAR(20), n NUMERIC(8,2))"):
+                cur.execute(stmt)
+            con.commit()
+            cur.execute("EXECUTE BLOCK AS DECLARE i INTEGER = 1; BEGIN WHILE (i <= 60000) DO BEGIN "
+                        "INSERT INTO a_emoji VALUES (:i, IIF(:i = 1, 'smil \U0001F600', 'rad ' || :i)); "
+                        "INSERT INTO b_late_long VALUES (:i, IIF(:i = 60000, LPAD('', 2100, 'x'), 'rad ' || :i)); "
+                        "IF (i <= 5000) THEN INSERT INTO c_after VALUES (:i, 'etter ' || :i, :i / 100.0); "
+                        "i = i + 1; END END")
+            con.commit()
+        fbk = _gbak(path, url, tmp_path / "beside.fbk")
+    finally:
+        _drop_firebird(path)
+    reports = {}
+    for name, output in (("server", ""), ("exact", '[output]\nrendering = "exact"\n')):
+        profile = tmp_path / f"{name}.toml"
+        profile.write_text(output + "[charset]\nutf8_fallback = true\n", encoding="utf-8")
+        r = uttrekk("extract", fbk, "--out", tmp_path / name, "--date", DATE, "--charset", "ISO-8859-1", "-q",
+                    "--profile", profile)
+        assert r.returncode == 0, r.stdout + r.stderr
+        reports[name] = json.loads((tmp_path / name / "report" / "extraction.json").read_text(encoding="utf-8"))
+    assert _tree(tmp_path / "server" / "content") == _tree(tmp_path / "exact" / "content")
+    paths = {t["table"]: (t["rendering"], json.dumps(t.get("exact_path_reasons", {})))
+             for t in reports["server"]["tables"] if "rendering" in t}
+    assert paths["c_after"] == ("server", "{}"), paths
+    assert paths["a_emoji"][0] == "exact" and "cannot hold" in paths["a_emoji"][1], paths
+    assert paths["b_late_long"][0] == "exact" and "long-text limit" in paths["b_late_long"][1], paths
+    assert "second attachment" in reports["server"]["snapshot"]["statistics_connection"]

@@ -18,6 +18,10 @@ class FirebirdFileSource(Firebird):
     """Names the file it came from (never the cache), and releases the cache entry when closed.
     (External tables are not listed by sqlalchemy-firebird, here as through a server URL.)"""
 
+    sole_reader = True
+    """The copy in the cache is read-only: every attachment reads the same rows, so the fast path
+    counts a table's statistics on a second one beside the records (``FirebirdServerRendering``)."""
+
     def __init__(self, engine: Any, label: str, path: Path, stack: ExitStack) -> None:
         super().__init__(engine, label)
         self.file = path
