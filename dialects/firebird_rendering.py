@@ -253,7 +253,7 @@ class FirebirdServerRendering(SoleReaderSide, ServerRendering):
         on a second attachment in a thread while this one reads the records (the driver waits for the
         engine without the interpreter's lock); through a server, first, in the run's one snapshot
         (Firebird 3 cannot share a snapshot between attachments)."""
-        if not self._counts_beside():
+        if not self._counts_beside(table):
             return Counted(self.rendered_statistics(table, request))
         sql, readers = self._statistics_query(table, request)
 

@@ -243,7 +243,7 @@ class MysqlServerRendering(SoleReaderSide, ServerRendering):
     def rendered_statistics_beside(self, table: Table, request: RenderRequest) -> Counted | Counting:
         """On a restored dump (``sole_reader``), the statistics counted on a second connection in a
         thread while this one reads the records; elsewhere first, on the run's one connection."""
-        if not self._counts_beside():
+        if not self._counts_beside(table):
             return Counted(self.rendered_statistics(table, request))
         sql, readers = self._statistics_query(table, request)
 

@@ -12,6 +12,8 @@ byte as the exact path writes it, or the table takes the exact path: nothing is 
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -20,7 +22,7 @@ from typing import Any, ClassVar
 
 import sqlalchemy as sa
 
-from extractor.errors import RenderingRefused
+from extractor.errors import RenderingRefused, SourceError
 from extractor.model import RenderedColumn, RenderedStatistics, RenderField, RenderRequest, Table
 
 PYTHON_WHITESPACE = (9, 10, 11, 12, 13, 28, 29, 30, 31, 32, 133, 160, 5760, 8192, 8193, 8194, 8195, 8196, 8197, 8198,
@@ -247,19 +249,58 @@ class SoleReaderSide:
         finally:
             self._close_side()
 
-    def _counts_beside(self) -> bool:
-        return self.sole_reader and self._conn is not None
+    _side_stopped = False
+
+    def _counts_beside(self, table: Table) -> bool:
+        """Only a table's own rows: a view's or a query's could differ between sessions (a value from
+        the session itself, such as its connection number), and the statistics must be the records'."""
+        return self.sole_reader and self._conn is not None and not table.view and table.query is None
 
     def _side_count(self, count: Callable[[Any], RenderedStatistics], stop: Callable[[Any], None]) -> Counting:
         """``count(driver connection)`` on the side connection (opened at the first table, in the
-        engine's read-only snapshot), in the thread; ``stop(driver connection)`` ends it early."""
+        engine's read-only snapshot), in the thread; ``stop(driver connection)`` ends it early. A stop
+        may reach the connection just after its statement ended, where an engine keeps it for the next
+        one (Firebird's pending cancel): the next table's count gets a fresh connection."""
+        if self._side_stopped:
+            self._close_side()  # the stopped count has ended: ``Counting.abandon`` waited for it
         if self._side is None:
             side = self.engine.connect()
             self.begin_snapshot(side)  # type: ignore[attr-defined]
             self._side, self._counter = side, ThreadPoolExecutor(max_workers=1, thread_name_prefix="uttrekk-statistics")
+            self._side_stopped = False
         assert self._counter is not None
         raw = self._side.connection.driver_connection
-        return Counting(self._counter.submit(count, raw), lambda: stop(raw))
+        state = {"running": False, "stopped": False}
+        lock = threading.Lock()
+
+        def counted() -> RenderedStatistics:
+            with lock:
+                if state["stopped"]:  # stopped before it began (an engine has nothing to cancel then)
+                    raise SourceError("the statistics were stopped before they began")
+                state["running"] = True
+            try:
+                return count(raw)
+            finally:
+                with lock:
+                    state["running"] = False
+
+        def stopped() -> None:
+            """Until the count ends: a statement that has not reached the engine yet has nothing to
+            cancel (Firebird says so), so a refused stop is tried again."""
+            with lock:
+                state["stopped"] = True
+                self._side_stopped = True
+                running = state["running"]
+            while running:
+                try:
+                    stop(raw)
+                    return
+                except Exception:  # noqa: BLE001 - the driver's "nothing to cancel", or the count just ended
+                    time.sleep(0.01)
+                with lock:
+                    running = state["running"]
+
+        return Counting(self._counter.submit(counted), stopped)
 
     def _close_side(self) -> None:
         side, counter, self._side, self._counter = self._side, self._counter, None, None

@@ -119,7 +119,9 @@ class SqliteRendering(Rendering):
             # at most seven digits without the trailing zeros: the eighth and ninth, if any, are zeros
             fraction = (f"length({c}) BETWEEN 21 AND 29 AND substr({c}, 20, 1) = '.' "
                         f"AND substr({c}, 21) NOT GLOB '*[^0-9]*' AND (length({c}) <= 27 OR rtrim(substr({c}, 28), '0') = '')")
-            good = (f"typeof({c}) = 'text' AND substr({c}, 11, 1) IN (' ', 'T') AND datetime(substr({c}, 1, 19), "
+            # SQLite's length() and substr() stop at a NUL character, and so does the record's printf
+            good = (f"typeof({c}) = 'text' AND instr({c}, char(0)) = 0 AND substr({c}, 11, 1) IN (' ', 'T') "
+                    f"AND datetime(substr({c}, 1, 19), "
                     f"'+0 days') IS substr({c}, 1, 10) || ' ' || substr({c}, 12, 8) AND {c} >= '0001' "
                     f"AND (length({c}) = 19 OR ({fraction}))")
             # the text's length without building it: the fraction's trailing zeros (and a bare point) go
@@ -224,6 +226,9 @@ class SqliteServerRendering(ServerRendering):
                 left[0] -= 1
                 if left[0]:
                     return
+            if any(f.cancelled() for f in futures):
+                whole.set_exception(SourceError(f"{self.label}: the statistics of table {table.name} were cancelled"))
+                return
             failed = next((f.exception() for f in futures if f.exception() is not None), None)
             if failed is not None:
                 whole.set_exception(failed)
@@ -256,29 +261,34 @@ class SqliteServerRendering(ServerRendering):
 
     def _count_share(self, table: Table, request: RenderRequest) -> tuple[Callable[[], RenderedStatistics],
                                                                           Callable[[], None]]:
-        """One statistics query on a connection of its own (NullPool), and how to interrupt it (an
-        interrupt never meets the connection while it closes)."""
+        """One statistics query, on a connection of its own (NullPool) opened in its thread, and how
+        to stop it: before it began, it does not begin; while it runs, it is interrupted (never while
+        its connection closes)."""
         sql, readers = self._statistics_query(table, request)
-        raw = self.engine.raw_connection()
-        conn = raw.driver_connection
-        open_ = [True]
+        state: dict[str, Any] = {"conn": None, "stopped": False}
         lock = threading.Lock()
 
         def count() -> RenderedStatistics:
+            with lock:
+                if state["stopped"]:
+                    raise SourceError(f"{self.label}: the statistics of table {table.name} were stopped")
+                raw = self.engine.raw_connection()
+                state["conn"] = raw.driver_connection
             try:
-                row = conn.execute(sql).fetchone()
+                row = raw.driver_connection.execute(sql).fetchone()
             except Exception as exc:  # noqa: BLE001 - sqlite3's errors, an interrupt among them
                 raise SourceError(f"{self.label}: the statistics of table {table.name} failed: {exc}") from None
             finally:
                 with lock:
-                    open_[0] = False
+                    state["conn"] = None
                     raw.close()
             return _RENDERING.read_statistics(row, readers)
 
         def interrupt() -> None:
             with lock:
-                if open_[0]:
-                    conn.interrupt()
+                state["stopped"] = True
+                if state["conn"] is not None:
+                    state["conn"].interrupt()
 
         return count, interrupt
 

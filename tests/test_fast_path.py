@@ -262,6 +262,8 @@ CREATE TABLE r_frac_eight (id INTEGER PRIMARY KEY, ts TIMESTAMP);
 CREATE TABLE s_rtrim (id INTEGER PRIMARY KEY, v TEXT COLLATE RTRIM, c CHAR(3) COLLATE RTRIM);
 CREATE TABLE s_rtrim_date (id INTEGER PRIMARY KEY, d DATE COLLATE RTRIM);
 CREATE TABLE u_long (id INTEGER PRIMARY KEY, v TEXT);
+CREATE TABLE v_stamp_nul (id INTEGER PRIMARY KEY, ts TIMESTAMP);
+CREATE TABLE w_rtrim_edge (id INTEGER PRIMARY KEY, v TEXT COLLATE RTRIM NOT NULL);
 """ + f"CREATE TABLE t_wide (id INTEGER PRIMARY KEY, {', '.join(f'v{i} TEXT, n{i} INTEGER' for i in range(70))});\n"
 SQLITE_ROWS: dict[str, list[tuple[Any, ...]]] = {
     "a_typed": [(1, 845.1, "2024-02-29", "2024-02-29 10:00:00", 1, "", "ab   ", "A"),
@@ -295,6 +297,10 @@ SQLITE_ROWS: dict[str, list[tuple[Any, ...]]] = {
     "s_rtrim": [(1, "  ", "   "), (2, "", ""), (3, None, None), (4, "a ", " b ")],
     "s_rtrim_date": [(1, "2024-01-01 "), (2, "2024-01-02")],
     "u_long": [(1, "kort"), (2, "lang " * 600), (3, None)],
+    # SQLite's length() and substr() stop at a NUL: a time stamp that only looks whole to them
+    "v_stamp_nul": [(1, "2024-01-01 10:00:00\x00 etter"), (2, "2024-01-01 10:00:00.5\x00x")],
+    # a blank at the edge, which an RTRIM collation does not see (fixed width: the field is ambiguous)
+    "w_rtrim_edge": [(1, "a "), (2, "b")],
     # more fields than one SQLite function takes arguments (a record is built in groups)
     "t_wide": [(r, *(v for i in range(70)
                      for v in ((f"t{r};{i}" if (r + i) % 3 else None), (None if (r + i) % 4 == 0 else r * i))))
@@ -314,13 +320,14 @@ def test_sqlite_edge_cases(sqlite_edges: Path, tmp_path: Path, charset: str) -> 
                        "--format", "fixed")
     assert {t for t, (p, _) in fixed.items() if p == "server"} == {t for t, (p, _) in paths.items() if p == "server"}
     server = {t for t, (p, _) in paths.items() if p == "server"}
-    assert {"a_typed", "g_nokey", "k_order", "l_stamps", "q_frac_zeros", "s_rtrim", "t_wide"} <= server, paths
+    assert {"a_typed", "g_nokey", "k_order", "l_stamps", "q_frac_zeros", "s_rtrim", "t_wide", "w_rtrim_edge"} <= server, paths
     assert {"m_stamp_sep", "n_stamp_point", "o_stamp_24", "p_date_short"}.isdisjoint(server), paths
     exact = {t: json.dumps(why) for t, (p, why) in paths.items() if p == "exact"}
     assert "another type" in exact["b_mixed"]
     assert "NUL" in exact["c_nul"]
     assert "texts over the long-text limit" in exact["u_long"]
     assert "do not fit" in exact["s_rtrim_date"]  # a blank after the date, which RTRIM would not see
+    assert "only the exact path reads" in exact["v_stamp_nul"]
     assert "d_frac" in exact and "r_frac_eight" in exact  # more than seven digits: only the exact path reads them
     assert "do not fit" in exact["e_baddate"] and "do not fit" in exact["h_bool"]
     assert "REAL" in exact["f_reals"]

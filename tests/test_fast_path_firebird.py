@@ -13,7 +13,9 @@ without a key and one of 120 texts (more SQL than Firebird 3 takes).
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -181,3 +183,75 @@ def test_firebird_statistics_are_the_same_on_both_paths(fb_edges: str) -> None:
     """Blanks at an edge (ASCII and not, in UTF8, ISO8859_1 and a UNICODE_CI_AI collation) among them."""
     assert _same_statistics(fb_edges, PROFILE.replace("[charset]\n", '[charset]\nencoding = "UTF-8"\n')) >= len(
         SERVER_TABLES | UNICODE_TABLES)
+
+
+def _statistics_running(con: Any) -> bool:
+    """A statement of another attachment is running (MON$STATE 1) that counts statistics."""
+    con.begin()
+    try:
+        cur = con.cursor()
+        cur.execute("SELECT count(*) FROM MON$STATEMENTS WHERE MON$STATE = 1 AND MON$ATTACHMENT_ID <> "
+                    "CURRENT_CONNECTION AND MON$SQL_TEXT CONTAINING 'count(*)'")
+        return bool(cur.fetchone()[0])
+    finally:
+        con.commit()
+
+
+def test_a_count_beside_that_is_stopped_is_cancelled_and_the_next_gets_a_fresh_attachment() -> None:
+    """The second attachment of a Firebird file (``SoleReaderSide``), here on a server database no one
+    writes to while the test runs: a count stopped while it runs fails as cancelled
+    (``fb_cancel_operation``) rather than running to its end, and the next count runs on a fresh
+    attachment (a cancel that reaches an attachment just after its statement ended would stop the
+    next statement there); a view is counted first, on the run's own attachment."""
+    from dialects import open_source
+    from dialects.rendering import Counted, Counting
+    from extractor.errors import SourceError
+    from extractor.extract import extracted_tables
+    from extractor.pipeline import Options, open_profile, reflect_and_plan
+    from extractor.rendered import render_request
+
+    path, url = _fresh_firebird()
+    dialect = None
+    try:
+        from firebird.driver import connect
+
+        with connect(f"{url.host}/{url.port}:{path}", user=url.username, password=url.password, charset="UTF8") as con:
+            cur = con.cursor()
+            cur.execute("CREATE TABLE big (id INTEGER NOT NULL PRIMARY KEY, v VARCHAR(40), w VARCHAR(40))")
+            cur.execute("CREATE TABLE small (id INTEGER NOT NULL PRIMARY KEY, v VARCHAR(10))")
+            cur.execute("CREATE VIEW small_view AS SELECT id, v FROM small")
+            con.commit()
+            cur.execute("EXECUTE BLOCK AS DECLARE i INTEGER = 1; BEGIN WHILE (i <= 1000000) DO BEGIN "
+                        "INSERT INTO big VALUES (:i, 'rad ' || :i, ' kant ' || :i); "
+                        "IF (i <= 10) THEN INSERT INTO small VALUES (:i, 'r' || :i); i = i + 1; END END")
+            con.commit()
+        dialect = open_source(url.render_as_string(hide_password=False))
+        dialect.sole_reader = True  # type: ignore[attr-defined]
+        with dialect.snapshot():
+            _, plan = reflect_and_plan(dialect, open_profile(None), Options(views=True))
+            tables = {}
+            for tp in extracted_tables(plan):
+                request, why = render_request(plan, tp)
+                assert request is not None and tp.source is not None, why
+                tables[tp.name.lower()] = (tp.source, request)
+            pending = dialect.rendered_statistics_beside(*tables["big"])
+            assert isinstance(pending, Counting)
+            first = dialect._side  # type: ignore[attr-defined]
+            with connect(f"{url.host}/{url.port}:{path}", user=url.username, password=url.password) as watcher:
+                deadline = time.monotonic() + 30
+                while not _statistics_running(watcher):  # stopped while it runs, not before it reached the engine
+                    assert not pending.done() and time.monotonic() < deadline, "the count never ran"
+                    time.sleep(0.005)
+            pending.abandon()
+            with pytest.raises(SourceError, match="cancel"):
+                pending.result()
+            after = dialect.rendered_statistics_beside(*tables["small"])
+            assert after.result().rows == 10
+            assert dialect._side is not first  # type: ignore[attr-defined]
+            assert dialect.rendered_statistics_beside(*tables["big"]).result().rows == 1000000
+            view = dialect.rendered_statistics_beside(*tables["small_view"])
+            assert isinstance(view, Counted) and view.result().rows == 10
+    finally:
+        if dialect is not None:
+            dialect.close()
+        _drop_firebird(path)
