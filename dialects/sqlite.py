@@ -80,6 +80,7 @@ class SQLite(SqliteServerRendering, Dialect):
         engine = sa.create_engine("sqlite+pysqlite://", creator=connect, poolclass=sa.pool.NullPool)
         dialect = cls(engine, path.name)
         dialect.path = path
+        dialect.counting_connection = (uri, ())
         dialect._probe()
         return dialect
 

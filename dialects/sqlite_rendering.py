@@ -23,11 +23,16 @@ is then written by the exact path, where the charset policy applies.
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from extractor.errors import RenderingRefused, SourceError
@@ -189,6 +194,64 @@ def _shares(request: RenderRequest, n: int, cost: Callable[[RenderField], int]) 
             for k, share in enumerate(shares)]
 
 
+class _Processes:
+    """The processes that count statistics (``sqlite_counter``), one a share, started as needed and
+    kept for the run; one that was stopped is killed and replaced at the next table."""
+
+    SCRIPT = Path(__file__).with_name("sqlite_counter.py")
+
+    def __init__(self) -> None:
+        self._procs: dict[int, subprocess.Popen[str]] = {}
+        self._lock = threading.Lock()
+
+    def ready(self, k: int) -> subprocess.Popen[str]:
+        with self._lock:
+            proc = self._procs.get(k)
+            if proc is None or proc.poll() is not None:
+                proc = subprocess.Popen([sys.executable, "-I", "-S", str(self.SCRIPT), str(os.getpid())],
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                        text=True, encoding="utf-8", start_new_session=True, close_fds=True)
+                self._procs[k] = proc
+            return proc
+
+    def ask(self, proc: subprocess.Popen[str], connection: tuple[str, tuple[str, ...]], sql: str) -> list[Any]:
+        """The query's one row, from ``proc`` connected as ``connection`` says (``counting_connection``);
+        ``SourceError`` when SQLite refused it or the process ended."""
+        assert proc.stdin is not None and proc.stdout is not None
+        uri, setup = connection
+        try:
+            proc.stdin.write(json.dumps({"uri": uri, "setup": list(setup), "sql": sql}) + "\n")
+            proc.stdin.flush()
+            line = proc.stdout.readline()
+        except (OSError, ValueError):  # killed (stopped) while it was asked
+            line = ""
+        if not line:
+            raise SourceError(f"the counting process ended (exit status {proc.wait()})")
+        answer = json.loads(line)
+        if "error" in answer:
+            raise SourceError(str(answer["error"]))
+        return list(answer["row"])
+
+    def kill(self, k: int, proc: subprocess.Popen[str]) -> None:
+        with self._lock:
+            if self._procs.get(k) is proc:
+                del self._procs[k]
+        if proc.poll() is None:
+            proc.kill()
+
+    def close(self) -> None:
+        with self._lock:
+            procs, self._procs = list(self._procs.values()), {}
+        for proc in procs:
+            try:
+                assert proc.stdin is not None
+                proc.stdin.close()  # it ends at the end of its input
+                proc.wait(timeout=5)
+            except (OSError, subprocess.TimeoutExpired):
+                proc.kill()
+                proc.wait()
+
+
 class SqliteServerRendering(ServerRendering):
     """The SQLite adapter's fast-path methods (``extractor.source_dialect.SourceDialect``)."""
 
@@ -202,12 +265,13 @@ class SqliteServerRendering(ServerRendering):
         return self.rendered_statistics_beside(table, request).result()
 
     def rendered_statistics_beside(self, table: Table, request: RenderRequest) -> Counting:
-        """The statistics counted by SQLite while this connection reads the records, in threads, each
-        on a read-only connection of its own and over a share of the columns (``_shares``): sqlite3
-        lets go of the interpreter's lock while SQLite works, so the queries use the cores there are.
-        SQLite keeps no snapshot across statements here in any case (pysqlite begins no transaction
-        for a SELECT): the shares' row counts must agree, and the records' count is checked against
-        them as it always was."""
+        """The statistics counted while this connection reads the records, each share of the columns
+        (``_shares``) by a process of its own (``sqlite_counter``: SQLite's process-wide allocation
+        lock makes queries in threads of one process wait for each other), so the queries use the
+        cores there are. SQLite keeps no snapshot across statements here in any case (pysqlite begins
+        no transaction for a SELECT): the shares' row counts must agree, and the records' count is
+        checked against them as it always was."""
+
         def cost(f: RenderField) -> int:  # SQLite's time goes to the calls a row, which grow with the terms' text
             rendered = _RENDERING.column(table, f, request, self._column_sql(table, f.column or ""))
             return sum(len(sql) for _, sql in rendered.terms)
@@ -215,7 +279,11 @@ class SqliteServerRendering(ServerRendering):
         shares = _shares(request, self._workers(), cost)
         if self._counter is None:
             self._counter = ThreadPoolExecutor(max_workers=self._workers(), thread_name_prefix="uttrekk-statistics")
-        counts = [self._count_share(table, share) for share in shares]
+        if self.counting_connection is None:  # every SQLite source sets it (``SQLite.from_path``, dBase's views)
+            raise SourceError(f"{self.label}: no database file to count the statistics of table {table.name} in")
+        if self._processes is None:
+            self._processes = _Processes()
+        counts = [self._process_share(table, share, k) for k, share in enumerate(shares)]
         futures = [self._counter.submit(count) for count, _ in counts]
         whole: Future[RenderedStatistics] = Future()
         left = [len(futures)]
@@ -250,6 +318,49 @@ class SqliteServerRendering(ServerRendering):
 
         return Counting(whole, stop)
 
+    _processes: _Processes | None = None
+    counting_connection: tuple[str, tuple[str, ...]] | None = None
+    """How a counting process connects as this adapter does: the file's read-only URI, and the
+    statements each connection runs first (a dBase source's views)."""
+
+    @contextmanager
+    def snapshot(self, join: str | None = None) -> Iterator[None]:
+        try:
+            with super().snapshot(join):  # type: ignore[misc]
+                yield
+        finally:
+            self.close_counters()
+
+    def close_counters(self) -> None:
+        """End the statistics processes (when the run's snapshot ends, or the adapter is closed)."""
+        processes, self._processes = self._processes, None
+        if processes is not None:
+            processes.close()
+
+    def close(self) -> None:
+        self.close_counters()
+        super().close()  # type: ignore[misc]
+
+    def _process_share(self, table: Table, request: RenderRequest,
+                       k: int) -> tuple[Callable[[], RenderedStatistics], Callable[[], None]]:
+        """One statistics query, by the ``k``-th counting process (started here, in the thread that
+        reads the tables, which its life is tied to), and how to stop it: the process is killed, and
+        the next table gets a new one."""
+        assert self._processes is not None
+        sql, readers = self._statistics_query(table, request)
+        processes, connection = self._processes, self.counting_connection
+        assert connection is not None
+        proc = processes.ready(k)
+
+        def count() -> RenderedStatistics:
+            try:
+                row = processes.ask(proc, connection, sql)
+            except SourceError as exc:
+                raise SourceError(f"{self.label}: the statistics of table {table.name} failed: {exc}") from None
+            return _RENDERING.read_statistics(row, readers)
+
+        return count, lambda: processes.kill(k, proc)
+
     def _workers(self) -> int:
         """How many statistics queries at once: the cores this process may use (a share a core;
         the records' query and the interpreter take theirs between)."""
@@ -258,39 +369,6 @@ class SqliteServerRendering(ServerRendering):
         except AttributeError:  # not on every platform
             cores = os.cpu_count() or 1
         return max(1, min(cores, STATISTICS_THREADS))
-
-    def _count_share(self, table: Table, request: RenderRequest) -> tuple[Callable[[], RenderedStatistics],
-                                                                          Callable[[], None]]:
-        """One statistics query, on a connection of its own (NullPool) opened in its thread, and how
-        to stop it: before it began, it does not begin; while it runs, it is interrupted (never while
-        its connection closes)."""
-        sql, readers = self._statistics_query(table, request)
-        state: dict[str, Any] = {"conn": None, "stopped": False}
-        lock = threading.Lock()
-
-        def count() -> RenderedStatistics:
-            with lock:
-                if state["stopped"]:
-                    raise SourceError(f"{self.label}: the statistics of table {table.name} were stopped")
-                raw = self.engine.raw_connection()
-                state["conn"] = raw.driver_connection
-            try:
-                row = raw.driver_connection.execute(sql).fetchone()
-            except Exception as exc:  # noqa: BLE001 - sqlite3's errors, an interrupt among them
-                raise SourceError(f"{self.label}: the statistics of table {table.name} failed: {exc}") from None
-            finally:
-                with lock:
-                    state["conn"] = None
-                    raw.close()
-            return _RENDERING.read_statistics(row, readers)
-
-        def interrupt() -> None:
-            with lock:
-                state["stopped"] = True
-                if state["conn"] is not None:
-                    state["conn"].interrupt()
-
-        return count, interrupt
 
     def rendered_records(self, table: Table, request: RenderRequest) -> Iterator[tuple[bytes, int]]:
         """Each row one text, the whole record; joined with CR LF and encoded here."""

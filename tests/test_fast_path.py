@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import tempfile
 from dataclasses import asdict
 from pathlib import Path
@@ -381,6 +382,121 @@ def test_sqlite_statistics_shares() -> None:
     weights = sorted(sum(cost[f.column] for f in s.fields if f.column and not f.length_of)
                      for s in _shares(request, 2, lambda f: cost[f.column]))
     assert weights == [75, 75]
+
+
+def _counting_processes(parent: int) -> list[int]:
+    """The pids of ``sqlite_counter`` processes started by ``parent``."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if any(a.endswith(b"sqlite_counter.py") for a in argv) and str(parent).encode() in argv:
+            out.append(int(entry.name))
+    return out
+
+
+def _cpu_seconds(pid: int) -> float:
+    """The CPU time a process has used (-1 when it is gone, or a zombie)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return -1
+    if fields[0] == "Z":
+        return -1
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@pytest.fixture(scope="module")
+def sqlite_big(tmp_path_factory) -> Path:
+    """A table whose statistics take a while to count."""
+    import sqlite3
+
+    db = tmp_path_factory.mktemp("fastbig") / "stor.sqlite"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE stor (id INTEGER PRIMARY KEY, a TEXT, b TEXT, ts TIMESTAMP)")
+    con.execute("CREATE TABLE liten (id INTEGER PRIMARY KEY, a TEXT)")
+    con.execute("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000000) "
+                "INSERT INTO stor SELECT i, 'rad ' || i, ' kant ' || i, '2024-01-01 10:00:00.' || (i % 1000) FROM n")
+    con.execute("INSERT INTO liten VALUES (1, 'en'), (2, 'to')")
+    con.commit()
+    con.close()
+    return db
+
+
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="reads /proc")
+def test_sqlite_statistics_processes_stop_and_end(sqlite_big: Path) -> None:
+    """The statistics of a SQLite table are counted by processes of their own (``sqlite_counter``; in
+    threads, SQLite's process-wide allocation lock made them wait for each other): a count that is
+    stopped kills its process and fails, the next table's count gets a new one, a query SQLite
+    refuses is one clear error, and none is left once the adapter is closed."""
+    from dialects import open_source
+    from dialects.rendering import Counting
+    from dialects.sqlite_rendering import _Processes
+    from extractor.errors import SourceError
+    from extractor.extract import extracted_tables
+    from extractor.pipeline import Options, open_profile, reflect_and_plan
+    from extractor.rendered import render_request
+
+    dialect = open_source(str(sqlite_big))
+    try:
+        with dialect.snapshot():
+            _, plan = reflect_and_plan(dialect, open_profile(None), Options())
+            tables = {}
+            for tp in extracted_tables(plan):
+                request, why = render_request(plan, tp)
+                assert request is not None and tp.source is not None, why
+                tables[tp.name] = (tp.source, request)
+            pending = dialect.rendered_statistics_beside(*tables["stor"])
+            assert isinstance(pending, Counting)
+            started = _counting_processes(os.getpid())
+            assert started, "no counting process"
+            pending.abandon()
+            with pytest.raises(SourceError, match="counting process ended"):
+                pending.result()
+            assert dialect.rendered_statistics_beside(*tables["liten"]).result().rows == 2
+            again = _counting_processes(os.getpid())
+            assert not set(started) & set(again) or len(started) > 1, (started, again)
+            stats = dialect.rendered_statistics_beside(*tables["stor"]).result()
+            assert stats.rows == 2000000 and stats.columns["b"].edge_blank and stats.columns["ts"].max_length == 23
+            processes = dialect._processes  # type: ignore[attr-defined]
+            assert isinstance(processes, _Processes)
+            with pytest.raises(SourceError, match="no such table"):
+                processes.ask(processes.ready(0), (f"file:{sqlite_big}?mode=ro", ()), "SELECT count(*) FROM ingen")
+        assert _counting_processes(os.getpid()) == []
+    finally:
+        dialect.close()
+
+
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="reads /proc")
+def test_sqlite_statistics_processes_die_with_uttrekk(sqlite_big: Path, tmp_path: Path) -> None:
+    """``kill -9`` of uttrekk while a count runs leaves no counting process behind (the kernel ends
+    it with the thread that started it: ``PR_SET_PDEATHSIG``)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import ROOT
+
+    proc = subprocess.Popen([sys.executable, "-m", "extractor", "extract", str(sqlite_big), "--out", str(tmp_path / "x"),
+                             "-q"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not (counting := [pid for pid in _counting_processes(proc.pid) if _cpu_seconds(pid) > 0.2]):
+            assert proc.poll() is None and time.monotonic() < deadline, "no count was seen running"
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGKILL)  # the count has some seconds left: it is in the query, not starting
+        proc.wait()
+        deadline = time.monotonic() + 1
+        while any(_cpu_seconds(pid) >= 0 for pid in counting):
+            assert time.monotonic() < deadline, f"counting processes {counting} outlived uttrekk"
+            time.sleep(0.01)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
 
 
 # -- statistics: one computation, two paths ----------------------------------------------------------

@@ -69,6 +69,7 @@ class DbaseSource(SQLite):
         engine = sa.create_engine("sqlite+pysqlite://", creator=connect, poolclass=sa.pool.NullPool)
         stack.callback(engine.dispose)
         dialect = cls(engine, label)
+        dialect.counting_connection = (uri, tuple(views))
         dialect.tables_facts, dialect.deleted, dialect.files, dialect._stack = tables, deleted, files, stack
         dialect._probe()
         return dialect
