@@ -175,6 +175,12 @@ class Dialect:
                 conn.close()
             except sa.exc.SQLAlchemyError:
                 conn.invalidate()  # the session is gone already (server ended it); nothing to undo
+            finally:
+                self.snapshot_ended()
+
+    def snapshot_ended(self) -> None:
+        """What an adapter keeps for one run's snapshot ends with it (the fast path's side connection
+        or counting processes)."""
 
     snapshot_note = "no engine-specific snapshot: reads share one transaction at the server's default isolation"
     """What ``begin_snapshot`` guarantees, for the extraction report."""

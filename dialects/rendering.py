@@ -16,7 +16,6 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -241,13 +240,8 @@ class SoleReaderSide:
     _side: Any = None
     _counter: ThreadPoolExecutor | None = None
 
-    @contextmanager
-    def snapshot(self, join: str | None = None) -> Iterator[None]:
-        try:
-            with super().snapshot(join):  # type: ignore[misc]
-                yield
-        finally:
-            self._close_side()
+    def snapshot_ended(self) -> None:
+        self._close_side()
 
     _side_stopped = False
 

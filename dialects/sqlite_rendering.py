@@ -30,7 +30,6 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -323,13 +322,8 @@ class SqliteServerRendering(ServerRendering):
     """How a counting process connects as this adapter does: the file's read-only URI, and the
     statements each connection runs first (a dBase source's views)."""
 
-    @contextmanager
-    def snapshot(self, join: str | None = None) -> Iterator[None]:
-        try:
-            with super().snapshot(join):  # type: ignore[misc]
-                yield
-        finally:
-            self.close_counters()
+    def snapshot_ended(self) -> None:
+        self.close_counters()
 
     def close_counters(self) -> None:
         """End the statistics processes (when the run's snapshot ends, or the adapter is closed)."""
