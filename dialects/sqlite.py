@@ -28,7 +28,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import warnings
-from collections.abc import Collection
+from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -36,7 +36,7 @@ from urllib.parse import quote
 import sqlalchemy as sa
 
 from extractor.errors import SourceError
-from extractor.model import Column, Kind, Schema
+from extractor.model import Column, Kind, Schema, Table
 
 from .base import Capabilities, Dialect, _short, kind_of, native_name
 from .sqlite_rendering import SqliteServerRendering
@@ -91,6 +91,45 @@ class SQLite(SqliteServerRendering, Dialect):
         return cls.from_path(Path(url.database))
 
     path: Path | None = None
+
+    def iter_rows(self, table: Table, columns: Sequence[str], order_by: Sequence[str]) -> Iterator[tuple[Any, ...]]:
+        """The generic reading; a text SQLite holds as bytes that are not UTF-8 (it checks nothing it
+        is given) is one error naming table, column and row key, and what to do."""
+        try:
+            yield from super().iter_rows(table, columns, order_by)
+        except SourceError as exc:
+            if "Could not decode to UTF-8" not in str(exc):
+                raise
+            raise SourceError(self._not_utf8(table, columns, order_by) or str(exc)) from None
+
+    def _not_utf8(self, table: Table, columns: Sequence[str], order_by: Sequence[str]) -> str:
+        """The first text (in the extract's order) whose bytes are not UTF-8, said as an error."""
+        keys = list(order_by) or list(columns[:1])
+        quoted = {n: self._quote(self.reflected_name(table, n)) for n in {*keys, *columns}}
+        texts: list[Any] = [sa.literal_column(f"CASE WHEN typeof({quoted[n]}) = 'text' THEN {quoted[n]} END") for n in columns]
+        query: Any = sa.select(*[sa.literal_column(quoted[k]) for k in keys], *texts).select_from(self._selectable(table))
+        order = [o for name in order_by for o in self.order_keys(table, name)]
+        sql = self.sql_text(query.order_by(*order) if order else query)
+        with self._connection() as conn:
+            raw = conn.connection.driver_connection
+            factory, raw.text_factory = raw.text_factory, bytes
+            try:
+                for row in raw.execute(sql):
+                    for name, value in zip(columns, row[len(keys):], strict=True):
+                        if value is None:
+                            continue
+                        try:
+                            value.decode("utf-8")
+                        except UnicodeDecodeError as exc:
+                            key = ", ".join(f"{k}={_shown(v)}" for k, v in zip(keys, row[:len(keys)], strict=True))
+                            return (f"{self.label}: {table.name}.{name} [{key}]: the text holds bytes that are not UTF-8 "
+                                    f"({value[max(exc.start - 8, 0):exc.end + 8]!r}); SQLite keeps whatever it is "
+                                    "given. Correct the value in a copy of the file and extract the copy (the "
+                                    f"original stays as it is), or leave the column out in the profile "
+                                    f"([tables.{table.name}.columns.{name}] exclude = \"the reason\")")
+            finally:
+                raw.text_factory = factory
+        return ""
 
     def source_files(self) -> tuple[Path, ...]:
         """The database file and the journal files SQLite keeps beside it."""
@@ -164,3 +203,10 @@ class SQLite(SqliteServerRendering, Dialect):
                 conn.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar_one()
         except sa.exc.SQLAlchemyError as exc:
             raise SourceError(f"{self.label}: cannot be read as a SQLite database: {_short(exc)}") from None
+
+
+def _shown(value: Any) -> str:
+    """A row key's value for a message (a text read as bytes shown as text)."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="backslashreplace")
+    return str(value)

@@ -340,7 +340,7 @@ def test_sqlite_edge_cases(sqlite_edges: Path, tmp_path: Path, charset: str) -> 
 def test_sqlite_bytes_that_are_not_utf8(tmp_path: Path, charset: str) -> None:
     """SQLite keeps whatever bytes a text was given; the fast path reads each record's bytes as they
     are, so it proves them UTF-8 itself: bytes that are not send the table to the exact path, which
-    stops with its own error, and no file is written with them."""
+    stops with one error naming table, column and row key and what to do, and no file is written."""
     import sqlite3
 
     db = tmp_path / "bad.sqlite"
@@ -354,7 +354,8 @@ def test_sqlite_bytes_that_are_not_utf8(tmp_path: Path, charset: str) -> None:
         prof = tmp_path / f"{name}.toml"
         prof.write_text(profile, encoding="utf-8")
         r: Any = run("extract", db, "--out", tmp_path / name, "--date", DATE, "-q", "--profile", prof, "--charset", charset)
-        assert r.exit_code != 0 and "table t" in r.output and "navn" in r.output, r.output
+        assert r.exit_code != 0 and "t.navn [id=2]" in r.output and "b'A\\x80AB'" in r.output, r.output
+        assert "[tables.t.columns.navn] exclude" in r.output, r.output
         assert not (tmp_path / name / "content" / "t.txt").exists()
         outputs.append(r.output)
     assert outputs[0] == outputs[1]
