@@ -173,8 +173,9 @@ def _record(fields: list[str], separator: str) -> str:
     return f" || '{separator}' || ".join(calls) if separator else " || ".join(calls)
 
 
-STATISTICS_THREADS = 4
-"""At most this many statistics queries on one table at once (each reads the whole table again)."""
+STATISTICS_PROCESSES = 4
+"""At most this many statistics queries on one table at once, each by a counting process (each reads
+the whole table again)."""
 
 
 def _shares(request: RenderRequest, n: int, cost: Callable[[RenderField], int]) -> list[RenderRequest]:
@@ -356,13 +357,13 @@ class SqliteServerRendering(ServerRendering):
         return count, lambda: processes.kill(k, proc)
 
     def _workers(self) -> int:
-        """How many statistics queries at once: the cores this process may use (a share a core;
-        the records' query and the interpreter take theirs between)."""
+        """How many statistics queries at once: the cores uttrekk may use, a counting process each (two
+        beat one even on two cores, beside the records' query: docs/performance.md)."""
         try:
             cores = len(os.sched_getaffinity(0))
         except AttributeError:  # not on every platform
             cores = os.cpu_count() or 1
-        return max(1, min(cores, STATISTICS_THREADS))
+        return max(1, min(cores, STATISTICS_PROCESSES))
 
     def rendered_records(self, table: Table, request: RenderRequest) -> Iterator[tuple[bytes, int]]:
         """Each row one text, the whole record; joined with CR LF and encoded here."""
